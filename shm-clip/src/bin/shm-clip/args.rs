@@ -1,0 +1,418 @@
+//! The command line, as clap derive types. Nothing here touches a board.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use shm_clip::{BoardName, CreateOptions, DEFAULT_BOARD, Selector};
+
+const ABOUT_LONG: &str = "\
+A clipboard shared by every process of a user through POSIX shared memory.
+
+Each board is one segment in /dev/shm, readable and writable only by you. It \
+holds the current clip and a history of earlier ones. Any number of processes \
+can copy, paste and watch at once; the command line follows wl-copy, wl-paste \
+and xclip where it can.";
+
+const EXAMPLES: &str = "\
+Examples:
+  echo hi | shm-clip copy                    copy stdin (no newline is added or removed)
+  shm-clip copy hello world                  copy the text \"hello world\"
+  shm-clip copy --file shot.png              copy a file; its type is sniffed
+  shm-clip paste > file                      paste the current clip, bytes exact
+  shm-clip paste --list-types                show the clip's MIME types
+  shm-clip history                           list earlier clips; select one with: shm-clip select 2
+  shm-clip watch --exec 'notify-send \"$(cat)\"'
+                                             run a command on every new clip
+  shm-clip --board work copy notes           use another board (or set SHM_CLIP_BOARD=work)
+
+Set RUST_LOG=debug to see what shm-clip does; clip contents are never logged.";
+
+const COPY_LONG: &str = "\
+Put text, stdin or a file on the board as the new current clip.
+
+With TEXT arguments, they are joined by single spaces and copied without a \
+trailing newline. Without, all of stdin is copied byte for byte (an empty stdin \
+copies an empty clip). Input larger than the board's capacity is refused before \
+it is all read.
+
+The MIME type is sniffed from the first bytes (PNG, JPEG, GIF, WebP, BMP, PDF, \
+UTF-8 text, else application/octet-stream) unless --type names it.
+
+Example:
+  grep -r TODO src | shm-clip copy
+  shm-clip copy -t text/html '<b>bold</b>'";
+
+const PASTE_LONG: &str = "\
+Write a clip to stdout, bytes exact.
+
+The current clip's first representation is written unless --type asks for \
+another. shm-clip never adds a newline, so -n/--no-newline is accepted only for \
+wl-paste compatibility. An empty or missing board exits with status 1.
+
+Example:
+  shm-clip paste > out.txt
+  shm-clip paste -t image/png > shot.png
+  shm-clip paste --entry 3";
+
+const WATCH_LONG: &str = "\
+Print a line each time the board changes, until interrupted.
+
+Each line names the commit seq and describes the board's current clip: its \
+types and sizes and who wrote it (or \"empty\"). Changes that arrive while a \
+line is being printed are merged into one. The state before the watch starts is \
+not printed. The board is created if it does not exist yet.
+
+With --exec, nothing is printed: the command runs with sh -c once per change, \
+with the current clip (or its --type representation) on its stdin, as \
+wl-paste --watch does. It also gets SHM_CLIP_SEQ and SHM_CLIP_MIME in its \
+environment. Changes that leave the board empty do not run it.
+
+SIGINT and SIGTERM stop the watch cleanly, and so does a closed stdout.
+
+Example:
+  shm-clip watch --json | jq .
+  shm-clip watch --exec 'notify-send \"$(cat)\"'";
+
+const HISTORY_LONG: &str = "\
+List the board's entries, current first.
+
+Columns: history index (the N that select, pin, unpin and rm take), commit seq \
+(stable while the entry lives), time since it last became current, MIME types, \
+total size, who wrote it, a * for pinned entries, and the start of its text.
+
+Example:
+  shm-clip history
+  shm-clip history --json | jq '.[0].types'";
+
+const SELECT_LONG: &str = "\
+Make a history entry the current clip again.
+
+Example:
+  shm-clip select 2
+  shm-clip select --seq 41";
+
+const PIN_LONG: &str = "\
+Pin a history entry: it is never evicted and survives clear.
+
+Example:
+  shm-clip pin 0";
+
+const UNPIN_LONG: &str = "\
+Unpin a history entry, so that it is evicted and cleared like any other.
+
+Example:
+  shm-clip unpin 3";
+
+const RM_LONG: &str = "\
+Delete a history entry and overwrite its bytes in the segment.
+
+Example:
+  shm-clip rm 1
+  shm-clip rm --seq 41";
+
+const CLEAR_LONG: &str = "\
+Delete every unpinned entry (every entry with --all) and overwrite their bytes; \
+prints how many were removed.
+
+Example:
+  shm-clip clear
+  shm-clip clear --all";
+
+const STATUS_LONG: &str = "\
+Show the board's segment, sizes, counters and live subscribers.
+
+Example:
+  shm-clip status
+  shm-clip status --json | jq .subscribers";
+
+const BOARDS_LONG: &str = "\
+List your boards, one name per line.
+
+Example:
+  shm-clip boards";
+
+const DESTROY_LONG: &str = "\
+Remove the board's segment and mailboxes; every clip on it is lost.
+
+Without --force the segment must be a valid board of this version. With \
+--force any segment of that name owned by you is removed, which is how to get \
+rid of one left by another version.
+
+Example:
+  shm-clip --board work destroy";
+
+/// The whole command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "shm-clip",
+    version,
+    about = "A clipboard shared through POSIX shared memory",
+    long_about = ABOUT_LONG,
+    after_help = EXAMPLES,
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true,
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Board options")]
+pub struct Global {
+    /// The board to use: 1-64 characters from A-Z a-z 0-9 . _ -
+    #[arg(
+        long,
+        global = true,
+        env = "SHM_CLIP_BOARD",
+        default_value = DEFAULT_BOARD,
+        value_name = "NAME",
+        value_parser = parse_board
+    )]
+    pub board: BoardName,
+
+    /// Data capacity when this command creates the board, like 64M, 1G or
+    /// 4096 (binary units: 1K = 1024) [default: 64M]. Ignored for an existing
+    /// board.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub capacity: Option<u64>,
+
+    /// History depth when this command creates the board [default: 200].
+    /// Ignored for an existing board.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub depth: Option<u32>,
+}
+
+impl Global {
+    /// The sizes for a board this command creates.
+    pub fn create_options(&self) -> CreateOptions {
+        let default = CreateOptions::default();
+        CreateOptions {
+            capacity: self.capacity.unwrap_or(default.capacity),
+            depth: self.depth.unwrap_or(default.depth),
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Copy TEXT, stdin or a file to the board
+    #[command(long_about = COPY_LONG)]
+    Copy(CopyArgs),
+    /// Write the current clip (or a history entry) to stdout
+    #[command(long_about = PASTE_LONG)]
+    Paste(PasteArgs),
+    /// Print a line, or run a command, on every change
+    #[command(long_about = WATCH_LONG)]
+    Watch(WatchArgs),
+    /// List the clip history
+    #[command(long_about = HISTORY_LONG)]
+    History(JsonArgs),
+    /// Make a history entry current
+    #[command(long_about = SELECT_LONG)]
+    Select(Target),
+    /// Pin a history entry
+    #[command(long_about = PIN_LONG)]
+    Pin(Target),
+    /// Unpin a history entry
+    #[command(long_about = UNPIN_LONG)]
+    Unpin(Target),
+    /// Delete a history entry
+    #[command(long_about = RM_LONG)]
+    Rm(Target),
+    /// Delete all unpinned entries
+    #[command(long_about = CLEAR_LONG)]
+    Clear(ClearArgs),
+    /// Show the board's state, counters and subscribers
+    #[command(long_about = STATUS_LONG)]
+    Status(JsonArgs),
+    /// List your boards
+    #[command(long_about = BOARDS_LONG)]
+    Boards,
+    /// Remove the board
+    #[command(long_about = DESTROY_LONG)]
+    Destroy(DestroyArgs),
+}
+
+/// `copy`.
+#[derive(Debug, clap::Args)]
+pub struct CopyArgs {
+    /// Text to copy, joined by spaces; stdin is read when there is none
+    #[arg(value_name = "TEXT", conflicts_with = "file")]
+    pub text: Vec<OsString>,
+
+    /// Copy this file ("-" is stdin)
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// The MIME type, instead of sniffing it
+    #[arg(short = 't', long = "type", value_name = "MIME")]
+    pub mime: Option<String>,
+
+    /// Say what was copied
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `paste`.
+#[derive(Debug, clap::Args)]
+pub struct PasteArgs {
+    /// Paste the representation of this MIME type ("text" matches any plain text)
+    #[arg(short = 't', long = "type", value_name = "MIME")]
+    pub mime: Option<String>,
+
+    /// Print the clip's MIME types, one per line, instead of its content
+    #[arg(short, long)]
+    pub list_types: bool,
+
+    /// Paste history entry N (0 is current) instead of the current clip
+    #[arg(long, value_name = "N", conflicts_with = "seq")]
+    pub entry: Option<usize>,
+
+    /// Paste the history entry created at commit seq S
+    #[arg(long, value_name = "S")]
+    pub seq: Option<u64>,
+
+    /// Accepted for wl-paste compatibility: shm-clip never adds a newline
+    #[arg(short = 'n', long)]
+    pub no_newline: bool,
+}
+
+impl PasteArgs {
+    /// The entry to paste.
+    pub fn selector(&self) -> Selector {
+        match (self.entry, self.seq) {
+            (Some(index), _) => Selector::Index(index),
+            (None, Some(seq)) => Selector::Seq(seq),
+            (None, None) => Selector::Current,
+        }
+    }
+}
+
+/// `watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Print one JSON object per change: its seq, types, sizes and origin
+    #[arg(long, conflicts_with = "exec")]
+    pub json: bool,
+
+    /// Run `sh -c CMD` per change, with the clip on its stdin
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+
+    /// With --exec, feed this MIME type's representation (changes without it are skipped)
+    #[arg(short = 't', long = "type", value_name = "MIME", requires = "exec")]
+    pub mime: Option<String>,
+}
+
+/// Subcommands whose only option is `--json`.
+#[derive(Debug, clap::Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The history entry a subcommand acts on: an index or a seq.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// History index, as listed by `shm-clip history` (0 is current)
+    #[arg(value_name = "N")]
+    pub index: Option<usize>,
+
+    /// The entry created at commit seq S instead
+    #[arg(long, value_name = "S")]
+    pub seq: Option<u64>,
+}
+
+impl Target {
+    /// The entry to act on.
+    pub fn selector(&self) -> Selector {
+        match (self.index, self.seq) {
+            (_, Some(seq)) => Selector::Seq(seq),
+            (Some(index), None) => Selector::Index(index),
+            (None, None) => Selector::Current,
+        }
+    }
+}
+
+/// `clear`.
+#[derive(Debug, clap::Args)]
+pub struct ClearArgs {
+    /// Delete pinned entries too
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `destroy`.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// Remove the segment even if it is not a valid board of this version
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Validates a board name, putting the library's hint into clap's message.
+fn parse_board(name: &str) -> Result<BoardName, String> {
+    BoardName::new(name).map_err(|err| match err.hint() {
+        Some(hint) => format!("{err} ({hint})"),
+        None => err.to_string(),
+    })
+}
+
+/// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `512mb`: binary units throughout.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size; use a number with an optional K, M or G, like 64M"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("unknown unit {unit:?}; use K, M or G (binary: 1K = 1024)")),
+    };
+    if number == 0 {
+        return Err("the size must be more than 0".into());
+    }
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse_in_binary_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512mb"), Ok(512 << 20));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+}

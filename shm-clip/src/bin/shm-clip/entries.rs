@@ -1,0 +1,36 @@
+//! `select`, `pin`, `unpin`, `rm` and `clear`: editing the history.
+
+use crate::args::{ClearArgs, Global, Target};
+use crate::errors::CliError;
+use crate::{open, output};
+
+/// What to do to one entry.
+#[derive(Clone, Copy, Debug)]
+pub enum Edit {
+    Select,
+    Pin,
+    Unpin,
+    Remove,
+}
+
+/// Applies `edit` to the targeted entry. Silent on success, like `cp`.
+pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError> {
+    let board = open::existing(global)?;
+    let which = target.selector();
+    let seq = match edit {
+        Edit::Select => board.select(which)?,
+        Edit::Pin => board.set_pinned(which, true)?,
+        Edit::Unpin => board.set_pinned(which, false)?,
+        Edit::Remove => board.delete(which)?,
+    };
+    tracing::debug!(?edit, ?which, seq, "edited history");
+    Ok(())
+}
+
+/// Deletes unpinned (or all) entries and says how many went.
+pub fn clear(global: &Global, args: &ClearArgs) -> Result<(), CliError> {
+    let board = open::existing(global)?;
+    let removed = board.clear(args.all)?;
+    let noun = if removed == 1 { "entry" } else { "entries" };
+    output::text(&format!("removed {removed} {noun}\n"))
+}

@@ -1,0 +1,62 @@
+//! `shm-clip`: the command line of a clipboard shared through POSIX shared
+//! memory.
+//!
+//! Thin, like ripgrep's `main`: parse the arguments, set up logging, hand the
+//! subcommand to its module, and turn an error into `shm-clip: what: why
+//! (hint)` with exit status 1. A reader closing our stdout is not an error.
+
+mod args;
+mod boards;
+mod copy;
+mod entries;
+mod errors;
+mod history;
+mod human;
+mod open;
+mod output;
+mod paste;
+mod status;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Args, Command};
+use crate::entries::Edit;
+use crate::errors::CliError;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => errors::report(&err),
+    }
+}
+
+fn run(args: &Args) -> Result<(), CliError> {
+    let global = &args.global;
+    match &args.command {
+        Command::Copy(copy) => copy::run(global, copy),
+        Command::Paste(paste) => paste::run(global, paste),
+        Command::Watch(watch) => watch::run(global, watch),
+        Command::History(history) => history::run(global, history),
+        Command::Select(target) => entries::run(global, target, Edit::Select),
+        Command::Pin(target) => entries::run(global, target, Edit::Pin),
+        Command::Unpin(target) => entries::run(global, target, Edit::Unpin),
+        Command::Rm(target) => entries::run(global, target, Edit::Remove),
+        Command::Clear(clear) => entries::clear(global, clear),
+        Command::Status(status) => status::run(global, status),
+        Command::Boards => boards::list(),
+        Command::Destroy(destroy) => boards::destroy(global, destroy),
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Clip contents
+/// are never logged, only sizes, types and seqs.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

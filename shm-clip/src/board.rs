@@ -1,0 +1,688 @@
+//! The public `Board`: copy, paste, history operations and subscriptions.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::history::{self, Entry, NoRoom};
+use crate::layout::{FLAG_PINNED, SLOT_COMMITTED, SLOT_WRITING, off};
+use crate::lock::LockGuard;
+use crate::mailbox::{self, Notifier};
+use crate::record::{self, Encoded, RepInfo};
+use crate::segment::{IndexRecord, Segment};
+use crate::{
+    BoardName, Clip, EntryInfo, Error, LastChange, LockStats, Notification, Origin, OriginKind,
+    Representation, Result, Status, Subscription,
+};
+
+/// Which history entry an operation acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// The current clip (index 0).
+    Current,
+    /// The entry at this history position; 0 is current.
+    Index(usize),
+    /// The entry created at this seq.
+    Seq(u64),
+}
+
+/// Sizes used when a board is created; an existing board keeps its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// Bytes in the data arena. The largest single clip is the arena less a
+    /// few hundred bytes of framing.
+    pub capacity: u64,
+    /// History depth: how many entries are kept.
+    pub depth: u32,
+}
+
+impl Default for CreateOptions {
+    /// 64 MiB: a 3840×2160 RGBA screenshot (31.6 MiB) plus plenty of text.
+    /// tmpfs pages cost memory only once touched, so an idle board costs little.
+    fn default() -> Self {
+        CreateOptions {
+            capacity: 64 << 20,
+            depth: 200,
+        }
+    }
+}
+
+/// What a copy did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// The commit seq of the copy.
+    pub seq: u64,
+    /// The same content was already in history and was moved to the front.
+    pub deduplicated: bool,
+}
+
+/// An open board. Cheap to share between threads (`Send + Sync`).
+pub struct Board {
+    seg: Arc<Segment>,
+    origin: Origin,
+    notifier: Mutex<Notifier>,
+}
+
+/// A committed index slot with its decoded fields.
+struct Live {
+    entry: Entry,
+    rec: IndexRecord,
+}
+
+impl Board {
+    /// Opens board `name`, creating it with default sizes if it does not exist.
+    pub fn open(name: &BoardName, kind: OriginKind) -> Result<Board> {
+        Self::open_with(
+            name,
+            Origin::this_process(kind),
+            Some(CreateOptions::default()),
+        )
+    }
+
+    /// Opens board `name` as `origin`. With `create`, a missing board is
+    /// created with those sizes; without, a missing board is `NoSuchBoard`.
+    pub fn open_with(
+        name: &BoardName,
+        origin: Origin,
+        create: Option<CreateOptions>,
+    ) -> Result<Board> {
+        let seg = Segment::open(name, create)?;
+        Ok(Board {
+            seg: Arc::new(seg),
+            origin,
+            notifier: Mutex::new(Notifier::default()),
+        })
+    }
+
+    /// The board's name.
+    #[must_use]
+    pub fn name(&self) -> &BoardName {
+        self.seg.name()
+    }
+
+    /// Who this handle writes as.
+    #[must_use]
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The largest clip this board can take (its arena less record framing).
+    #[must_use]
+    pub fn capacity(&self) -> u64 {
+        self.seg.geometry().arena_size
+    }
+
+    /// Commits `clip` as the new current clip, then notifies every mailbox.
+    pub fn copy(&self, clip: &Clip) -> Result<CopyOutcome> {
+        // Everything slower than memcpy happens here, before the lock.
+        let enc = Encoded::new(clip)?;
+        let arena = self.seg.geometry().arena_size;
+        if history::aligned(enc.len) > arena {
+            return Err(Error::ClipTooLarge {
+                size: clip.total_size(),
+                capacity: max_payload(arena, &enc),
+            });
+        }
+        let now = now_ns();
+        let outcome = {
+            let guard = self.seg.lock()?;
+            let live = self.live_entries(&guard)?;
+            let seq = self.next_seq();
+            let entries: Vec<Entry> = live.iter().map(|l| l.entry.clone()).collect();
+            if let Some(dup) = history::find_duplicate(&entries, enc.content_hash, enc.len) {
+                let slot = dup.slot;
+                let rec = live
+                    .iter()
+                    .find(|l| l.entry.slot == slot)
+                    .expect("duplicate is live")
+                    .rec
+                    .clone();
+                let rec = IndexRecord {
+                    order: seq,
+                    touched_ns: now,
+                    origin_pid: self.origin.pid,
+                    origin_kind: self.origin.kind.to_raw(),
+                    label: self.origin.label.clone(),
+                    ..rec
+                };
+                self.seg.write_index(slot, &rec)?;
+                self.commit(&guard, seq, now);
+                CopyOutcome {
+                    seq,
+                    deduplicated: true,
+                }
+            } else {
+                let plan = history::plan_insert(&entries, self.seg.index_slots(), arena, enc.len)
+                    .map_err(|e| match e {
+                    NoRoom::TooLarge { max } => Error::ClipTooLarge {
+                        size: clip.total_size(),
+                        capacity: max_payload(max, &enc),
+                    },
+                    NoRoom::HistoryFull => Error::HistoryFull,
+                })?;
+                for &slot in &plan.evict {
+                    let l = live
+                        .iter()
+                        .find(|l| l.entry.slot == slot)
+                        .expect("victim is live");
+                    self.erase(slot, l.entry.offset, l.entry.len)?;
+                }
+                for m in &plan.moves {
+                    self.seg.arena_move(m.from, m.to, m.len)?;
+                    let l = live
+                        .iter()
+                        .find(|l| l.entry.slot == m.slot)
+                        .expect("moved entry is live");
+                    self.seg.write_index(
+                        m.slot,
+                        &IndexRecord {
+                            offset: m.to,
+                            ..l.rec.clone()
+                        },
+                    )?;
+                }
+                let rec = IndexRecord {
+                    state: SLOT_WRITING,
+                    flags: 0,
+                    seq,
+                    order: seq,
+                    created_ns: now,
+                    touched_ns: now,
+                    offset: plan.offset,
+                    len: enc.len,
+                    content_hash: enc.content_hash,
+                    total_size: enc.total_size(),
+                    origin_pid: self.origin.pid,
+                    origin_kind: self.origin.kind.to_raw(),
+                    rep_count: enc.rep_count(),
+                    label: self.origin.label.clone(),
+                    meta_ok: true,
+                };
+                // Claim the range first: a writer killed past this point leaves
+                // a WRITING slot, which repair discards.
+                self.seg.write_index(plan.slot, &rec)?;
+                self.write_record(plan.offset, &enc)?;
+                self.seg.set_index_state(plan.slot, SLOT_COMMITTED)?;
+                self.commit(&guard, seq, now);
+                CopyOutcome {
+                    seq,
+                    deduplicated: false,
+                }
+            }
+        };
+        self.notify(outcome.seq, now);
+        tracing::debug!(
+            seq = outcome.seq,
+            size = clip.total_size(),
+            hash = format_args!("{:016x}", enc.content_hash),
+            dedup = outcome.deduplicated,
+            "copied"
+        );
+        Ok(outcome)
+    }
+
+    fn write_record(&self, offset: u64, enc: &Encoded<'_>) -> Result<()> {
+        self.seg.arena_write(offset, &enc.directory)?;
+        let mut at = offset + enc.directory.len() as u64;
+        for data in enc.payloads() {
+            #[cfg(feature = "test-hooks")]
+            if let Some(half) = data.get(..data.len() / 2) {
+                self.seg.arena_write(at, half)?;
+                crate::test_hooks::park_if_asked("copy");
+            }
+            self.seg.arena_write(at, data)?;
+            at += data.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Frees a slot, then overwrites its bytes so no deleted secret remains.
+    fn erase(&self, slot: usize, offset: u64, len: u64) -> Result<()> {
+        self.seg.clear_index(slot)?;
+        self.seg.arena_zero(offset, len)
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.seg.seq_cell().load(Ordering::Relaxed) + 1
+    }
+
+    /// Publishes a change under the lock: seq last, with release ordering.
+    fn commit(&self, _guard: &LockGuard<'_>, seq: u64, now: u64) {
+        self.seg.set_header_u32(off::LAST_PID, self.origin.pid);
+        self.seg
+            .set_header_u32(off::LAST_KIND, self.origin.kind.to_raw());
+        self.seg.set_header_u64(off::LAST_NS, now);
+        self.seg.seq_cell().store(seq, Ordering::Release);
+    }
+
+    /// Re-reads the subscriber table if needed (under the lock), then sends.
+    fn notify(&self, seq: u64, now: u64) {
+        let mut notifier = self.notifier.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Ok(_guard) = self.seg.lock() {
+            notifier.refresh(&self.seg);
+        }
+        let note = Notification {
+            seq,
+            origin_pid: self.origin.pid,
+            origin_kind: self.origin.kind,
+            committed_at: UNIX_EPOCH + Duration::from_nanos(now),
+            coalesced: 1,
+        };
+        if notifier.send(&note) {
+            drop(notifier);
+            mailbox::reap_dead(&self.seg);
+        }
+    }
+
+    /// Every committed entry, current first.
+    fn live_entries(&self, _guard: &LockGuard<'_>) -> Result<Vec<Live>> {
+        let states = self.seg.index_states()?;
+        let mut live = Vec::new();
+        for (slot, state) in states.into_iter().enumerate() {
+            if state != SLOT_COMMITTED {
+                continue;
+            }
+            let rec = self.seg.read_index(slot)?;
+            if !rec.meta_ok {
+                tracing::warn!(slot, "skipping an index slot with a bad checksum");
+                continue;
+            }
+            let entry = Entry {
+                slot,
+                seq: rec.seq,
+                order: rec.order,
+                offset: rec.offset,
+                len: rec.len,
+                pinned: rec.pinned(),
+                content_hash: rec.content_hash,
+            };
+            live.push(Live { entry, rec });
+        }
+        live.sort_unstable_by(|a, b| {
+            b.entry
+                .order
+                .cmp(&a.entry.order)
+                .then(b.entry.seq.cmp(&a.entry.seq))
+        });
+        Ok(live)
+    }
+
+    fn find(&self, guard: &LockGuard<'_>, which: Selector) -> Result<Live> {
+        let mut live = self.live_entries(guard)?;
+        let pos = match which {
+            Selector::Current if live.is_empty() => return Err(Error::Empty),
+            Selector::Current => Some(0),
+            Selector::Index(i) => (i < live.len()).then_some(i),
+            Selector::Seq(s) => live.iter().position(|l| l.entry.seq == s),
+        };
+        match pos {
+            Some(i) => Ok(live.swap_remove(i)),
+            None => Err(Error::NoSuchEntry {
+                what: match which {
+                    Selector::Index(i) => format!("index {i} (history has {} entries)", live.len()),
+                    Selector::Seq(s) => format!("seq {s}"),
+                    Selector::Current => "current".into(),
+                },
+            }),
+        }
+    }
+
+    /// The current clip; `Error::Empty` on an empty board.
+    pub fn paste(&self) -> Result<Clip> {
+        self.get(Selector::Current)
+    }
+
+    /// The clip of an entry, with every representation verified.
+    pub fn get(&self, which: Selector) -> Result<Clip> {
+        let (seq, bytes) = {
+            let guard = self.seg.lock()?;
+            let l = self.find(&guard, which)?;
+            let len = usize::try_from(l.entry.len).map_err(|_| corrupt(l.entry.seq, "length"))?;
+            if l.entry.len > self.seg.geometry().arena_size {
+                return Err(corrupt(l.entry.seq, "length exceeds the arena"));
+            }
+            let mut bytes = vec![0u8; len];
+            self.seg
+                .arena_read(l.entry.offset, &mut bytes)
+                .map_err(|_| corrupt(l.entry.seq, "range"))?;
+            (l.entry.seq, bytes)
+        };
+        // Verification happens outside the lock, on our private copy.
+        record::decode_record(&bytes).map_err(|e| with_seq(e, seq))
+    }
+
+    /// One representation of an entry, copying only that one out.
+    pub fn get_type(&self, which: Selector, mime: &str) -> Result<Representation> {
+        let (seq, info, data) = {
+            let guard = self.seg.lock()?;
+            let l = self.find(&guard, which)?;
+            let (infos, _) = self.read_directory(&l)?;
+            let info = infos
+                .iter()
+                .find(|i| i.mime == mime)
+                .or_else(|| infos.iter().find(|i| crate::mime_matches(mime, &i.mime)))
+                .cloned()
+                .ok_or_else(|| Error::NoSuchType {
+                    mime: mime.to_owned(),
+                    available: infos.iter().map(|i| i.mime.clone()).collect(),
+                })?;
+            let mut data = vec![
+                0u8;
+                usize::try_from(info.data_len)
+                    .map_err(|_| corrupt(l.entry.seq, "length"))?
+            ];
+            self.seg
+                .arena_read(l.entry.offset + info.data_offset, &mut data)
+                .map_err(|_| corrupt(l.entry.seq, "range"))?;
+            (l.entry.seq, info, data)
+        };
+        record::verify(&info, data).map_err(|e| with_seq(e, seq))
+    }
+
+    /// The MIME types of an entry, in order.
+    pub fn types(&self, which: Selector) -> Result<Vec<String>> {
+        let guard = self.seg.lock()?;
+        let l = self.find(&guard, which)?;
+        Ok(self
+            .read_directory(&l)?
+            .0
+            .into_iter()
+            .map(|i| i.mime)
+            .collect())
+    }
+
+    /// Copies an entry's directory out and parses it. Under the lock.
+    fn read_directory(&self, l: &Live) -> Result<(Vec<RepInfo>, usize)> {
+        let seq = l.entry.seq;
+        if l.entry.len > self.seg.geometry().arena_size {
+            return Err(corrupt(seq, "length exceeds the arena"));
+        }
+        let mut head = vec![0u8; record::header_len()];
+        self.seg
+            .arena_read(l.entry.offset, &mut head)
+            .map_err(|_| corrupt(seq, "range"))?;
+        let n = record::rep_count(&head).map_err(|e| with_seq(e, seq))?;
+        let mut descs = vec![0u8; record::descs_len(n)];
+        self.seg
+            .arena_read(l.entry.offset, &mut descs)
+            .map_err(|_| corrupt(seq, "range"))?;
+        let mime_total: usize = (0..n)
+            .map(|i| {
+                u32::from_ne_bytes(descs[16 + i * 32..][..4].try_into().expect("4 bytes")) as usize
+            })
+            .map(|m| m.min(255))
+            .sum();
+        let dir_len = (descs.len() + mime_total).min(l.entry.len as usize);
+        let mut dir = vec![0u8; dir_len];
+        self.seg
+            .arena_read(l.entry.offset, &mut dir)
+            .map_err(|_| corrupt(seq, "range"))?;
+        record::parse_directory(&dir, l.entry.len).map_err(|e| with_seq(e, seq))
+    }
+
+    /// The entries, current first.
+    pub fn history(&self) -> Result<Vec<EntryInfo>> {
+        let mut rows = Vec::new();
+        {
+            let guard = self.seg.lock()?;
+            for l in self.live_entries(&guard)? {
+                let Ok((infos, _)) = self.read_directory(&l) else {
+                    tracing::warn!(seq = l.entry.seq, "skipping a corrupt entry");
+                    continue;
+                };
+                let text = infos.iter().find(|i| crate::is_text(&i.mime)).map(|i| {
+                    let mut head = vec![0u8; i.data_len.min(PREVIEW_BYTES) as usize];
+                    let _ = self
+                        .seg
+                        .arena_read(l.entry.offset + i.data_offset, &mut head);
+                    head
+                });
+                rows.push((l, infos, text));
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(index, (l, infos, text))| EntryInfo {
+                index,
+                seq: l.rec.seq,
+                created: time_of(l.rec.created_ns),
+                touched: time_of(l.rec.touched_ns),
+                origin: Origin {
+                    pid: l.rec.origin_pid,
+                    kind: OriginKind::from_raw(l.rec.origin_kind),
+                    label: l.rec.label.clone(),
+                },
+                pinned: l.rec.pinned(),
+                total_size: l.rec.total_size,
+                types: infos.into_iter().map(|i| (i.mime, i.data_len)).collect(),
+                preview: text.map(|t| preview(&t)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Runs `change` on one entry under the lock, then commits and notifies.
+    fn mutate(
+        &self,
+        which: Selector,
+        change: impl FnOnce(&Self, Live, u64) -> Result<()>,
+    ) -> Result<u64> {
+        let now = now_ns();
+        let seq = {
+            let guard = self.seg.lock()?;
+            let l = self.find(&guard, which)?;
+            let seq = self.next_seq();
+            change(self, l, seq)?;
+            self.commit(&guard, seq, now);
+            seq
+        };
+        self.notify(seq, now);
+        Ok(seq)
+    }
+
+    /// Makes an entry current. Returns the commit seq.
+    pub fn select(&self, which: Selector) -> Result<u64> {
+        let now = now_ns();
+        self.mutate(which, |b, l, seq| {
+            b.seg.write_index(
+                l.entry.slot,
+                &IndexRecord {
+                    order: seq,
+                    touched_ns: now,
+                    ..l.rec
+                },
+            )
+        })
+    }
+
+    /// Pins or unpins an entry. Returns the commit seq.
+    pub fn set_pinned(&self, which: Selector, pinned: bool) -> Result<u64> {
+        self.mutate(which, |b, l, _| {
+            let flags = if pinned {
+                l.rec.flags | FLAG_PINNED
+            } else {
+                l.rec.flags & !FLAG_PINNED
+            };
+            b.seg
+                .write_index(l.entry.slot, &IndexRecord { flags, ..l.rec })
+        })
+    }
+
+    /// Deletes an entry and overwrites its bytes. Returns the commit seq.
+    pub fn delete(&self, which: Selector) -> Result<u64> {
+        self.mutate(which, |b, l, _| {
+            b.erase(l.entry.slot, l.entry.offset, l.entry.len)
+        })
+    }
+
+    /// Deletes every unpinned entry (every entry with `all`) and overwrites
+    /// their bytes. Returns how many were removed.
+    pub fn clear(&self, all: bool) -> Result<usize> {
+        let now = now_ns();
+        let (removed, seq) = {
+            let guard = self.seg.lock()?;
+            let mut removed = 0;
+            for l in self.live_entries(&guard)? {
+                if all || !l.entry.pinned {
+                    self.erase(l.entry.slot, l.entry.offset, l.entry.len)?;
+                    removed += 1;
+                }
+            }
+            let seq = self.next_seq();
+            self.commit(&guard, seq, now);
+            (removed, seq)
+        };
+        self.notify(seq, now);
+        Ok(removed)
+    }
+
+    /// The board's status, after reaping dead subscribers.
+    pub fn status(&self) -> Result<Status> {
+        let subscribers = mailbox::subscribers(&self.seg)?;
+        let geo = *self.seg.geometry();
+        let guard = self.seg.lock()?;
+        let live = self.live_entries(&guard)?;
+        let h = |o| self.seg.header_u64(o);
+        let last_ns = h(off::LAST_NS);
+        let status = Status {
+            name: self.seg.name().to_string(),
+            path: self.seg.path().to_owned(),
+            owner_uid: self.seg.owner(),
+            mode: self.seg.mode(),
+            layout_version: crate::LAYOUT_VERSION,
+            segment_size: geo.segment_size,
+            capacity: geo.arena_size,
+            used: live.iter().map(|l| l.entry.len).sum(),
+            seq: self.seg.seq_cell().load(Ordering::Acquire),
+            entries: live.len(),
+            max_entries: self.seg.index_slots(),
+            lock: LockStats {
+                acquisitions: h(off::LOCK_ACQUISITIONS),
+                contended: h(off::LOCK_CONTENDED),
+                recoveries: h(off::LOCK_RECOVERIES),
+            },
+            subscribers,
+            max_subscribers: self.seg.subscriber_slots(),
+            last_change: (last_ns != 0).then(|| LastChange {
+                origin: Origin {
+                    pid: self.seg.header_u32(off::LAST_PID),
+                    kind: OriginKind::from_raw(self.seg.header_u32(off::LAST_KIND)),
+                    label: String::new(),
+                },
+                at: time_of(last_ns),
+            }),
+        };
+        drop(guard);
+        Ok(status)
+    }
+
+    /// The commit seq, read without the lock.
+    #[must_use]
+    pub fn seq(&self) -> u64 {
+        mailbox::current_seq(&self.seg)
+    }
+
+    /// Registers a mailbox for this process and returns it.
+    pub fn subscribe(&self) -> Result<Subscription> {
+        mailbox::subscribe(&self.seg, &self.origin)
+    }
+
+    /// Frees the subscriber slots of dead processes and unlinks their
+    /// mailboxes. Returns how many were reaped.
+    pub fn reap(&self) -> usize {
+        mailbox::reap_dead(&self.seg)
+    }
+
+    /// This user's boards, by name.
+    pub fn list() -> Result<Vec<BoardName>> {
+        let prefix = crate::name::segment_prefix(crate::segment::euid());
+        let dir = std::fs::read_dir("/dev/shm").map_err(|e| {
+            Error::os(
+                "listing /dev/shm",
+                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+            )
+        })?;
+        let mut names: Vec<BoardName> = dir
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|f| BoardName::new(f.strip_prefix(&prefix)?).ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Removes board `name` and its mailboxes. Without `force` the segment
+    /// must pass validation; with it, any segment owned by this user goes.
+    pub fn destroy(name: &BoardName, force: bool) -> Result<()> {
+        match Segment::open(name, None) {
+            Ok(seg) => mailbox::unlink_all(&seg),
+            Err(Error::NoSuchBoard { .. }) => {
+                return Err(Error::NoSuchBoard {
+                    name: name.to_string(),
+                });
+            }
+            Err(e) if !force => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "destroying an invalid segment"),
+        }
+        Segment::unlink(name)
+    }
+}
+
+impl std::fmt::Debug for Board {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Board")
+            .field("name", self.seg.name())
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How much text of each entry `history` reads for its preview.
+const PREVIEW_BYTES: u64 = 512;
+
+/// At most 80 characters, with newlines and other controls made visible.
+fn preview(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 80 {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push('⏎'),
+            '\t' => out.push(' '),
+            '\u{fffd}' if i + 1 == text.chars().count() => {}
+            c if c.is_control() => out.push('·'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn max_payload(room: u64, enc: &Encoded<'_>) -> u64 {
+    room.saturating_sub(enc.directory.len() as u64 + 8)
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn time_of(ns: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(ns)
+}
+
+fn corrupt(seq: u64, what: &str) -> Error {
+    Error::CorruptEntry {
+        seq,
+        what: what.into(),
+    }
+}
+
+fn with_seq(e: Error, seq: u64) -> Error {
+    match e {
+        Error::CorruptEntry { what, .. } => Error::CorruptEntry { seq, what },
+        other => other,
+    }
+}

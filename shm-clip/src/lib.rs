@@ -1,0 +1,51 @@
+//! `shm_clip`: a clipboard that many processes share through POSIX shared memory.
+//!
+//! A [`Board`] is one named shared-memory segment per user. A robust,
+//! process-shared mutex inside it guards the current clip and its history.
+//! Each process that wants live updates [`Board::subscribe`]s: it owns a POSIX
+//! message queue (its mailbox), and writers send every mailbox a tiny hint
+//! after each commit. Shared memory is the truth; the hint only says "look".
+//!
+//! ```no_run
+//! use shm_clip::{Board, BoardName, Clip, OriginKind};
+//! let board = Board::open(&BoardName::new("default")?, OriginKind::Cli)?;
+//! board.copy(&Clip::text("hello"))?;
+//! assert_eq!(board.paste()?.text_str(), Some("hello"));
+//! # Ok::<(), shm_clip::Error>(())
+//! ```
+//!
+//! The segment layout is documented in `LAYOUT.md`; the layers in
+//! `ARCHITECTURE.md`.
+
+mod board;
+mod clip;
+mod error;
+mod history;
+mod info;
+mod layout;
+mod lock;
+mod mailbox;
+mod name;
+mod origin;
+mod record;
+mod segment;
+mod sys;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
+
+pub use board::{Board, CopyOutcome, CreateOptions, Selector};
+pub use clip::{Clip, Representation, TEXT_MIME, is_text, mime_matches, sniff_mime};
+pub use error::{Error, Result};
+pub use info::{EntryInfo, LastChange, LockStats, Status, SubscriberInfo};
+pub use layout::LAYOUT_VERSION;
+pub use mailbox::{Notification, Subscription};
+pub use name::{BoardName, DEFAULT_BOARD};
+pub use origin::{Origin, OriginKind};
+
+/// Validation entry points for fuzzing and property tests: they take
+/// arbitrary bytes and must only ever return errors, never panic.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::record::decode_record;
+    pub use crate::segment::validate_image;
+}

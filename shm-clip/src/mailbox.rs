@@ -1,0 +1,526 @@
+//! Mailboxes: one POSIX message queue per subscribing process, registered in
+//! the segment's subscriber table.
+//!
+//! A mailbox is indirect communication owned by its reader: writers only know
+//! its name from the table. Writers send with `O_NONBLOCK`, so a full queue
+//! (its owner already has a wake-up pending) or a stuck reader can never block
+//! them. Notifications are hints; the segment is the truth.
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+use nix::mqueue::{
+    MQ_OFlag, MqAttr, MqdT, mq_close, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink,
+};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::stat::{Mode, fchmod, fstat};
+
+use crate::layout::off;
+use crate::segment::{Segment, SubscriberRecord, euid};
+use crate::{Error, Origin, OriginKind, Result, SubscriberInfo};
+
+/// Bytes per message: seq, commit time, pid, kind.
+const MSG_LEN: usize = 24;
+/// The queue's message size (≤ 64 bytes keeps each queue's cost against
+/// `RLIMIT_MSGQUEUE` tiny) and depth (one pending wake-up is all a reader needs).
+const MSG_SIZE: i64 = 32;
+const MSG_DEPTH: i64 = 4;
+
+/// A change notification. Several pending notifications are coalesced into
+/// one that carries the latest seq.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// The latest commit seq announced.
+    pub seq: u64,
+    /// The pid of the process that made that commit.
+    pub origin_pid: u32,
+    /// The kind of program that made it.
+    pub origin_kind: OriginKind,
+    /// When the writer committed (its clock), for latency measurements.
+    pub committed_at: SystemTime,
+    /// How many notifications were merged into this one.
+    pub coalesced: u32,
+}
+
+impl Notification {
+    fn encode(&self) -> [u8; MSG_LEN] {
+        let mut b = [0u8; MSG_LEN];
+        let ns = self
+            .committed_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        b[0..8].copy_from_slice(&self.seq.to_ne_bytes());
+        b[8..16].copy_from_slice(&ns.to_ne_bytes());
+        b[16..20].copy_from_slice(&self.origin_pid.to_ne_bytes());
+        b[20..24].copy_from_slice(&self.origin_kind.to_raw().to_ne_bytes());
+        b
+    }
+
+    /// Anyone with our uid can write to the queue, so accept only well-formed messages.
+    fn decode(b: &[u8]) -> Option<Self> {
+        if b.len() != MSG_LEN {
+            return None;
+        }
+        let u64_at = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+        let u32_at = |o: usize| u32::from_ne_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+        Some(Notification {
+            seq: u64_at(0),
+            committed_at: UNIX_EPOCH + Duration::from_nanos(u64_at(8)),
+            origin_pid: u32_at(16),
+            origin_kind: OriginKind::from_raw(u32_at(20)),
+            coalesced: 1,
+        })
+    }
+}
+
+/// A message queue descriptor that closes itself (nix's `MqdT` does not).
+#[derive(Debug)]
+struct Mq(Option<MqdT>);
+
+impl Mq {
+    fn get(&self) -> &MqdT {
+        self.0.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for Mq {
+    fn drop(&mut self) {
+        if let Some(mq) = self.0.take() {
+            let _ = mq_close(mq);
+        }
+    }
+}
+
+/// A registered mailbox. Dropping it frees its slot and unlinks its queue.
+#[derive(Debug)]
+pub struct Subscription {
+    seg: Arc<Segment>,
+    mq: Mq,
+    name: String,
+    slot: usize,
+    pid: u32,
+}
+
+impl Subscription {
+    /// Blocks until a notification arrives.
+    pub fn recv(&mut self) -> Result<Notification> {
+        loop {
+            if let Some(n) = self.wait(PollTimeout::NONE)? {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Waits at most `timeout` for a notification.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Notification>> {
+        let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+        self.wait(timeout)
+    }
+
+    /// Returns a pending notification without waiting.
+    pub fn try_recv(&mut self) -> Result<Option<Notification>> {
+        self.drain()
+    }
+
+    /// The queue's name, as registered in the subscriber table.
+    #[must_use]
+    pub fn mailbox_name(&self) -> &str {
+        &self.name
+    }
+
+    fn wait(&mut self, timeout: PollTimeout) -> Result<Option<Notification>> {
+        let mut fds = [PollFd::new(self.mq.get().as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) | Err(Errno::EINTR) => Ok(None),
+            Ok(_) => self.drain(),
+            Err(errno) => Err(Error::os("polling the mailbox", errno)),
+        }
+    }
+
+    /// Reads every pending message and merges them into one.
+    fn drain(&mut self) -> Result<Option<Notification>> {
+        let mut merged: Option<Notification> = None;
+        let mut buf = [0u8; MSG_SIZE as usize];
+        loop {
+            let mut prio = 0;
+            match mq_receive(self.mq.get(), &mut buf, &mut prio) {
+                Ok(n) => {
+                    let Some(msg) = Notification::decode(&buf[..n]) else {
+                        continue;
+                    };
+                    merged = Some(match merged {
+                        Some(m) if m.seq >= msg.seq => Notification {
+                            coalesced: m.coalesced + 1,
+                            ..m
+                        },
+                        Some(m) => Notification {
+                            coalesced: m.coalesced + 1,
+                            ..msg
+                        },
+                        None => msg,
+                    });
+                }
+                Err(Errno::EAGAIN) => return Ok(merged),
+                Err(Errno::EINTR) => {}
+                Err(errno) => return Err(Error::os("reading the mailbox", errno)),
+            }
+        }
+    }
+}
+
+impl AsFd for Subscription {
+    /// The queue descriptor: readable when a notification is pending.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.mq.get().as_fd()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Ok(_guard) = self.seg.lock()
+            && let Ok(rec) = self.seg.read_subscriber(self.slot)
+            && rec.state == 1
+            && rec.pid == self.pid
+            && rec.name == self.name
+        {
+            let _ = self.seg.clear_subscriber(self.slot);
+            bump_generation(&self.seg);
+        }
+        let _ = mq_unlink(self.name.as_str());
+    }
+}
+
+fn bump_generation(seg: &Segment) {
+    seg.set_header_u64(
+        off::SUB_GENERATION,
+        seg.header_u64(off::SUB_GENERATION).wrapping_add(1),
+    );
+}
+
+/// Field 22 of `/proc/PID/stat`: the start time in clock ticks since boot.
+/// `None` when the process does not exist.
+pub(crate) fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parentheses; fields resume after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn is_alive(pid: u32, start_time: u64) -> bool {
+    process_start_time(pid) == Some(start_time)
+}
+
+/// The program name of `pid`, for status displays.
+pub(crate) fn program_name(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim_end().to_owned())
+}
+
+fn random_nonce() -> u64 {
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .is_ok()
+    {
+        return u64::from_ne_bytes(b);
+    }
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    xxhash_rust::xxh3::xxh3_64(
+        &[t.to_ne_bytes(), u64::from(std::process::id()).to_ne_bytes()].concat(),
+    )
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Creates this process's mailbox and registers it in the table.
+pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscription> {
+    reap_dead(seg);
+    let pid = std::process::id();
+    let start_time = process_start_time(pid).unwrap_or(0);
+    let prefix = seg.name().mailbox_prefix(euid());
+    let attr = MqAttr::new(0, MSG_DEPTH, MSG_SIZE, 0);
+    let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK;
+    // A random suffix with O_EXCL: a name squatted by someone else is skipped.
+    let mut attempt = 0;
+    let (mq, name) = loop {
+        let name = format!("{prefix}{pid}.{:016x}", random_nonce());
+        match mq_open(
+            name.as_str(),
+            flags,
+            Mode::S_IRUSR | Mode::S_IWUSR,
+            Some(&attr),
+        ) {
+            Ok(mq) => break (Mq(Some(mq)), name),
+            Err(Errno::EEXIST) if attempt < 8 => attempt += 1,
+            Err(
+                errno @ (Errno::EMFILE
+                | Errno::ENFILE
+                | Errno::ENOSPC
+                | Errno::EINVAL
+                | Errno::ENOMEM),
+            ) => {
+                return Err(Error::QueueLimit { name, errno });
+            }
+            Err(errno) => return Err(Error::os(format!("creating mailbox {name}"), errno)),
+        }
+    };
+    // The umask may have left group/other bits; a mailbox is ours alone.
+    if let Err(errno) = fchmod(mq.get().as_fd(), Mode::S_IRUSR | Mode::S_IWUSR) {
+        let _ = mq_unlink(name.as_str());
+        return Err(Error::os(format!("fchmod mailbox {name}"), errno));
+    }
+    let record = SubscriberRecord {
+        state: 1,
+        pid,
+        start_time,
+        kind: origin.kind.to_raw(),
+        registered_ns: now_ns(),
+        label: origin.label.clone(),
+        name: name.clone(),
+    };
+    let registered = (|| {
+        let _guard = seg.lock()?;
+        for slot in 0..seg.subscriber_slots() {
+            if seg.read_subscriber(slot)?.state == 0 {
+                seg.write_subscriber(slot, &record)?;
+                bump_generation(seg);
+                return Ok(slot);
+            }
+        }
+        Err(Error::SubscriberTableFull {
+            slots: seg.subscriber_slots(),
+        })
+    })();
+    match registered {
+        Ok(slot) => Ok(Subscription {
+            seg: Arc::clone(seg),
+            mq,
+            name,
+            slot,
+            pid,
+        }),
+        Err(e) => {
+            let _ = mq_unlink(name.as_str());
+            Err(e)
+        }
+    }
+}
+
+/// Frees the slots of processes that are gone (or whose pid was reused) and
+/// unlinks their queues. The liveness checks run outside the lock.
+pub(crate) fn reap_dead(seg: &Segment) -> usize {
+    let Ok(live) = live_slots(seg) else { return 0 };
+    let dead: Vec<(usize, SubscriberRecord)> = live
+        .into_iter()
+        .filter(|(_, r)| !is_alive(r.pid, r.start_time))
+        .collect();
+    if dead.is_empty() {
+        return 0;
+    }
+    let mut reaped = Vec::new();
+    if let Ok(_guard) = seg.lock() {
+        for (slot, rec) in dead {
+            // Re-check under the lock: the slot may have been reused meanwhile.
+            if seg.read_subscriber(slot).is_ok_and(|now| now == rec) {
+                let _ = seg.clear_subscriber(slot);
+                reaped.push(rec.name);
+            }
+        }
+        if !reaped.is_empty() {
+            bump_generation(seg);
+        }
+    }
+    let prefix = seg.name().mailbox_prefix(euid());
+    for name in &reaped {
+        // Only ever unlink names of our own scheme, whatever the table says.
+        if name.starts_with(&prefix) && !name[1..].contains('/') {
+            let _ = mq_unlink(name.as_str());
+        }
+        tracing::debug!(mailbox = %name, "reaped dead subscriber");
+    }
+    reaped.len()
+}
+
+fn live_slots(seg: &Segment) -> Result<Vec<(usize, SubscriberRecord)>> {
+    let _guard = seg.lock()?;
+    let mut live = Vec::new();
+    for slot in 0..seg.subscriber_slots() {
+        let rec = seg.read_subscriber(slot)?;
+        if rec.state == 1 {
+            live.push((slot, rec));
+        }
+    }
+    Ok(live)
+}
+
+/// Under the lock, after a dead owner: drop slots that are not well-formed.
+pub(crate) fn repair_table(seg: &Segment) {
+    let prefix = seg.name().mailbox_prefix(euid());
+    for slot in 0..seg.subscriber_slots() {
+        let Ok(rec) = seg.read_subscriber(slot) else {
+            continue;
+        };
+        if rec.state != 0 && (rec.state != 1 || !rec.name.starts_with(&prefix)) {
+            let _ = seg.clear_subscriber(slot);
+        }
+    }
+    bump_generation(seg);
+}
+
+/// Opens someone's mailbox for sending, refusing a queue that is not ours alone.
+fn open_for_send(name: &str) -> Result<Mq, Errno> {
+    let mq = Mq(Some(mq_open(
+        name,
+        MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK,
+        Mode::empty(),
+        None,
+    )?));
+    let st = fstat(mq.get().as_fd())?;
+    if st.st_uid != euid() || st.st_mode & 0o077 != 0 {
+        tracing::warn!(
+            mailbox = name,
+            owner = st.st_uid,
+            mode = format_args!("{:04o}", st.st_mode & 0o7777),
+            "refusing a mailbox that is not ours alone"
+        );
+        return Err(Errno::EPERM);
+    }
+    Ok(mq)
+}
+
+/// A writer's cached view of the subscriber table, with open descriptors.
+#[derive(Debug, Default)]
+pub(crate) struct Notifier {
+    generation: Option<u64>,
+    targets: Vec<Target>,
+}
+
+#[derive(Debug)]
+struct Target {
+    name: String,
+    mq: Option<Mq>,
+    refused: bool,
+}
+
+impl Notifier {
+    /// Under the lock: re-read the table if it changed since last time.
+    pub(crate) fn refresh(&mut self, seg: &Segment) {
+        let generation = seg.header_u64(off::SUB_GENERATION);
+        if self.generation == Some(generation) {
+            return;
+        }
+        let me = std::process::id();
+        let mut targets = Vec::new();
+        for slot in 0..seg.subscriber_slots() {
+            let Ok(rec) = seg.read_subscriber(slot) else {
+                continue;
+            };
+            if rec.state == 1 && rec.pid != me {
+                let old = self
+                    .targets
+                    .iter()
+                    .position(|t| t.name == rec.name)
+                    .map(|i| self.targets.swap_remove(i));
+                targets.push(old.unwrap_or(Target {
+                    name: rec.name,
+                    mq: None,
+                    refused: false,
+                }));
+            }
+        }
+        self.targets = targets;
+        self.generation = Some(generation);
+    }
+
+    /// After unlocking: one non-blocking send per mailbox. Returns whether a
+    /// mailbox looked dead, so the caller can reap.
+    pub(crate) fn send(&mut self, note: &Notification) -> bool {
+        let msg = note.encode();
+        let mut saw_dead = false;
+        for target in &mut self.targets {
+            if target.refused {
+                continue;
+            }
+            if target.mq.is_none() {
+                match open_for_send(&target.name) {
+                    Ok(mq) => target.mq = Some(mq),
+                    Err(Errno::ENOENT) => {
+                        saw_dead = true;
+                        target.refused = true;
+                        continue;
+                    }
+                    Err(_) => {
+                        target.refused = true;
+                        continue;
+                    }
+                }
+            }
+            let mq = target.mq.as_ref().expect("opened above");
+            match mq_send(mq.get(), &msg, 0) {
+                // EAGAIN: full, so its owner has a wake-up pending already.
+                Ok(()) | Err(Errno::EAGAIN) => {}
+                Err(errno) => {
+                    tracing::debug!(mailbox = %target.name, %errno, "notification failed");
+                    target.mq = None;
+                }
+            }
+        }
+        saw_dead
+    }
+}
+
+/// The live subscribers, for status, with each queue's pending count.
+pub(crate) fn subscribers(seg: &Segment) -> Result<Vec<SubscriberInfo>> {
+    reap_dead(seg);
+    Ok(live_slots(seg)?
+        .into_iter()
+        .map(|(_, rec)| {
+            let pending = open_for_send(&rec.name)
+                .ok()
+                .and_then(|mq| mq_getattr(mq.get()).ok())
+                .map(|a| a.curmsgs() as u64);
+            let label = if rec.label.is_empty() {
+                program_name(rec.pid).unwrap_or_default()
+            } else {
+                rec.label
+            };
+            SubscriberInfo {
+                origin: Origin {
+                    pid: rec.pid,
+                    kind: OriginKind::from_raw(rec.kind),
+                    label,
+                },
+                mailbox: rec.name,
+                pending,
+            }
+        })
+        .collect())
+}
+
+/// Unlinks every mailbox registered in the table (for destroy).
+pub(crate) fn unlink_all(seg: &Segment) {
+    let prefix = seg.name().mailbox_prefix(euid());
+    if let Ok(live) = live_slots(seg) {
+        for (_, rec) in live {
+            if rec.name.starts_with(&prefix) {
+                let _ = mq_unlink(rec.name.as_str());
+            }
+        }
+    }
+}
+
+/// Loads the commit seq (for callers that only need a cheap freshness check).
+pub(crate) fn current_seq(seg: &Segment) -> u64 {
+    seg.seq_cell().load(Ordering::Acquire)
+}

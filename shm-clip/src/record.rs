@@ -1,0 +1,290 @@
+//! One history entry's bytes in the arena: a directory, then the payload.
+//!
+//! ```text
+//! RecordHeader | RepDesc × n | mime_0 … mime_n-1 | data_0 … data_n-1
+//! ```
+//! Each `RepDesc` carries an xxh3 checksum of its MIME bytes followed by its
+//! data, so a reader can prove that what it copied out is what was written.
+
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+
+use crate::layout::{MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, RECORD_MAGIC, REP_DESC_SIZE};
+use crate::{Clip, Error, Representation, Result};
+
+/// A clip prepared for the arena: directory built and checksums computed, so
+/// that the critical section only has to copy bytes.
+#[derive(Debug)]
+pub(crate) struct Encoded<'a> {
+    clip: &'a Clip,
+    /// Header, descriptors and MIME strings.
+    pub(crate) directory: Vec<u8>,
+    /// Total record length.
+    pub(crate) len: u64,
+    /// Identifies the content, for de-duplication.
+    pub(crate) content_hash: u64,
+}
+
+impl<'a> Encoded<'a> {
+    pub(crate) fn new(clip: &'a Clip) -> Result<Self> {
+        let invalid = |what: String| Error::CorruptEntry { seq: 0, what };
+        if clip.reps.is_empty() {
+            return Err(invalid("a clip needs at least one representation".into()));
+        }
+        if clip.reps.len() > MAX_REPS as usize {
+            return Err(invalid(format!(
+                "a clip has at most {MAX_REPS} representations"
+            )));
+        }
+        let mut directory = Vec::with_capacity(directory_len(clip));
+        directory.extend_from_slice(&RECORD_MAGIC);
+        directory.extend_from_slice(&(clip.reps.len() as u32).to_ne_bytes());
+        directory.extend_from_slice(&0u64.to_ne_bytes());
+        for rep in &clip.reps {
+            if rep.mime.is_empty() || rep.mime.len() > MAX_MIME_LEN as usize {
+                return Err(invalid(format!(
+                    "a MIME type must be 1-{MAX_MIME_LEN} bytes"
+                )));
+            }
+            directory.extend_from_slice(&(rep.mime.len() as u32).to_ne_bytes());
+            directory.extend_from_slice(&0u32.to_ne_bytes());
+            directory.extend_from_slice(&(rep.data.len() as u64).to_ne_bytes());
+            directory.extend_from_slice(&checksum(rep.mime.as_bytes(), &rep.data).to_ne_bytes());
+            directory.extend_from_slice(&0u64.to_ne_bytes());
+        }
+        for rep in &clip.reps {
+            directory.extend_from_slice(rep.mime.as_bytes());
+        }
+        let len = directory.len() as u64 + clip.total_size();
+        let content_hash = xxh3_64(&directory);
+        Ok(Encoded {
+            clip,
+            directory,
+            len,
+            content_hash,
+        })
+    }
+
+    /// The data of each representation, in record order after the directory.
+    pub(crate) fn payloads(&self) -> impl Iterator<Item = &[u8]> {
+        self.clip.reps.iter().map(|r| r.data.as_slice())
+    }
+
+    pub(crate) fn rep_count(&self) -> u32 {
+        self.clip.reps.len() as u32
+    }
+
+    pub(crate) fn total_size(&self) -> u64 {
+        self.clip.total_size()
+    }
+}
+
+fn directory_len(clip: &Clip) -> usize {
+    RECORD_HEADER_SIZE
+        + clip.reps.len() * REP_DESC_SIZE
+        + clip.reps.iter().map(|r| r.mime.len()).sum::<usize>()
+}
+
+fn checksum(mime: &[u8], data: &[u8]) -> u64 {
+    let mut h = Xxh3::new();
+    h.update(mime);
+    h.update(data);
+    h.digest()
+}
+
+/// One representation as described by a record's directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RepInfo {
+    pub(crate) mime: String,
+    /// Offset of the data from the start of the record.
+    pub(crate) data_offset: u64,
+    pub(crate) data_len: u64,
+    pub(crate) checksum: u64,
+}
+
+/// How many bytes of a record to read to learn its rep count.
+pub(crate) const fn header_len() -> usize {
+    RECORD_HEADER_SIZE
+}
+
+/// The rep count in a record header, validated.
+pub(crate) fn rep_count(header: &[u8]) -> Result<usize> {
+    let corrupt = |what: &str| Error::CorruptEntry {
+        seq: 0,
+        what: what.into(),
+    };
+    if header.len() < RECORD_HEADER_SIZE || header[..4] != RECORD_MAGIC {
+        return Err(corrupt("bad record magic"));
+    }
+    let n = u32::from_ne_bytes(header[4..8].try_into().expect("4 bytes"));
+    if n == 0 || n > MAX_REPS {
+        return Err(corrupt("bad representation count"));
+    }
+    Ok(n as usize)
+}
+
+/// Bytes of header plus descriptors for `n` representations.
+pub(crate) fn descs_len(n: usize) -> usize {
+    RECORD_HEADER_SIZE + n * REP_DESC_SIZE
+}
+
+/// Parses a record's directory (header, descriptors, MIME strings) from
+/// `bytes`, which must start at the record and may extend beyond the directory.
+/// Every length is checked against `record_len`, the length the index claims.
+pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepInfo>, usize)> {
+    let corrupt = |what: &str| Error::CorruptEntry {
+        seq: 0,
+        what: what.into(),
+    };
+    let n = rep_count(bytes)?;
+    let descs_end = descs_len(n);
+    if bytes.len() < descs_end {
+        return Err(corrupt("truncated directory"));
+    }
+    let mut lens = Vec::with_capacity(n);
+    let mut mime_total = 0usize;
+    for i in 0..n {
+        let d = &bytes[RECORD_HEADER_SIZE + i * REP_DESC_SIZE..][..REP_DESC_SIZE];
+        let mime_len = u32::from_ne_bytes(d[0..4].try_into().expect("4 bytes"));
+        let data_len = u64::from_ne_bytes(d[8..16].try_into().expect("8 bytes"));
+        let checksum = u64::from_ne_bytes(d[16..24].try_into().expect("8 bytes"));
+        if mime_len == 0 || mime_len > MAX_MIME_LEN {
+            return Err(corrupt("bad MIME length"));
+        }
+        mime_total += mime_len as usize;
+        lens.push((mime_len as usize, data_len, checksum));
+    }
+    let dir_end = descs_end + mime_total;
+    if bytes.len() < dir_end {
+        return Err(corrupt("truncated MIME table"));
+    }
+    let mut reps = Vec::with_capacity(n);
+    let mut mime_at = descs_end;
+    let mut data_at = dir_end as u64;
+    for (mime_len, data_len, checksum) in lens {
+        let mime = std::str::from_utf8(&bytes[mime_at..mime_at + mime_len])
+            .map_err(|_| corrupt("MIME type is not UTF-8"))?
+            .to_owned();
+        mime_at += mime_len;
+        reps.push(RepInfo {
+            mime,
+            data_offset: data_at,
+            data_len,
+            checksum,
+        });
+        data_at = data_at
+            .checked_add(data_len)
+            .ok_or_else(|| corrupt("data length overflows"))?;
+    }
+    if data_at != record_len {
+        return Err(corrupt("record length disagrees with its directory"));
+    }
+    Ok((reps, dir_end))
+}
+
+/// Checks a representation's bytes against its directory entry.
+pub(crate) fn verify(info: &RepInfo, data: Vec<u8>) -> Result<Representation> {
+    if data.len() as u64 != info.data_len || checksum(info.mime.as_bytes(), &data) != info.checksum
+    {
+        return Err(Error::CorruptEntry {
+            seq: 0,
+            what: format!("checksum mismatch in {}", info.mime),
+        });
+    }
+    Ok(Representation {
+        mime: info.mime.clone(),
+        data,
+    })
+}
+
+/// Decodes and verifies a whole record. Arbitrary input gives an error, never
+/// a panic: this is a fuzzing entry point.
+pub fn decode_record(bytes: &[u8]) -> Result<Clip> {
+    let (infos, _) = parse_directory(bytes, bytes.len() as u64)?;
+    let reps = infos
+        .iter()
+        .map(|info| {
+            let start = info.data_offset as usize;
+            let data = bytes[start..start + info.data_len as usize].to_vec();
+            verify(info, data)
+        })
+        .collect::<Result<_>>()?;
+    Ok(Clip { reps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode_to_vec(clip: &Clip) -> Vec<u8> {
+        let enc = Encoded::new(clip).unwrap();
+        let mut out = enc.directory.clone();
+        for p in enc.payloads() {
+            out.extend_from_slice(p);
+        }
+        assert_eq!(out.len() as u64, enc.len);
+        out
+    }
+
+    #[test]
+    fn round_trips_several_representations() {
+        let clip = Clip::text("hello")
+            .with("text/html", "<b>hello</b>")
+            .with("image/png", vec![0u8, 1, 2, 255]);
+        assert_eq!(decode_record(&encode_to_vec(&clip)).unwrap(), clip);
+    }
+
+    #[test]
+    fn round_trips_empty_data() {
+        let clip = Clip::text("");
+        assert_eq!(decode_record(&encode_to_vec(&clip)).unwrap(), clip);
+    }
+
+    #[test]
+    fn detects_every_single_byte_flip() {
+        let bytes = encode_to_vec(&Clip::text("hello world").with("text/html", "<i>x</i>"));
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            // Reserved fields are not covered; everything that carries meaning is.
+            let header_reserved = (8..16).contains(&i);
+            let desc_reserved = (16..16 + 64).contains(&i) && {
+                let within = (i - 16) % 32;
+                (4..8).contains(&within) || (24..32).contains(&within)
+            };
+            if header_reserved || desc_reserved {
+                continue;
+            }
+            assert!(decode_record(&bad).is_err(), "flip at {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn refuses_truncation() {
+        let bytes = encode_to_vec(&Clip::text("hello"));
+        for n in 0..bytes.len() {
+            assert!(decode_record(&bytes[..n]).is_err());
+        }
+    }
+
+    #[test]
+    fn same_content_same_hash() {
+        let a = Clip::text("x").with("text/html", "y");
+        let b = a.clone();
+        let c = Clip::text("x").with("text/html", "z");
+        assert_eq!(
+            Encoded::new(&a).unwrap().content_hash,
+            Encoded::new(&b).unwrap().content_hash
+        );
+        assert_ne!(
+            Encoded::new(&a).unwrap().content_hash,
+            Encoded::new(&c).unwrap().content_hash
+        );
+    }
+
+    #[test]
+    fn refuses_bad_clips() {
+        assert!(Encoded::new(&Clip::default()).is_err());
+        assert!(Encoded::new(&Clip::new("", "x")).is_err());
+        assert!(Encoded::new(&Clip::new("a".repeat(256), "x")).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+use shm_clip::{Board, BoardName, Clip, CreateOptions, Origin, OriginKind, Selector};
+
+fn board(test: &str, capacity: u64) -> (Board, BoardName) {
+    let name = BoardName::new(&format!("t-smoke-{}-{test}", std::process::id())).unwrap();
+    let _ = Board::destroy(&name, true);
+    let b = Board::open_with(
+        &name,
+        Origin::this_process(OriginKind::Cli),
+        Some(CreateOptions { capacity, depth: 8 }),
+    )
+    .unwrap();
+    (b, name)
+}
+
+#[test]
+fn copy_paste_history() {
+    let (b, name) = board("basic", 1 << 20);
+    assert!(matches!(b.paste(), Err(shm_clip::Error::Empty)));
+    b.copy(&Clip::text("one")).unwrap();
+    b.copy(&Clip::text("two").with("text/html", "<b>two</b>"))
+        .unwrap();
+    assert_eq!(b.paste().unwrap().text_str(), Some("two"));
+    let out = b.copy(&Clip::text("one")).unwrap();
+    assert!(out.deduplicated);
+    let h = b.history().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].preview, "one");
+    assert_eq!(
+        b.get_type(Selector::Index(1), "text/html").unwrap().data,
+        b"<b>two</b>"
+    );
+    b.set_pinned(Selector::Index(1), true).unwrap();
+    assert_eq!(b.clear(false).unwrap(), 1);
+    assert_eq!(b.history().unwrap().len(), 1);
+    for i in 0..20 {
+        b.copy(&Clip::text(format!("x{i}").repeat(1000))).unwrap();
+    }
+    let h = b.history().unwrap();
+    assert_eq!(h.len(), 8);
+    assert!(h.iter().any(|e| e.pinned));
+    let st = b.status().unwrap();
+    assert_eq!(st.mode, 0o600);
+    let mut sub = b.subscribe().unwrap();
+    assert!(sub.try_recv().unwrap().is_none());
+    assert_eq!(b.status().unwrap().subscribers.len(), 1);
+    drop(sub);
+    assert_eq!(b.status().unwrap().subscribers.len(), 0);
+    Board::destroy(&name, false).unwrap();
+}
+
+#[test]
+fn big_clip_and_too_large() {
+    let (b, name) = board("big", 1 << 20);
+    let half = vec![7u8; 1 << 19];
+    b.copy(&Clip::new("application/octet-stream", half.clone()))
+        .unwrap();
+    assert_eq!(b.paste().unwrap().reps[0].data, half);
+    let err = b
+        .copy(&Clip::new("application/octet-stream", vec![0u8; 1 << 20]))
+        .unwrap_err();
+    assert!(matches!(err, shm_clip::Error::ClipTooLarge { .. }), "{err}");
+    let near = vec![1u8; (1 << 20) - 200];
+    b.copy(&Clip::new("application/octet-stream", near.clone()))
+        .unwrap();
+    assert_eq!(b.paste().unwrap().reps[0].data, near);
+    Board::destroy(&name, false).unwrap();
+}
