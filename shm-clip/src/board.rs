@@ -129,85 +129,30 @@ impl Board {
             let live = self.live_entries(&guard)?;
             let seq = self.next_seq();
             let entries: Vec<Entry> = live.iter().map(|l| l.entry.clone()).collect();
-            if let Some(dup) = history::find_duplicate(&entries, enc.content_hash, enc.len) {
-                let slot = dup.slot;
+            let duplicate = history::find_duplicate(&entries, enc.content_hash, enc.len);
+            if let Some(dup) = duplicate {
+                // Same content again: move it to the front instead of storing it twice.
                 let rec = live
                     .iter()
-                    .find(|l| l.entry.slot == slot)
+                    .find(|l| l.entry.slot == dup.slot)
                     .expect("duplicate is live")
                     .rec
                     .clone();
-                let rec = IndexRecord {
-                    order: seq,
-                    touched_ns: now,
-                    origin_pid: self.origin.pid,
-                    origin_kind: self.origin.kind.to_raw(),
-                    label: self.origin.label.clone(),
-                    ..rec
-                };
-                self.seg.write_index(slot, &rec)?;
-                self.commit(&guard, seq, now);
-                CopyOutcome {
-                    seq,
-                    deduplicated: true,
-                }
-            } else {
-                let plan = history::plan_insert(&entries, self.seg.index_slots(), arena, enc.len)
-                    .map_err(|e| match e {
-                    NoRoom::TooLarge { max } => Error::ClipTooLarge {
-                        size: clip.total_size(),
-                        capacity: max_payload(max, &enc),
+                self.seg.write_index(
+                    dup.slot,
+                    &IndexRecord {
+                        order: seq,
+                        touched_ns: now,
+                        ..self.stamped(&rec)
                     },
-                    NoRoom::HistoryFull => Error::HistoryFull,
-                })?;
-                for &slot in &plan.evict {
-                    let l = live
-                        .iter()
-                        .find(|l| l.entry.slot == slot)
-                        .expect("victim is live");
-                    self.erase(slot, l.entry.offset, l.entry.len)?;
-                }
-                for m in &plan.moves {
-                    self.seg.arena_move(m.from, m.to, m.len)?;
-                    let l = live
-                        .iter()
-                        .find(|l| l.entry.slot == m.slot)
-                        .expect("moved entry is live");
-                    self.seg.write_index(
-                        m.slot,
-                        &IndexRecord {
-                            offset: m.to,
-                            ..l.rec.clone()
-                        },
-                    )?;
-                }
-                let rec = IndexRecord {
-                    state: SLOT_WRITING,
-                    flags: 0,
-                    seq,
-                    order: seq,
-                    created_ns: now,
-                    touched_ns: now,
-                    offset: plan.offset,
-                    len: enc.len,
-                    content_hash: enc.content_hash,
-                    total_size: enc.total_size(),
-                    origin_pid: self.origin.pid,
-                    origin_kind: self.origin.kind.to_raw(),
-                    rep_count: enc.rep_count(),
-                    label: self.origin.label.clone(),
-                    meta_ok: true,
-                };
-                // Claim the range first: a writer killed past this point leaves
-                // a WRITING slot, which repair discards.
-                self.seg.write_index(plan.slot, &rec)?;
-                self.write_record(plan.offset, &enc)?;
-                self.seg.set_index_state(plan.slot, SLOT_COMMITTED)?;
-                self.commit(&guard, seq, now);
-                CopyOutcome {
-                    seq,
-                    deduplicated: false,
-                }
+                )?;
+            } else {
+                self.insert(&live, &entries, &enc, seq, now)?;
+            }
+            self.commit(&guard, seq, now);
+            CopyOutcome {
+                seq,
+                deduplicated: duplicate.is_some(),
             }
         };
         self.notify(outcome.seq, now);
@@ -219,6 +164,77 @@ impl Board {
             "copied"
         );
         Ok(outcome)
+    }
+
+    /// `rec` with this handle's origin.
+    fn stamped(&self, rec: &IndexRecord) -> IndexRecord {
+        IndexRecord {
+            origin_pid: self.origin.pid,
+            origin_kind: self.origin.kind.to_raw(),
+            label: self.origin.label.clone(),
+            ..rec.clone()
+        }
+    }
+
+    /// Places a new record: evict, compact if needed, claim a slot, copy.
+    fn insert(
+        &self,
+        live: &[Live],
+        entries: &[Entry],
+        enc: &Encoded<'_>,
+        seq: u64,
+        now: u64,
+    ) -> Result<()> {
+        let arena = self.seg.geometry().arena_size;
+        let plan =
+            history::plan_insert(entries, self.seg.index_slots(), arena, enc.len).map_err(|e| {
+                match e {
+                    NoRoom::TooLarge { max } => Error::ClipTooLarge {
+                        size: enc.total_size(),
+                        capacity: max_payload(max, enc),
+                    },
+                    NoRoom::HistoryFull => Error::HistoryFull,
+                }
+            })?;
+        let find = |slot| {
+            live.iter()
+                .find(|l: &&Live| l.entry.slot == slot)
+                .expect("planned slots are live")
+        };
+        for &slot in &plan.evict {
+            let l = find(slot);
+            self.erase(slot, l.entry.offset, l.entry.len)?;
+        }
+        for m in &plan.moves {
+            self.seg.arena_move(m.from, m.to, m.len)?;
+            self.seg.write_index(
+                m.slot,
+                &IndexRecord {
+                    offset: m.to,
+                    ..find(m.slot).rec.clone()
+                },
+            )?;
+        }
+        let rec = self.stamped(&IndexRecord {
+            state: SLOT_WRITING,
+            flags: 0,
+            seq,
+            order: seq,
+            created_ns: now,
+            touched_ns: now,
+            offset: plan.offset,
+            len: enc.len,
+            content_hash: enc.content_hash,
+            total_size: enc.total_size(),
+            rep_count: enc.rep_count(),
+            meta_ok: true,
+            ..IndexRecord::default()
+        });
+        // Claim the range first: a writer killed past this point leaves a
+        // WRITING slot, which repair discards.
+        self.seg.write_index(plan.slot, &rec)?;
+        self.write_record(plan.offset, enc)?;
+        self.seg.set_index_state(plan.slot, SLOT_COMMITTED)
     }
 
     fn write_record(&self, offset: u64, enc: &Encoded<'_>) -> Result<()> {
@@ -253,14 +269,16 @@ impl Board {
             .set_header_u32(off::LAST_KIND, self.origin.kind.to_raw());
         self.seg.set_header_u64(off::LAST_NS, now);
         self.seg.seq_cell().store(seq, Ordering::Release);
+        // Usually one header read: the table is re-read only when it changed.
+        self.notifier
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .refresh(&self.seg);
     }
 
-    /// Re-reads the subscriber table if needed (under the lock), then sends.
+    /// After unlocking: one non-blocking send per mailbox.
     fn notify(&self, seq: u64, now: u64) {
         let mut notifier = self.notifier.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Ok(_guard) = self.seg.lock() {
-            notifier.refresh(&self.seg);
-        }
         let note = Notification {
             seq,
             origin_pid: self.origin.pid,

@@ -27,6 +27,8 @@ mod lock;
 mod mailbox;
 mod name;
 mod origin;
+#[doc(hidden)]
+pub mod raw;
 mod record;
 mod segment;
 mod sys;
