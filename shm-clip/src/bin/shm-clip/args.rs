@@ -78,8 +78,9 @@ const HISTORY_LONG: &str = "\
 List the board's entries, current first.
 
 Columns: history index (the N that select, pin, unpin and rm take), commit seq \
-(stable while the entry lives), time since it last became current, MIME types, \
-total size, who wrote it, a * for pinned entries, and the start of its text.
+(stable while the entry lives), time since it last became current, first MIME \
+type (+N more), total size, who wrote it, a * for pinned entries, and the start \
+of its text, cut to COLUMNS on a terminal.
 
 Example:
   shm-clip history
@@ -140,7 +141,8 @@ Without --force the segment must be a valid board of this version. With \
 rid of one left by another version.
 
 Example:
-  shm-clip --board work destroy";
+  shm-clip destroy
+  shm-clip --board work destroy --force";
 
 /// The whole command line.
 #[derive(Debug, Parser)]
@@ -370,18 +372,24 @@ fn parse_board(name: &str) -> Result<BoardName, String> {
 /// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `512mb`: binary units throughout.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size; use a number with an optional K, M or G, like 64M"))?;
+    let number: u64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a size; use a number with an optional K, M or G, like 64M")
+    })?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("unknown unit {unit:?}; use K, M or G (binary: 1K = 1024)")),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?}; use K, M or G (binary: 1K = 1024)"
+            ));
+        }
     };
     if number == 0 {
         return Err("the size must be more than 0".into());

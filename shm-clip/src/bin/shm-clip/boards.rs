@@ -9,7 +9,9 @@ use crate::output;
 /// Prints this user's boards, one per line.
 pub fn list() -> Result<(), CliError> {
     let names = Board::list()?;
-    output::text(&output::lines(names.iter().map(shm_clip::BoardName::as_str)))
+    output::text(&output::lines(
+        names.iter().map(shm_clip::BoardName::as_str),
+    ))
 }
 
 /// Removes the board named by `--board`.

@@ -20,14 +20,29 @@ pub fn run(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
     } else {
         join(&args.text)
     };
-    let mime = args.mime.clone().unwrap_or_else(|| sniff_mime(&data).to_owned());
+    let mime = args
+        .mime
+        .clone()
+        .unwrap_or_else(|| sniff_mime(&data).to_owned());
     let size = data.len() as u64;
     tracing::debug!(size, mime, "copying");
     let outcome = board.copy(&Clip::new(mime.clone(), data))?;
-    tracing::debug!(seq = outcome.seq, deduplicated = outcome.deduplicated, "copied");
+    tracing::debug!(
+        seq = outcome.seq,
+        deduplicated = outcome.deduplicated,
+        "copied"
+    );
     if args.verbose {
-        let again = if outcome.deduplicated { ", already in history: moved to the front" } else { "" };
-        output::text(&format!("copied {} as {mime} (seq {}{again})\n", human::size(size), outcome.seq))?;
+        let again = if outcome.deduplicated {
+            ", already in history: moved to the front"
+        } else {
+            ""
+        };
+        output::text(&format!(
+            "copied {} as {mime} (seq {}{again})\n",
+            human::size(size),
+            outcome.seq
+        ))?;
     }
     Ok(())
 }
@@ -50,7 +65,10 @@ fn read_input(board: &Board, file: Option<&Path>) -> Result<Vec<u8>, CliError> {
     match file {
         Some(path) if path != Path::new("-") => {
             let name = path.display().to_string();
-            let read_err = |source| CliError::Read { path: name.clone(), source };
+            let read_err = |source| CliError::Read {
+                path: name.clone(),
+                source,
+            };
             let file = File::open(path).map_err(read_err)?;
             let hint = regular_file_len(&file);
             read_bounded(file, capacity, hint).map_err(|err| err.into_cli(&name))
@@ -75,16 +93,24 @@ fn regular_file_len(fd: &impl AsFd) -> Option<u64> {
 enum ReadError {
     Io(io::Error),
     /// At least this many bytes were offered to a board holding `limit`.
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
 }
 
 impl ReadError {
     fn into_cli(self, path: &str) -> CliError {
         match self {
-            ReadError::Io(source) => CliError::Read { path: path.to_owned(), source },
-            ReadError::TooLarge { size, limit } => {
-                shm_clip::Error::ClipTooLarge { size, capacity: limit }.into()
+            ReadError::Io(source) => CliError::Read {
+                path: path.to_owned(),
+                source,
+            },
+            ReadError::TooLarge { size, limit } => shm_clip::Error::ClipTooLarge {
+                size,
+                capacity: limit,
             }
+            .into(),
         }
     }
 }
@@ -97,9 +123,14 @@ fn read_bounded(reader: impl Read, limit: u64, hint: Option<u64>) -> Result<Vec<
     }
     // A pipe starts small and grows; a regular file is read into a buffer of
     // its size (plus one byte to see that it did not grow meanwhile).
-    let initial = hint.map_or(64 << 10, |len| len.saturating_add(1)).min(limit.saturating_add(1));
+    let initial = hint
+        .map_or(64 << 10, |len| len.saturating_add(1))
+        .min(limit.saturating_add(1));
     let mut data = Vec::with_capacity(usize::try_from(initial).unwrap_or(usize::MAX));
-    reader.take(limit.saturating_add(1)).read_to_end(&mut data).map_err(ReadError::Io)?;
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(ReadError::Io)?;
     let size = data.len() as u64;
     if size > limit {
         tracing::debug!(limit, "input exceeds the board's capacity; stopped reading");
@@ -128,7 +159,10 @@ mod tests {
     fn stops_just_past_the_limit() {
         let endless = io::repeat(0);
         match read_bounded(endless, 1000, None) {
-            Err(ReadError::TooLarge { size: 1001, limit: 1000 }) => {}
+            Err(ReadError::TooLarge {
+                size: 1001,
+                limit: 1000,
+            }) => {}
             other => panic!("unexpected {other:?}"),
         }
         match read_bounded(&[0u8; 10][..], 5, Some(10)) {

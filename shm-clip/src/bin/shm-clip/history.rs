@@ -25,7 +25,7 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<(), CliError> {
     if entries.is_empty() {
         return Ok(());
     }
-    output::text(&table(&entries, human::terminal_width()))
+    output::text(&table(&entries, human::output_width()))
 }
 
 /// The table for `entries`, fitted to `width` columns where possible.
@@ -44,7 +44,12 @@ fn table(entries: &[EntryInfo], width: usize) -> String {
     let header = HEADERS.map(String::from);
     push_line(&mut text, &header, &widths, "PREVIEW");
     for (row, entry) in rows.iter().zip(entries) {
-        push_line(&mut text, row, &widths, &human::fit(&entry.preview, preview_width));
+        push_line(
+            &mut text,
+            row,
+            &widths,
+            &human::fit(&entry.preview, preview_width),
+        );
     }
     text
 }
@@ -52,8 +57,8 @@ fn table(entries: &[EntryInfo], width: usize) -> String {
 fn row(entry: &EntryInfo) -> [String; 7] {
     let types = match entry.types.as_slice() {
         [] => "-".to_owned(),
-        [(mime, _)] => mime.clone(),
-        [(mime, _), rest @ ..] => format!("{mime} +{}", rest.len()),
+        [(mime, _)] => human::mime_base(mime).to_owned(),
+        [(mime, _), rest @ ..] => format!("{} +{}", human::mime_base(mime), rest.len()),
     };
     [
         entry.index.to_string(),
@@ -69,7 +74,11 @@ fn row(entry: &EntryInfo) -> [String; 7] {
 fn push_line(text: &mut String, cells: &[String; 7], widths: &[usize; 7], preview: &str) {
     for ((cell, &width), &right) in cells.iter().zip(widths).zip(&RIGHT) {
         // Writing to a String cannot fail.
-        let _ = if right { write!(text, "{cell:>width$}  ") } else { write!(text, "{cell:<width$}  ") };
+        let _ = if right {
+            write!(text, "{cell:>width$}  ")
+        } else {
+            write!(text, "{cell:<width$}  ")
+        };
     }
     text.push_str(preview);
     let trimmed = text.trim_end_matches(' ').len();
@@ -91,7 +100,11 @@ mod tests {
             seq: 10 + index as u64,
             created: SystemTime::now(),
             touched: SystemTime::now(),
-            origin: Origin { pid: 42, kind: OriginKind::Cli, label: String::new() },
+            origin: Origin {
+                pid: 42,
+                kind: OriginKind::Cli,
+                label: String::new(),
+            },
             pinned,
             total_size: preview.len() as u64,
             types: vec![("text/plain;charset=utf-8".into(), preview.len() as u64)],

@@ -1,5 +1,6 @@
 //! Numbers and strings formatted for people: sizes, ages, fitted columns.
 
+use std::io::IsTerminal;
 use std::time::{Duration, SystemTime};
 
 /// `12 B`, `1.2 KiB`, `64.0 MiB`.
@@ -19,7 +20,10 @@ pub fn size(bytes: u64) -> String {
 
 /// How long ago `then` was: `5s`, `3m`, `2h`, `4d`.
 pub fn age(then: SystemTime) -> String {
-    let secs = SystemTime::now().duration_since(then).unwrap_or(Duration::ZERO).as_secs();
+    let secs = SystemTime::now()
+        .duration_since(then)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
     match secs {
         0..60 => format!("{secs}s"),
         60..3600 => format!("{}m", secs / 60),
@@ -46,13 +50,23 @@ pub fn fit(text: &str, width: usize) -> String {
     cut
 }
 
-/// The terminal width from `COLUMNS`, else 80.
-pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
+/// The width to fit stdout to: `COLUMNS` if set; else 100 on a terminal
+/// (its real width needs an ioctl, and this crate has no unsafe code); else
+/// unlimited, so that piped output is never cut.
+pub fn output_width() -> usize {
+    let columns = std::env::var("COLUMNS")
         .ok()
-        .and_then(|cols| cols.trim().parse().ok())
-        .filter(|&cols| cols > 0)
-        .unwrap_or(80)
+        .and_then(|cols| cols.trim().parse().ok());
+    match columns.filter(|&cols| cols > 0) {
+        Some(cols) => cols,
+        None if std::io::stdout().is_terminal() => 100,
+        None => usize::MAX,
+    }
+}
+
+/// A MIME type without its parameters: `text/plain;charset=utf-8` is `text/plain`.
+pub fn mime_base(mime: &str) -> &str {
+    mime.split(';').next().unwrap_or(mime).trim()
 }
 
 #[cfg(test)]

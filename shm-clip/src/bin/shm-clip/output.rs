@@ -10,7 +10,9 @@ use crate::errors::CliError;
 /// Writes `bytes` to stdout as they are and flushes.
 pub fn bytes(bytes: &[u8]) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
-    out.write_all(bytes).and_then(|()| out.flush()).map_err(CliError::Stdout)
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)
 }
 
 /// Writes `text` to stdout and flushes.
@@ -20,7 +22,9 @@ pub fn text(text: &str) -> Result<(), CliError> {
 
 /// Writes `value` as pretty JSON and a newline.
 pub fn json(value: &impl Serialize) -> Result<(), CliError> {
-    let mut text = serde_json::to_string_pretty(value).map_err(io::Error::from).map_err(CliError::Stdout)?;
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(io::Error::from)
+        .map_err(CliError::Stdout)?;
     text.push('\n');
     self::text(&text)
 }

@@ -17,11 +17,19 @@ pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
         // The history index lists types without copying any payload out.
         let entries = board.history()?;
         let entry = find(&entries, which)?;
-        return output::text(&output::lines(entry.types.iter().map(|(mime, _)| mime.as_str())));
+        return output::text(&output::lines(
+            entry.types.iter().map(|(mime, _)| mime.as_str()),
+        ));
     }
     let data = match &args.mime {
         Some(mime) => board.get_type(which, mime)?.data,
-        None => board.get(which)?.reps.into_iter().next().map(|rep| rep.data).unwrap_or_default(),
+        None => board
+            .get(which)?
+            .reps
+            .into_iter()
+            .next()
+            .map(|rep| rep.data)
+            .unwrap_or_default(),
     };
     tracing::debug!(size = data.len(), "pasting");
     output::bytes(&data)
@@ -40,7 +48,9 @@ fn find(entries: &[EntryInfo], which: Selector) -> Result<&EntryInfo, Error> {
     found.ok_or_else(|| Error::NoSuchEntry {
         what: match which {
             Selector::Seq(seq) => format!("seq {seq}"),
-            Selector::Index(index) => format!("index {index} (the history has {} entries)", entries.len()),
+            Selector::Index(index) => {
+                format!("index {index} (the history has {} entries)", entries.len())
+            }
             Selector::Current => "the current clip".into(),
         },
     })

@@ -8,6 +8,7 @@
 
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -42,18 +43,25 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<(), CliError> {
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGINT);
     mask.add(Signal::SIGTERM);
-    mask.thread_block().map_err(CliError::os("blocking SIGINT and SIGTERM"))?;
+    mask.thread_block()
+        .map_err(CliError::os("blocking SIGINT and SIGTERM"))?;
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(CliError::os("creating a signalfd"))?;
 
     let stop = {
         let board = crate::open::or_create(global)?;
-        // Read the seq before subscribing: a change in between is then
-        // reported rather than lost.
+        // Read the seq before subscribing: a change made just after the
+        // subscription exists then has a larger seq and is reported, instead
+        // of being skipped as already seen.
         let seen = board.seq();
         let subscription = board.subscribe()?;
         tracing::debug!(mailbox = subscription.mailbox_name(), seen, "watching");
-        let mut watch = Watch { board: &board, args, signals: &signals, seen };
+        let mut watch = Watch {
+            board: &board,
+            args,
+            signals: &signals,
+            seen,
+        };
         watch.run(subscription)?
         // The subscription was dropped inside `Watch::run`, the board here.
     };
@@ -100,10 +108,13 @@ impl Watch<'_> {
         let stdout = io::stdout();
         loop {
             let ready = wait(self.signals.as_fd(), subscription.as_fd(), stdout.as_fd())?;
-            if ready.signal {
-                if let Some(signal) = self.read_signal()? {
-                    return Ok(Stop::Signal(signal));
-                }
+            let signal = if ready.signal {
+                self.read_signal()?
+            } else {
+                None
+            };
+            if let Some(signal) = signal {
+                return Ok(Stop::Signal(signal));
             }
             if ready.stdout_closed {
                 return Ok(Stop::StdoutClosed);
@@ -117,7 +128,9 @@ impl Watch<'_> {
                         latest = Some(note);
                     }
                 }
-                let Some(note) = latest.filter(|n| n.seq > self.seen) else { continue };
+                let Some(note) = latest.filter(|n| n.seq > self.seen) else {
+                    continue;
+                };
                 self.seen = note.seq;
                 tracing::debug!(
                     seq = note.seq,
@@ -134,9 +147,16 @@ impl Watch<'_> {
 
     /// The signal waiting in the signalfd, if any.
     fn read_signal(&self) -> Result<Option<Signal>, CliError> {
-        let info = self.signals.read_signal().map_err(CliError::os("reading the signalfd"))?;
+        let info = self
+            .signals
+            .read_signal()
+            .map_err(CliError::os("reading the signalfd"))?;
         Ok(info.map(|info| {
-            if info.ssi_signo == Signal::SIGINT as u32 { Signal::SIGINT } else { Signal::SIGTERM }
+            if info.ssi_signo == Signal::SIGINT as u32 {
+                Signal::SIGINT
+            } else {
+                Signal::SIGTERM
+            }
         }))
     }
 
@@ -147,7 +167,9 @@ impl Watch<'_> {
         }
         let line = self.describe(seq)?;
         let mut out = io::stdout().lock();
-        out.write_all(line.as_bytes()).and_then(|()| out.flush()).map_err(CliError::Stdout)?;
+        out.write_all(line.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(CliError::Stdout)?;
         Ok(None)
     }
 
@@ -157,7 +179,12 @@ impl Watch<'_> {
         let current = entries.first();
         if self.args.json {
             let types: Vec<_> = current
-                .map(|e| e.types.iter().map(|(mime, size)| json!({ "mime": mime, "size": size })).collect())
+                .map(|e| {
+                    e.types
+                        .iter()
+                        .map(|(mime, size)| json!({ "mime": mime, "size": size }))
+                        .collect()
+                })
                 .unwrap_or_default();
             let value = json!({
                 "seq": seq,
@@ -190,7 +217,10 @@ impl Watch<'_> {
     fn exec(&self, cmd: &str, seq: u64) -> Result<Option<Stop>, CliError> {
         let rep = match &self.args.mime {
             Some(mime) => self.board.get_type(Selector::Current, mime),
-            None => self.board.paste().and_then(|clip| clip.reps.into_iter().next().ok_or(Error::Empty)),
+            None => self
+                .board
+                .paste()
+                .and_then(|clip| clip.reps.into_iter().next().ok_or(Error::Empty)),
         };
         let rep = match rep {
             Ok(rep) => rep,
@@ -200,15 +230,25 @@ impl Watch<'_> {
             }
             Err(err) => return Err(err.into()),
         };
-        tracing::debug!(seq, size = rep.data.len(), mime = rep.mime, "running the command");
-        let exec_err = |source| CliError::Exec { cmd: cmd.to_owned(), source };
-        // std gives the child an empty signal mask and default SIGPIPE.
+        tracing::debug!(
+            seq,
+            size = rep.data.len(),
+            mime = rep.mime,
+            "running the command"
+        );
+        let exec_err = |source| CliError::Exec {
+            cmd: cmd.to_owned(),
+            source,
+        };
+        // std gives the child an empty signal mask and default SIGPIPE. Its
+        // own process group lets a stop reach the command's children too.
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(cmd)
             .env("SHM_CLIP_SEQ", seq.to_string())
             .env("SHM_CLIP_MIME", &rep.mime)
             .stdin(Stdio::piped())
+            .process_group(0)
             .spawn()
             .map_err(exec_err)?;
         if let Some(mut stdin) = child.stdin.take() {
@@ -252,7 +292,11 @@ impl Watch<'_> {
 }
 
 /// Waits in `poll` for the signalfd, the mailbox or a closed stdout.
-fn wait(signals: BorrowedFd<'_>, mailbox: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> Result<Ready, CliError> {
+fn wait(
+    signals: BorrowedFd<'_>,
+    mailbox: BorrowedFd<'_>,
+    stdout: BorrowedFd<'_>,
+) -> Result<Ready, CliError> {
     // Asking stdout for no events still reports POLLERR (a pipe without
     // readers) and POLLHUP (a hung-up terminal); files never report either.
     let mut fds = [
@@ -281,20 +325,27 @@ fn wait(signals: BorrowedFd<'_>, mailbox: BorrowedFd<'_>, stdout: BorrowedFd<'_>
 
 /// Asks a running command to stop, then insists.
 fn stop_child(child: &mut Child) {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        let _ = signal::kill(Pid::from_raw(pid), Signal::SIGTERM);
-    }
+    // The command leads its own process group, so this reaches whatever
+    // `sh -c` started too.
+    let group = i32::try_from(child.id()).ok().map(Pid::from_raw);
+    let signal_group = |signal| {
+        if let Some(group) = group {
+            let _ = signal::killpg(group, signal);
+        }
+    };
+    signal_group(Signal::SIGTERM);
     let deadline = Instant::now() + CHILD_GRACE;
     while Instant::now() < deadline {
         match child.try_wait() {
-            Ok(Some(status)) => return log_status(status),
+            Ok(Some(status)) => return tracing::debug!("the command stopped: {status}"),
             Ok(None) => thread::sleep(Duration::from_millis(20)),
             Err(_) => break,
         }
     }
+    signal_group(Signal::SIGKILL);
     let _ = child.kill();
     if let Ok(status) = child.wait() {
-        log_status(status);
+        tracing::debug!("the command was killed: {status}");
     }
 }
 
