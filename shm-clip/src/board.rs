@@ -106,10 +106,19 @@ impl Board {
         &self.origin
     }
 
-    /// The largest clip this board can take (its arena less record framing).
+    /// The size of the board's data arena, fixed at creation. Read without the lock.
     #[must_use]
     pub fn capacity(&self) -> u64 {
         self.seg.geometry().arena_size
+    }
+
+    /// The largest single-representation clip of type `mime` that fits on an
+    /// empty board: the arena less the record's framing.
+    #[must_use]
+    pub fn max_clip_size(&self, mime: &str) -> u64 {
+        let framing = (record::descs_len(1) + mime.len()) as u64;
+        // Records start 8-byte aligned, so only whole 8-byte units of the arena count.
+        (self.capacity() & !7).saturating_sub(framing)
     }
 
     /// Commits `clip` as the new current clip, then notifies every mailbox.
@@ -677,8 +686,9 @@ fn preview(bytes: &[u8]) -> String {
     out
 }
 
+/// The largest payload that fits in `room` arena bytes with `enc`'s framing.
 fn max_payload(room: u64, enc: &Encoded<'_>) -> u64 {
-    room.saturating_sub(enc.directory.len() as u64 + 8)
+    (room & !7).saturating_sub(enc.directory.len() as u64)
 }
 
 fn now_ns() -> u64 {

@@ -59,6 +59,11 @@ fn big_clip_and_too_large() {
         .copy(&Clip::new("application/octet-stream", vec![0u8; 1 << 20]))
         .unwrap_err();
     assert!(matches!(err, shm_clip::Error::ClipTooLarge { .. }), "{err}");
+    let max = b.max_clip_size("application/octet-stream") as usize;
+    assert!(max >= 1 << 19, "at least half the capacity fits");
+    let err = b.copy(&Clip::new("application/octet-stream", vec![2u8; max + 1])).unwrap_err();
+    assert!(matches!(err, shm_clip::Error::ClipTooLarge { .. }), "{err}");
+    b.copy(&Clip::new("application/octet-stream", vec![2u8; max])).unwrap();
     let near = vec![1u8; (1 << 20) - 200];
     b.copy(&Clip::new("application/octet-stream", near.clone()))
         .unwrap();

@@ -61,7 +61,8 @@ fn join(words: &[std::ffi::OsString]) -> Vec<u8> {
 
 /// Reads stdin or the file, refusing more than the board can hold.
 fn read_input(board: &Board, file: Option<&Path>) -> Result<Vec<u8>, CliError> {
-    let capacity = board.status()?.capacity;
+    // The arena size bounds the read; the library then applies the exact limit.
+    let capacity = board.capacity();
     match file {
         Some(path) if path != Path::new("-") => {
             let name = path.display().to_string();
