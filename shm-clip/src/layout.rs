@@ -12,7 +12,7 @@ pub(crate) const MAGIC: [u8; 8] = *b"SHMCLIP\0";
 
 /// The layout version. Bump it, and add a changelog line to `LAYOUT.md`, for
 /// any change to the structures below.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Room reserved for the `pthread_mutex_t`; the real size is in the ABI tag.
 pub(crate) const MUTEX_ROOM: usize = 64;
@@ -131,7 +131,8 @@ pub(crate) struct RepDesc {
     pub mime_len: u32,
     pub reserved: u32,
     pub data_len: u64,
-    /// xxh3 of the MIME bytes followed by the data bytes.
+    /// xxh3 of the MIME length and data length (u64 little-endian each),
+    /// then the MIME bytes, then the data bytes.
     pub checksum: u64,
     pub reserved2: u64,
 }

@@ -30,7 +30,9 @@ const MSG_SIZE: i64 = 32;
 const MSG_DEPTH: i64 = 4;
 
 /// A change notification. Several pending notifications are coalesced into
-/// one that carries the latest seq.
+/// one that carries the latest seq, read from the segment when the queue was
+/// full; `origin_pid`, `origin_kind` and `committed_at` then describe the
+/// newest message that did arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Notification {
     /// The latest commit seq announced.
@@ -164,7 +166,14 @@ impl Subscription {
                         None => msg,
                     });
                 }
-                Err(Errno::EAGAIN) => return Ok(merged),
+                Err(Errno::EAGAIN) => {
+                    // Writers skip a full queue, so the newest seq may never
+                    // have been sent: the segment has it.
+                    if let Some(m) = merged.as_mut() {
+                        m.seq = m.seq.max(current_seq(&self.seg));
+                    }
+                    return Ok(merged);
+                }
                 Err(Errno::EINTR) => {}
                 Err(errno) => return Err(Error::os("reading the mailbox", errno)),
             }

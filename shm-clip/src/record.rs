@@ -84,8 +84,12 @@ fn directory_len(clip: &Clip) -> usize {
         + clip.reps.iter().map(|r| r.mime.len()).sum::<usize>()
 }
 
+/// Covers both lengths too, so moving the boundary between a MIME type and
+/// its data cannot produce the same checksum.
 fn checksum(mime: &[u8], data: &[u8]) -> u64 {
     let mut h = Xxh3::new();
+    h.update(&(mime.len() as u64).to_le_bytes());
+    h.update(&(data.len() as u64).to_le_bytes());
     h.update(mime);
     h.update(data);
     h.digest()

@@ -1,0 +1,190 @@
+//! In-process measurements that explain the handoff numbers: the cheapest
+//! locked operation, and what `copy` and `paste` cost next to the primitives
+//! they are built from (hashing, copying, allocating, zeroing).
+
+use std::sync::Mutex;
+
+use shm_clip::{Board, Clip, CreateOptions, Selector};
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::common::{MIME, base_payload, now_ns, stamp};
+use crate::handoff::{BOARD, ScratchBoard};
+use crate::stats::{Summary, gbps, size, us};
+
+/// Runs `f` `warmup + n` times; `f` returns the nanoseconds it measured.
+fn sample(warmup: u64, n: u64, mut f: impl FnMut(u64) -> u64) -> Summary {
+    let mut samples = Vec::with_capacity(n as usize);
+    for i in 0..warmup + n {
+        let ns = f(i);
+        if i >= warmup {
+            samples.push(ns);
+        }
+    }
+    Summary::of(&mut samples)
+}
+
+/// Times one call of `f`.
+fn timed<T>(f: impl FnOnce() -> T) -> u64 {
+    let t0 = now_ns();
+    let out = std::hint::black_box(f());
+    let ns = now_ns() - t0;
+    // Freeing what `f` returned is not part of its time.
+    drop(out);
+    ns
+}
+
+fn row(what: &str, s: &Summary, note: &str) {
+    println!(
+        "  {what:<44} {:>7} {:>9} {:>9} {:>9}  {note}",
+        s.n,
+        us(s.p50),
+        us(s.p99),
+        us(s.max)
+    );
+}
+
+fn header(first: &str) {
+    println!(
+        "  {first:<44} {:>7} {:>9} {:>9} {:>9}",
+        "n", "p50 µs", "p99 µs", "max µs"
+    );
+}
+
+/// Lock acquisitions counted in the board header across `f`.
+fn locks_taken(board: &Board, f: impl FnOnce()) -> u64 {
+    let count = || board.status().expect("status").lock.acquisitions;
+    // status() itself locks; measure its own share and take it out.
+    let a = count();
+    let b = count();
+    f();
+    let c = count();
+    (c - b) - (b - a)
+}
+
+/// Scenario 3: the smallest locked operations on an uncontended board.
+pub fn locked_ops(n: u64) {
+    println!("\n== 3. uncontended locked operations (one process, CPU 0) ==");
+    println!(
+        "  The library has no public lock(); these are the cheapest public calls that take it."
+    );
+    header("operation");
+    let one = ScratchBoard::create_with(
+        &format!("bench-lat-{}-lock1", std::process::id()),
+        CreateOptions {
+            capacity: 1 << 20,
+            depth: 200,
+        },
+    );
+    one.board.copy(&Clip::new(MIME, vec![7u8; 16])).expect("copy");
+    let full = ScratchBoard::create(&format!("bench-lat-{}-lock200", std::process::id()));
+    for i in 0..u64::from(BOARD.depth) {
+        let mut data = vec![7u8; 16];
+        stamp(&mut data, i);
+        full.board.copy(&Clip::new(MIME, data)).expect("copy");
+    }
+    let warm = n / 10;
+    let s = sample(warm, n, |_| timed(|| ()));
+    row("timer overhead (two clock_gettime)", &s, "");
+    let mutex = Mutex::new(0u64);
+    let s = sample(warm, n, |_| {
+        timed(|| *mutex.lock().expect("not poisoned") += 1)
+    });
+    row("std::sync::Mutex lock+unlock (reference)", &s, "");
+    let s = sample(warm, n, |_| timed(|| one.board.seq()));
+    row("Board::seq() (atomic load, no lock)", &s, "");
+    let s = sample(warm, n, |_| timed(|| one.board.history().expect("history")));
+    row(
+        "Board::history(), 1-entry board",
+        &s,
+        "<- smallest locked op",
+    );
+    let s = sample(warm, n, |_| {
+        timed(|| one.board.types(Selector::Current).expect("types"))
+    });
+    row("Board::types(Current), 1-entry board", &s, "");
+    let s = sample(warm, n, |_| {
+        timed(|| full.board.types(Selector::Current).expect("types"))
+    });
+    row("Board::types(Current), 200-entry board", &s, "");
+    let s = sample(warm / 10, n / 10, |_| {
+        timed(|| full.board.history().expect("history"))
+    });
+    row("Board::history(), 200-entry board", &s, "");
+    let per_copy = locks_taken(&one.board, || {
+        one.board.copy(&Clip::new(MIME, vec![9u8; 16])).expect("copy");
+    });
+    let per_paste = locks_taken(&one.board, || {
+        one.board.paste().expect("paste");
+    });
+    println!("  lock acquisitions: {per_copy} per copy(), {per_paste} per paste()");
+}
+
+/// One row of the breakdown: what `copy` and `paste` cost for one payload.
+pub fn breakdown(sizes: &[(usize, u64, u64)]) {
+    println!("\n== 4. where the time goes: copy()/paste() vs their parts (one process, CPU 0) ==");
+    println!(
+        "  full = {}-entry history (steady state, evicting); depth 1 = one entry, evicted by every copy.",
+        BOARD.depth
+    );
+    for &(len, warmup, n) in sizes {
+        println!("\n  -- {} --", size(len));
+        header("operation");
+        let mut payload = base_payload(len, 0xd1a9 ^ len as u64);
+        let full = ScratchBoard::create(&format!("bench-lat-{}-diag", std::process::id()));
+        let shallow = ScratchBoard::create_with(
+            &format!("bench-lat-{}-diag1", std::process::id()),
+            CreateOptions {
+                depth: 1,
+                ..BOARD
+            },
+        );
+        // Enough copies first that the full board is at its steady state.
+        let prefill = if len >= 1 << 20 {
+            (BOARD.capacity / len as u64) + 2
+        } else {
+            u64::from(BOARD.depth) + 2
+        };
+        let mut clip = Clip::new(MIME, std::mem::take(&mut payload));
+        let mut iter = 1u64 << 40;
+        for _ in 0..prefill {
+            iter += 1;
+            stamp(&mut clip.reps[0].data, iter);
+            full.board.copy(&clip).expect("prefill");
+        }
+        for (label, board) in [("full", &full.board), ("depth 1", &shallow.board)] {
+            let s = sample(warmup, n, |_| {
+                iter += 1;
+                stamp(&mut clip.reps[0].data, iter);
+                timed(|| board.copy(&clip).expect("copy"))
+            });
+            row(&format!("Board::copy(), {label}"), &s, "");
+            let s = sample(warmup, n, |_| timed(|| board.paste().expect("paste")));
+            row(&format!("Board::paste(), {label}"), &s, "");
+        }
+        let data = clip.reps[0].data.as_slice();
+        let s = sample(warmup, n, |_| {
+            timed(|| {
+                let mut h = Xxh3::new();
+                h.update(MIME.as_bytes());
+                h.update(data);
+                h.digest()
+            })
+        });
+        row(
+            "xxh3 of the payload (once per copy and paste)",
+            &s,
+            &format!("{} GB/s", gbps(len, s.p50)),
+        );
+        let mut dst = vec![1u8; len];
+        let s = sample(warmup, n, |_| timed(|| dst.copy_from_slice(data)));
+        row(
+            "memcpy into a reused buffer",
+            &s,
+            &format!("{} GB/s", gbps(len, s.p50)),
+        );
+        let s = sample(warmup, n, |_| timed(|| data.to_vec()));
+        row("memcpy into a fresh Vec (malloc + faults)", &s, "");
+        let s = sample(warmup, n, |_| timed(|| dst.fill(0)));
+        row("zeroing (erasing an evicted entry)", &s, "");
+    }
+}

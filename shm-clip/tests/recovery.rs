@@ -1,0 +1,263 @@
+//! Processes that die at the worst moment: a writer killed (SIGKILL) while it holds
+//! the lock half-way through an entry, and subscribers that die without
+//! cleaning up their mailboxes.
+//!
+//! The kill inside the critical section uses the library's `test-hooks`
+//! feature: with `SHM_CLIP_TEST_PARK=<marker>`, `copy` writes half of the
+//! payload, writes the marker file and sleeps forever, still holding the lock.
+
+mod common;
+
+use common::{CHILD_TIMEOUT, PARK_VAR, Rng, TestBoard, report};
+use shm_clip::{Board, Clip, CreateOptions, Selector};
+
+// ---------------------------------------------------------------------------
+// 4. SIGKILL inside the critical section.
+
+const PARKED_MIME: &str = "application/x-parked";
+const ROUNDS: usize = 50;
+const RECOVERY_OPTS: CreateOptions = CreateOptions {
+    capacity: 64 << 10,
+    depth: 4,
+};
+
+/// A secret that must not survive the parked writer: it sits at the start of
+/// the payload, inside the half that is written before the park.
+fn parked_token(round: usize, parent: u32) -> String {
+    format!("PARKED-SECRET-{parent}-{round:04}-")
+}
+
+fn parked_clip(round: usize, parent: u32, size: usize) -> Clip {
+    let token = parked_token(round, parent);
+    let mut data = token.clone().into_bytes();
+    while data.len() < size {
+        data.extend_from_slice(token.as_bytes());
+    }
+    data.truncate(size.max(2 * token.len()));
+    Clip::new(PARKED_MIME, data)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn recovery_child(role: &str) {
+    let board = common::child_open(None);
+    match role {
+        "park" => {
+            let round: usize = common::child_var("SHM_CLIP_TEST_ROUND").parse().unwrap();
+            let size: usize = common::child_var("SHM_CLIP_TEST_SIZE").parse().unwrap();
+            let parent: u32 = common::child_var("SHM_CLIP_TEST_PARENT").parse().unwrap();
+            // Parks inside; returns only if the test hook is missing.
+            let out = board.copy(&parked_clip(round, parent, size));
+            report("UNPARKED", format!("{out:?}"));
+            std::process::exit(2);
+        }
+        "paste" => {
+            let clip = board.paste().unwrap();
+            std::fs::write(common::child_dir().join("pasted"), &clip.reps[0].data).unwrap();
+            report("MIME", &clip.reps[0].mime);
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// One round: park a writer inside the lock, kill it, and check the repair.
+fn kill_one_parked_writer(tb: &TestBoard, board: &Board, round: usize, rng: &mut Rng) {
+    const TEST: &str = "sigkill_inside_the_lock_is_repaired_50_times";
+    let prev = board.paste().unwrap();
+    let before = board.status().unwrap();
+    let size = 64 + rng.below(16 << 10) as usize;
+    let marker = tb.file(&format!("parked-{round}"));
+    let marker_str = marker.to_str().unwrap();
+    let (round_s, size_s, parent_s) = (
+        round.to_string(),
+        size.to_string(),
+        std::process::id().to_string(),
+    );
+    let mut child = tb.spawn(
+        TEST,
+        "park",
+        &[
+            (PARK_VAR, marker_str),
+            ("SHM_CLIP_TEST_ROUND", &round_s),
+            ("SHM_CLIP_TEST_SIZE", &size_s),
+            ("SHM_CLIP_TEST_PARENT", &parent_s),
+        ],
+    );
+    child.wait_for_file(&marker, CHILD_TIMEOUT);
+    child.kill();
+
+    // The next lock finds the owner dead and repairs the board.
+    let after = board.status().unwrap();
+    assert_eq!(
+        after.lock.recoveries,
+        before.lock.recoveries + 1,
+        "round {round}: exactly one recovery"
+    );
+    assert_eq!(
+        after.seq, before.seq,
+        "round {round}: nothing was committed"
+    );
+    assert_eq!(board.paste().unwrap(), prev, "round {round}: previous clip");
+    let history = board.history().unwrap();
+    assert!(
+        history
+            .iter()
+            .all(|e| e.types.iter().all(|(mime, _)| mime != PARKED_MIME)),
+        "round {round}: the half-written entry is gone"
+    );
+    for e in &history {
+        board.get(Selector::Seq(e.seq)).unwrap();
+    }
+    // Its bytes were wiped, and the repaired image validates.
+    let image = std::fs::read(tb.path()).unwrap();
+    let token = parked_token(round, std::process::id());
+    assert!(
+        !contains(&image, token.as_bytes()),
+        "round {round}: the half-written secret is still in the segment"
+    );
+    shm_clip::fuzzing::validate_image(&image)
+        .unwrap_or_else(|e| panic!("round {round}: repaired image: {e}"));
+
+    // The board works: copy and paste.
+    let mut data = format!("after round {round}: ").into_bytes();
+    data.extend((0..rng.below(16 << 10)).map(|_| rng.next_u64() as u8));
+    let next = Clip::new("application/octet-stream", data);
+    let out = board.copy(&next).unwrap();
+    assert_eq!(out.seq, before.seq + 1);
+    assert_eq!(board.paste().unwrap(), next);
+    // Pins fragment the arena, so that later parked writers first compact it.
+    match round % 10 {
+        3 => {
+            board.set_pinned(Selector::Current, true).unwrap();
+        }
+        8 => {
+            if let Some(p) = board.history().unwrap().iter().find(|e| e.pinned) {
+                board.set_pinned(Selector::Seq(p.seq), false).unwrap();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn sigkill_inside_the_lock_is_repaired_50_times() {
+    const TEST: &str = "sigkill_inside_the_lock_is_repaired_50_times";
+    if let Some(role) = common::role() {
+        return recovery_child(&role);
+    }
+    let tb = TestBoard::new("sigkill");
+    let board = tb.open(RECOVERY_OPTS);
+    board.copy(&Clip::text("before the first kill")).unwrap();
+    let start = board.status().unwrap().lock.recoveries;
+    let mut rng = Rng::new(42);
+    for round in 0..ROUNDS {
+        kill_one_parked_writer(&tb, &board, round, &mut rng);
+    }
+    assert_eq!(
+        board.status().unwrap().lock.recoveries,
+        start + ROUNDS as u64
+    );
+    // Another process sees the same, intact current clip.
+    let expected = board.paste().unwrap();
+    let pasted = tb.spawn(TEST, "paste", &[]).finish_ok(CHILD_TIMEOUT);
+    assert_eq!(pasted.report("MIME"), expected.reps[0].mime);
+    assert_eq!(
+        std::fs::read(tb.file("pasted")).unwrap(),
+        expected.reps[0].data
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 5. Subscribers that die are reaped; their queues are unlinked.
+
+fn subscriber_child(role: &str) {
+    let board = common::child_open(None);
+    let sub = board.subscribe().unwrap();
+    report("MAILBOX", sub.mailbox_name());
+    match role {
+        // Killed by the parent while subscribed.
+        "linger" => common::linger_until_killed(),
+        // Exits without running any destructor.
+        "exit" => std::process::exit(0),
+        // Unsubscribes properly.
+        "drop" => {
+            drop(sub);
+            report("DROPPED", "");
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+fn expected_prefix(tb: &TestBoard, pid: u32) -> String {
+    format!("/shm-clip.{}.{}@{pid}.", common::euid(), tb.name)
+}
+
+#[test]
+fn dead_subscribers_are_reaped_and_their_queues_unlinked() {
+    const TEST: &str = "dead_subscribers_are_reaped_and_their_queues_unlinked";
+    if let Some(role) = common::role() {
+        return subscriber_child(&role);
+    }
+    let tb = TestBoard::new("reap");
+    let board = tb.open(RECOVERY_OPTS);
+
+    // SIGKILLed while subscribed.
+    let mut child = tb.spawn(TEST, "linger", &[]);
+    let pid = child.pid();
+    let name = child.expect_report("MAILBOX", CHILD_TIMEOUT);
+    assert!(name.starts_with(&expected_prefix(&tb, pid)), "{name}");
+    assert!(
+        common::mq_exists(&name),
+        "{name} exists while its owner lives"
+    );
+    let st = board.status().unwrap();
+    assert_eq!(st.subscribers.len(), 1, "a live subscriber is not reaped");
+    assert_eq!(
+        (
+            st.subscribers[0].origin.pid,
+            st.subscribers[0].mailbox.as_str()
+        ),
+        (pid, name.as_str())
+    );
+    child.kill();
+    assert!(common::mq_exists(&name), "a killed owner cannot unlink");
+    assert_eq!(board.reap(), 1);
+    assert!(board.status().unwrap().subscribers.is_empty());
+    assert!(
+        !common::mq_exists(&name),
+        "{name} was unlinked by the reaper"
+    );
+    assert_eq!(board.reap(), 0);
+
+    // Exits without destructors: the same, found by status() this time.
+    let child = tb.spawn(TEST, "exit", &[]);
+    let pid = child.pid();
+    let done = child.finish_ok(CHILD_TIMEOUT);
+    let name = done.report("MAILBOX");
+    assert!(name.starts_with(&expected_prefix(&tb, pid)), "{name}");
+    assert!(common::mq_exists(&name));
+    assert!(board.status().unwrap().subscribers.is_empty());
+    assert!(!common::mq_exists(&name), "{name} was unlinked by status()");
+    assert_eq!(board.reap(), 0);
+}
+
+#[test]
+fn a_clean_unsubscribe_unlinks_its_queue() {
+    const TEST: &str = "a_clean_unsubscribe_unlinks_its_queue";
+    if let Some(role) = common::role() {
+        return subscriber_child(&role);
+    }
+    let tb = TestBoard::new("unsubscribe");
+    let board = tb.open(RECOVERY_OPTS);
+    let child = tb.spawn(TEST, "drop", &[]);
+    let pid = child.pid();
+    let done = child.finish_ok(CHILD_TIMEOUT);
+    let name = done.report("MAILBOX");
+    assert_eq!(done.reports("DROPPED").len(), 1);
+    assert!(name.starts_with(&expected_prefix(&tb, pid)), "{name}");
+    assert!(!common::mq_exists(&name), "{name} was unlinked on drop");
+    assert_eq!(board.reap(), 0, "nothing left to reap");
+    assert!(board.status().unwrap().subscribers.is_empty());
+}
