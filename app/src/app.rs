@@ -43,6 +43,11 @@ pub fn run(board: BoardName) -> eframe::Result {
         Box::new(move |cc| {
             let (events_tx, events) = mpsc::channel();
             let ctx = cc.egui_ctx.clone();
+            crate::signals::spawn_waiter(move || {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            })?;
+            let ctx = cc.egui_ctx.clone();
             let worker = Worker::spawn(board.clone(), events_tx, move || ctx.request_repaint())?;
             Ok(Box::new(ClipApp {
                 state: State::new(board.as_str()),

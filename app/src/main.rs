@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod signals;
 mod state;
 mod ui;
 mod worker;
@@ -34,5 +35,8 @@ fn main() -> eframe::Result {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(err) = signals::block() {
+        tracing::warn!(%err, "cannot block SIGINT/SIGTERM; a signal will skip the clean shutdown");
+    }
     app::run(args.board)
 }

@@ -140,10 +140,12 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // Closing the pipe tells the worker to exit; it then drops its mailbox.
         self.wake = None;
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("the worker thread panicked");
-            }
+        if self
+            .thread
+            .take()
+            .is_some_and(|thread| thread.join().is_err())
+        {
+            tracing::error!("the worker thread panicked");
         }
     }
 }
@@ -357,5 +359,139 @@ fn drain_pipe(wake: &OwnedFd) -> bool {
                 return true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{self, Receiver};
+    use std::time::Duration;
+
+    use shm_clip::{Board, BoardName, Clip, Origin, OriginKind};
+
+    use super::*;
+
+    /// A board of this test's own, destroyed on drop.
+    struct TestBoard(BoardName);
+
+    impl TestBoard {
+        fn new(test: &str) -> Self {
+            TestBoard(BoardName::new(&format!("app-{test}-{}", std::process::id())).unwrap())
+        }
+    }
+
+    impl Drop for TestBoard {
+        fn drop(&mut self) {
+            let _ = Board::destroy(&self.0, true);
+        }
+    }
+
+    /// The next event matching `want`, failing after a watchdog timeout.
+    fn expect<T>(events: &Receiver<Event>, mut want: impl FnMut(Event) -> Option<T>) -> T {
+        loop {
+            let event = events
+                .recv_timeout(Duration::from_secs(10))
+                .expect("no matching event from the worker within 10 s");
+            if let Some(found) = want(event) {
+                return found;
+            }
+        }
+    }
+
+    fn snapshot_at(events: &Receiver<Event>, seq: u64) -> Snapshot {
+        expect(events, |e| match e {
+            Event::Snapshot(s) if s.seq >= seq => Some(s),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn copies_pastes_and_sees_other_writers() {
+        let board = TestBoard::new("worker");
+        let (tx, events) = mpsc::channel();
+        let worker = Worker::spawn(board.0.clone(), tx, || {}).unwrap();
+        let live = expect(&events, |e| match e {
+            Event::Opened { live } => Some(live),
+            Event::OpenFailed(p) => panic!("open failed: {p:?}"),
+            _ => None,
+        });
+        assert!(live, "the worker should have a mailbox");
+
+        worker.send(Command::Copy("from the window".into()));
+        let seq = expect(&events, |e| match e {
+            Event::Copied { seq, .. } => Some(seq),
+            Event::Error(p) => panic!("copy failed: {p:?}"),
+            _ => None,
+        });
+        let snap = snapshot_at(&events, seq);
+        assert_eq!(snap.entries[0].preview, "from the window");
+        assert_eq!(snap.subscribers, 1);
+
+        // Another process writes: the mailbox alone must bring the change.
+        // (Writers skip their own process's mailboxes, so it must be another.)
+        copy_from_another_process(&board.0, "from elsewhere");
+        let snap = snapshot_at(&events, seq + 1);
+        assert_eq!(snap.entries[0].preview, "from elsewhere");
+        assert_eq!(snap.entries[0].origin.kind, OriginKind::Cli);
+        assert_eq!(snap.entries[1].preview, "from the window");
+
+        worker.send(Command::Paste);
+        let text = expect(&events, |e| match e {
+            Event::Pasted(t) => Some(t),
+            Event::Error(p) => panic!("paste failed: {p:?}"),
+            _ => None,
+        });
+        assert_eq!(text, "from elsewhere");
+
+        // Dropping the handle stops the thread and unregisters the mailbox.
+        drop(worker);
+        let other =
+            Board::open_with(&board.0, Origin::this_process(OriginKind::Cli), None).unwrap();
+        assert!(other.status().unwrap().subscribers.is_empty());
+    }
+
+    const COPY_ROLE: &str = "SHM_CLIP_APP_TEST_COPY";
+
+    /// Re-runs this test binary as a writer process (see `copy_role`).
+    fn copy_from_another_process(board: &BoardName, text: &str) {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "worker::tests::copy_role",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(COPY_ROLE, format!("{board}\n{text}"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "writer process failed: {status}");
+    }
+
+    /// Does nothing unless run by `copy_from_another_process`: then it copies
+    /// the text to the board from this separate process.
+    #[test]
+    fn copy_role() {
+        let Ok(job) = std::env::var(COPY_ROLE) else {
+            return;
+        };
+        let (board, text) = job.split_once('\n').unwrap();
+        let board = Board::open(&BoardName::new(board).unwrap(), OriginKind::Cli).unwrap();
+        board.copy(&Clip::text(text)).unwrap();
+    }
+
+    #[test]
+    fn paste_of_an_empty_board_is_an_error_with_a_hint() {
+        let board = TestBoard::new("empty");
+        let (tx, events) = mpsc::channel();
+        let worker = Worker::spawn(board.0.clone(), tx, || {}).unwrap();
+        worker.send(Command::Paste);
+        let problem = expect(&events, |e| match e {
+            Event::Error(p) => Some(p),
+            Event::Pasted(_) => panic!("an empty board has nothing to paste"),
+            _ => None,
+        });
+        assert!(problem.message.contains("empty"), "{problem:?}");
+        assert!(problem.hint.is_some());
     }
 }

@@ -100,7 +100,7 @@ deps_ensure() {
 }
 
 # deps_require_cargo: puts ~/.cargo/bin on PATH if needed; fails with
-# instructions when there is no Rust toolchain, or one too old for edition 2024.
+# instructions when there is no Rust toolchain, or one older than rust-version.
 deps_require_cargo() {
     if ! command -v cargo >/dev/null 2>&1 && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
         export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -116,11 +116,15 @@ then run this script again.
 MSG
         return 1
     fi
-    local version minor
+    # The minimum is the workspace's rust-version (run from the repo root).
+    local version minor need need_minor
+    need=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml 2>/dev/null | head -n 1)
+    need=${need:-1.85}
+    need_minor=$(cut -d. -f2 <<<"$need")
     version=$(rustc --version 2>/dev/null | awk '{print $2}')
     minor=$(cut -d. -f2 <<<"$version")
-    if [[ $version != 1.* || ${minor:-0} -lt 85 ]]; then
-        echo "error: rustc ${version:-unknown} is too old; shm-clip needs 1.85 or newer (edition 2024)." >&2
+    if [[ $version != 1.* || ${minor:-0} -lt $need_minor ]]; then
+        echo "error: rustc ${version:-unknown} is too old; shm-clip needs $need or newer." >&2
         echo "Update it with: rustup update stable" >&2
         return 1
     fi

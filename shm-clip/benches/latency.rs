@@ -75,6 +75,22 @@ struct Options {
     topologies: Vec<Topology>,
     /// Divide every repeat count by this (for smoke runs).
     shrink: u64,
+    /// Sections to run: one-way, fan-out, locked, breakdown.
+    only: Vec<String>,
+    /// One-way and breakdown payload sizes to run (all if empty).
+    sizes: Vec<usize>,
+    /// History depth of the handoff boards (an experiment; default 200).
+    depth: u32,
+}
+
+impl Options {
+    fn wants(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+
+    fn wants_size(&self, len: usize) -> bool {
+        self.sizes.is_empty() || self.sizes.contains(&len)
+    }
 }
 
 fn options() -> Options {
@@ -87,10 +103,30 @@ fn options() -> Options {
         50
     };
     let mut topologies = vec![Topology::SameCore, Topology::CrossCore];
+    let mut only = Vec::new();
+    let mut sizes = Vec::new();
+    let mut depth = handoff::BOARD.depth;
+    let list = |v: Option<&String>| -> Vec<String> {
+        v.map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => shrink = 20,
+            "--only" => only = list(it.next()),
+            "--depth" => {
+                depth = it
+                    .next()
+                    .and_then(|d| d.parse().ok())
+                    .expect("--depth takes a history depth");
+            }
+            "--sizes" => {
+                sizes = list(it.next())
+                    .iter()
+                    .map(|s| s.parse().expect("--sizes takes byte counts"))
+                    .collect();
+            }
             "--mode" => {
                 topologies = match it.next().map(String::as_str) {
                     Some("same-core") => vec![Topology::SameCore],
@@ -107,7 +143,13 @@ fn options() -> Options {
         println!("only {cpus} CPU: skipping the cross-core runs");
         topologies.retain(|t| *t == Topology::SameCore);
     }
-    Options { topologies, shrink }
+    Options {
+        topologies,
+        shrink,
+        only,
+        sizes,
+        depth,
+    }
 }
 
 fn shrunk(warmup: u64, n: u64, shrink: u64) -> (u64, u64) {
@@ -159,13 +201,9 @@ fn table_header(first: &str) {
 }
 
 /// Runs every method for one configuration; returns (method, summary).
-fn run_all(
-    base: Handoff,
-    first_col: &str,
-    tag: &str,
-    shrink: u64,
-) -> Vec<(Method, Summary)> {
+fn run_all(base: Handoff, first_col: &str, tag: &str, shrink: u64) -> Vec<(Method, Summary)> {
     let (warmup, repeats) = shrunk(base.warmup, base.repeats, shrink);
+    let mut lock_note = String::new();
     let results: Vec<(Method, Summary)> = Method::ALL
         .iter()
         .map(|&method| {
@@ -175,8 +213,13 @@ fn run_all(
                 repeats,
                 ..base
             };
-            let mut samples = handoff::run(&h, tag);
-            (method, Summary::of(&mut samples))
+            let mut out = handoff::run(&h, tag);
+            if let Some((acquired, contended)) = out.lock {
+                lock_note = format!(
+                    "  (shm-clip board lock: {contended} of {acquired} acquisitions contended)"
+                );
+            }
+            (method, Summary::of(&mut out.samples))
         })
         .collect();
     let floor = results
@@ -185,6 +228,9 @@ fn run_all(
         .map_or(0, |(_, s)| s.p50);
     for (i, (method, s)) in results.iter().enumerate() {
         print_row(if i == 0 { first_col } else { "" }, *method, s, floor);
+    }
+    if base.readers > 1 {
+        println!("{lock_note}");
     }
     results
 }
@@ -197,79 +243,13 @@ struct Verdict {
     target: Option<f64>,
 }
 
-fn p50_of(results: &[(Method, Summary)], m: Method) -> u64 {
-    results
-        .iter()
-        .find(|(x, _)| *x == m)
-        .map_or(0, |(_, s)| s.p50)
-}
-
-fn main() {
-    if std::env::var_os(ROLE_VAR).is_some() {
-        reader::main();
-        return;
-    }
-    let opts = options();
-    machine();
-    pin_to(0);
-    let started = std::time::Instant::now();
-    let mut verdicts = Vec::new();
-    for &topology in &opts.topologies {
-        let cpu = topology.reader_cpu();
-        println!(
-            "\n== 1. one-way copy → notify → paste, {} (writer CPU 0, reader CPU {cpu}) ==",
-            topology.label()
-        );
-        table_header("payload");
-        for (len, warmup, repeats) in ONE_WAY {
-            let base = Handoff {
-                method: Method::Floor,
-                len,
-                readers: 1,
-                warmup,
-                repeats,
-                reader_cpu: cpu,
-            };
-            let r = run_all(base, &size(len), &format!("w{len}"), opts.shrink);
-            verdicts.push(Verdict {
-                topology,
-                what: format!("one-way {}", size(len)),
-                ours: p50_of(&r, Method::ShmClip),
-                floor: p50_of(&r, Method::Floor),
-                target: Some(target(len)),
-            });
-        }
-        println!(
-            "\n== 2. fan-out of {} to N readers until the last has it, {} (writer CPU 0, readers CPU {cpu}) ==",
-            size(FAN_OUT_LEN),
-            topology.label()
-        );
-        table_header("readers");
-        for (readers, warmup, repeats) in FAN_OUT {
-            let base = Handoff {
-                method: Method::Floor,
-                len: FAN_OUT_LEN,
-                readers,
-                warmup,
-                repeats,
-                reader_cpu: cpu,
-            };
-            let r = run_all(base, &readers.to_string(), &format!("f{readers}"), opts.shrink);
-            verdicts.push(Verdict {
-                topology,
-                what: format!("fan-out to {readers}"),
-                ours: p50_of(&r, Method::ShmClip),
-                floor: p50_of(&r, Method::Floor),
-                target: None,
-            });
-        }
-    }
+fn print_verdicts(verdicts: &[Verdict]) {
     println!("\n== targets: shm-clip p50 ÷ floor p50 ==");
     println!(
         "  {:<11} {:<18} {:>9} {:>9} {:>8} {:>7}  result",
         "topology", "scenario", "ours µs", "floor µs", "ratio", "target"
     );
-    for v in &verdicts {
+    for v in verdicts {
         let r = v.ours as f64 / v.floor.max(1) as f64;
         let (target, result) = match v.target {
             Some(t) if r <= t => (format!("≤{t}×"), "met"),
@@ -286,15 +266,113 @@ fn main() {
             target
         );
     }
-    let n = 20_000 / opts.shrink;
-    diag::locked_ops(n.max(100));
+}
+
+fn p50_of(results: &[(Method, Summary)], m: Method) -> u64 {
+    results
+        .iter()
+        .find(|(x, _)| *x == m)
+        .map_or(0, |(_, s)| s.p50)
+}
+
+fn main() {
+    if std::env::var_os(ROLE_VAR).is_some() {
+        reader::main();
+        return;
+    }
+    let opts = options();
+    machine();
+    if opts.depth != handoff::BOARD.depth {
+        println!(
+            "experiment: handoff boards have a history depth of {} (not {})",
+            opts.depth,
+            handoff::BOARD.depth
+        );
+    }
+    pin_to(0);
+    let started = std::time::Instant::now();
+    let mut verdicts = Vec::new();
+    for &topology in &opts.topologies {
+        let cpu = topology.reader_cpu();
+        if opts.wants("one-way") {
+            println!(
+                "\n== 1. one-way copy → notify → paste, {} (writer CPU 0, reader CPU {cpu}) ==",
+                topology.label()
+            );
+            table_header("payload");
+        }
+        for (len, warmup, repeats) in ONE_WAY {
+            if !opts.wants("one-way") || !opts.wants_size(len) {
+                continue;
+            }
+            let base = Handoff {
+                method: Method::Floor,
+                len,
+                readers: 1,
+                warmup,
+                repeats,
+                reader_cpu: cpu,
+                depth: opts.depth,
+            };
+            let r = run_all(base, &size(len), &format!("w{len}"), opts.shrink);
+            verdicts.push(Verdict {
+                topology,
+                what: format!("one-way {}", size(len)),
+                ours: p50_of(&r, Method::ShmClip),
+                floor: p50_of(&r, Method::Floor),
+                target: Some(target(len)),
+            });
+        }
+        if !opts.wants("fan-out") {
+            continue;
+        }
+        println!(
+            "\n== 2. fan-out of {} to N readers until the last has it, {} (writer CPU 0, readers CPU {cpu}) ==",
+            size(FAN_OUT_LEN),
+            topology.label()
+        );
+        table_header("readers");
+        for (readers, warmup, repeats) in FAN_OUT {
+            let base = Handoff {
+                method: Method::Floor,
+                len: FAN_OUT_LEN,
+                readers,
+                warmup,
+                repeats,
+                reader_cpu: cpu,
+                depth: opts.depth,
+            };
+            let r = run_all(
+                base,
+                &readers.to_string(),
+                &format!("f{readers}"),
+                opts.shrink,
+            );
+            verdicts.push(Verdict {
+                topology,
+                what: format!("fan-out to {readers}"),
+                ours: p50_of(&r, Method::ShmClip),
+                floor: p50_of(&r, Method::Floor),
+                target: None,
+            });
+        }
+    }
+    if !verdicts.is_empty() {
+        print_verdicts(&verdicts);
+    }
+    if opts.wants("locked") {
+        diag::locked_ops((20_000 / opts.shrink).max(100));
+    }
     let sizes: Vec<(usize, u64, u64)> = ONE_WAY
         .iter()
+        .filter(|&&(len, ..)| opts.wants_size(len))
         .map(|&(len, warmup, repeats)| {
             let (w, r) = shrunk(warmup.min(50), repeats.min(1000), opts.shrink);
             (len, w, r)
         })
         .collect();
-    diag::breakdown(&sizes);
+    if opts.wants("breakdown") {
+        diag::breakdown(&sizes);
+    }
     println!("\ntotal time: {:.1} s", started.elapsed().as_secs_f64());
 }

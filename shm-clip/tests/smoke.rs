@@ -61,9 +61,12 @@ fn big_clip_and_too_large() {
     assert!(matches!(err, shm_clip::Error::ClipTooLarge { .. }), "{err}");
     let max = b.max_clip_size("application/octet-stream") as usize;
     assert!(max >= 1 << 19, "at least half the capacity fits");
-    let err = b.copy(&Clip::new("application/octet-stream", vec![2u8; max + 1])).unwrap_err();
+    let err = b
+        .copy(&Clip::new("application/octet-stream", vec![2u8; max + 1]))
+        .unwrap_err();
     assert!(matches!(err, shm_clip::Error::ClipTooLarge { .. }), "{err}");
-    b.copy(&Clip::new("application/octet-stream", vec![2u8; max])).unwrap();
+    b.copy(&Clip::new("application/octet-stream", vec![2u8; max]))
+        .unwrap();
     let near = vec![1u8; (1 << 20) - 200];
     b.copy(&Clip::new("application/octet-stream", near.clone()))
         .unwrap();

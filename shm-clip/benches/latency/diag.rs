@@ -4,6 +4,7 @@
 
 use std::sync::Mutex;
 
+use nix::sys::resource::{UsageWho, getrusage};
 use shm_clip::{Board, Clip, CreateOptions, Selector};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -12,15 +13,29 @@ use crate::handoff::{BOARD, ScratchBoard};
 use crate::stats::{Summary, gbps, size, us};
 
 /// Runs `f` `warmup + n` times; `f` returns the nanoseconds it measured.
-fn sample(warmup: u64, n: u64, mut f: impl FnMut(u64) -> u64) -> Summary {
+fn sample(warmup: u64, n: u64, f: impl FnMut(u64) -> u64) -> Summary {
+    sample_faults(warmup, n, f).0
+}
+
+/// This process's minor page faults so far.
+fn minor_faults() -> i64 {
+    getrusage(UsageWho::RUSAGE_SELF).map_or(0, |u| u.minor_page_faults())
+}
+
+/// As [`sample`], plus the mean minor page faults per measured call (the
+/// counter also sees whatever the loop does around `f`, which is little).
+fn sample_faults(warmup: u64, n: u64, mut f: impl FnMut(u64) -> u64) -> (Summary, f64) {
     let mut samples = Vec::with_capacity(n as usize);
+    let mut faults = 0;
     for i in 0..warmup + n {
+        let before = minor_faults();
         let ns = f(i);
         if i >= warmup {
+            faults += minor_faults() - before;
             samples.push(ns);
         }
     }
-    Summary::of(&mut samples)
+    (Summary::of(&mut samples), faults as f64 / n as f64)
 }
 
 /// Times one call of `f`.
@@ -75,7 +90,9 @@ pub fn locked_ops(n: u64) {
             depth: 200,
         },
     );
-    one.board.copy(&Clip::new(MIME, vec![7u8; 16])).expect("copy");
+    one.board
+        .copy(&Clip::new(MIME, vec![7u8; 16]))
+        .expect("copy");
     let full = ScratchBoard::create(&format!("bench-lat-{}-lock200", std::process::id()));
     for i in 0..u64::from(BOARD.depth) {
         let mut data = vec![7u8; 16];
@@ -111,12 +128,18 @@ pub fn locked_ops(n: u64) {
     });
     row("Board::history(), 200-entry board", &s, "");
     let per_copy = locks_taken(&one.board, || {
-        one.board.copy(&Clip::new(MIME, vec![9u8; 16])).expect("copy");
+        one.board
+            .copy(&Clip::new(MIME, vec![9u8; 16]))
+            .expect("copy");
     });
     let per_paste = locks_taken(&one.board, || {
         one.board.paste().expect("paste");
     });
     println!("  lock acquisitions: {per_copy} per copy(), {per_paste} per paste()");
+}
+
+fn faults(per_op: f64) -> String {
+    format!("{per_op:.0} page faults/op")
 }
 
 /// One row of the breakdown: what `copy` and `paste` cost for one payload.
@@ -133,10 +156,7 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
         let full = ScratchBoard::create(&format!("bench-lat-{}-diag", std::process::id()));
         let shallow = ScratchBoard::create_with(
             &format!("bench-lat-{}-diag1", std::process::id()),
-            CreateOptions {
-                depth: 1,
-                ..BOARD
-            },
+            CreateOptions { depth: 1, ..BOARD },
         );
         // Enough copies first that the full board is at its steady state.
         let prefill = if len >= 1 << 20 {
@@ -152,19 +172,22 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
             full.board.copy(&clip).expect("prefill");
         }
         for (label, board) in [("full", &full.board), ("depth 1", &shallow.board)] {
-            let s = sample(warmup, n, |_| {
+            let (s, f) = sample_faults(warmup, n, |_| {
                 iter += 1;
                 stamp(&mut clip.reps[0].data, iter);
                 timed(|| board.copy(&clip).expect("copy"))
             });
-            row(&format!("Board::copy(), {label}"), &s, "");
-            let s = sample(warmup, n, |_| timed(|| board.paste().expect("paste")));
-            row(&format!("Board::paste(), {label}"), &s, "");
+            row(&format!("Board::copy(), {label}"), &s, &faults(f));
+            let (s, f) = sample_faults(warmup, n, |_| timed(|| board.paste().expect("paste")));
+            row(&format!("Board::paste(), {label}"), &s, &faults(f));
         }
         let data = clip.reps[0].data.as_slice();
         let s = sample(warmup, n, |_| {
             timed(|| {
+                // As record.rs checksums a representation.
                 let mut h = Xxh3::new();
+                h.update(&(MIME.len() as u64).to_le_bytes());
+                h.update(&(data.len() as u64).to_le_bytes());
                 h.update(MIME.as_bytes());
                 h.update(data);
                 h.digest()
@@ -182,8 +205,10 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
             &s,
             &format!("{} GB/s", gbps(len, s.p50)),
         );
-        let s = sample(warmup, n, |_| timed(|| data.to_vec()));
-        row("memcpy into a fresh Vec (malloc + faults)", &s, "");
+        let (s, f) = sample_faults(warmup, n, |_| timed(|| data.to_vec()));
+        row("memcpy into a fresh Vec (malloc + faults)", &s, &faults(f));
+        let (s, f) = sample_faults(warmup, n, |_| timed(|| vec![0u8; len]));
+        row("vec![0; len] alone (calloc, untouched)", &s, &faults(f));
         let s = sample(warmup, n, |_| timed(|| dst.fill(0)));
         row("zeroing (erasing an evicted entry)", &s, "");
     }

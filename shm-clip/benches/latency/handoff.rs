@@ -79,110 +79,162 @@ pub struct Handoff {
     pub repeats: u64,
     /// Where the readers run; the writer (this process) is on CPU 0.
     pub reader_cpu: usize,
+    /// History depth of the shm-clip board ([`BOARD`]'s unless overridden).
+    pub depth: u32,
 }
 
-/// Runs `h` and returns one latency sample (ns) per measured repeat: from
-/// the writer's `t0` just before publishing to the moment the last reader
-/// had the payload copied out.
-pub fn run(h: &Handoff, tag: &str) -> Vec<u64> {
+/// What one experiment measured.
+#[derive(Debug)]
+pub struct Outcome {
+    /// One latency sample (ns) per measured repeat.
+    pub samples: Vec<u64>,
+    /// For shm-clip: board lock acquisitions and how many found it held,
+    /// over the whole run (warm-up included).
+    pub lock: Option<(u64, u64)>,
+}
+
+/// Runs `h`. Each sample runs from the writer's `t0` just before publishing
+/// to the moment the last reader had the payload copied out.
+pub fn run(h: &Handoff, tag: &str) -> Outcome {
     let seed = 0x5eed_0000 ^ h.len as u64;
-    let total = h.warmup + h.repeats;
-    let mut payload = base_payload(h.len, seed);
+    let payload = base_payload(h.len, seed);
     let name = format!("bench-lat-{}-{tag}", std::process::id());
-    let spawn = |extra: &dyn Fn(usize) -> (Vec<(&'static str, String)>, Stdio)| {
-        Readers::spawn(h, total, seed, extra)
-    };
+    match h.method {
+        Method::Memcpy => run_memcpy(h, payload),
+        Method::ShmClip => run_shm_clip(h, seed, payload, &name),
+        Method::Floor => run_floor(h, seed, payload, &name),
+        Method::Socket => run_socket(h, seed, &payload),
+    }
+}
+
+/// The repeat loop shared by the multi-process methods. `publish(iter)`
+/// stamps the payload, takes `t0`, hands the payload over and returns `t0`.
+fn drive(h: &Handoff, readers: &mut Readers, mut publish: impl FnMut(u64) -> u64) -> Vec<u64> {
     let mut samples = Vec::with_capacity(h.repeats as usize);
-    let mut record = |iter: u64, t0: u64, t1: u64| {
+    for iter in 0..h.warmup + h.repeats {
+        readers.wait_asleep();
+        let t0 = publish(iter);
+        let t1 = readers.collect();
         if iter >= h.warmup {
             samples.push(t1.saturating_sub(t0));
         }
-    };
-    match h.method {
-        Method::Memcpy => {
-            let mut dst = vec![1u8; h.len];
-            for iter in 0..total {
-                stamp(&mut payload, iter);
-                let t0 = now_ns();
-                for _ in 0..h.readers {
-                    dst.copy_from_slice(&payload);
-                    std::hint::black_box(&mut dst);
-                }
-                record(iter, t0, now_ns());
-            }
-        }
-        Method::ShmClip => {
-            let board = ScratchBoard::create(&name);
-            let mut readers = spawn(&|_| (vec![(VAR_NAME, name.clone())], Stdio::null()));
-            let mut clip = Clip::new(MIME, payload);
-            for iter in 0..total {
-                readers.wait_asleep();
-                stamp(&mut clip.reps[0].data, iter);
-                let t0 = now_ns();
-                let out = board.board.copy(&clip).expect("copy");
-                assert!(!out.deduplicated, "every payload is new content");
-                record(iter, t0, readers.collect());
-            }
-            readers.finish();
-        }
-        Method::Floor => {
-            let region_name = format!("/{name}");
-            let region = RawRegion::create(&region_name, STAMP + h.len).expect("raw region");
-            let queues: Vec<Queue> = (0..h.readers)
-                .map(|i| Queue::create_for_send(&format!("/{name}.{i}")).expect("mq_open"))
-                .collect();
-            let mut readers = spawn(&|i| {
-                (
-                    vec![
-                        (VAR_NAME, region_name.clone()),
-                        (VAR_QUEUE, format!("/{name}.{i}")),
-                    ],
-                    Stdio::null(),
-                )
-            });
-            for iter in 0..total {
-                readers.wait_asleep();
-                stamp(&mut payload, iter);
-                let t0 = now_ns();
-                region
-                    .write(0, &(h.len as u64).to_ne_bytes())
-                    .expect("in bounds");
-                region.write(STAMP, &payload).expect("in bounds");
-                for q in &queues {
-                    mq_send(q.get(), &iter.to_ne_bytes(), 0).expect("mq_send");
-                }
-                record(iter, t0, readers.collect());
-            }
-            readers.finish();
-        }
-        Method::Socket => {
-            let mut ours = Vec::new();
-            let mut theirs = Vec::new();
-            for _ in 0..h.readers {
-                let (a, b) = UnixStream::pair().expect("socketpair");
-                ours.push(a);
-                theirs.push(Some(b));
-            }
-            let theirs = std::cell::RefCell::new(theirs);
-            let mut readers = spawn(&|i| {
-                let sock = theirs.borrow_mut()[i].take().expect("one socket per reader");
-                (Vec::new(), Stdio::from(OwnedFd::from(sock)))
-            });
-            let mut framed = (h.len as u64).to_ne_bytes().to_vec();
-            framed.extend_from_slice(&payload);
-            for iter in 0..total {
-                readers.wait_asleep();
-                stamp(&mut framed[STAMP..], iter);
-                let t0 = now_ns();
-                for s in &mut ours {
-                    s.write_all(&framed).expect("socket write");
-                }
-                record(iter, t0, readers.collect());
-            }
-            readers.finish();
-        }
     }
     samples
+}
+
+fn run_memcpy(h: &Handoff, mut payload: Vec<u8>) -> Outcome {
+    let mut dst = vec![1u8; h.len];
+    let mut samples = Vec::with_capacity(h.repeats as usize);
+    for iter in 0..h.warmup + h.repeats {
+        stamp(&mut payload, iter);
+        let t0 = now_ns();
+        for _ in 0..h.readers {
+            dst.copy_from_slice(&payload);
+            std::hint::black_box(&mut dst);
+        }
+        let t1 = now_ns();
+        if iter >= h.warmup {
+            samples.push(t1 - t0);
+        }
+    }
+    Outcome {
+        samples,
+        lock: None,
+    }
+}
+
+fn run_shm_clip(h: &Handoff, seed: u64, payload: Vec<u8>, name: &str) -> Outcome {
+    let board = ScratchBoard::create_with(
+        name,
+        CreateOptions {
+            depth: h.depth,
+            ..BOARD
+        },
+    );
+    let mut readers = Readers::spawn(h, seed, &|_| {
+        (vec![(VAR_NAME, name.to_owned())], Stdio::null())
+    });
+    let mut clip = Clip::new(MIME, payload);
+    let samples = drive(h, &mut readers, |iter| {
+        stamp(&mut clip.reps[0].data, iter);
+        let t0 = now_ns();
+        let out = board.board.copy(&clip).expect("copy");
+        assert!(!out.deduplicated, "every payload is new content");
+        t0
+    });
+    readers.finish();
+    let stats = board.board.status().expect("status").lock;
+    Outcome {
+        samples,
+        lock: Some((stats.acquisitions, stats.contended)),
+    }
+}
+
+fn run_floor(h: &Handoff, seed: u64, mut payload: Vec<u8>, name: &str) -> Outcome {
+    let region_name = format!("/{name}");
+    let region = RawRegion::create(&region_name, STAMP + h.len).expect("raw region");
+    let queues: Vec<Queue> = (0..h.readers)
+        .map(|i| Queue::create_for_send(&format!("/{name}.{i}")).expect("mq_open"))
+        .collect();
+    let mut readers = Readers::spawn(h, seed, &|i| {
+        (
+            vec![
+                (VAR_NAME, region_name.clone()),
+                (VAR_QUEUE, format!("/{name}.{i}")),
+            ],
+            Stdio::null(),
+        )
+    });
+    let samples = drive(h, &mut readers, |iter| {
+        stamp(&mut payload, iter);
+        let t0 = now_ns();
+        region
+            .write(0, &(h.len as u64).to_ne_bytes())
+            .expect("in bounds");
+        region.write(STAMP, &payload).expect("in bounds");
+        for q in &queues {
+            mq_send(q.get(), &iter.to_ne_bytes(), 0).expect("mq_send");
+        }
+        t0
+    });
+    readers.finish();
+    Outcome {
+        samples,
+        lock: None,
+    }
+}
+
+fn run_socket(h: &Handoff, seed: u64, payload: &[u8]) -> Outcome {
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..h.readers {
+        let (a, b) = UnixStream::pair().expect("socketpair");
+        ours.push(a);
+        theirs.push(Some(b));
+    }
+    let theirs = std::cell::RefCell::new(theirs);
+    let mut readers = Readers::spawn(h, seed, &|i| {
+        let sock = theirs.borrow_mut()[i]
+            .take()
+            .expect("one socket per reader");
+        (Vec::new(), Stdio::from(OwnedFd::from(sock)))
+    });
+    // Length prefix and payload in one buffer: one write per reader.
+    let mut framed = (h.len as u64).to_ne_bytes().to_vec();
+    framed.extend_from_slice(payload);
+    let samples = drive(h, &mut readers, |iter| {
+        stamp(&mut framed[STAMP..], iter);
+        let t0 = now_ns();
+        for s in &mut ours {
+            s.write_all(&framed).expect("socket write");
+        }
+        t0
+    });
+    readers.finish();
+    Outcome {
+        samples,
+        lock: None,
+    }
 }
 
 /// A board that is destroyed (with its mailboxes) when dropped.
@@ -223,7 +275,6 @@ struct Readers(Vec<Reader>);
 impl Readers {
     fn spawn(
         h: &Handoff,
-        total: u64,
         seed: u64,
         extra: &dyn Fn(usize) -> (Vec<(&'static str, String)>, Stdio),
     ) -> Readers {
@@ -235,7 +286,7 @@ impl Readers {
             cmd.env(ROLE_VAR, "reader")
                 .env(VAR_METHOD, h.method.env_name())
                 .env(VAR_LEN, h.len.to_string())
-                .env(VAR_TOTAL, total.to_string())
+                .env(VAR_TOTAL, (h.warmup + h.repeats).to_string())
                 .env(VAR_SEED, seed.to_string())
                 .env(VAR_CPU, h.reader_cpu.to_string())
                 .stdin(stdin)

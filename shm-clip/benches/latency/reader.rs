@@ -45,7 +45,7 @@ impl ReaderConfig {
         };
         ReaderConfig {
             method: var(VAR_METHOD),
-            name: var(VAR_NAME),
+            name: std::env::var(VAR_NAME).unwrap_or_default(),
             queue: std::env::var(VAR_QUEUE).unwrap_or_default(),
             len: num(VAR_LEN) as usize,
             total: num(VAR_TOTAL),
@@ -69,7 +69,11 @@ pub fn main() {
         other => Err(format!("unknown method {other}")),
     };
     if let Err(e) = result {
-        eprintln!("latency reader {} ({}): {e}", std::process::id(), cfg.method);
+        eprintln!(
+            "latency reader {} ({}): {e}",
+            std::process::id(),
+            cfg.method
+        );
         Ack {
             t1: 0,
             code: AckCode::Failed,
@@ -101,9 +105,7 @@ fn shm_clip_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
     let name = BoardName::new(&cfg.name).map_err(|e| e.to_string())?;
     let board = Board::open_with(&name, Origin::this_process(OriginKind::Unknown), None)
         .map_err(|e| format!("opening board: {e}"))?;
-    let mut sub = board
-        .subscribe()
-        .map_err(|e| format!("subscribing: {e}"))?;
+    let mut sub = board.subscribe().map_err(|e| format!("subscribing: {e}"))?;
     let mut expected = base_payload(cfg.len, cfg.seed);
     ready(acks);
     for iter in 0..cfg.total {
