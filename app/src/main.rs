@@ -9,6 +9,7 @@
 mod app;
 mod signals;
 mod state;
+mod tray;
 mod ui;
 mod worker;
 
@@ -23,9 +24,18 @@ struct Args {
     /// The board to open; it is created if it does not exist.
     #[arg(long, env = "SHM_CLIP_BOARD", default_value = shm_clip::DEFAULT_BOARD)]
     board: BoardName,
+
+    /// Run in the background as a system-tray icon that mirrors the desktop
+    /// clipboard into the board and back, instead of opening a window.
+    #[arg(long)]
+    tray: bool,
+
+    /// With --tray: sync without showing an icon (for desktops without a tray).
+    #[arg(long, requires = "tray")]
+    no_icon: bool,
 }
 
-fn main() -> eframe::Result {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -35,8 +45,20 @@ fn main() -> eframe::Result {
         )
         .with_writer(std::io::stderr)
         .init();
+    if args.tray {
+        return tray::run(&tray::TrayArgs {
+            board: args.board,
+            no_icon: args.no_icon,
+        });
+    }
     if let Err(err) = signals::block() {
         tracing::warn!(%err, "cannot block SIGINT/SIGTERM; a signal will skip the clean shutdown");
     }
-    app::run(args.board)
+    match app::run(args.board) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("shm-clip-app: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,25 @@
+//! The tray process: mirrors the desktop's system clipboard into the board
+//! and back, with a StatusNotifierItem icon. Its own module, never folded into
+//! the window code.
+
+use std::process::ExitCode;
+
+use shm_clip::BoardName;
+
+/// What `shm-clip-app --tray` was asked to do.
+#[derive(Debug)]
+pub struct TrayArgs {
+    /// The board to bridge.
+    pub board: BoardName,
+    /// Sync without an icon, for desktops without a tray.
+    pub no_icon: bool,
+}
+
+/// Runs the tray until it is told to quit.
+pub fn run(args: &TrayArgs) -> ExitCode {
+    eprintln!(
+        "shm-clip-app: --tray is not implemented yet (board {})",
+        args.board
+    );
+    ExitCode::FAILURE
+}
