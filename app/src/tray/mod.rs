@@ -1,5 +1,5 @@
 //! The tray process: mirrors the desktop's system clipboard into the board
-//! and back, with a StatusNotifierItem icon. Its own module, never folded into
+//! and back, with a `StatusNotifierItem` icon. Its own module, never folded into
 //! the window code.
 
 use std::process::ExitCode;
