@@ -17,8 +17,9 @@ pub struct TrayArgs {
 
 /// Runs the tray until it is told to quit.
 pub fn run(args: &TrayArgs) -> ExitCode {
+    let icon = if args.no_icon { "without" } else { "with" };
     eprintln!(
-        "shm-clip-app: --tray is not implemented yet (board {})",
+        "shm-clip-app: --tray ({icon} icon) is not implemented yet for board {}",
         args.board
     );
     ExitCode::FAILURE
