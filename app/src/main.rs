@@ -9,6 +9,7 @@
 mod app;
 mod signals;
 mod state;
+mod sync;
 mod tray;
 mod ui;
 mod worker;

@@ -70,13 +70,12 @@ struct Live {
 }
 
 impl Board {
-    /// Opens board `name`, creating it with default sizes if it does not exist.
+    /// Opens board `name`, creating it with the sizes of the user's
+    /// [`Config`](crate::Config) if it does not exist. An invalid config file
+    /// is an error, so that no board is created with half-read settings.
     pub fn open(name: &BoardName, kind: OriginKind) -> Result<Board> {
-        Self::open_with(
-            name,
-            Origin::this_process(kind),
-            Some(CreateOptions::default()),
-        )
+        let create = crate::Config::load()?.create_options();
+        Self::open_with(name, Origin::this_process(kind), Some(create))
     }
 
     /// Opens board `name` as `origin`. With `create`, a missing board is

@@ -129,6 +129,20 @@ pub enum Error {
     /// Another OS call failed.
     #[error("{what}: {errno}")]
     Os { what: String, errno: Errno },
+
+    /// The config file is invalid: nothing starts with a half-read config.
+    #[error(
+        "invalid config {}{}{}: {message}",
+        path.display(),
+        line.map(|l| format!(", line {l}")).unwrap_or_default(),
+        key.as_ref().map(|k| format!(", key `{k}`")).unwrap_or_default()
+    )]
+    Config {
+        path: PathBuf,
+        line: Option<usize>,
+        key: Option<String>,
+        message: String,
+    },
 }
 
 impl Error {
@@ -171,6 +185,10 @@ impl Error {
             Error::QueueLimit { .. } => {
                 "raise the per-user limit (ulimit -q, RLIMIT_MSGQUEUE) or the system ones (sysctl fs.mqueue.queues_max, fs.mqueue.msg_max); copy and paste still work without live updates".into()
             }
+            Error::Config { path, .. } => format!(
+                "fix or remove {}; every setting and its default is in the README, and `shm-clip config show` prints the effective values",
+                path.display()
+            ),
             Error::CorruptEntry { .. } | Error::LockUnrecoverable | Error::Os { .. } => return None,
         })
     }

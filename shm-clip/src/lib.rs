@@ -19,6 +19,7 @@
 
 mod board;
 mod clip;
+pub mod config;
 mod error;
 mod history;
 mod info;
@@ -37,6 +38,7 @@ mod test_hooks;
 
 pub use board::{Board, CopyOutcome, CreateOptions, Selector};
 pub use clip::{Clip, Representation, TEXT_MIME, is_text, mime_matches, sniff_mime};
+pub use config::Config;
 pub use error::{Error, Result};
 pub use info::{EntryInfo, LastChange, LockStats, Status, SubscriberInfo};
 pub use layout::LAYOUT_VERSION;

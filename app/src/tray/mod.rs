@@ -1,10 +1,32 @@
 //! The tray process: mirrors the desktop's system clipboard into the board
 //! and back, with a `StatusNotifierItem` icon. Its own module, never folded into
 //! the window code.
+//!
+//! - [`instance`]: one tray per board (a `flock`ed lock file).
+//! - [`menu`]: the icon, its tooltip and menu (ksni), as plain data.
+//! - [`persist`]: the history file in the XDG data directory.
+//! - [`service`]: the event loop tying the board, X11 and the menu together.
+//!
+//! The X11 side lives in [`crate::sync`].
 
+mod instance;
+mod menu;
+mod persist;
+mod service;
+
+use std::os::unix::net::UnixDatagram;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, mpsc};
 
-use shm_clip::BoardName;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use shm_clip::{Board, BoardName, Config, Origin, OriginKind};
+
+use self::menu::{TrayIcon, View};
+use self::persist::Store;
+use self::service::Service;
+use crate::sync::{Owner, Reader};
 
 /// What `shm-clip-app --tray` was asked to do.
 #[derive(Debug)]
@@ -17,10 +39,161 @@ pub struct TrayArgs {
 
 /// Runs the tray until it is told to quit.
 pub fn run(args: &TrayArgs) -> ExitCode {
-    let icon = if args.no_icon { "without" } else { "with" };
-    eprintln!(
-        "shm-clip-app: --tray ({icon} icon) is not implemented yet for board {}",
-        args.board
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("shm-clip-app: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: &TrayArgs) -> Result<(), String> {
+    let config = Config::load().map_err(|err| match err.hint() {
+        Some(hint) => format!("{err} ({hint})"),
+        None => err.to_string(),
+    })?;
+    let _instance = instance::acquire(&args.board).map_err(|e| e.to_string())?;
+    check_display()?;
+
+    // Block the shutdown signals before any thread starts, so every thread
+    // inherits the mask and only the signalfd sees them.
+    let mut signals = SigSet::empty();
+    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        signals.add(s);
+    }
+    signals
+        .thread_block()
+        .map_err(|e| format!("blocking signals: {e}"))?;
+    let signals = SignalFd::with_flags(&signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| format!("creating a signalfd: {e}"))?;
+
+    let board = Board::open_with(
+        &args.board,
+        Origin::this_process(OriginKind::Tray).labelled("tray"),
+        Some(config.create_options()),
+    )
+    .map_err(|err| err.to_string())?;
+    let store = open_store(&args.board, &board);
+    let saved_seq = store.as_ref().map(|_| board.seq());
+    let subscription = board.subscribe().map_err(|err| match err.hint() {
+        Some(hint) => format!("{err} ({hint})"),
+        None => err.to_string(),
+    })?;
+    let owner = Owner::new(config.sync.primary).map_err(|e| e.to_string())?;
+    let reader = Reader::new().map_err(|e| e.to_string())?;
+
+    let (tx, commands) = mpsc::channel();
+    let (wake, waker) = UnixDatagram::pair().map_err(|e| format!("socketpair: {e}"))?;
+    wake.set_nonblocking(true)
+        .and_then(|()| waker.set_nonblocking(true))
+        .map_err(|e| format!("socketpair: {e}"))?;
+    let icon = if args.no_icon {
+        None
+    } else {
+        spawn_icon(
+            &args.board,
+            TrayIcon::new(
+                View::new(&args.board.to_string(), &[], false),
+                tx,
+                Arc::new(waker),
+                Arc::new(AtomicBool::new(false)),
+            ),
+        )
+    };
+
+    tracing::info!(
+        board = %args.board,
+        pid = std::process::id(),
+        to_board = config.sync.to_board,
+        to_system = config.sync.to_system,
+        primary = config.sync.primary,
+        icon = icon.is_some(),
+        "tray running"
     );
-    ExitCode::FAILURE
+    let mut service = Service {
+        board,
+        config,
+        owner,
+        reader,
+        subscription,
+        signals,
+        icon,
+        commands,
+        wake,
+        store,
+        paused: false,
+        head: None,
+        saved_seq,
+        save_at: None,
+        skipped_secret: false,
+    };
+    service.start();
+    let result = service.run();
+    service.save();
+    if let Some(icon) = service.icon.take() {
+        icon.shutdown().wait();
+    }
+    result.map_err(|e| e.to_string())
+}
+
+/// X11 is required; on Wayland it is reached through `XWayland`.
+fn check_display() -> Result<(), String> {
+    let display = std::env::var_os("DISPLAY").filter(|d| !d.is_empty());
+    let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|d| !d.is_empty());
+    match (display, wayland) {
+        (Some(_), Some(_)) => {
+            tracing::warn!(
+                "Wayland data-control is not supported yet; syncing through XWayland (DISPLAY={})",
+                crate::sync::display_name()
+            );
+            Ok(())
+        }
+        (Some(_), None) => Ok(()),
+        (None, Some(_)) => Err(
+            "Wayland without XWayland is not supported yet: the tray syncs through X11 and DISPLAY is not set"
+                .into(),
+        ),
+        (None, None) => Err("no X display: DISPLAY is not set".into()),
+    }
+}
+
+/// The history file, restoring it into a board that was just created.
+fn open_store(name: &BoardName, board: &Board) -> Option<Store> {
+    let dir = match Config::data_dir() {
+        Ok(dir) => dir,
+        Err(err) => {
+            tracing::warn!(%err, "no data directory: the history will not be saved");
+            return None;
+        }
+    };
+    let store = Store::new(&dir, name);
+    if board.seq() == 0 {
+        match store.restore(board) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(entries = n, path = %store.path().display(), "history restored");
+            }
+            Err(err) => {
+                tracing::warn!(%err, path = %store.path().display(), "cannot restore the saved history");
+            }
+        }
+    }
+    Some(store)
+}
+
+/// Serves the icon over D-Bus; without a session bus, warns once and goes on.
+fn spawn_icon(board: &BoardName, icon: TrayIcon) -> Option<ksni::blocking::Handle<TrayIcon>> {
+    use ksni::blocking::TrayMethods as _;
+    match icon.assume_sni_available(true).spawn() {
+        Ok(handle) => Some(handle),
+        Err(err) => {
+            tracing::warn!(
+                %err,
+                %board,
+                "cannot show a tray icon (no D-Bus session bus?); syncing continues without one"
+            );
+            None
+        }
+    }
 }

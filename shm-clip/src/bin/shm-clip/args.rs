@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use shm_clip::{BoardName, CreateOptions, DEFAULT_BOARD, Selector};
+use shm_clip::{BoardName, Config, CreateOptions, DEFAULT_BOARD, Selector};
 
 const ABOUT_LONG: &str = "\
 A clipboard shared by every process of a user through POSIX shared memory.
@@ -188,12 +188,16 @@ pub struct Global {
     /// Ignored for an existing board.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub depth: Option<u32>,
+
+    /// The user's config file, loaded by `main` after parsing.
+    #[arg(skip)]
+    pub config: Config,
 }
 
 impl Global {
-    /// The sizes for a board this command creates.
+    /// The sizes for a board this command creates: the options, else the config.
     pub fn create_options(&self) -> CreateOptions {
-        let default = CreateOptions::default();
+        let default = self.config.create_options();
         CreateOptions {
             capacity: self.capacity.unwrap_or(default.capacity),
             depth: self.depth.unwrap_or(default.depth),
@@ -240,6 +244,25 @@ pub enum Command {
     /// Remove the board
     #[command(long_about = DESTROY_LONG)]
     Destroy(DestroyArgs),
+    /// Show where the config file is, or the effective settings
+    #[command(long_about = crate::config::LONG_ABOUT)]
+    Config(ConfigArgs),
+}
+
+/// `config`.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+/// `config path` and `config show`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path (it need not exist)
+    Path,
+    /// Print the effective settings as TOML: the file's values, defaults for the rest
+    Show,
 }
 
 /// `copy`.

@@ -7,6 +7,7 @@
 
 mod args;
 mod boards;
+mod config;
 mod copy;
 mod entries;
 mod errors;
@@ -28,8 +29,15 @@ use crate::entries::Edit;
 use crate::errors::CliError;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
     init_logging();
+    // Every command but `config` refuses to start with an invalid config file.
+    if !matches!(args.command, Command::Config(_)) {
+        match shm_clip::Config::load() {
+            Ok(config) => args.global.config = config,
+            Err(err) => return errors::report(&err.into()),
+        }
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => errors::report(&err),
@@ -51,6 +59,7 @@ fn run(args: &Args) -> Result<(), CliError> {
         Command::Status(status) => status::run(global, status),
         Command::Boards => boards::list(),
         Command::Destroy(destroy) => boards::destroy(global, destroy),
+        Command::Config(config) => config::run(config),
     }
 }
 

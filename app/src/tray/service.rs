@@ -1,0 +1,338 @@
+//! The tray's event loop: one thread, one `poll` over the X connection, the
+//! board's mailbox, the menu's wake-up socket and a signalfd. Nothing polls
+//! on a timer; the only timeout is the debounced save.
+
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixDatagram;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signalfd::SignalFd;
+use shm_clip::{Board, Config, EntryInfo, Error, Selector, Subscription};
+
+use super::menu::{Command, TrayIcon, View};
+use super::persist::Store;
+use crate::sync::{Owner, OwnerChange, ReadOutcome, ReadPolicy, Reader};
+
+/// Saves wait this long after a change, so a burst of copies is one write.
+const SAVE_DELAY: Duration = Duration::from_secs(2);
+
+/// Everything the loop owns.
+pub struct Service {
+    pub board: Board,
+    pub config: Config,
+    pub owner: Owner,
+    pub reader: Reader,
+    pub subscription: Subscription,
+    pub signals: SignalFd,
+    pub icon: Option<ksni::blocking::Handle<TrayIcon>>,
+    pub commands: Receiver<Command>,
+    pub wake: UnixDatagram,
+    pub store: Option<Store>,
+    pub paused: bool,
+    /// The board's current entry (its seq), as last seen.
+    pub head: Option<u64>,
+    /// The board's commit seq when it was last saved.
+    pub saved_seq: Option<u64>,
+    pub save_at: Option<Instant>,
+    /// The last clipboard owner offered a secret: when it goes away, do not
+    /// put an older clip back in its place.
+    pub skipped_secret: bool,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("board", &self.board)
+            .field("paused", &self.paused)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// First contact: take the desktop's clipboard into the board, or, when
+    /// nobody owns it, offer the board's current clip.
+    pub fn start(&mut self) {
+        self.refresh();
+        let clipboard = self.owner.clipboard();
+        match self.owner.owner_of(clipboard) {
+            Ok(Some(_)) if self.config.sync.to_board => {
+                self.import(clipboard, x11rb::CURRENT_TIME);
+            }
+            Ok(None) if self.config.sync.to_system => self.serve_head(),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "cannot query the CLIPBOARD owner"),
+        }
+    }
+
+    /// Runs until Quit or a signal.
+    pub fn run(&mut self) -> crate::sync::Result<()> {
+        loop {
+            for change in self.owner.dispatch()? {
+                self.on_owner_change(change);
+            }
+            let timeout = self.save_at.map_or(PollTimeout::NONE, |at| {
+                let ms = at.saturating_duration_since(Instant::now()).as_millis();
+                PollTimeout::try_from(i32::try_from(ms).unwrap_or(i32::MAX))
+                    .unwrap_or(PollTimeout::MAX)
+            });
+            let ready = {
+                let mut fds = [
+                    PollFd::new(self.owner.fd(), PollFlags::POLLIN),
+                    PollFd::new(self.subscription.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(self.wake.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+                ];
+                match poll(&mut fds, timeout) {
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Err(errno) => {
+                        return Err(crate::sync::SyncError::Connection(format!("poll: {errno}")));
+                    }
+                }
+                fds.map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            };
+            // ready[0]: X events are handled by dispatch() at the top.
+            if ready[1] {
+                match self.subscription.try_recv() {
+                    Ok(Some(_)) => self.on_board_change(),
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!(%err, "reading the mailbox failed"),
+                }
+            }
+            if ready[2] && self.on_commands() {
+                return Ok(());
+            }
+            if ready[3] {
+                if let Ok(Some(info)) = self.signals.read_signal() {
+                    tracing::info!(signal = info.ssi_signo, "stopping");
+                }
+                return Ok(());
+            }
+            if self.save_at.is_some_and(|at| at <= Instant::now()) {
+                self.save();
+            }
+        }
+    }
+
+    /// Saves if anything changed since the last save.
+    pub fn save(&mut self) {
+        self.save_at = None;
+        let Some(store) = &self.store else { return };
+        let seq = self.board.seq();
+        if self.saved_seq == Some(seq) {
+            return;
+        }
+        match store.save(&self.board, self.config.persistence.enabled) {
+            Ok(report) => {
+                tracing::debug!(
+                    entries = report.entries,
+                    bytes = report.bytes,
+                    path = %store.path().display(),
+                    "history saved"
+                );
+                self.saved_seq = Some(seq);
+            }
+            Err(err) => {
+                tracing::warn!(%err, path = %store.path().display(), "cannot save the history");
+            }
+        }
+    }
+
+    fn on_owner_change(&mut self, change: OwnerChange) {
+        if change.ours {
+            // Our own ownership: never echoed back into the board.
+            return;
+        }
+        if self.paused {
+            return;
+        }
+        if change.selection == self.owner.clipboard() {
+            match change.owner {
+                Some(_) if self.config.sync.to_board => self.import(change.selection, change.time),
+                Some(_) => {}
+                None => self.keep_alive(),
+            }
+        } else if change.selection == self.owner.primary()
+            && self.config.sync.primary
+            && self.config.sync.to_board
+            && change.owner.is_some()
+        {
+            self.import(change.selection, change.time);
+        }
+    }
+
+    /// The clipboard's owner exited: serve the board's current clip instead,
+    /// so that what was copied stays pasteable.
+    fn keep_alive(&mut self) {
+        if !self.config.sync.to_system {
+            return;
+        }
+        if self.skipped_secret {
+            tracing::info!("a password manager's clip went away; not restoring an older clip");
+            self.skipped_secret = false;
+            return;
+        }
+        tracing::debug!("CLIPBOARD lost its owner; serving the board's current clip");
+        self.serve_head();
+    }
+
+    /// Reads `selection` and copies it into the board as one clip.
+    fn import(&mut self, selection: u32, time: u32) {
+        let policy = ReadPolicy {
+            max_size: self.config.sync.max_size.0,
+            ignore: self.config.sync.ignore_types.clone(),
+        };
+        let started = Instant::now();
+        let outcome = self.reader.read(selection, time, &policy);
+        self.skipped_secret = matches!(outcome, Ok(ReadOutcome::Secret));
+        match outcome {
+            Ok(ReadOutcome::Clip(clip)) => match self.board.copy(&clip) {
+                Ok(outcome) => {
+                    tracing::info!(
+                        seq = outcome.seq,
+                        size = clip.total_size(),
+                        types = ?clip.types(),
+                        dedup = outcome.deduplicated,
+                        micros = started.elapsed().as_micros() as u64,
+                        "system clipboard copied into the board"
+                    );
+                    self.refresh();
+                }
+                Err(err @ Error::ClipTooLarge { .. }) => {
+                    tracing::warn!(%err, "skipped a clipboard change: too large for the board");
+                }
+                Err(err) => tracing::warn!(%err, "cannot copy the clipboard into the board"),
+            },
+            Ok(ReadOutcome::Secret) => tracing::info!(
+                "skipped a clip marked secret by a password manager (x-kde-passwordManagerHint); it is not stored"
+            ),
+            Ok(ReadOutcome::TooLarge { size, max }) => tracing::warn!(
+                size,
+                max,
+                "skipped a clipboard change larger than sync.max_size"
+            ),
+            Ok(ReadOutcome::Nothing) => {
+                tracing::debug!("the clipboard offers no type that is synced");
+            }
+            Err(err) => tracing::warn!(%err, "cannot read the clipboard"),
+        }
+    }
+
+    /// Another process changed the board.
+    fn on_board_change(&mut self) {
+        let before = self.head;
+        self.refresh();
+        if self.paused || !self.config.sync.to_system {
+            return;
+        }
+        if self.head.is_some() && self.head != before {
+            self.serve_head();
+        }
+    }
+
+    /// Takes CLIPBOARD with the board's current clip.
+    fn serve_head(&mut self) {
+        let Some(seq) = self.head else { return };
+        let clip = match self.board.get(Selector::Seq(seq)) {
+            Ok(clip) => clip,
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the board's current clip");
+                return;
+            }
+        };
+        self.skipped_secret = false;
+        let result = self
+            .reader
+            .server_time()
+            .and_then(|time| self.owner.own(Arc::new(clip), time));
+        if let Err(err) = result {
+            tracing::warn!(%err, "cannot take the CLIPBOARD selection");
+        }
+    }
+
+    /// Re-reads the history: the current entry, the menu, the save timer.
+    fn refresh(&mut self) {
+        let history = match self.board.history() {
+            Ok(h) => h,
+            Err(err) => {
+                tracing::warn!(%err, "cannot read the board's history");
+                return;
+            }
+        };
+        self.head = history.first().map(|e| e.seq);
+        if self.saved_seq != Some(self.board.seq()) && self.save_at.is_none() {
+            self.save_at = Some(Instant::now() + SAVE_DELAY);
+        }
+        self.update_icon(&history);
+    }
+
+    fn update_icon(&self, history: &[EntryInfo]) {
+        if let Some(icon) = &self.icon {
+            let view = View::new(&self.board.name().to_string(), history, self.paused);
+            icon.update(move |t| t.view = view);
+        }
+    }
+
+    /// Handles every queued menu command; true on Quit.
+    fn on_commands(&mut self) -> bool {
+        let mut buf = [0u8; 64];
+        while self.wake.recv(&mut buf).is_ok() {}
+        while let Ok(command) = self.commands.try_recv() {
+            tracing::debug!(?command, "menu");
+            match command {
+                Command::Select(seq) => match self.board.select(Selector::Seq(seq)) {
+                    Ok(_) => {
+                        self.refresh();
+                        if self.config.sync.to_system {
+                            self.serve_head();
+                        }
+                    }
+                    Err(err) => tracing::warn!(%err, "cannot select that entry"),
+                },
+                Command::OpenWindow => open_window(self.board.name()),
+                Command::TogglePause => {
+                    self.paused = !self.paused;
+                    tracing::info!(
+                        paused = self.paused,
+                        "syncing {}",
+                        if self.paused { "paused" } else { "resumed" }
+                    );
+                    self.refresh();
+                }
+                Command::ClearHistory => match self.board.clear(false) {
+                    Ok(n) => {
+                        tracing::info!(removed = n, "history cleared");
+                        self.refresh();
+                    }
+                    Err(err) => tracing::warn!(%err, "cannot clear the history"),
+                },
+                Command::Quit => return true,
+            }
+        }
+        false
+    }
+}
+
+/// Starts a window on the same board, and reaps it when it exits.
+fn open_window(board: &shm_clip::BoardName) {
+    let exe = std::env::current_exe().unwrap_or_else(|_| "shm-clip-app".into());
+    match std::process::Command::new(exe)
+        .arg("--board")
+        .arg(board.to_string())
+        .spawn()
+    {
+        Ok(mut child) => {
+            let reaper = std::thread::Builder::new()
+                .name("shm-clip-window-reaper".into())
+                .spawn(move || {
+                    let _ = child.wait();
+                });
+            if let Err(err) = reaper {
+                tracing::warn!(%err, "cannot start the reaper thread");
+            }
+        }
+        Err(err) => tracing::warn!(%err, "cannot start shm-clip-app"),
+    }
+}

@@ -1,0 +1,534 @@
+//! The tray end to end: a real Xvfb, a private D-Bus session, real xclip as
+//! the peer application, and the built `shm-clip` and `shm-clip-app`.
+//!
+//! Every test has its own board, X server and directories (see
+//! `tray_support`), so they run in parallel. A missing tool fails the test.
+
+mod tray_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use tray_support::{Dbus, World, menu_id, png, wait_child, wait_for};
+
+/// The role that stands in for a password manager: see [`role_offer_secret`].
+const ROLE_ENV: &str = "SHM_CLIP_TEST_ROLE";
+
+/// Waits until the board's current clip (of `mime`) is `want`.
+fn wait_board(w: &World, mime: Option<&str>, want: &[u8], what: &str) {
+    wait_for(what, || {
+        (w.paste(mime).as_deref() == Some(want)).then_some(())
+    });
+}
+
+/// Waits until xclip reads `want` from CLIPBOARD.
+fn wait_xclip(w: &World, target: Option<&str>, want: &[u8], what: &str) {
+    wait_for(what, || {
+        (w.xclip_out(target).as_deref() == Some(want)).then_some(())
+    });
+}
+
+#[test]
+fn xclip_text_reaches_the_board() {
+    let w = World::new("xclip-in");
+    let _tray = w.tray(&["--no-icon"]);
+    let mut src = w.xclip_in("héllo from xclip".as_bytes(), None);
+    wait_board(
+        &w,
+        None,
+        "héllo from xclip".as_bytes(),
+        "the text in the board",
+    );
+    let history = w.history();
+    assert!(
+        history.contains("tray"),
+        "the origin is the tray: {history}"
+    );
+    let _ = src.kill();
+    let _ = src.wait();
+}
+
+#[test]
+fn cli_copy_reaches_xclip() {
+    let w = World::new("cli-out");
+    let _tray = w.tray(&["--no-icon"]);
+    let out = w.cli(&["copy", "copied by the cli"], b"");
+    assert!(out.status.success());
+    wait_xclip(&w, None, b"copied by the cli", "xclip -o to read the clip");
+    // Every text alias is served.
+    for target in ["UTF8_STRING", "STRING", "TEXT", "text/plain"] {
+        assert_eq!(
+            w.xclip_out(Some(target)).as_deref(),
+            Some(&b"copied by the cli"[..]),
+            "{target}"
+        );
+    }
+    let targets = String::from_utf8(w.xclip_out(Some("TARGETS")).unwrap()).unwrap();
+    assert!(
+        targets.contains("text/plain;charset=utf-8") && targets.contains("TIMESTAMP"),
+        "{targets}"
+    );
+}
+
+#[test]
+fn png_round_trips_both_ways_with_incr() {
+    let w = World::new("png");
+    let _tray = w.tray(&["--no-icon"]);
+    // Board -> X: 30 MB needs INCR.
+    let big = png(30 << 20);
+    let file = w.dir.join("big.png");
+    std::fs::write(&file, &big).unwrap();
+    let out = w.cli(&["copy", "--file", file.to_str().unwrap()], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for("xclip to paste the 30 MB PNG", || {
+        let got = w.xclip_out(Some("image/png"))?;
+        (got.len() == big.len()).then_some(())
+    });
+    assert!(
+        w.xclip_out(Some("image/png")).unwrap() == big,
+        "the PNG came back changed"
+    );
+    // X -> board: a different 30 MB PNG from xclip, read with INCR.
+    let other = png((30 << 20) + 1);
+    let mut src = w.xclip_in(&other, Some("image/png"));
+    wait_for("the PNG in the board", || {
+        let got = w.paste(Some("image/png"))?;
+        (got.len() == other.len()).then_some(())
+    });
+    assert!(w.paste(Some("image/png")).unwrap() == other);
+    let _ = src.kill();
+    let _ = src.wait();
+}
+
+#[test]
+fn killed_source_stays_pasteable() {
+    let w = World::new("keepalive");
+    let _tray = w.tray(&["--no-icon"]);
+    let mut src = w.xclip_in(b"outlives its source", None);
+    wait_board(&w, None, b"outlives its source", "the clip in the board");
+    src.kill().unwrap();
+    wait_child(&mut src, "xclip");
+    wait_xclip(
+        &w,
+        None,
+        b"outlives its source",
+        "the clip to stay pasteable",
+    );
+    // Re-owning never duplicated the entry.
+    let history = w.history();
+    assert_eq!(
+        history.matches("outlives its source").count(),
+        1,
+        "{history}"
+    );
+}
+
+#[test]
+fn password_manager_clip_never_reaches_the_history() {
+    let w = World::new("secret");
+    let tray = w.tray(&["--no-icon"]);
+    let mut src = w.xclip_in(b"ordinary", None);
+    wait_board(&w, None, b"ordinary", "an ordinary clip first");
+    let _ = src.kill();
+    let _ = src.wait();
+    let mut secret = offer_secret(&w, "hunter2-secret");
+    wait_for("the tray to skip the secret", || {
+        tray.log_text()
+            .contains("skipped a clip marked secret")
+            .then_some(())
+    });
+    let history = w.history();
+    assert!(!history.contains("hunter2"), "{history}");
+    assert_eq!(w.paste(None).as_deref(), Some(&b"ordinary"[..]));
+    assert!(
+        !tray.log_text().contains("hunter2"),
+        "the secret reached the log"
+    );
+    let _ = secret.kill();
+    let _ = secret.wait();
+}
+
+#[test]
+fn tray_menu_over_dbus() {
+    let mut w = World::new("menu");
+    w.bus = Some(Dbus::start().with_tray_host());
+    let tray = w.tray(&[]);
+    for text in ["first clip", "second clip", "third clip"] {
+        assert!(w.cli(&["copy", text], b"").status.success());
+    }
+    let bus = w.bus.as_ref().unwrap();
+    let layout = wait_for("the menu to list three clips", || {
+        let layout = bus.menu_layout(&tray.item());
+        layout.contains("first clip").then_some(layout)
+    });
+    for label in [
+        "second clip",
+        "Open window",
+        "Pause syncing",
+        "Clear history",
+        "Quit",
+    ] {
+        assert!(
+            menu_id(&layout, label).is_some(),
+            "{label} missing: {layout}"
+        );
+    }
+    assert!(
+        layout.contains("{'label': <'third clip'>, 'toggle-state': <1>"),
+        "current is checked: {layout}"
+    );
+    let id = menu_id(&layout, "first clip").unwrap();
+    bus.click(&tray.item(), id);
+    wait_board(
+        &w,
+        None,
+        b"first clip",
+        "the clicked entry to become current",
+    );
+    wait_xclip(
+        &w,
+        None,
+        b"first clip",
+        "the clicked entry on the system clipboard",
+    );
+    wait_for("the menu to check it", || {
+        bus.menu_layout(&tray.item())
+            .contains("{'label': <'first clip'>, 'toggle-state': <1>")
+            .then_some(())
+    });
+    let tooltip = bus.gdbus(&[
+        "call",
+        "--session",
+        "--dest",
+        &tray.item(),
+        "--object-path",
+        "/StatusNotifierItem",
+        "--method",
+        "org.freedesktop.DBus.Properties.Get",
+        "org.kde.StatusNotifierItem",
+        "ToolTip",
+    ]);
+    assert!(String::from_utf8_lossy(&tooltip.stdout).contains("first clip"));
+    // Quit from the menu.
+    let quit = menu_id(&bus.menu_layout(&tray.item()), "Quit").unwrap();
+    // The tray may exit before it answers; its exit status is what counts.
+    let _ = bus.send_click(&tray.item(), quit);
+    let mut tray = tray;
+    let status = wait_child(&mut tray.child, "the tray after Quit");
+    assert!(status.success());
+}
+
+#[test]
+fn no_tray_host_warns_once_and_keeps_syncing() {
+    let mut w = World::new("nohost");
+    w.bus = Some(Dbus::start());
+    let tray = w.tray(&[]);
+    let mut src = w.xclip_in(b"synced without a host", None);
+    wait_board(
+        &w,
+        None,
+        b"synced without a host",
+        "syncing without a tray host",
+    );
+    let log = tray.stop();
+    // One warning of ours (zbus may add one of its own while the icon's
+    // connection closes at exit).
+    let ours = log
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("shm_clip"))
+        .count();
+    assert_eq!(ours, 1, "{log}");
+    assert!(
+        log.contains("no system tray is showing status icons"),
+        "{log}"
+    );
+    let _ = src.kill();
+    let _ = src.wait();
+}
+
+#[test]
+fn pause_stops_sync_and_resume_restarts_it() {
+    let mut w = World::new("pause");
+    w.bus = Some(Dbus::start().with_tray_host());
+    let tray = w.tray(&[]);
+    let bus = w.bus.as_ref().unwrap();
+    let pause = wait_for("the menu", || {
+        menu_id(&bus.menu_layout(&tray.item()), "Pause syncing")
+    });
+    bus.click(&tray.item(), pause);
+    wait_for("the pause", || {
+        tray.log_text().contains("syncing paused").then_some(())
+    });
+    let mut src = w.xclip_in(b"while paused", None);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_ne!(
+        w.paste(None).as_deref(),
+        Some(&b"while paused"[..]),
+        "synced while paused"
+    );
+    assert!(w.cli(&["copy", "cli while paused"], b"").status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        w.xclip_out(None).as_deref(),
+        Some(&b"while paused"[..]),
+        "board synced to X while paused"
+    );
+    let _ = src.kill();
+    let _ = src.wait();
+    bus.click(&tray.item(), pause);
+    wait_for("the resume", || {
+        tray.log_text().contains("syncing resumed").then_some(())
+    });
+    let mut src = w.xclip_in(b"after resume", None);
+    wait_board(&w, None, b"after resume", "syncing after resume");
+    let _ = src.kill();
+    let _ = src.wait();
+}
+
+#[test]
+fn persistence_round_trip_without_the_secret() {
+    let w = World::new("persist");
+    let tray = w.tray(&["--no-icon"]);
+    assert!(w.cli(&["copy", "kept one"], b"").status.success());
+    assert!(w.cli(&["copy", "kept two"], b"").status.success());
+    assert!(w.cli(&["pin", "1"], b"").status.success());
+    let mut secret = offer_secret(&w, "persisted-secret");
+    wait_for("the tray to skip the secret", || {
+        tray.log_text()
+            .contains("skipped a clip marked secret")
+            .then_some(())
+    });
+    tray.stop();
+    let _ = secret.kill();
+    let _ = secret.wait();
+    let file = w.dir.join(format!("data/shm-clip/history-{}.bin", w.board));
+    let meta = std::fs::metadata(&file).expect("the history file");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o600
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        !bytes.windows(16).any(|win| win == b"persisted-secret"),
+        "the secret was written to disk"
+    );
+    // A reboot: the board is gone; the next tray restores it.
+    assert!(w.cli(&["destroy"], b"").status.success());
+    let tray = w.tray(&["--no-icon"]);
+    assert!(
+        tray.log_text().contains("history restored"),
+        "{}",
+        tray.log_text()
+    );
+    let history = w.history();
+    assert!(
+        history.contains("kept one") && history.contains("kept two"),
+        "{history}"
+    );
+    assert!(!history.contains("persisted-secret"), "{history}");
+    assert_eq!(w.paste(None).as_deref(), Some(&b"kept two"[..]));
+    let json = String::from_utf8(w.cli(&["history", "--json"], b"").stdout).unwrap();
+    assert!(
+        json.contains("\"pinned\": true"),
+        "the pin survived: {json}"
+    );
+}
+
+#[test]
+fn invalid_config_is_a_clear_error() {
+    let w = World::new("badconfig");
+    w.write_config("[board]\ndepth = 10\n\n[sync]\nprimry = true\n");
+    let err = w.tray_fails(&["--no-icon"]);
+    assert!(
+        err.contains("line 5") && err.contains("sync.primry"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&w.config_path().display().to_string()),
+        "{err}"
+    );
+    // Nothing started: no board was created.
+    assert!(
+        !w.cli(&["boards"], b"")
+            .stdout
+            .windows(w.board.len())
+            .any(|x| x == w.board.as_bytes())
+    );
+    let out = w.cli(&["copy", "x"], b"");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sync.primry"));
+    let show = w.cli(&["config", "show"], b"");
+    assert!(!show.status.success());
+    let path = w.cli(&["config", "path"], b"");
+    assert_eq!(
+        String::from_utf8_lossy(&path.stdout).trim(),
+        w.config_path().display().to_string()
+    );
+}
+
+#[test]
+fn config_sizes_apply_to_a_new_board() {
+    let w = World::new("cfgsizes");
+    w.write_config("[board]\ndepth = 3\ncapacity = \"1M\"\n");
+    let _tray = w.tray(&["--no-icon"]);
+    let status = String::from_utf8(w.cli(&["status", "--json"], b"").stdout).unwrap();
+    assert!(status.contains("\"max_entries\": 3"), "{status}");
+    let show = String::from_utf8(w.cli(&["config", "show"], b"").stdout).unwrap();
+    assert!(
+        show.contains("depth = 3") && show.contains("capacity = \"1M\""),
+        "{show}"
+    );
+}
+
+#[test]
+fn second_tray_refuses_naming_the_first() {
+    let w = World::new("second");
+    let first = w.tray(&["--no-icon"]);
+    let err = w.tray_fails(&["--no-icon"]);
+    assert!(
+        err.contains("already running") && err.contains(&first.pid().to_string()),
+        "{err}"
+    );
+}
+
+/// Starts this test binary as a password manager offering `text` with the
+/// `x-kde-passwordManagerHint: secret` target; returns once it owns CLIPBOARD.
+fn offer_secret(w: &World, text: &str) -> std::process::Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "role_offer_secret",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(ROLE_ENV, "offer-secret")
+    .env("SHM_CLIP_SECRET_TEXT", text)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null());
+    w.env(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    wait_for("the secret offer", || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut out, &mut line).ok()?;
+        line.contains("OWNED").then_some(())
+    });
+    child
+}
+
+/// Not a test on its own: the password-manager role for [`offer_secret`].
+#[test]
+fn role_offer_secret() {
+    if std::env::var(ROLE_ENV).as_deref() != Ok("offer-secret") {
+        return;
+    }
+    let text = std::env::var("SHM_CLIP_SECRET_TEXT").unwrap();
+    secret_owner::serve(text.as_bytes());
+}
+
+/// A tiny X11 selection owner that behaves like `KeePassXC`.
+mod secret_owner {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::Event;
+    use x11rb::protocol::xproto::{
+        AtomEnum, ConnectionExt as _, CreateWindowAux, EventMask, PropMode, SelectionNotifyEvent,
+        WindowClass,
+    };
+    use x11rb::wrapper::ConnectionExt as _;
+
+    pub fn serve(text: &[u8]) {
+        let (conn, screen) = x11rb::connect(None).unwrap();
+        let root = conn.setup().roots[screen].root;
+        let atom = |name: &str| {
+            conn.intern_atom(false, name.as_bytes())
+                .unwrap()
+                .reply()
+                .unwrap()
+                .atom
+        };
+        let (clipboard, targets, utf8, hint) = (
+            atom("CLIPBOARD"),
+            atom("TARGETS"),
+            atom("UTF8_STRING"),
+            atom("x-kde-passwordManagerHint"),
+        );
+        let win = conn.generate_id().unwrap();
+        conn.create_window(
+            0,
+            win,
+            root,
+            0,
+            0,
+            1,
+            1,
+            0,
+            WindowClass::INPUT_ONLY,
+            0,
+            &CreateWindowAux::new(),
+        )
+        .unwrap();
+        conn.set_selection_owner(win, clipboard, x11rb::CURRENT_TIME)
+            .unwrap();
+        assert_eq!(
+            conn.get_selection_owner(clipboard)
+                .unwrap()
+                .reply()
+                .unwrap()
+                .owner,
+            win
+        );
+        println!("OWNED");
+        loop {
+            match conn.wait_for_event().unwrap() {
+                Event::SelectionRequest(req) => {
+                    let prop = req.property;
+                    let ok = if req.target == targets {
+                        conn.change_property32(
+                            PropMode::REPLACE,
+                            req.requestor,
+                            prop,
+                            AtomEnum::ATOM,
+                            &[targets, utf8, hint],
+                        )
+                        .unwrap();
+                        true
+                    } else if req.target == utf8 {
+                        conn.change_property8(PropMode::REPLACE, req.requestor, prop, utf8, text)
+                            .unwrap();
+                        true
+                    } else if req.target == hint {
+                        conn.change_property8(
+                            PropMode::REPLACE,
+                            req.requestor,
+                            prop,
+                            AtomEnum::STRING,
+                            b"secret",
+                        )
+                        .unwrap();
+                        true
+                    } else {
+                        false
+                    };
+                    let notify = SelectionNotifyEvent {
+                        response_type: x11rb::protocol::xproto::SELECTION_NOTIFY_EVENT,
+                        sequence: 0,
+                        time: req.time,
+                        requestor: req.requestor,
+                        selection: req.selection,
+                        target: req.target,
+                        property: if ok { prop } else { x11rb::NONE },
+                    };
+                    conn.send_event(false, req.requestor, EventMask::NO_EVENT, notify)
+                        .unwrap();
+                    conn.flush().unwrap();
+                }
+                Event::SelectionClear(_) => return,
+                _ => {}
+            }
+        }
+    }
+}
