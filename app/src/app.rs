@@ -1,28 +1,128 @@
-//! The eframe application: it owns the [`State`] and the [`Worker`] handle,
-//! applies the worker's events and forwards the UI's commands.
+//! The eframe application. [`Window`] ties the [`State`] to the [`Worker`]:
+//! each frame it applies the worker's events, draws, and forwards the
+//! commands. The tests drive the same `Window` in `egui_kittest`.
 
 use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant, SystemTime};
 
 use eframe::egui;
 use shm_clip::BoardName;
 
+use crate::prefs::Prefs;
 use crate::state::State;
-use crate::worker::{Event, Worker};
+use crate::worker::{Command, Event, Worker};
 
-struct ClipApp {
-    state: State,
+/// A window's state and its worker.
+#[derive(Debug)]
+pub struct Window {
+    pub state: State,
     events: Receiver<Event>,
     worker: Worker,
+    /// When the user last made us re-read the board by looking at it.
+    looked: Option<Instant>,
+}
+
+impl Window {
+    /// Starts the worker on `board`; it calls `repaint` after each event.
+    pub fn start(
+        board: &BoardName,
+        repaint: impl Fn() + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        let (events_tx, events) = mpsc::channel();
+        let worker = Worker::spawn(board.clone(), events_tx, repaint)?;
+        Ok(Window {
+            state: State::new(board.as_str()),
+            events,
+            worker,
+            looked: None,
+        })
+    }
+
+    /// Applies pending events. Notifications are stamped with the time the
+    /// UI applied them, which the inspector and the benchmark report.
+    pub fn pump(&mut self) {
+        while let Ok(mut event) = self.events.try_recv() {
+            if let Event::Snapshot(snapshot) = &mut event {
+                let now = SystemTime::now();
+                for note in &mut snapshot.received {
+                    note.applied_at = Some(now);
+                    tracing::debug!(
+                        target: "shm_clip_app::latency",
+                        seq = note.seq,
+                        receipt_us = note.receipt_latency().map_or(-1, |d| d.as_micros() as i64),
+                        applied_us = note.applied_latency().map_or(-1, |d| d.as_micros() as i64),
+                        "applied"
+                    );
+                }
+            }
+            self.state.apply(event);
+        }
+    }
+
+    /// One frame: apply events, draw, send the commands.
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        self.pump();
+        self.refresh_on_attention(ui.ctx());
+        for command in crate::ui::window(ui, &mut self.state) {
+            self.worker.send(command);
+        }
+        // The system clipboard and the PRIMARY selection belong to the tray.
+        ui.ctx().output_mut(|o| {
+            o.commands.retain(|c| {
+                !matches!(
+                    c,
+                    egui::OutputCommand::CopyText(_)
+                        | egui::OutputCommand::CopyImage(_)
+                        | egui::OutputCommand::TextSelectionSettled(_)
+                )
+            });
+        });
+    }
+
+    /// New subscribers (a window or watcher started elsewhere) commit
+    /// nothing, so no mailbox hears of them. When the user comes back to the
+    /// window (pointer or focus), re-read the board, at most every 2 s: the
+    /// status bar is then fresh whenever someone looks at it, with no timer.
+    fn refresh_on_attention(&mut self, ctx: &egui::Context) {
+        let looking = ctx.input(|i| {
+            i.events.iter().any(|e| {
+                matches!(
+                    e,
+                    egui::Event::WindowFocused(true) | egui::Event::PointerMoved(_)
+                )
+            })
+        });
+        if looking
+            && self
+                .looked
+                .is_none_or(|t| t.elapsed() > Duration::from_secs(2))
+        {
+            self.looked = Some(Instant::now());
+            if self.state.is_open() {
+                self.worker.send(Command::Refresh);
+            }
+        }
+    }
+}
+
+struct ClipApp {
+    window: Window,
+    /// The theme last handed to egui.
+    theme: Option<crate::prefs::Theme>,
 }
 
 impl eframe::App for ClipApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        while let Ok(event) = self.events.try_recv() {
-            self.state.apply(event);
+        let theme = self.window.state.prefs.theme;
+        if self.theme != Some(theme) {
+            ui.ctx().set_theme(theme.preference());
+            self.theme = Some(theme);
         }
-        for command in crate::ui::window(ui, &mut self.state) {
-            self.worker.send(command);
-        }
+        self.window.frame(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.window.state.prefs);
     }
 }
 
@@ -32,27 +132,33 @@ pub fn run(board: BoardName) -> eframe::Result {
         viewport: egui::ViewportBuilder::default()
             .with_title(format!("shm-clip: {board}"))
             .with_app_id("shm-clip-app")
-            .with_inner_size([760.0, 560.0])
-            .with_min_inner_size([420.0, 320.0]),
+            .with_inner_size([1040.0, 660.0])
+            .with_min_inner_size([640.0, 400.0]),
         renderer: eframe::Renderer::Glow,
+        // Ctrl+X/C/V arrive as keys; `ui::keys` turns them into board
+        // actions. eframe would otherwise read the system clipboard on Ctrl+V.
+        clipboard_shortcuts: false,
+        persistence_path: crate::prefs::storage_file(),
         ..Default::default()
     };
     eframe::run_native(
         "shm-clip",
         options,
         Box::new(move |cc| {
-            let (events_tx, events) = mpsc::channel();
             let ctx = cc.egui_ctx.clone();
             crate::signals::spawn_waiter(move || {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 ctx.request_repaint();
             })?;
             let ctx = cc.egui_ctx.clone();
-            let worker = Worker::spawn(board.clone(), events_tx, move || ctx.request_repaint())?;
+            let mut window = Window::start(&board, move || ctx.request_repaint())?;
+            window.state.prefs = cc
+                .storage
+                .and_then(|s| eframe::get_value::<Prefs>(s, eframe::APP_KEY))
+                .unwrap_or_default();
             Ok(Box::new(ClipApp {
-                state: State::new(board.as_str()),
-                events,
-                worker,
+                window,
+                theme: None,
             }))
         }),
     )

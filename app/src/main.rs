@@ -7,12 +7,16 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod prefs;
 mod signals;
 mod state;
 mod sync;
 mod tray;
 mod ui;
 mod worker;
+
+#[cfg(test)]
+mod testing;
 
 use clap::Parser;
 use shm_clip::BoardName;

@@ -1,109 +1,170 @@
 //! Drawing: free functions from state to widgets. They never block and never
 //! touch IPC; a click becomes a [`Command`] for the worker.
+//!
+//! Layout: the toolbar on top, the status bar at the bottom, the history on
+//! the right, and in the middle either the editor (with the image view) or
+//! the inspector. Every control has an accessible name, which the tests use.
 
 mod editor;
 mod failure;
 mod history;
+mod inspector;
+pub mod keys;
 mod status;
+mod textures;
 mod toolbar;
 
-use eframe::egui;
+use std::time::{Duration, SystemTime};
 
+use eframe::egui::{self, Align2, Color32, Id, RichText};
+
+use crate::prefs::View;
 use crate::state::{Phase, State};
 use crate::worker::Command;
 
-/// Draws the whole window and returns the commands its clicks produced.
+/// Draws the whole window and returns the commands its input produced.
 pub fn window(ui: &mut egui::Ui, state: &mut State) -> Vec<Command> {
     let mut commands = Vec::new();
-    egui::Panel::top("toolbar").show(ui, |ui| commands.extend(toolbar::toolbar(ui, state)));
-    egui::Panel::bottom("status").show(ui, |ui| status::status_bar(ui, state));
+    let ctx = ui.ctx().clone();
+    // Before any widget: Ctrl+X/C/V act on the board, in order.
+    let actions = keys::take_actions(&ctx);
+    let searching = ctx.memory(|m| m.has_focus(history::search_id()));
+    for action in actions {
+        if searching {
+            continue; // the search field does not take clips
+        }
+        commands.extend(match action {
+            keys::Action::Cut => state.cut(),
+            keys::Action::Copy => state.copy(),
+            keys::Action::Paste => state.paste(),
+        });
+    }
+    dropped_files(&ctx, state, &mut commands);
+    textures::keep_only(
+        &ctx,
+        state
+            .thumbnails
+            .values()
+            .map(AsRef::as_ref)
+            .chain(state.image.as_deref()),
+    );
+
+    egui::Panel::top("toolbar").show(ui, |ui| toolbar::toolbar(ui, state, &mut commands));
+    egui::Panel::bottom("status").show(ui, |ui| status::status_bar(ui, state, &mut commands));
+    if let Phase::Failed(problem) = &state.phase {
+        let problem = problem.clone();
+        egui::CentralPanel::default().show(ui, |ui| {
+            failure::failure(ui, &state.board, &problem, &mut commands);
+        });
+        return commands;
+    }
+    let width = ui.available_width();
+    egui::Panel::right("history")
+        .resizable(true)
+        .default_size((width * 0.42).clamp(240.0, 460.0))
+        .size_range(220.0..=(width * 0.7).max(240.0))
+        .show(ui, |ui| history::history(ui, state, &mut commands));
     egui::CentralPanel::default().show(ui, |ui| {
-        if let Phase::Failed(problem) = &state.phase {
-            commands.extend(failure::failure(ui, &state.board, problem));
-        } else {
-            commands.extend(editor::editor(ui, state));
-            ui.separator();
-            history::history(ui, state);
+        tabs(ui, state);
+        ui.add_space(4.0);
+        match state.prefs.view {
+            View::Editor => editor::editor(ui, state, &mut commands),
+            View::Inspector => inspector::inspector(ui, state),
         }
     });
     commands
 }
 
-#[cfg(test)]
-mod tests {
-    use egui_kittest::Harness;
-    use egui_kittest::kittest::Queryable;
+fn tabs(ui: &mut egui::Ui, state: &mut State) {
+    ui.horizontal(|ui| {
+        for (view, text, name) in [
+            (View::Editor, "\u{270f} Editor", "Editor"),
+            (View::Inspector, "\u{1f50d} Inspector", "Inspector"),
+        ] {
+            let tab = ui.selectable_label(state.prefs.view == view, RichText::new(text).size(15.0));
+            let tab = named(tab, name);
+            if tab.clicked() {
+                state.prefs.view = view;
+            }
+        }
+    });
+    ui.separator();
+}
 
-    use super::*;
-    use crate::state::tests::snapshot;
-    use crate::worker::{Event, Problem};
-
-    fn harness(state: State) -> Harness<'static, (State, Vec<Command>)> {
-        let mut harness = Harness::new_ui_state(
-            |ui, (state, commands): &mut (State, Vec<Command>)| commands.extend(window(ui, state)),
-            (state, Vec::new()),
+/// Files dragged over the window: a hint while they hover, a copy on drop.
+fn dropped_files(ctx: &egui::Context, state: &State, commands: &mut Vec<Command>) {
+    let (hovering, dropped) = ctx.input(|i| {
+        (
+            !i.raw.hovered_files.is_empty(),
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_owned())
+                .collect::<Vec<_>>(),
+        )
+    });
+    if !dropped.is_empty() && state.is_open() {
+        commands.push(Command::CopyFiles(dropped));
+    }
+    if hovering {
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            Id::unique("drop"),
+        ));
+        let rect = ctx.content_rect();
+        painter.rect_filled(rect, 0.0, Color32::from_black_alpha(170));
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            "Drop to copy to the board",
+            egui::FontId::proportional(26.0),
+            Color32::WHITE,
         );
-        harness.set_size(egui::vec2(800.0, 600.0));
-        harness.run();
-        harness
-    }
-
-    fn open_state() -> State {
-        let mut state = State::new("test");
-        state.apply(Event::Opened { live: true });
-        state.apply(Event::Snapshot(snapshot(9, &["second", "first"])));
-        state
-    }
-
-    #[test]
-    fn typing_then_copy_sends_the_text() {
-        let mut harness = harness(open_state());
-        harness.get_by_label("Clip text").focus();
-        harness.get_by_label("Clip text").type_text("hello board");
-        harness.run();
-        harness.get_by_label("Copy to board").click();
-        harness.run();
-        assert_eq!(harness.state().1, vec![Command::Copy("hello board".into())]);
-    }
-
-    #[test]
-    fn paste_and_refresh_send_commands() {
-        let mut harness = harness(open_state());
-        harness.get_by_label("Paste from board").click();
-        harness.run();
-        harness.get_by_label("Refresh").click();
-        harness.run();
-        assert_eq!(harness.state().1, vec![Command::Paste, Command::Refresh]);
-    }
-
-    #[test]
-    fn history_and_status_are_shown() {
-        let harness = harness(open_state());
-        harness.get_by_label("second");
-        harness.get_by_label("first");
-        harness.get_by_label_contains("seq 9 · 2 entries · 2 subscribers");
-    }
-
-    #[test]
-    fn copy_is_disabled_with_an_empty_editor() {
-        let mut harness = harness(open_state());
-        harness.get_by_label("Copy to board").click();
-        harness.run();
-        assert!(harness.state().1.is_empty());
-    }
-
-    #[test]
-    fn open_failure_shows_error_hint_and_retry() {
-        let mut state = State::new("test");
-        state.apply(Event::OpenFailed(Problem {
-            message: "refusing segment /dev/shm/x: bad magic".into(),
-            hint: Some("remove it".into()),
-        }));
-        let mut harness = harness(state);
-        harness.get_by_label_contains("bad magic");
-        harness.get_by_label_contains("remove it");
-        harness.get_by_label("Retry").click();
-        harness.run();
-        assert_eq!(harness.state().1, vec![Command::Refresh]);
     }
 }
+
+/// Gives `response` the accessible name `name` (for icon buttons, and for
+/// widgets whose visible text is not a good name).
+pub fn named(response: egui::Response, name: &str) -> egui::Response {
+    response
+        .ctx
+        .accesskit_node_builder(response.id, |node| node.set_label(name));
+    response
+}
+
+/// Asks for a repaint when the soonest age label shown this frame changes.
+/// Ages are computed when drawing, so an idle window wakes only for that.
+pub fn age_label(ui: &egui::Ui, then: SystemTime) -> String {
+    let (label, valid_for) = crate::state::age(then, SystemTime::now());
+    ui.ctx()
+        .request_repaint_after(valid_for.max(Duration::from_millis(50)));
+    label
+}
+
+/// Colours that read well in both themes.
+pub mod palette {
+    use eframe::egui::{Color32, Visuals};
+
+    pub fn good(v: &Visuals) -> Color32 {
+        if v.dark_mode {
+            Color32::from_rgb(110, 200, 120)
+        } else {
+            Color32::from_rgb(30, 130, 50)
+        }
+    }
+
+    pub fn warn(v: &Visuals) -> Color32 {
+        v.warn_fg_color
+    }
+
+    pub fn accent(v: &Visuals) -> Color32 {
+        if v.dark_mode {
+            Color32::from_rgb(110, 170, 255)
+        } else {
+            Color32::from_rgb(20, 100, 200)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,277 @@
+//! The window's state: plain data, changed by [`State::apply`] (events from
+//! the worker) and by the edits the drawing functions ask for (copy, cut,
+//! paste, search). Nothing here touches egui or IPC, so it is unit-tested
+//! without a window.
+
+mod editor;
+mod format;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use shm_clip::{EntryInfo, OriginKind, SubscriberInfo};
+
+pub use editor::Editor;
+pub use format::{age, human_size, latency, origin, plural, short_mime};
+
+use crate::prefs::Prefs;
+use crate::worker::{Command, Event, Pasted, Picture, Problem, Received, Snapshot, Which};
+
+/// How many received notifications the inspector lists.
+pub const NOTES_KEPT: usize = 32;
+
+/// Where the board connection stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The worker has not reported yet.
+    Opening,
+    /// The board is open. `mailbox` holds why there is no mailbox, when
+    /// there is none: then live updates are off.
+    Open { mailbox: Option<Problem> },
+    /// The board could not be opened.
+    Failed(Problem),
+}
+
+/// The outcome of the last operation, shown in the status bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Info(String),
+    Error(Problem),
+}
+
+/// The history panel's own state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryView {
+    pub search: String,
+    /// The entry the keyboard is on, by seq.
+    pub selected: Option<u64>,
+    /// Clear was pressed once and waits for confirmation.
+    pub confirm_clear: bool,
+}
+
+/// Everything the window shows.
+#[derive(Debug)]
+pub struct State {
+    /// The board's name.
+    pub board: String,
+    /// This process, to mark its own entries and subscriber.
+    pub own_pid: u32,
+    pub phase: Phase,
+    /// The last snapshot of the board; `None` until the first one.
+    pub snapshot: Option<Snapshot>,
+    pub editor: Editor,
+    /// The image in the image view, after pasting an image clip.
+    pub image: Option<Arc<Picture>>,
+    /// Thumbnails of image entries, by seq.
+    pub thumbnails: HashMap<u64, Arc<Picture>>,
+    /// The last notifications this window received, newest last.
+    pub notes: VecDeque<Received>,
+    pub history: HistoryView,
+    pub prefs: Prefs,
+    pub notice: Option<Notice>,
+}
+
+impl State {
+    pub fn new(board: impl Into<String>) -> Self {
+        State {
+            board: board.into(),
+            own_pid: std::process::id(),
+            phase: Phase::Opening,
+            snapshot: None,
+            editor: Editor {
+                want_focus: true,
+                ..Editor::default()
+            },
+            image: None,
+            thumbnails: HashMap::new(),
+            notes: VecDeque::new(),
+            history: HistoryView::default(),
+            prefs: Prefs::default(),
+            notice: None,
+        }
+    }
+
+    /// Applies one event from the worker.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Opened { mailbox } => {
+                if matches!(self.phase, Phase::Failed(_)) {
+                    self.notice = None;
+                }
+                self.phase = Phase::Open { mailbox };
+            }
+            Event::OpenFailed(problem) => {
+                self.phase = Phase::Failed(problem);
+                self.snapshot = None;
+            }
+            Event::Snapshot(mut snapshot) => {
+                for note in std::mem::take(&mut snapshot.received) {
+                    if self.notes.len() == NOTES_KEPT {
+                        self.notes.pop_front();
+                    }
+                    self.notes.push_back(note);
+                }
+                let live = |seq: &u64| snapshot.entries.iter().any(|e| e.seq == *seq);
+                self.thumbnails.retain(|seq, _| live(seq));
+                if self.history.selected.is_some_and(|seq| !live(&seq)) {
+                    self.history.selected = None;
+                }
+                if snapshot.entries.is_empty() {
+                    self.history.confirm_clear = false;
+                }
+                self.snapshot = Some(*snapshot);
+            }
+            Event::Copied {
+                seq,
+                deduplicated,
+                cut,
+                size,
+            } => {
+                let verb = if cut { "Cut" } else { "Copied" };
+                self.notice = Some(Notice::Info(if deduplicated {
+                    format!(
+                        "{verb} {}: already in history, moved to the front (seq {seq})",
+                        human_size(size)
+                    )
+                } else {
+                    format!("{verb} {} to the board (seq {seq})", human_size(size))
+                }));
+            }
+            Event::Pasted(Pasted::Text(text)) => self.insert(&text),
+            Event::Pasted(Pasted::Image(picture)) => {
+                self.notice = Some(Notice::Info(format!(
+                    "Pasted an image: {} × {} px",
+                    picture.width, picture.height
+                )));
+                self.image = Some(picture);
+                self.prefs.view = crate::prefs::View::Editor;
+            }
+            Event::Thumbnail(picture) => {
+                self.thumbnails.insert(picture.seq, picture);
+            }
+            Event::Info(message) => self.notice = Some(Notice::Info(message)),
+            Event::Failed { problem, restore } => {
+                if let Some((at, text)) = restore {
+                    self.editor.restore(at, &text);
+                }
+                self.notice = Some(Notice::Error(problem));
+            }
+        }
+    }
+
+    fn insert(&mut self, text: &str) {
+        self.editor.insert(text);
+        self.notice = Some(Notice::Info(format!(
+            "Pasted {} from the board",
+            plural(text.chars().count(), "character")
+        )));
+    }
+
+    /// Whether board operations make sense now.
+    pub fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open { .. })
+    }
+
+    pub fn entries(&self) -> &[EntryInfo] {
+        self.snapshot.as_ref().map_or(&[], |s| &s.entries)
+    }
+
+    /// Copy: the selection, or the whole text, to the board.
+    pub fn copy(&mut self) -> Option<Command> {
+        self.take_from_editor(false)
+    }
+
+    /// Cut: like copy, and the text leaves the editor. If the copy fails,
+    /// the worker's error brings the text back.
+    pub fn cut(&mut self) -> Option<Command> {
+        self.take_from_editor(true)
+    }
+
+    fn take_from_editor(&mut self, cut: bool) -> Option<Command> {
+        if !self.is_open() {
+            self.notice = Some(Notice::Error(Problem::new("the board is not open")));
+            return None;
+        }
+        let taken = if cut {
+            self.editor.cut()
+        } else {
+            self.editor.copy_text().map(|text| (0, text))
+        };
+        let Some((at, text)) = taken else {
+            self.notice = Some(Notice::Info(
+                "Nothing to copy: the document is empty".into(),
+            ));
+            return None;
+        };
+        Some(Command::Copy {
+            text,
+            cut: cut.then_some(at),
+        })
+    }
+
+    /// Paste the current clip at the cursor. Text that was read ahead goes
+    /// in at once; anything else is asked of the worker.
+    pub fn paste(&mut self) -> Option<Command> {
+        match self.entries().first().map(|e| e.seq) {
+            Some(seq) => self.paste_entry(seq),
+            None if self.is_open() && self.snapshot.is_some() => {
+                self.notice = Some(Notice::Info("Nothing to paste: the board is empty".into()));
+                None
+            }
+            None => Some(Command::Paste(Which::Current)),
+        }
+    }
+
+    /// Paste the entry created at `seq` at the cursor (or into the image view).
+    pub fn paste_entry(&mut self, seq: u64) -> Option<Command> {
+        let ahead = self
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.current_text.as_ref())
+            .filter(|c| c.seq == seq)
+            .map(|c| Arc::clone(&c.text));
+        if let Some(text) = ahead {
+            self.insert(&text);
+            return None;
+        }
+        Some(Command::Paste(Which::Seq(seq)))
+    }
+
+    /// The entries that match the search, current first.
+    pub fn visible_entries(&self) -> Vec<&EntryInfo> {
+        let needle = self.history.search.trim().to_lowercase();
+        self.entries()
+            .iter()
+            .filter(|e| needle.is_empty() || self.matches(e, &needle))
+            .collect()
+    }
+
+    fn matches(&self, entry: &EntryInfo, needle: &str) -> bool {
+        entry.preview.to_lowercase().contains(needle)
+            || entry.types.iter().any(|(mime, _)| mime.contains(needle))
+            || origin(&entry.origin, self.own_pid).contains(needle)
+    }
+
+    /// The tray process bridging this board, if one is subscribed.
+    pub fn tray(&self) -> Option<&SubscriberInfo> {
+        self.snapshot
+            .as_ref()?
+            .status
+            .subscribers
+            .iter()
+            .find(|s| s.origin.kind == OriginKind::Tray)
+    }
+
+    /// The program name of `pid`, if the worker could read it.
+    pub fn program(&self, pid: u32) -> Option<&str> {
+        let snapshot = self.snapshot.as_ref()?;
+        snapshot
+            .programs
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .map(|(_, name)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

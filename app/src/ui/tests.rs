@@ -1,0 +1,377 @@
+//! The window in `egui_kittest`, against real boards: each test opens its
+//! own board and drives the same [`Window`] the app runs (worker thread and
+//! all), finding every control by its accessible name.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use shm_clip::{Clip, Selector, TEXT_MIME};
+
+use crate::app::Window;
+use crate::testing::{TestBoard, copy_from_another_process};
+
+type Ui = Harness<'static, Window>;
+
+/// Opens a window on a fresh board `test` that already holds `texts`
+/// (oldest first), and waits until it shows them.
+fn open(test: &str, texts: &[&str]) -> (TestBoard, Ui) {
+    let board = TestBoard::new(test);
+    {
+        let writer = board.open();
+        for text in texts {
+            writer.copy(&Clip::text(*text)).unwrap();
+        }
+    }
+    let window = Window::start(&board.0, || {}).unwrap();
+    let mut ui = Harness::builder()
+        .with_size(egui::vec2(1100.0, 720.0))
+        .build_ui_state(|ui, window: &mut Window| window.frame(ui), window);
+    wait_for(&mut ui, "the board's history", |w| {
+        w.state
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.entries.len() == texts.len())
+    });
+    (board, ui)
+}
+
+/// Runs frames until `done` holds (the worker answers asynchronously),
+/// failing after a 10 s watchdog.
+fn wait_for(ui: &mut Ui, what: &str, mut done: impl FnMut(&Window) -> bool) {
+    let start = Instant::now();
+    loop {
+        ui.run_ok();
+        if done(ui.state()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out after 10 s waiting for {what}; notice: {:?}",
+            ui.state().state.notice
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn board_text(board: &TestBoard) -> Option<String> {
+    board.open().paste().ok()?.text_str().map(str::to_owned)
+}
+
+fn type_into_document(ui: &mut Ui, text: &str) {
+    ui.get_by_label("Document").focus();
+    ui.run();
+    ui.get_by_label("Document").type_text(text);
+    ui.run();
+}
+
+#[test]
+fn typing_then_copy_puts_the_text_on_the_board() {
+    let (board, mut ui) = open("kt-copy", &[]);
+    type_into_document(&mut ui, "hello board");
+    ui.get_by_label("Copy").click();
+    wait_for(&mut ui, "the copy", |_| {
+        board_text(&board).as_deref() == Some("hello board")
+    });
+    wait_for(&mut ui, "the new entry", |w| w.state.entries().len() == 1);
+    // The window's own copy reaches its history through the worker, since
+    // writers do not notify their own process.
+    ui.get_by_label("Entry 0: hello board");
+    let origin = &board.open().history().unwrap()[0].origin;
+    assert_eq!(origin.pid, std::process::id());
+    assert_eq!(origin.label, format!("window {}", std::process::id()));
+}
+
+#[test]
+fn ctrl_keys_use_the_board_and_never_the_system_clipboard() {
+    let (board, mut ui) = open("kt-keys", &[]);
+    type_into_document(&mut ui, "alpha");
+    ui.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    ui.key_press_modifiers(Modifiers::COMMAND, Key::C);
+    wait_for(&mut ui, "Ctrl+C", |_| {
+        board_text(&board).as_deref() == Some("alpha")
+    });
+    assert!(
+        ui.output().platform_output.commands.is_empty(),
+        "nothing went to the system clipboard"
+    );
+
+    // Ctrl+X cuts the selection to the board.
+    ui.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    ui.run();
+    board.open().copy(&Clip::text("older")).unwrap();
+    ui.key_press_modifiers(Modifiers::COMMAND, Key::X);
+    wait_for(&mut ui, "Ctrl+X", |_| {
+        board_text(&board).as_deref() == Some("alpha")
+    });
+    assert_eq!(ui.state().state.editor.text, "");
+
+    // eframe's Paste event carries the system clipboard's text: ignored, the
+    // board's current clip goes in instead.
+    wait_for(&mut ui, "the snapshot after the cut", |w| {
+        w.state
+            .entries()
+            .first()
+            .is_some_and(|e| e.preview == "alpha")
+    });
+    ui.event(egui::Event::Paste("from the system clipboard".into()));
+    ui.run();
+    ui.key_press_modifiers(Modifiers::COMMAND, Key::V);
+    ui.run();
+    assert_eq!(ui.state().state.editor.text, "alphaalpha");
+}
+
+#[test]
+fn fast_keys_keep_their_order() {
+    // xdotool's `ctrl+v ctrl+a ctrl+x` can land in one frame: the cut must
+    // see the pasted text, selected.
+    let (board, mut ui) = open("kt-order", &["beta"]);
+    ui.get_by_label("Document").focus();
+    ui.run();
+    for key in [Key::V, Key::A, Key::X] {
+        ui.event_modifiers(
+            egui::Event::Key {
+                key,
+                physical_key: None,
+                pressed: true,
+                repeat: false,
+                modifiers: Modifiers::COMMAND,
+            },
+            Modifiers::COMMAND,
+        );
+    }
+    wait_for(&mut ui, "the cut", |w| {
+        w.state.editor.text.is_empty()
+            && w.state
+                .entries()
+                .first()
+                .is_some_and(|e| e.origin.pid == std::process::id())
+    });
+    assert_eq!(board_text(&board).as_deref(), Some("beta"));
+}
+
+#[test]
+fn another_process_clip_appears_in_the_history() {
+    let (board, mut ui) = open("kt-live", &["first"]);
+    copy_from_another_process(&board.0, TEXT_MIME, b"from elsewhere");
+    wait_for(&mut ui, "the notification", |w| {
+        w.state.entries().len() == 2
+    });
+    ui.get_by_label("Entry 0: from elsewhere");
+    ui.get_by_label("Entry 1: first");
+    let note = ui
+        .state()
+        .state
+        .notes
+        .back()
+        .expect("the notification is logged");
+    assert_eq!(note.seq, 2);
+    assert!(
+        note.applied_latency().is_some(),
+        "the UI stamped when it applied it"
+    );
+    // The status bar says who made the change.
+    ui.get_by_label_contains("last change: cli ");
+}
+
+#[test]
+fn clicking_an_entry_pastes_it_at_the_cursor() {
+    let (_board, mut ui) = open("kt-click", &["older", "newest"]);
+    {
+        let editor = &mut ui.state_mut().state.editor;
+        editor.text = "[]".into();
+        editor.selection = 1..1;
+        editor.moved = true;
+    }
+    ui.run();
+    // Not the current entry: the worker fetches it.
+    ui.get_by_label("Entry 1: older").click();
+    wait_for(&mut ui, "the paste", |w| w.state.editor.text == "[older]");
+    // The current entry was read ahead, so it goes in at once.
+    ui.get_by_label("Entry 0: newest").click();
+    ui.run();
+    assert_eq!(ui.state().state.editor.text, "[oldernewest]");
+}
+
+#[test]
+fn search_filters_the_list() {
+    let (_board, mut ui) = open("kt-search", &["alpha one", "beta two", "alpha three"]);
+    ui.get_by_label("Search history").focus();
+    ui.run();
+    ui.get_by_label("Search history").type_text("ALPHA");
+    ui.run();
+    ui.get_by_label("Entry 0: alpha three");
+    ui.get_by_label("Entry 2: alpha one");
+    assert!(ui.query_by_label("Entry 1: beta two").is_none());
+    ui.get_by_label("Search history").type_text("zzz");
+    ui.run();
+    ui.get_by_label("No entry matches the search.");
+}
+
+#[test]
+fn keyboard_moves_pastes_and_deletes() {
+    let (board, mut ui) = open("kt-nav", &["one", "two", "three"]);
+    ui.get_by_label("Search history").focus();
+    ui.run();
+    ui.key_press(Key::ArrowDown);
+    ui.run();
+    ui.key_press(Key::ArrowDown);
+    ui.run();
+    assert!(ui.get_by_label("Entry 1: two").is_focused());
+    ui.key_press(Key::Enter);
+    wait_for(&mut ui, "Enter pastes", |w| w.state.editor.text == "two");
+    ui.key_press(Key::Delete);
+    wait_for(&mut ui, "Delete deletes", |w| w.state.entries().len() == 2);
+    let left: Vec<String> = board
+        .open()
+        .history()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.preview)
+        .collect();
+    assert_eq!(left, ["three", "one"]);
+}
+
+#[test]
+fn pin_delete_and_clear_with_confirmation() {
+    let (board, mut ui) = open("kt-ops", &["keep me", "scratch", "junk"]);
+    ui.get_by_label("Pin entry 2").click();
+    wait_for(&mut ui, "the pin", |w| {
+        w.state.entries().iter().any(|e| e.pinned)
+    });
+    assert!(board.open().history().unwrap()[2].pinned);
+    ui.get_by_label("Unpin entry 2");
+
+    ui.get_by_label("Delete entry 0").click();
+    wait_for(&mut ui, "the delete", |w| w.state.entries().len() == 2);
+    ui.get_by_label("Make entry 1 current").click();
+    wait_for(&mut ui, "make current", |w| {
+        w.state
+            .entries()
+            .first()
+            .is_some_and(|e| e.preview == "keep me")
+    });
+
+    ui.get_by_label("Clear history").click();
+    ui.run();
+    assert_eq!(board.open().history().unwrap().len(), 2, "Clear asks first");
+    ui.get_by_label("Cancel").click();
+    ui.run();
+    assert!(ui.query_by_label("Yes, clear history").is_none());
+    ui.get_by_label("Clear history").click();
+    ui.run();
+    ui.get_by_label("Yes, clear history").click();
+    wait_for(&mut ui, "the clear", |w| w.state.entries().len() == 1);
+    let left = board.open().history().unwrap();
+    assert_eq!(
+        (left[0].preview.as_str(), left[0].pinned),
+        ("keep me", true)
+    );
+}
+
+#[test]
+fn an_image_clip_shows_the_image_view() {
+    let (board, mut ui) = open("kt-image", &["text"]);
+    let png = crate::worker::picture::tests::png(120, 60);
+    copy_from_another_process(&board.0, "image/png", &png);
+    wait_for(&mut ui, "the image entry and its thumbnail", |w| {
+        w.state.entries().len() == 2 && !w.state.thumbnails.is_empty()
+    });
+    ui.get_by_label("Thumbnail, 120 by 60 pixels");
+    ui.get_by_label("Entry 0: image").click();
+    wait_for(&mut ui, "the image view", |w| w.state.image.is_some());
+    ui.get_by_label("Pasted image, 120 by 60 pixels");
+    ui.get_by_label_contains("120 \u{d7} 60 px \u{b7} PNG");
+    ui.get_by_label("Close image").click();
+    ui.run();
+    assert!(
+        ui.query_by_label("Pasted image, 120 by 60 pixels")
+            .is_none()
+    );
+    // Paste of an image clip from the toolbar does the same.
+    ui.get_by_label("Paste").click();
+    wait_for(&mut ui, "the image view again", |w| w.state.image.is_some());
+    assert!(
+        board
+            .open()
+            .get(Selector::Current)
+            .unwrap()
+            .get("image/png")
+            .is_some()
+    );
+}
+
+#[test]
+fn a_refused_board_shows_the_error_and_the_fix() {
+    let board = TestBoard::new("kt-refused");
+    let uid = nix::unistd::geteuid();
+    let path = format!("/dev/shm/shm-clip.{uid}.{}", board.0);
+    std::fs::write(&path, vec![0u8; 4096]).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let window = Window::start(&board.0, || {}).unwrap();
+    let mut ui = Harness::builder()
+        .with_size(egui::vec2(1000.0, 600.0))
+        .build_ui_state(|ui, window: &mut Window| window.frame(ui), window);
+    wait_for(&mut ui, "the failure", |w| {
+        matches!(w.state.phase, crate::state::Phase::Failed(_))
+    });
+    ui.get_by_label_contains("Cannot open board");
+    assert!(
+        !ui.get_all_by_label_contains(&path)
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    ui.get_by_label("How to fix it");
+    ui.get_by_label("Retry").click();
+    ui.run();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o644,
+        "refused: never touched"
+    );
+    std::fs::remove_file(&path).unwrap();
+    // Once the bad segment is gone, Retry opens a fresh board.
+    ui.get_by_label("Retry").click();
+    wait_for(&mut ui, "the retry", |w| w.state.is_open());
+    ui.get_by_label("Document");
+}
+
+#[test]
+fn every_control_has_a_name_a_person_can_read() {
+    let (_board, mut ui) = open("kt-names", &["one", "two"]);
+    ui.state_mut().state.prefs.view = crate::prefs::View::Inspector;
+    ui.run();
+    ui.get_by_label_contains("Subscribers");
+    let mut names = Vec::new();
+    for node in ui.root().children_recursive() {
+        let node = node.accesskit_node();
+        if egui::accessibility::is_input(node.role()) && !node.is_hidden() {
+            let name = node.label().unwrap_or_default();
+            assert!(
+                name.chars().any(char::is_alphabetic),
+                "{:?} has no readable name: {name:?}",
+                node.role()
+            );
+            names.push(name);
+        }
+    }
+    for expected in [
+        "Cut",
+        "Copy",
+        "Paste",
+        "New window",
+        "Theme",
+        "Editor",
+        "Inspector",
+        "Clear history",
+        "Search history",
+        "Start tray",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no control named {expected:?} in {names:?}"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Two real `shm-clip-app` windows under X, driven with xdotool as a person
+//! would: type in one window and copy, cut in the other, and check the board
+//! with the `shm-clip` command.
+//!
+//! It needs `DISPLAY` (`scripts/test` starts a private Xvfb and exports it),
+//! `xdotool` and `ImageMagick`'s `import`. Without them it fails: it never
+//! skips. The screenshot of both windows is saved under
+//! `target/test-artifacts/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// How long any single wait may take before the test fails.
+const WATCHDOG: Duration = Duration::from_secs(30);
+
+/// `target/<profile>`, from this test's executable (`target/<profile>/deps/NAME`),
+/// as ripgrep's `tests/util.rs` finds its binary.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .to_owned()
+}
+
+/// A workspace binary. A test package cannot depend on a binary-only package
+/// on stable Cargo, so the first call builds both binaries with this test's
+/// profile (Cargo has released its lock while tests run; with nothing to do
+/// it takes a fraction of a second). So they are never stale.
+fn bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let release = target_dir().file_name().is_some_and(|n| n == "release");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "shm-clip",
+            "-p",
+            "shm-clip-app",
+            "--bins",
+        ]);
+        if release {
+            cmd.arg("--release");
+        }
+        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+        let status = cmd.status().expect("running cargo build for the binaries");
+        assert!(status.success(), "cargo build of the binaries failed");
+    });
+    let path = target_dir().join(name);
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// Polls `check` every 20 ms until it gives `Some`, failing after the watchdog.
+fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WATCHDOG;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "watchdog: timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn xdotool(args: &[&str]) -> String {
+    let out = run(Command::new("xdotool").args(args));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The windows, board and files of one test; everything goes on drop.
+struct Session {
+    board: String,
+    home: PathBuf,
+    windows: Vec<Child>,
+}
+
+impl Session {
+    fn new(test: &str) -> Self {
+        let display = std::env::var("DISPLAY").unwrap_or_default();
+        assert!(
+            !display.is_empty(),
+            "DISPLAY is not set. This test needs an X server: run it through \
+             scripts/test, which starts a private Xvfb (it never skips)"
+        );
+        for tool in ["xdotool", "import"] {
+            let found = Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(found, "{tool} is missing: scripts/test installs it");
+        }
+        let board = format!("e2e-{test}-{}", std::process::id());
+        // Preferences go to a private XDG dir, not the user's.
+        let home = target_dir().join("tmp").join(&board);
+        std::fs::create_dir_all(&home).unwrap();
+        Session {
+            board,
+            home,
+            windows: Vec::new(),
+        }
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = run(Command::new(bin("shm-clip"))
+            .arg("--board")
+            .arg(&self.board)
+            .args(args));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts a window and waits until it is mapped and subscribed.
+    fn open_window(&mut self) -> (u32, String) {
+        let child = Command::new(bin("shm-clip-app"))
+            .arg("--board")
+            .arg(&self.board)
+            .env("XDG_DATA_HOME", self.home.join("data"))
+            .env("XDG_CONFIG_HOME", self.home.join("config"))
+            .env("NO_AT_BRIDGE", "1")
+            .env("RUST_LOG", "warn,winit=error")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting shm-clip-app");
+        let pid = child.id();
+        self.windows.push(child);
+        let window = wait_for("the window to be mapped", || {
+            let out = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--pid", &pid.to_string()])
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned)
+        });
+        wait_for("the window to subscribe to the board", || {
+            self.cli(&["status", "--json"])
+                .contains(&format!("\"pid\": {pid},"))
+                .then_some(())
+        });
+        (pid, window)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for child in &mut self.windows {
+            // SIGTERM: the window closes cleanly and unlinks its mailbox.
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+        }
+        for child in &mut self.windows {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = Command::new(bin("shm-clip"))
+            .args(["--board", &self.board, "destroy"])
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// Presses `keys` in window `window` after giving it the keyboard focus.
+fn press(window: &str, keys: &[&str]) {
+    xdotool(&["windowfocus", "--sync", window]);
+    xdotool(&[&["key", "--clearmodifiers", "--delay", "60"], keys].concat());
+}
+
+/// The pid in the first `"origin"` of `shm-clip history --json`.
+fn first_origin_pid(history_json: &str) -> Option<u32> {
+    let origin = history_json.find("\"origin\"")?;
+    let rest = &history_json[origin..];
+    let pid = rest.find("\"pid\":")? + "\"pid\":".len();
+    rest[pid..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn two_windows_cut_copy_and_paste_through_the_board() {
+    let mut s = Session::new("windows");
+    let (_pid_a, window_a) = s.open_window();
+    let (pid_b, window_b) = s.open_window();
+    // Side by side on the screen, for the screenshot (there is no window manager).
+    xdotool(&["windowsize", &window_a, "640", "780"]);
+    xdotool(&["windowmove", &window_a, "0", "0"]);
+    xdotool(&["windowsize", &window_b, "640", "780"]);
+    xdotool(&["windowmove", &window_b, "640", "0"]);
+
+    // Window A: type alpha, select all, Ctrl+C.
+    xdotool(&["windowfocus", "--sync", &window_a]);
+    xdotool(&["type", "--delay", "40", "alpha"]);
+    press(&window_a, &["ctrl+a", "ctrl+c"]);
+    wait_for("`shm-clip paste` to print alpha", || {
+        (s.cli(&["paste"]) == "alpha").then_some(())
+    });
+
+    // The CLI copies beta; window B pastes it, selects all and cuts.
+    s.cli(&["copy", "beta"]);
+    press(&window_b, &["ctrl+v", "ctrl+a", "ctrl+x"]);
+    let history = wait_for("the cut from window B", || {
+        let history = s.cli(&["history", "--json"]);
+        (first_origin_pid(&history) == Some(pid_b)).then_some(history)
+    });
+    assert_eq!(s.cli(&["paste"]), "beta");
+    assert!(history.contains("\"preview\": \"beta\""), "{history}");
+
+    // Let both windows settle on the last change, then keep a screenshot.
+    std::thread::sleep(Duration::from_millis(500));
+    let dir = target_dir().join("..").join("test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = dir.join("window_e2e.png");
+    run(Command::new("import").args(["-window", "root"]).arg(&shot));
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "empty screenshot"
+    );
+}
+
+#[test]
+fn history_json_origin_parsing() {
+    let json = r#"[{"index": 0, "origin": {"pid": 4242, "kind": "app"}}, {"origin": {"pid": 1}}]"#;
+    assert_eq!(first_origin_pid(json), Some(4242));
+    assert_eq!(first_origin_pid("[]"), None);
+}
