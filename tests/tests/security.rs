@@ -1,0 +1,672 @@
+//! Hostile surroundings that `shm-clip/tests/hostile.rs` does not cover:
+//! another pid namespace, squatted and full mailboxes, no message-queue
+//! budget, a subscriber table full of dead processes, and clip contents in
+//! logs. Each case is refused or survives with a clear error, and nothing is
+//! written to the hostile object.
+//!
+//! Cases that need root (another uid, another pid namespace) say so and
+//! return early when not root; CI runs as root.
+
+#[path = "../../shm-clip/tests/common/mod.rs"]
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{CHILD_TIMEOUT, TestBoard, report, snapshot};
+use nix::errno::Errno;
+use nix::mqueue::{MQ_OFlag, MqAttr, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink};
+use nix::sys::resource::{Resource, setrlimit};
+use nix::sys::stat::{Mode, umask};
+use shm_clip::{Board, Clip, CreateOptions, Error, Origin, OriginKind};
+
+const OPTS: CreateOptions = CreateOptions {
+    capacity: 64 << 10,
+    depth: 8,
+};
+
+/// A copy or paste that takes longer than this is treated as blocked.
+const NEVER_BLOCKS: Duration = Duration::from_secs(2);
+
+/// `target/<profile>`, from this test's own path (`target/<profile>/deps/NAME`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_owned()
+}
+
+/// The `shm-clip` binary. `cargo test --workspace` builds it; `cargo test -p
+/// shm-clip-tests` does not, so the first call builds it with this profile.
+fn bin() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "-p", "shm-clip", "--bins"])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+        if target_dir().file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        assert!(cmd.status().unwrap().success(), "building shm-clip failed");
+    });
+    target_dir().join("shm-clip")
+}
+
+/// `shm-clip --board NAME ARGS...` with a clean environment.
+fn cli(board: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.env_remove("SHM_CLIP_BOARD")
+        .env("RUST_LOG", "warn")
+        .args(["--board", board])
+        .args(args);
+    cmd
+}
+
+/// Runs `cmd` with `input` on stdin under a watchdog.
+fn run(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = common::spawn_named("stdin", move || {
+        let _ = stdin.write_all(&input);
+    });
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    common::spawn_named("wait", move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!("{cmd:?} still running after 60 s")
+        })
+        .unwrap();
+    let _ = feeder.join();
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}\nstderr: {}",
+        out.status,
+        stderr(out)
+    );
+}
+
+/// Every error the CLI prints reads `shm-clip: what: why (hint)`, on the
+/// last line of stderr (logs, when enabled, come before it).
+fn assert_cli_refuses(out: &Output, what: &str, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("shm-clip: "), "{what}: {err}");
+    for needle in needles {
+        assert!(last.contains(needle), "{what}: {needle:?} not in {last:?}");
+    }
+}
+
+fn origin() -> Origin {
+    Origin::this_process(OriginKind::Cli)
+}
+
+fn is_root() -> bool {
+    if common::euid() == 0 {
+        return true;
+    }
+    println!("not root: this case needs root and did not run (CI runs as root)");
+    false
+}
+
+// ---------------------------------------------------------------------------
+// Another pid namespace.
+
+/// `unshare --pid --fork --mount-proc shm-clip ...`: a process in a fresh pid
+/// namespace (and, for /proc, a fresh mount namespace; /dev/shm is shared).
+fn in_new_pid_namespace(board: &str, args: &[&str], input: &[u8]) -> Output {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc"])
+        .arg(bin())
+        .env_remove("SHM_CLIP_BOARD")
+        .env("RUST_LOG", "warn")
+        .args(["--board", board])
+        .args(args);
+    run(&mut cmd, input)
+}
+
+#[test]
+fn a_board_from_another_pid_namespace_is_refused_both_ways() {
+    if !is_root() {
+        return;
+    }
+    let tb = TestBoard::new("sec-pidns");
+    let name = tb.name.as_str();
+
+    // Created inside a new pid namespace, opened from here.
+    let out = in_new_pid_namespace(name, &["copy", "made in a sandbox"], b"");
+    assert_ok(&out, "copy inside the new pid namespace");
+    let before = snapshot(&tb.path());
+    for create in [Some(OPTS), None] {
+        let err = Board::open_with(&tb.name, origin(), create).expect_err("refused");
+        assert!(matches!(err, Error::PidNamespace { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(tb.path().to_str().unwrap()),
+            "{err}"
+        );
+        assert!(err.hint().unwrap().contains("pid namespace"), "{err:?}");
+    }
+    for args in [
+        &["paste"][..],
+        &["copy", "from outside"],
+        &["history"],
+        &["status"],
+    ] {
+        let out = run(&mut cli(name, args), b"");
+        assert_cli_refuses(&out, &format!("{args:?}"), &["pid namespace", "--board"]);
+    }
+    assert_eq!(before, snapshot(&tb.path()), "the refused segment changed");
+    Board::destroy(&tb.name, true).unwrap();
+
+    // Created here, opened from inside a new pid namespace.
+    let board = tb.open(OPTS);
+    board.copy(&Clip::text("made outside")).unwrap();
+    drop(board);
+    let before = snapshot(&tb.path());
+    for args in [&["paste"][..], &["copy", "from the sandbox"], &["watch"]] {
+        let out = in_new_pid_namespace(name, args, b"");
+        assert_cli_refuses(&out, &format!("{args:?} inside"), &["pid namespace"]);
+    }
+    assert_eq!(before, snapshot(&tb.path()), "the refused segment changed");
+    let board = Board::open_with(&tb.name, origin(), None).unwrap();
+    assert_eq!(board.paste().unwrap().text_str(), Some("made outside"));
+}
+
+// ---------------------------------------------------------------------------
+// Mailboxes: squatted by another user, world-writable, kept full.
+
+const SUBSCRIBER_TEST: &str = "squatted_and_full_mailboxes_never_block_or_receive_writes";
+
+/// The hostile queue's messages: one that is not a notification.
+const HOSTILE_MSG: &[u8; 24] = b"not yours, hostile queue";
+
+fn mailbox_child(role: &str) {
+    match role {
+        // Registers a mailbox, never reads it, and waits to be killed.
+        "subscriber" => {
+            let board = common::child_open(None);
+            let sub = board.subscribe().unwrap();
+            report("MAILBOX", sub.mailbox_name());
+            common::linger_until_killed();
+        }
+        // Runs as another user (or as us): creates the queue at the name it
+        // is given with mode 0666, fills it, and leaves it behind.
+        "squatter" => {
+            let name = common::child_var("SQUAT_NAME");
+            umask(Mode::empty());
+            let attr = MqAttr::new(0, 4, 32, 0);
+            let mq = mq_open(
+                name.as_str(),
+                MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK,
+                Mode::from_bits_truncate(0o666),
+                Some(&attr),
+            )
+            .unwrap_or_else(|e| panic!("squatting {name}: {e}"));
+            let fill: usize = common::child_var("SQUAT_FILL").parse().unwrap();
+            for _ in 0..fill {
+                mq_send(&mq, HOSTILE_MSG, 0).unwrap();
+            }
+            report("SQUATTED", &name);
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// Replaces a live subscriber's queue with one made by `uid` with mode 0666
+/// holding `fill` messages of its own.
+fn squat(tb: &TestBoard, name: &str, uid: Option<u32>, fill: usize) {
+    match mq_unlink(name) {
+        Ok(()) | Err(Errno::ENOENT) => {}
+        Err(e) => panic!("mq_unlink {name}: {e}"),
+    }
+    let mut cmd = tb.child_command(SUBSCRIBER_TEST, "squatter");
+    cmd.env("SQUAT_NAME", name)
+        .env("SQUAT_FILL", fill.to_string());
+    if let Some(uid) = uid {
+        std::os::unix::process::CommandExt::uid(&mut cmd, uid);
+        std::os::unix::process::CommandExt::gid(&mut cmd, uid);
+    }
+    let done = common::Proc::spawn(cmd, "squatter").finish_ok(CHILD_TIMEOUT);
+    assert_eq!(done.report("SQUATTED"), name);
+}
+
+/// The messages waiting in queue `name` (read destructively, at the end).
+fn drain(name: &str) -> Vec<Vec<u8>> {
+    let mq = mq_open(
+        name,
+        MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK,
+        Mode::empty(),
+        None,
+    )
+    .unwrap();
+    let mut msgs = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let mut prio = 0;
+        match mq_receive(&mq, &mut buf, &mut prio) {
+            Ok(n) => msgs.push(buf[..n].to_vec()),
+            Err(Errno::EAGAIN) => return msgs,
+            Err(e) => panic!("mq_receive {name}: {e}"),
+        }
+    }
+}
+
+fn pending(name: &str) -> i64 {
+    let mq = mq_open(
+        name,
+        MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK,
+        Mode::empty(),
+        None,
+    )
+    .unwrap();
+    mq_getattr(&mq).unwrap().curmsgs()
+}
+
+/// Copies `n` times; every copy must finish within [`NEVER_BLOCKS`].
+fn copies_never_block(board: &Board, n: usize, what: &str) {
+    for i in 0..n {
+        let t = Instant::now();
+        board.copy(&Clip::text(format!("{what} {i}"))).unwrap();
+        assert!(
+            t.elapsed() < NEVER_BLOCKS,
+            "{what}: copy {i} took {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+#[test]
+fn squatted_and_full_mailboxes_never_block_or_receive_writes() {
+    if let Some(role) = common::role() {
+        return mailbox_child(&role);
+    }
+    let tb = TestBoard::new("sec-mailbox");
+    let board = tb.open(OPTS);
+
+    // A subscriber that never reads: its queue fills up, then stays full.
+    let mut full = tb.spawn(SUBSCRIBER_TEST, "subscriber", &[]);
+    let full_name = full.expect_report("MAILBOX", CHILD_TIMEOUT);
+    copies_never_block(&board, 50, "full mailbox");
+    assert_eq!(pending(&full_name), 4, "the queue is full, not overfull");
+    let status = board.status().unwrap();
+    assert_eq!(status.subscribers.len(), 1);
+    assert_eq!(status.subscribers[0].pending, Some(4));
+    full.kill();
+
+    // Live subscribers whose queues were swapped for hostile ones.
+    let mut cases = vec![("our uid, mode 0666", None)];
+    if is_root() {
+        cases.push(("uid 65534, mode 0666", Some(65534)));
+    }
+    for (what, uid) in cases {
+        let mut sub = tb.spawn(SUBSCRIBER_TEST, "subscriber", &[]);
+        let name = sub.expect_report("MAILBOX", CHILD_TIMEOUT);
+        // One message short of full, so that a write would be visible;
+        // then full, so that a blocking write would hang.
+        for fill in [3, 4] {
+            squat(&tb, &name, uid, fill);
+            // A fresh handle reads the table anew and meets the hostile queue.
+            for handle in [&board, &tb.open(OPTS)] {
+                copies_never_block(handle, 10, what);
+            }
+            // The CLI says why it skipped the queue.
+            let out = run(&mut cli(tb.name.as_str(), &["copy", what]), b"");
+            assert_ok(&out, what);
+            assert!(
+                stderr(&out).contains("refusing a mailbox that is not ours alone"),
+                "{what}: {}",
+                stderr(&out)
+            );
+            assert_eq!(
+                pending(&name),
+                fill as i64,
+                "{what}: the hostile queue was written to"
+            );
+            let msgs = drain(&name);
+            assert_eq!(msgs.len(), fill, "{what}");
+            assert!(
+                msgs.iter().all(|m| m == HOSTILE_MSG),
+                "{what}: foreign messages in the hostile queue: {msgs:?}"
+            );
+        }
+        sub.kill();
+        board.reap();
+    }
+    assert!(board.status().unwrap().subscribers.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// No message-queue budget at all.
+
+const QUEUE_LIMIT_TEST: &str = "without_a_message_queue_budget_copy_and_paste_still_work";
+
+#[test]
+fn without_a_message_queue_budget_copy_and_paste_still_work() {
+    if common::role().as_deref() == Some("no-mq") {
+        setrlimit(Resource::RLIMIT_MSGQUEUE, 0, 0).unwrap();
+        let board = common::child_open(None);
+        board.copy(&Clip::text("copied without a mailbox")).unwrap();
+        assert_eq!(
+            board.paste().unwrap().text_str(),
+            Some("copied without a mailbox")
+        );
+        let err = board.subscribe().expect_err("no budget for a mailbox");
+        assert!(matches!(err, Error::QueueLimit { .. }), "{err:?}");
+        report("ERROR", &err);
+        report("HINT", err.hint().unwrap());
+        return;
+    }
+    let tb = TestBoard::new("sec-nomq");
+    let board = tb.open(OPTS);
+    let done = tb
+        .spawn(QUEUE_LIMIT_TEST, "no-mq", &[])
+        .finish_ok(CHILD_TIMEOUT);
+    assert!(done.report("HINT").contains("RLIMIT_MSGQUEUE"));
+    assert_eq!(
+        board.paste().unwrap().text_str(),
+        Some("copied without a mailbox")
+    );
+
+    // The CLI: copy and paste work, watch stops at once with the rlimit named.
+    let limited = |args: &[&str], input: &[u8]| {
+        let mut cmd = Command::new("prlimit");
+        cmd.args(["--msgqueue=0", "--"])
+            .arg(bin())
+            .env_remove("SHM_CLIP_BOARD")
+            .env("RUST_LOG", "warn")
+            .args(["--board", tb.name.as_str()])
+            .args(args);
+        run(&mut cmd, input)
+    };
+    let out = limited(&["copy"], b"piped without a mailbox");
+    assert_ok(&out, "copy under RLIMIT_MSGQUEUE=0");
+    let out = limited(&["paste"], b"");
+    assert_ok(&out, "paste under RLIMIT_MSGQUEUE=0");
+    assert_eq!(out.stdout, b"piped without a mailbox");
+    let t = Instant::now();
+    let out = limited(&["watch"], b"");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "watch took {:?}",
+        t.elapsed()
+    );
+    assert_cli_refuses(
+        &out,
+        "watch under RLIMIT_MSGQUEUE=0",
+        &["mailbox", "RLIMIT_MSGQUEUE", "ulimit -q"],
+    );
+    assert!(board.status().unwrap().subscribers.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// A subscriber table full of dead processes.
+
+const TABLE_TEST: &str = "a_subscriber_table_full_of_dead_pids_is_reaped";
+const CHILDREN: usize = 4;
+const SLOTS: usize = 128;
+
+#[test]
+fn a_subscriber_table_full_of_dead_pids_is_reaped() {
+    if common::role().as_deref() == Some("hoarder") {
+        // Takes its share of the slots and dies without cleaning up: by
+        // exit() (no destructors run) or, for some, by the parent's SIGKILL.
+        let board = common::child_open(None);
+        let subs: Vec<_> = (0..SLOTS / CHILDREN)
+            .map(|_| board.subscribe().unwrap())
+            .collect();
+        for sub in &subs {
+            report("MAILBOX", sub.mailbox_name());
+        }
+        report("FULL", subs.len());
+        common::child_barrier(&std::process::id().to_string());
+        // Leaves without dropping a single subscription.
+        std::process::exit(0);
+    }
+    let tb = TestBoard::new("sec-table");
+    let board = tb.open(OPTS);
+    let mut hoarders: Vec<_> = (0..CHILDREN)
+        .map(|_| tb.spawn(TABLE_TEST, "hoarder", &[]))
+        .collect();
+    for h in &mut hoarders {
+        h.expect_report("FULL", CHILD_TIMEOUT);
+    }
+    // All alive: the table is full, and a new subscriber gets a clear error.
+    assert_eq!(board.status().unwrap().subscribers.len(), SLOTS);
+    let err = board
+        .subscribe()
+        .expect_err("the table is full of live processes");
+    assert!(
+        matches!(err, Error::SubscriberTableFull { slots } if slots == SLOTS),
+        "{err:?}"
+    );
+    assert!(err.hint().is_some());
+    board
+        .copy(&Clip::text("copy works with a full table"))
+        .unwrap();
+
+    // Half die by exit(), half by SIGKILL; none cleans up.
+    for h in hoarders.iter_mut().step_by(2) {
+        h.kill();
+    }
+    tb.release(CHILDREN / 2, CHILD_TIMEOUT);
+    let names: Vec<String> = hoarders
+        .into_iter()
+        .flat_map(|h| h.finish(CHILD_TIMEOUT).reports("MAILBOX"))
+        .collect();
+    assert_eq!(names.len(), SLOTS);
+    assert!(
+        names.iter().all(|n| common::mq_exists(n)),
+        "no one has reaped yet"
+    );
+
+    // A new subscriber reaps them, fits, and their queues are gone.
+    let sub = board.subscribe().unwrap();
+    let status = board.status().unwrap();
+    assert_eq!(status.subscribers.len(), 1);
+    assert_eq!(status.subscribers[0].mailbox, sub.mailbox_name());
+    let left: Vec<_> = names.iter().filter(|n| common::mq_exists(n)).collect();
+    assert!(left.is_empty(), "queues of dead subscribers left: {left:?}");
+    drop(sub);
+    assert!(board.status().unwrap().subscribers.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Clip contents never reach the logs.
+
+#[test]
+fn clip_contents_never_reach_logs_even_at_trace() {
+    let tb = TestBoard::new("sec-logs");
+    let name = tb.name.to_string();
+    let marker = format!("SECRET-MARKER-{}-b9f3", std::process::id());
+    let traced = |args: &[&str]| traced_cli(&name, args);
+    // (command, stdin, whether its stdout may carry clip content by design)
+    let html = format!("<b>{marker}</b>");
+    let big = marker.repeat(70_000 / marker.len() + 1);
+    let runs: Vec<(Vec<&str>, Vec<u8>, bool)> = vec![
+        (vec!["--capacity", "64K", "copy", &marker], vec![], false),
+        (vec!["copy", "-v"], marker.clone().into_bytes(), false),
+        (
+            vec!["copy", "-t", "text/html"],
+            html.clone().into_bytes(),
+            false,
+        ),
+        (vec!["copy"], big.clone().into_bytes(), false), // ClipTooLarge
+        (vec!["paste"], vec![], true),
+        (vec!["paste", "-t", "text/html"], vec![], true),
+        (vec!["paste", "-t", "image/png"], vec![], false), // NoSuchType
+        (vec!["paste", "--list-types"], vec![], false),
+        (vec!["paste", "--entry", "1"], vec![], true),
+        (vec!["history"], vec![], true), // a preview by design
+        (vec!["history", "--json"], vec![], true),
+        (vec!["status"], vec![], false),
+        (vec!["status", "--json"], vec![], false),
+        (vec!["select", "1"], vec![], false),
+        (vec!["pin", "0"], vec![], false),
+        (vec!["unpin", "0"], vec![], false),
+        (vec!["rm", "1"], vec![], false),
+    ];
+    let mut logged = 0;
+    for (args, input, content_on_stdout) in &runs {
+        let out = run(&mut traced(args), input);
+        let err = stderr(&out);
+        logged += err.lines().count();
+        assert!(
+            !err.contains(&marker),
+            "{args:?}: the clip is in the log:\n{err}"
+        );
+        if input.len() > 64 << 10 {
+            assert_cli_refuses(&out, "a clip too large for the board", &["larger than"]);
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if args[0] == "paste" && args.len() == 1 {
+            // The scan would see the marker: here it must be.
+            assert!(stdout.contains(&marker), "paste: {stdout}");
+        }
+        if !content_on_stdout {
+            assert!(
+                !stdout.contains(&marker),
+                "{args:?}: the clip is on stdout:\n{stdout}"
+            );
+        }
+    }
+    assert!(logged > runs.len(), "trace logging produced almost nothing");
+}
+
+/// `shm-clip` at `RUST_LOG=trace` on board `name`.
+fn traced_cli(name: &str, args: &[&str]) -> Command {
+    let mut cmd = cli(name, args);
+    cmd.env("RUST_LOG", "trace");
+    cmd
+}
+
+#[test]
+fn watch_never_logs_clip_contents_even_at_trace() {
+    let tb = TestBoard::new("sec-watchlog");
+    let name = tb.name.to_string();
+    let marker = format!("SECRET-MARKER-{}-7c1e", std::process::id());
+    let traced = |args: &[&str]| traced_cli(&name, args);
+    // watch (text, JSON and --exec) while another process copies, then SIGTERM.
+    for variant in ["text", "json", "exec"] {
+        let args = match variant {
+            "text" => vec!["watch"],
+            "json" => vec!["watch", "--json"],
+            _ => vec!["watch", "--exec", "cat >/dev/null"],
+        };
+        let watch = traced(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + CHILD_TIMEOUT;
+        while board_subscribers(&tb) == 0 {
+            assert!(Instant::now() < deadline, "watch never subscribed");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let copy = format!("{marker} watched {variant}");
+        assert_ok(
+            &run(&mut traced(&["copy", &copy]), b""),
+            "copy while watching",
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(watch.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        common::spawn_named("watch", move || {
+            let _ = tx.send(watch.wait_with_output());
+        });
+        let out = rx
+            .recv_timeout(CHILD_TIMEOUT)
+            .expect("watch stops on SIGTERM")
+            .unwrap();
+        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), stderr(&out));
+        assert_eq!(
+            stdout.trim().is_empty(),
+            variant == "exec",
+            "{variant}: {stdout}"
+        );
+        assert!(
+            !err.contains(&marker),
+            "watch: the clip is in the log:\n{err}"
+        );
+        assert!(
+            !stdout.contains(&marker),
+            "watch: the clip is on stdout:\n{stdout}"
+        );
+    }
+}
+
+fn board_subscribers(tb: &TestBoard) -> usize {
+    Board::open_with(&tb.name, origin(), None)
+        .and_then(|b| b.status())
+        .map_or(0, |s| s.subscribers.len())
+}
+
+// ---------------------------------------------------------------------------
+// The fuzz target's committed seeds, and its regressions.
+
+fn seed(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/seeds/validate")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_fuzz_seeds_are_current_boards_and_records() {
+    if !cfg!(all(target_arch = "x86_64", target_env = "gnu")) {
+        println!("the seeds carry the x86_64/gnu ABI tag; not checked on this target");
+        return;
+    }
+    // A stale seed would waste the fuzzer's time on the version check.
+    shm_clip::fuzzing::validate_image(&seed("board-v2")).unwrap_or_else(|e| {
+        panic!("fuzz/seeds/validate/board-v2 is stale ({e}); regenerate it as fuzz/README.md says")
+    });
+    for record in ["record-text", "record-html"] {
+        let clip = shm_clip::fuzzing::decode_record(&seed(record)).unwrap();
+        assert!(clip.reps[0].data.ends_with(b"hello") || clip.reps[0].data.ends_with(b"</b>"));
+    }
+    // Every single-byte corruption of a record is refused or harmless.
+    // Every single-byte corruption of a record is refused, or (in a
+    // reserved field) decodes to the very same clip.
+    for record in ["record-text", "record-html"] {
+        let bytes = seed(record);
+        let clip = shm_clip::fuzzing::decode_record(&bytes).unwrap();
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x5a;
+            if let Ok(other) = shm_clip::fuzzing::decode_record(&bad) {
+                assert_eq!(
+                    other, clip,
+                    "{record}: byte {i} flipped and decoded differently"
+                );
+            }
+        }
+    }
+}
