@@ -385,6 +385,69 @@ fn config_sizes_apply_to_a_new_board() {
 }
 
 #[test]
+fn primary_is_synced_only_when_configured() {
+    let w = World::new("primary");
+    let tray = w.tray(&["--no-icon"]);
+    let mut sel = primary_in(&w, b"mouse selection, off");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(w.paste(None), None, "PRIMARY synced by default");
+    let _ = sel.kill();
+    let _ = sel.wait();
+    tray.stop();
+    w.write_config("[sync]\nprimary = true\n");
+    let _tray = w.tray(&["--no-icon"]);
+    let mut sel = primary_in(&w, b"mouse selection, on");
+    wait_board(&w, None, b"mouse selection, on", "PRIMARY in the board");
+    let _ = sel.kill();
+    let _ = sel.wait();
+}
+
+#[test]
+fn oversized_and_ignored_clips_are_skipped_with_a_log_line() {
+    let w = World::new("limits");
+    w.write_config("[sync]\nmax_size = \"64K\"\nignore_types = [\"text/html\"]\n");
+    let tray = w.tray(&["--no-icon"]);
+    let mut src = w.xclip_in(&png(100 << 10), Some("image/png"));
+    wait_for("the skip to be logged", || {
+        tray.log_text()
+            .contains("larger than sync.max_size")
+            .then_some(())
+    });
+    assert_eq!(w.paste(None), None, "an oversized clip reached the board");
+    let _ = src.kill();
+    let _ = src.wait();
+    let mut src = w.xclip_in(b"<b>rich</b>", Some("text/html"));
+    wait_for("the ignored type to be logged", || {
+        tray.log_text()
+            .contains("offers no type that is synced")
+            .then_some(())
+    });
+    assert_eq!(w.paste(None), None, "an ignored type reached the board");
+    let _ = src.kill();
+    let _ = src.wait();
+    // The tray is still alive and syncing.
+    let mut src = w.xclip_in(b"small enough", None);
+    wait_board(&w, None, b"small enough", "a small clip after the skips");
+    let _ = src.kill();
+    let _ = src.wait();
+}
+
+/// Offers `data` on PRIMARY with xclip in the foreground.
+fn primary_in(w: &World, data: &[u8]) -> std::process::Child {
+    let mut cmd = Command::new("xclip");
+    cmd.args(["-selection", "primary", "-quiet", "-i"]);
+    w.env(&mut cmd);
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("xclip");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), data).unwrap();
+    child
+}
+
+#[test]
 fn second_tray_refuses_naming_the_first() {
     let w = World::new("second");
     let first = w.tray(&["--no-icon"]);

@@ -214,7 +214,9 @@ impl Service {
                 "skipped a clipboard change larger than sync.max_size"
             ),
             Ok(ReadOutcome::Nothing) => {
-                tracing::debug!("the clipboard offers no type that is synced");
+                tracing::info!(
+                    "skipped a clipboard change: it offers no type that is synced (or sync.ignore_types lists them all)"
+                );
             }
             Err(err) => tracing::warn!(%err, "cannot read the clipboard"),
         }

@@ -27,33 +27,50 @@ pub fn target_dir() -> PathBuf {
 
 /// The path of a workspace binary, built first if needed.
 ///
-/// `cargo test --workspace` builds every binary, but `cargo test -p
-/// shm-clip-tests` does not (a test package cannot depend on a binary-only
-/// package on stable), so the first call runs `cargo build` for both
-/// binaries with this test's profile. Cargo has released its lock by the
-/// time tests run, and a build with nothing to do takes a fraction of a second.
+/// Cargo sets `CARGO_BIN_EXE_*` only for a package's own binaries, and
+/// `cargo test` builds a package's binaries only when that package has
+/// integration tests: `shm-clip` has them, `shm-clip-app` does not, and
+/// `cargo test -p shm-clip-tests` builds neither. So the first call runs,
+/// with this test's profile:
+///
+/// 1. `cargo test --workspace --no-run`, which builds `shm-clip` exactly as
+///    `cargo test --workspace` does (same features, so inside scripts/test
+///    and CI it finds everything fresh and returns at once);
+/// 2. `cargo build -p shm-clip-app --bin shm-clip-app`, the window and tray
+///    binary, which no `cargo test` builds.
+///
+/// Cargo has released its build lock by the time tests run. With
+/// `SHM_CLIP_TESTS_PREBUILT=1` (scripts/bench-tray, which builds both
+/// binaries itself) nothing is built.
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
+        if std::env::var_os("SHM_CLIP_TESTS_PREBUILT").is_some_and(|v| v == "1") {
+            return;
+        }
         let dir = target_dir();
         let release = dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "shm-clip",
-            "-p",
-            "shm-clip-app",
-            "--bins",
-        ]);
-        if release {
-            cmd.arg("--release");
+        for args in [
+            &["test", "--workspace", "--no-run", "--quiet"][..],
+            &[
+                "build",
+                "--quiet",
+                "-p",
+                "shm-clip-app",
+                "--bin",
+                "shm-clip-app",
+            ][..],
+        ] {
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.args(args);
+            if release {
+                cmd.arg("--release");
+            }
+            // The workspace root is one level above this package.
+            cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+            let status = cmd.status().expect("running cargo to build the binaries");
+            assert!(status.success(), "cargo {args:?} failed");
         }
-        // The workspace root is one level above this package.
-        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-        let status = cmd.status().expect("running cargo build for the binaries");
-        assert!(status.success(), "cargo build of the binaries failed");
     });
     let path = target_dir().join(name);
     assert!(path.exists(), "{} was not built", path.display());
