@@ -112,6 +112,12 @@ struct ClipApp {
 }
 
 impl eframe::App for ClipApp {
+    /// Runs before every frame, and also while the window is hidden or fully
+    /// covered (then eframe skips `ui`): the state stays current either way.
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.window.pump();
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let theme = self.window.state.prefs.theme;
         if self.theme != Some(theme) {

@@ -32,9 +32,10 @@ pub fn human_size(bytes: u64) -> String {
 
 /// How long ago `then` was, as a label, and how long that label stays true.
 ///
-/// The window repaints when the soonest label expires, so a label that counts
-/// seconds costs one repaint a second, and only for its first minute; after
-/// that, minutes and hours cost one a minute or one an hour.
+/// The window repaints when the soonest label expires. Each repaint of an
+/// idle window costs CPU (all of it, with a software renderer), so labels
+/// count minutes, not seconds: an idle window wakes at most once a minute
+/// for them, then once an hour, then once a day.
 pub fn age(then: SystemTime, now: SystemTime) -> (String, Duration) {
     let age = now.duration_since(then).unwrap_or_default();
     let secs = age.as_secs();
@@ -43,8 +44,7 @@ pub fn age(then: SystemTime, now: SystemTime) -> (String, Duration) {
             .saturating_sub(Duration::from_nanos(u64::from(age.subsec_nanos())))
     };
     match secs {
-        0..5 => ("just now".into(), until(5)),
-        5..60 => (format!("{secs} s ago"), until(1)),
+        0..60 => ("just now".into(), until(60)),
         60..3600 => (format!("{} min ago", secs / 60), until(60)),
         3600..86_400 => (format!("{} h ago", secs / 3600), until(3600)),
         _ => (format!("{} d ago", secs / 86_400), until(86_400)),
@@ -103,10 +103,13 @@ mod tests {
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         assert_eq!(
             age(t0, at(0.5)),
-            ("just now".into(), Duration::from_secs_f64(4.5))
+            ("just now".into(), Duration::from_secs_f64(59.5))
         );
-        assert_eq!(age(t0, at(12.25)).0, "12 s ago");
-        assert_eq!(age(t0, at(12.25)).1, Duration::from_secs_f64(0.75));
+        assert_eq!(age(t0, at(59.75)).1, Duration::from_secs_f64(0.25));
+        assert_eq!(
+            age(t0, at(61.0)),
+            ("1 min ago".into(), Duration::from_secs(59))
+        );
         assert_eq!(
             age(t0, at(150.0)),
             ("2 min ago".into(), Duration::from_secs(30))

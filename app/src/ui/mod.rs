@@ -132,8 +132,9 @@ pub fn named(response: egui::Response, name: &str) -> egui::Response {
     response
 }
 
-/// Asks for a repaint when the soonest age label shown this frame changes.
-/// Ages are computed when drawing, so an idle window wakes only for that.
+/// Asks for a repaint when the soonest age label shown this frame changes
+/// (at most once a minute). Ages are computed when drawing, so an idle window
+/// wakes only for that.
 pub fn age_label(ui: &egui::Ui, then: SystemTime) -> String {
     let (label, valid_for) = crate::state::age(then, SystemTime::now());
     ui.ctx()

@@ -375,3 +375,36 @@ fn every_control_has_a_name_a_person_can_read() {
         );
     }
 }
+
+/// A file dropped by the desktop, as eframe hands it to egui.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropped_files_are_copied_to_the_board() {
+    let (board, mut ui) = open("kt-drop", &[]);
+    let dir = std::env::temp_dir().join(format!("shm-clip-kt-drop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("picture.png");
+    std::fs::write(&image, crate::worker::picture::tests::png(30, 20)).unwrap();
+    ui.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(image.clone())));
+    wait_for(&mut ui, "the dropped image", |w| {
+        w.state.entries().len() == 1
+    });
+    let clip = board.open().paste().unwrap();
+    assert_eq!(clip.types(), ["image/png", "text/uri-list"]);
+    ui.get_by_label("Thumbnail, 30 by 20 pixels");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
