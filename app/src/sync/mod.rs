@@ -1,22 +1,26 @@
 //! The bridge between a board and the desktop's system clipboard.
 //!
-//! X11 only for now: [`Owner`] watches CLIPBOARD and PRIMARY through `XFixes`
+//! On X11, [`Owner`] watches CLIPBOARD and PRIMARY through `XFixes`
 //! selection events (no polling) and serves the board's clip when it owns
 //! CLIPBOARD, with INCR for large data; [`Reader`] fetches another owner's
 //! targets on its own connection; [`targets`] decides which targets are worth
 //! reading and turns them into one [`Clip`](shm_clip::Clip) with several
-//! representations. The tray ([`crate::tray`]) decides when to do what.
+//! representations. On Wayland with the data-control protocol, [`Wayland`]
+//! does the same through `wl-clipboard-rs`. The tray ([`crate::tray`])
+//! decides when to do what.
 
 mod atoms;
 mod owner;
 mod reader;
 pub mod targets;
+mod wayland;
 
 use std::time::Duration;
 
 pub use owner::{Owner, OwnerChange};
 pub use reader::Reader;
 pub use targets::{ReadOutcome, ReadPolicy};
+pub use wayland::{Wayland, WlEvent};
 
 /// Errors talking to the X server.
 #[derive(Debug, thiserror::Error)]

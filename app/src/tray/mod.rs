@@ -25,8 +25,9 @@ use shm_clip::{Board, BoardName, Config, Origin, OriginKind};
 
 use self::menu::{TrayIcon, View};
 use self::persist::Store;
+use self::service::Desktop;
 use self::service::Service;
-use crate::sync::{Owner, Reader};
+use crate::sync::{Owner, ReadPolicy, Reader, Wayland};
 
 /// What `shm-clip-app --tray` was asked to do.
 #[derive(Debug)]
@@ -54,7 +55,6 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         None => err.to_string(),
     })?;
     let _instance = instance::acquire(&args.board).map_err(|e| e.to_string())?;
-    check_display()?;
 
     // Block the shutdown signals before any thread starts, so every thread
     // inherits the mask and only the signalfd sees them.
@@ -80,8 +80,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         Some(hint) => format!("{err} ({hint})"),
         None => err.to_string(),
     })?;
-    let owner = Owner::new(config.sync.primary).map_err(|e| e.to_string())?;
-    let reader = Reader::new().map_err(|e| e.to_string())?;
+    let desktop = connect_desktop(&config)?;
 
     let (tx, commands) = mpsc::channel();
     let (wake, waker) = UnixDatagram::pair().map_err(|e| format!("socketpair: {e}"))?;
@@ -114,8 +113,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
     let mut service = Service {
         board,
         config,
-        owner,
-        reader,
+        desktop,
         subscription,
         signals,
         icon,
@@ -137,25 +135,46 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
     result.map_err(|e| e.to_string())
 }
 
-/// X11 is required; on Wayland it is reached through `XWayland`.
-fn check_display() -> Result<(), String> {
+/// Wayland's data-control protocol where the compositor offers it, else X11
+/// (through `XWayland` on a Wayland session, with one warning).
+fn connect_desktop(config: &Config) -> Result<Desktop, String> {
     let display = std::env::var_os("DISPLAY").filter(|d| !d.is_empty());
     let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|d| !d.is_empty());
-    match (display, wayland) {
-        (Some(_), Some(_)) => {
-            tracing::warn!(
-                "Wayland data-control is not supported yet; syncing through XWayland (DISPLAY={})",
+    if wayland.is_some() {
+        let policy = ReadPolicy {
+            max_size: config.sync.max_size.0,
+            ignore: config.sync.ignore_types.clone(),
+        };
+        match Wayland::start(policy) {
+            Ok(bridge) => {
+                if config.sync.primary {
+                    tracing::warn!(
+                        "sync.primary is not supported on Wayland yet; syncing CLIPBOARD only"
+                    );
+                }
+                tracing::info!("syncing through the Wayland data-control protocol");
+                return Ok(Desktop::Wayland(bridge));
+            }
+            Err(err) if display.is_some() => tracing::warn!(
+                %err,
+                "no Wayland data-control protocol; syncing through XWayland (DISPLAY={})",
                 crate::sync::display_name()
-            );
-            Ok(())
+            ),
+            Err(err) => {
+                return Err(format!(
+                    "the compositor offers no Wayland data-control protocol ({err}) and DISPLAY is not set for XWayland"
+                ));
+            }
         }
-        (Some(_), None) => Ok(()),
-        (None, Some(_)) => Err(
-            "Wayland without XWayland is not supported yet: the tray syncs through X11 and DISPLAY is not set"
-                .into(),
-        ),
-        (None, None) => Err("no X display: DISPLAY is not set".into()),
+    } else if display.is_none() {
+        return Err("no display: neither WAYLAND_DISPLAY nor DISPLAY is set".into());
     }
+    let owner = Owner::new(config.sync.primary).map_err(|e| e.to_string())?;
+    let reader = Reader::new().map_err(|e| e.to_string())?;
+    Ok(Desktop::X11 {
+        owner: Box::new(owner),
+        reader: Box::new(reader),
+    })
 }
 
 /// The history file, restoring it into a board that was just created.

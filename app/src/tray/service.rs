@@ -14,7 +14,21 @@ use shm_clip::{Board, Config, EntryInfo, Error, Selector, Subscription};
 
 use super::menu::{Command, TrayIcon, View};
 use super::persist::Store;
-use crate::sync::{Owner, OwnerChange, ReadOutcome, ReadPolicy, Reader};
+use crate::sync::{Owner, OwnerChange, ReadOutcome, ReadPolicy, Reader, Wayland, WlEvent};
+
+/// The desktop clipboard the tray bridges to.
+#[derive(Debug)]
+pub enum Desktop {
+    /// X11 (or `XWayland`): selection ownership and `XFixes` events.
+    X11 {
+        /// Owns and serves CLIPBOARD; reports owner changes.
+        owner: Box<Owner>,
+        /// Reads other owners' selections.
+        reader: Box<Reader>,
+    },
+    /// Wayland with the data-control protocol.
+    Wayland(Wayland),
+}
 
 /// Saves wait this long after a change, so a burst of copies is one write.
 const SAVE_DELAY: Duration = Duration::from_secs(2);
@@ -23,8 +37,7 @@ const SAVE_DELAY: Duration = Duration::from_secs(2);
 pub struct Service {
     pub board: Board,
     pub config: Config,
-    pub owner: Owner,
-    pub reader: Reader,
+    pub desktop: Desktop,
     pub subscription: Subscription,
     pub signals: SignalFd,
     pub icon: Option<ksni::blocking::Handle<TrayIcon>>,
@@ -56,8 +69,12 @@ impl Service {
     /// nobody owns it, offer the board's current clip.
     pub fn start(&mut self) {
         self.refresh();
-        let clipboard = self.owner.clipboard();
-        match self.owner.owner_of(clipboard) {
+        // On Wayland the watcher reports the current selection first.
+        let Desktop::X11 { owner, .. } = &self.desktop else {
+            return;
+        };
+        let clipboard = owner.clipboard();
+        match owner.owner_of(clipboard) {
             Ok(Some(_)) if self.config.sync.to_board => {
                 self.import(clipboard, x11rb::CURRENT_TIME);
             }
@@ -70,8 +87,17 @@ impl Service {
     /// Runs until Quit or a signal.
     pub fn run(&mut self) -> crate::sync::Result<()> {
         loop {
-            for change in self.owner.dispatch()? {
-                self.on_owner_change(change);
+            match &mut self.desktop {
+                Desktop::X11 { owner, .. } => {
+                    for change in owner.dispatch()? {
+                        self.on_owner_change(change);
+                    }
+                }
+                Desktop::Wayland(wayland) => {
+                    for event in wayland.drain() {
+                        self.on_wayland_event(event);
+                    }
+                }
             }
             let timeout = self.save_at.map_or(PollTimeout::NONE, |at| {
                 let ms = at.saturating_duration_since(Instant::now()).as_millis();
@@ -80,7 +106,13 @@ impl Service {
             });
             let ready = {
                 let mut fds = [
-                    PollFd::new(self.owner.fd(), PollFlags::POLLIN),
+                    PollFd::new(
+                        match &self.desktop {
+                            Desktop::X11 { owner, .. } => owner.fd(),
+                            Desktop::Wayland(wayland) => wayland.fd(),
+                        },
+                        PollFlags::POLLIN,
+                    ),
                     PollFd::new(self.subscription.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.wake.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
@@ -148,13 +180,17 @@ impl Service {
         if self.paused {
             return;
         }
-        if change.selection == self.owner.clipboard() {
+        let Desktop::X11 { owner, .. } = &self.desktop else {
+            return;
+        };
+        let (clipboard, primary) = (owner.clipboard(), owner.primary());
+        if change.selection == clipboard {
             match change.owner {
                 Some(_) if self.config.sync.to_board => self.import(change.selection, change.time),
                 Some(_) => {}
                 None => self.keep_alive(),
             }
-        } else if change.selection == self.owner.primary()
+        } else if change.selection == primary
             && self.config.sync.primary
             && self.config.sync.to_board
             && change.owner.is_some()
@@ -185,7 +221,31 @@ impl Service {
             ignore: self.config.sync.ignore_types.clone(),
         };
         let started = Instant::now();
-        let outcome = self.reader.read(selection, time, &policy);
+        let Desktop::X11 { reader, .. } = &mut self.desktop else {
+            return;
+        };
+        let outcome = reader
+            .read(selection, time, &policy)
+            .map_err(|e| e.to_string());
+        self.apply(outcome, started);
+    }
+
+    /// What the Wayland watcher saw.
+    fn on_wayland_event(&mut self, event: WlEvent) {
+        if self.paused {
+            return;
+        }
+        match event {
+            WlEvent::Changed(outcome) if self.config.sync.to_board => {
+                self.apply(outcome, Instant::now());
+            }
+            WlEvent::Changed(_) => {}
+            WlEvent::Cleared => self.keep_alive(),
+        }
+    }
+
+    /// Copies what was read from the desktop into the board, or logs why not.
+    fn apply(&mut self, outcome: Result<ReadOutcome, String>, started: Instant) {
         self.skipped_secret = matches!(outcome, Ok(ReadOutcome::Secret));
         match outcome {
             Ok(ReadOutcome::Clip(clip)) => match self.board.copy(&clip) {
@@ -245,12 +305,16 @@ impl Service {
             }
         };
         self.skipped_secret = false;
-        let result = self
-            .reader
-            .server_time()
-            .and_then(|time| self.owner.own(Arc::new(clip), time));
+        let result = match &mut self.desktop {
+            Desktop::X11 { owner, reader } => reader
+                .server_time()
+                .and_then(|time| owner.own(Arc::new(clip), time))
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Desktop::Wayland(wayland) => wayland.own(&clip),
+        };
         if let Err(err) = result {
-            tracing::warn!(%err, "cannot take the CLIPBOARD selection");
+            tracing::warn!(%err, "cannot take the clipboard selection");
         }
     }
 
@@ -296,6 +360,9 @@ impl Service {
                 Command::OpenWindow => open_window(self.board.name()),
                 Command::TogglePause => {
                     self.paused = !self.paused;
+                    if let Desktop::Wayland(wayland) = &self.desktop {
+                        wayland.set_paused(self.paused);
+                    }
                     tracing::info!(
                         paused = self.paused,
                         "syncing {}",

@@ -365,6 +365,8 @@ pub struct World {
     pub dir: PathBuf,
     pub x: Xvfb,
     pub bus: Option<Dbus>,
+    /// With a compositor, programs get its socket and no `DISPLAY`.
+    pub wayland: Option<PathBuf>,
 }
 
 impl World {
@@ -385,6 +387,7 @@ impl World {
             dir,
             x: Xvfb::start(),
             bus: None,
+            wayland: None,
         }
     }
 
@@ -408,6 +411,9 @@ impl World {
             .env("RUST_LOG", "info")
             .env("NO_AT_BRIDGE", "1")
             .env_remove("WAYLAND_DISPLAY");
+        if let Some(socket) = &self.wayland {
+            cmd.env_remove("DISPLAY").env("WAYLAND_DISPLAY", socket);
+        }
         match &self.bus {
             Some(bus) => cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address),
             None => cmd.env_remove("DBUS_SESSION_BUS_ADDRESS"),
@@ -591,4 +597,82 @@ pub fn png(size: usize) -> Vec<u8> {
     }
     data.truncate(size);
     data
+}
+
+/// A headless sway (wlroots, with the data-control protocol) for Wayland tests.
+///
+/// sway refuses to run as root, so as root it runs as `nobody` through
+/// `setpriv`, in a runtime directory of its own; clients reach it through the
+/// socket's absolute path in `WAYLAND_DISPLAY`.
+pub struct Sway {
+    child: Child,
+    /// The compositor's socket.
+    pub socket: PathBuf,
+}
+
+impl Sway {
+    /// Starts sway in `dir` and waits for its socket.
+    pub fn start(dir: &Path) -> Sway {
+        let runtime = dir.join("sway-runtime");
+        std::fs::create_dir_all(&runtime).expect("sway runtime dir");
+        let root = nix_euid_is_root();
+        if root {
+            let ok = Command::new("chown")
+                .args(["65534:65534", runtime.to_str().unwrap()])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "chown of the sway runtime dir failed");
+        }
+        let _ = Command::new("chmod").arg("700").arg(&runtime).status();
+        let mut cmd = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "sway"]);
+            c
+        } else {
+            Command::new("sway")
+        };
+        let child = cmd
+            .args(["-c", "/dev/null"])
+            .env("HOME", &runtime)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("WLR_BACKENDS", "headless")
+            .env("WLR_LIBINPUT_NO_DEVICES", "1")
+            .env("WLR_RENDERER", "pixman")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting sway (install the sway package; scripts/test does)");
+        let mut sway = Sway {
+            child,
+            socket: PathBuf::new(),
+        };
+        sway.socket = wait_for("sway's Wayland socket", || {
+            if let Some(status) = sway.child.try_wait().expect("try_wait") {
+                panic!("sway exited with {status}");
+            }
+            std::fs::read_dir(&runtime).ok()?.find_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                (name.starts_with("wayland-")
+                    && Path::new(&name).extension().is_none_or(|e| e != "lock"))
+                .then(|| runtime.join(name))
+            })
+        });
+        sway
+    }
+}
+
+impl Drop for Sway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nix_euid_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
