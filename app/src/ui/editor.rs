@@ -21,12 +21,15 @@ pub fn editor(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>)
     let label = ui
         .horizontal(|ui| {
             let label = ui.label(RichText::new("Document").strong());
-            ui.label(
-                RichText::new(format!(
-                    "Ctrl+X, C and V use board \u{201c}{}\u{201d}, not the system clipboard",
-                    state.board
-                ))
-                .weak(),
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!(
+                        "Ctrl+X, C and V use board \u{201c}{}\u{201d}, not the system clipboard",
+                        state.board
+                    ))
+                    .weak(),
+                )
+                .truncate(),
             );
             label
         })
@@ -96,17 +99,20 @@ fn image_view(ui: &mut egui::Ui, state: &mut State, picture: &Picture) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Image").strong());
-            ui.label(format!(
-                "{} \u{d7} {} px \u{b7} PNG, {} \u{b7} seq {}",
-                picture.width,
-                picture.height,
-                human_size(picture.encoded),
-                picture.seq
-            ));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if named(ui.small_button("\u{1f5d9} Close image"), "Close image").clicked() {
                     state.image = None;
                 }
+                ui.add(
+                    egui::Label::new(format!(
+                        "{} \u{d7} {} px \u{b7} PNG, {} \u{b7} seq {}",
+                        picture.width,
+                        picture.height,
+                        human_size(picture.encoded),
+                        picture.seq
+                    ))
+                    .truncate(),
+                );
             });
         });
         let texture = textures::texture(ui.ctx(), picture);

@@ -15,7 +15,7 @@ pub fn inspector(ui: &mut egui::Ui, state: &State) {
         return;
     };
     let status = &snapshot.status;
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .id_salt("inspector")
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -29,10 +29,15 @@ pub fn inspector(ui: &mut egui::Ui, state: &State) {
                 .weak(),
             );
             ui.add_space(8.0);
-            ui.columns(2, |cols| {
-                card(&mut cols[0], "Shared memory segment", |ui| segment(ui, status));
-                card(&mut cols[1], "Robust process-shared mutex", |ui| lock(ui, status));
-            });
+            if ui.available_width() > 760.0 {
+                ui.columns(2, |cols| {
+                    card(&mut cols[0], "Shared memory segment", |ui| segment(ui, status));
+                    card(&mut cols[1], "Robust process-shared mutex", |ui| lock(ui, status));
+                });
+            } else {
+                card(ui, "Shared memory segment", |ui| segment(ui, status));
+                card(ui, "Robust process-shared mutex", |ui| lock(ui, status));
+            }
             card(ui, "Data arena", |ui| arena(ui, status));
             card(
                 ui,
@@ -175,7 +180,9 @@ fn arena(ui: &mut egui::Ui, status: &Status) {
                 human_size(status.capacity),
                 fraction * 100.0
             ))
-            .fill(palette::accent(ui.visuals()).gamma_multiply(0.8)),
+            .fill(palette::accent(ui.visuals()).gamma_multiply(0.8))
+            .corner_radius(3.0)
+            .desired_height(18.0),
     );
     ui.label(
         RichText::new(format!(

@@ -58,24 +58,24 @@ pub fn window(ui: &mut egui::Ui, state: &mut State) -> Vec<Command> {
         });
         return commands;
     }
+    egui::Panel::top("tabs").show(ui, |ui| tabs(ui, state));
+    if state.prefs.view == View::Inspector {
+        // The inspector's tables want the whole width.
+        egui::CentralPanel::default().show(ui, |ui| inspector::inspector(ui, state));
+        return commands;
+    }
     let width = ui.available_width();
     egui::Panel::right("history")
         .resizable(true)
         .default_size((width * 0.42).clamp(240.0, 460.0))
         .size_range(220.0..=(width * 0.7).max(240.0))
         .show(ui, |ui| history::history(ui, state, &mut commands));
-    egui::CentralPanel::default().show(ui, |ui| {
-        tabs(ui, state);
-        ui.add_space(4.0);
-        match state.prefs.view {
-            View::Editor => editor::editor(ui, state, &mut commands),
-            View::Inspector => inspector::inspector(ui, state),
-        }
-    });
+    egui::CentralPanel::default().show(ui, |ui| editor::editor(ui, state, &mut commands));
     commands
 }
 
 fn tabs(ui: &mut egui::Ui, state: &mut State) {
+    ui.add_space(3.0);
     ui.horizontal(|ui| {
         for (view, text, name) in [
             (View::Editor, "\u{270f} Editor", "Editor"),
@@ -88,7 +88,7 @@ fn tabs(ui: &mut egui::Ui, state: &mut State) {
             }
         }
     });
-    ui.separator();
+    ui.add_space(1.0);
 }
 
 /// Files dragged over the window: a hint while they hover, a copy on drop.
