@@ -226,6 +226,18 @@ fn two_windows_cut_copy_and_paste_through_the_board() {
 
     // The CLI copies beta; window B pastes it, selects all and cuts.
     s.cli(&["copy", "beta"]);
+    // B pastes the clip it knows of: let its mailbox be read and the change
+    // reach its screen first (a person, too, sees beta before pasting it).
+    wait_for("window B to read its mailbox", || {
+        let status = s.cli(&["status", "--json"]);
+        let at = status.find(&format!("\"pid\": {pid_b},"))?;
+        let pending = status[at..].find("\"pending\":")? + at + "\"pending\":".len();
+        status[pending..]
+            .trim_start()
+            .starts_with('0')
+            .then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(300));
     press(&window_b, &["ctrl+v", "ctrl+a", "ctrl+x"]);
     let history = wait_for("the cut from window B", || {
         let history = s.cli(&["history", "--json"]);

@@ -416,3 +416,82 @@ fn dropped_files_are_copied_to_the_board() {
     ui.get_by_label("Thumbnail, 30 by 20 pixels");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The drawing functions alone, on a hand-made state: the commands they return.
+fn draw(
+    state: crate::state::State,
+) -> Harness<'static, (crate::state::State, Vec<crate::worker::Command>)> {
+    let mut ui = Harness::builder()
+        .with_size(egui::vec2(1100.0, 700.0))
+        .build_ui_state(
+            |ui, (state, commands): &mut (crate::state::State, Vec<crate::worker::Command>)| {
+                commands.extend(super::window(ui, state));
+            },
+            (state, Vec::new()),
+        );
+    ui.run();
+    ui
+}
+
+#[test]
+fn status_bar_shows_recoveries_live_state_and_the_tray() {
+    use crate::state::tests::{snapshot, status};
+    use crate::worker::{Command, Event, Problem, Spawn};
+    use shm_clip::OriginKind;
+
+    let mut state = crate::state::State::new("work");
+    state.apply(Event::Opened {
+        mailbox: Some(Problem::new("cannot create mailbox: Too many open files")),
+    });
+    let mut snap = snapshot(12, &["x"]);
+    snap.status.lock.recoveries = 2;
+    state.apply(Event::Snapshot(Box::new(snap)));
+    let mut ui = draw(state);
+    ui.get_by_label_contains("lock recovered 2\u{d7} from a dead owner");
+    ui.get_by_label_contains("live updates off");
+    ui.get_by_label("Refresh").click();
+    ui.get_by_label("Start tray").click();
+    ui.run();
+    assert_eq!(
+        ui.state().1,
+        [Command::Refresh, Command::Spawn(Spawn::Tray)]
+    );
+
+    let mut snap = snapshot(13, &["x"]);
+    snap.status = status(13, &[(1, OriginKind::App), (77, OriginKind::Tray)]);
+    ui.state_mut().0.apply(Event::Snapshot(Box::new(snap)));
+    ui.run();
+    ui.get_by_label_contains("tray 77 bridges the system clipboard");
+    assert!(ui.query_by_label("Start tray").is_none());
+}
+
+#[test]
+fn toolbar_and_context_menu_act_on_the_board() {
+    use crate::worker::{Command, Event, Spawn};
+
+    let mut state = crate::state::State::new("work");
+    state.apply(Event::Opened { mailbox: None });
+    state.apply(Event::Snapshot(Box::new(crate::state::tests::snapshot(
+        3,
+        &["clip"],
+    ))));
+    state.editor.text = "some text".into();
+    let mut ui = draw(state);
+    ui.get_by_label("New window").click();
+    ui.run();
+    ui.get_by_label("Document").click_secondary();
+    ui.run();
+    // The menu item's name carries its shortcut.
+    ui.get_by_label("Copy Ctrl+C").click();
+    ui.run();
+    assert_eq!(
+        ui.state().1,
+        [
+            Command::Spawn(Spawn::Window),
+            Command::Copy {
+                text: "some text".into(),
+                cut: None
+            }
+        ]
+    );
+}

@@ -175,3 +175,26 @@ fn dropped_files_become_uri_lists_and_images() {
     assert_eq!(clip.types(), ["image/png", "text/uri-list"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_started_process_that_fails_is_reported() {
+    // In a test, current_exe is this test binary: it rejects `--board`, so
+    // this exercises the reaper's report of a failed child.
+    let board = TestBoard::new("spawn");
+    let (worker, events) = start(&board);
+    worker.send(Command::Spawn(Spawn::Window));
+    let started = expect(&events, |e| match e {
+        Event::Info(message) if message.starts_with("Started a new window") => Some(message),
+        Event::Failed { problem, .. } => panic!("spawn failed: {problem:?}"),
+        _ => None,
+    });
+    let problem = expect(&events, |e| match e {
+        Event::Failed { problem, .. } => Some(problem),
+        _ => None,
+    });
+    assert!(
+        problem.message.contains("exited"),
+        "{started} / {problem:?}"
+    );
+    assert!(problem.hint.unwrap().contains("shm-clip-app --board"));
+}
