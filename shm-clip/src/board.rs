@@ -609,6 +609,11 @@ impl Board {
     }
 
     /// Registers a mailbox for this process and returns it.
+    ///
+    /// Writers notify every mailbox except those of their own process: a
+    /// process learns of its own commits from the calls it made. Subscribing
+    /// and unsubscribing also wake the other mailboxes, with an unchanged seq,
+    /// so that status displays can re-read the subscriber table.
     pub fn subscribe(&self) -> Result<Subscription> {
         mailbox::subscribe(&self.seg, &self.origin)
     }

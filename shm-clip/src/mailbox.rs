@@ -104,6 +104,7 @@ pub struct Subscription {
     name: String,
     slot: usize,
     pid: u32,
+    kind: OriginKind,
 }
 
 impl Subscription {
@@ -200,7 +201,26 @@ impl Drop for Subscription {
             bump_generation(&self.seg);
         }
         let _ = mq_unlink(self.name.as_str());
+        announce_membership(&self.seg, self.kind);
     }
+}
+
+/// Wakes every other mailbox after the subscriber table changed, with the
+/// current (unchanged) seq: status displays re-read the table, while readers
+/// that act on new seqs only see nothing new.
+fn announce_membership(seg: &Segment, kind: OriginKind) {
+    let mut notifier = Notifier::default();
+    match seg.lock() {
+        Ok(_guard) => notifier.refresh(seg),
+        Err(_) => return,
+    }
+    notifier.send(&Notification {
+        seq: current_seq(seg),
+        origin_pid: std::process::id(),
+        origin_kind: kind,
+        committed_at: SystemTime::now(),
+        coalesced: 1,
+    });
 }
 
 fn bump_generation(seg: &Segment) {
@@ -312,13 +332,17 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
         })
     })();
     match registered {
-        Ok(slot) => Ok(Subscription {
-            seg: Arc::clone(seg),
-            mq,
-            name,
-            slot,
-            pid,
-        }),
+        Ok(slot) => {
+            announce_membership(seg, origin.kind);
+            Ok(Subscription {
+                seg: Arc::clone(seg),
+                mq,
+                name,
+                slot,
+                pid,
+                kind: origin.kind,
+            })
+        }
         Err(e) => {
             let _ = mq_unlink(name.as_str());
             Err(e)
@@ -349,6 +373,9 @@ pub(crate) fn reap_dead(seg: &Segment) -> usize {
         if !reaped.is_empty() {
             bump_generation(seg);
         }
+    }
+    if !reaped.is_empty() {
+        announce_membership(seg, OriginKind::Unknown);
     }
     let prefix = seg.name().mailbox_prefix(euid());
     for name in &reaped {

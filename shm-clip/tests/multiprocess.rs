@@ -510,3 +510,35 @@ fn a_full_mailbox_never_blocks_writers() {
     assert_eq!(board.paste().unwrap().text_str(), Some("copy 999"));
     assert_eq!(board.paste().unwrap().reps[0].mime, TEXT_MIME);
 }
+
+#[test]
+fn subscribing_elsewhere_wakes_mailboxes_without_a_new_seq() {
+    const TEST: &str = "subscribing_elsewhere_wakes_mailboxes_without_a_new_seq";
+    if let Some(role) = common::role() {
+        return listener_child(&role);
+    }
+    let tb = TestBoard::new("membership");
+    let board = tb.open(NOTIFY_OPTS);
+    board.copy(&Clip::text("before")).unwrap();
+    let mut sub = board.subscribe().unwrap();
+    let mut child = tb.spawn(TEST, "listen", &[]);
+    child.expect_report("READY", CHILD_TIMEOUT);
+    let note = sub
+        .recv_timeout(CHILD_TIMEOUT)
+        .unwrap()
+        .expect("another process subscribing wakes this mailbox");
+    assert_eq!(note.origin_pid, child.pid());
+    assert_eq!(note.seq, board.seq(), "a membership change commits nothing");
+    // Let the child finish: it waits for one copy.
+    let out = board.copy(&Clip::text("ping")).unwrap();
+    let done = child.finish_ok(CHILD_TIMEOUT);
+    assert_eq!(
+        done.report("NOTE"),
+        format!("{} {}", out.seq, std::process::id())
+    );
+    let bye = sub
+        .recv_timeout(CHILD_TIMEOUT)
+        .unwrap()
+        .expect("the child's unsubscribe wakes this mailbox too");
+    assert_eq!(bye.seq, out.seq);
+}
