@@ -38,10 +38,17 @@ struct Args {
     /// With --tray: sync without showing an icon (for desktops without a tray).
     #[arg(long, requires = "tray")]
     no_icon: bool,
+
+    /// Write the man page shm-clip-app.1 into DIR and exit (for packaging).
+    #[arg(long, value_name = "DIR", hide = true, exclusive = true)]
+    generate_man: Option<std::path::PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.generate_man {
+        return generate_man(dir);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -63,6 +70,20 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("shm-clip-app: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `shm-clip-app.1`, generated from [`Args`], into `dir`.
+fn generate_man(dir: &std::path::Path) -> std::process::ExitCode {
+    use clap::CommandFactory;
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| clap_mangen::Man::new(Args::command()).generate_to(dir));
+    match written {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("shm-clip-app: writing {}: {err}", dir.display());
             std::process::ExitCode::FAILURE
         }
     }

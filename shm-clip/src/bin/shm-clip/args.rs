@@ -247,6 +247,37 @@ pub enum Command {
     /// Show where the config file is, or the effective settings
     #[command(long_about = crate::config::LONG_ABOUT)]
     Config(ConfigArgs),
+    /// Print a shell completion script to stdout
+    #[command(long_about = COMPLETIONS_LONG)]
+    Completions(CompletionsArgs),
+    /// Write the man pages into DIR (for packaging)
+    #[command(hide = true)]
+    GenerateMan(GenerateManArgs),
+}
+
+const COMPLETIONS_LONG: &str = "\
+Print a completion script for SHELL to stdout. It is generated from the same \
+definitions that parse this command line, so it cannot drift from the real flags.
+
+Example:
+  shm-clip completions bash > ~/.local/share/bash-completion/completions/shm-clip
+  shm-clip completions zsh > ~/.zfunc/_shm-clip
+  shm-clip completions fish > ~/.config/fish/completions/shm-clip.fish";
+
+/// `completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `generate-man`.
+#[derive(Debug, clap::Args)]
+pub struct GenerateManArgs {
+    /// The directory for shm-clip.1 and one shm-clip-SUBCOMMAND.1 per subcommand
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// `config`.

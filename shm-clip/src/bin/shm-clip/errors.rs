@@ -16,6 +16,10 @@ pub enum CliError {
     #[error("reading {path}: {source}")]
     Read { path: String, source: io::Error },
 
+    /// Writing a file or directory failed.
+    #[error("writing {path}: {source}")]
+    Write { path: String, source: io::Error },
+
     /// Writing to stdout failed; a broken pipe is not reported.
     #[error("writing to stdout: {0}")]
     Stdout(io::Error),

@@ -11,6 +11,7 @@ mod config;
 mod copy;
 mod entries;
 mod errors;
+mod generate;
 mod history;
 mod human;
 mod open;
@@ -31,8 +32,12 @@ use crate::errors::CliError;
 fn main() -> ExitCode {
     let mut args = Args::parse();
     init_logging();
-    // Every command but `config` refuses to start with an invalid config file.
-    if !matches!(args.command, Command::Config(_)) {
+    // Every command but `config` and the generators refuses to start with an
+    // invalid config file.
+    if !matches!(
+        args.command,
+        Command::Config(_) | Command::Completions(_) | Command::GenerateMan(_)
+    ) {
         match shm_clip::Config::load() {
             Ok(config) => args.global.config = config,
             Err(err) => return errors::report(&err.into()),
@@ -60,6 +65,8 @@ fn run(args: &Args) -> Result<(), CliError> {
         Command::Boards => boards::list(),
         Command::Destroy(destroy) => boards::destroy(global, destroy),
         Command::Config(config) => config::run(config),
+        Command::Completions(completions) => generate::completions(completions.shell),
+        Command::GenerateMan(man) => generate::man_pages(&man.dir),
     }
 }
 
