@@ -132,12 +132,24 @@ impl eframe::App for ClipApp {
     }
 }
 
+/// The window's icon: the 128 px rendering of `assets/shm-clip.svg`.
+fn window_icon() -> std::sync::Arc<egui::IconData> {
+    let png = include_bytes!("../../assets/icons/128x128/shm-clip.png");
+    // A broken built-in PNG is a build defect; the window still opens without it.
+    let icon = eframe::icon_data::from_png_bytes(png).unwrap_or_else(|err| {
+        tracing::warn!(%err, "cannot decode the built-in window icon");
+        egui::IconData::default()
+    });
+    std::sync::Arc::new(icon)
+}
+
 /// Opens the window on board `board` and runs until it is closed.
 pub fn run(board: BoardName) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(format!("shm-clip: {board}"))
             .with_app_id("shm-clip-app")
+            .with_icon(window_icon())
             .with_inner_size([1040.0, 660.0])
             .with_min_inner_size([640.0, 400.0]),
         renderer: eframe::Renderer::Glow,
