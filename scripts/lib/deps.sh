@@ -9,10 +9,13 @@
 # Building: eframe needs no -dev packages, only a C toolchain for build scripts.
 SHM_CLIP_BUILD_PACKAGES=(gcc libc6-dev ca-certificates)
 
-# Running the window: winit and glow dlopen X11, xkbcommon, GL and EGL.
+# Running the window: winit and glow dlopen X11, xkbcommon, GL and EGL, and
+# the Wayland client libraries (the .deb depends on the same list).
 SHM_CLIP_GUI_PACKAGES=(
     libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
     libgl1 libgl1-mesa-dri libglx-mesa0 libegl1 libegl-mesa0
+    libx11-6 libx11-xcb1 libxkbcommon0
+    libwayland-client0 libwayland-cursor0 libwayland-egl1
 )
 
 # Testing: a private X server and session bus, tools that drive and inspect
@@ -23,6 +26,13 @@ SHM_CLIP_TEST_PACKAGES=(
     'dbus-daemon|dbus' 'dbus-session-bus-common|dbus' libglib2.0-bin
     haskell-status-notifier-item-utils procps util-linux
     sway wl-clipboard
+)
+
+# Packaging checks (scripts/check-packaging): validators for the desktop
+# files, the AppStream metainfo and the systemd unit (systemd-analyze), an SVG
+# renderer for the icons, man for `man -w`, and dpkg-shlibdeps for cargo-deb.
+SHM_CLIP_PACKAGING_PACKAGES=(
+    desktop-file-utils appstream systemd librsvg2-bin man-db dpkg-dev
 )
 
 # deps_installed PKG: true if dpkg reports PKG fully installed.
