@@ -75,6 +75,8 @@ struct Options {
     topologies: Vec<Topology>,
     /// Divide every repeat count by this (for smoke runs).
     shrink: u64,
+    /// Rounds each configuration's repeats are split into.
+    rounds: u64,
     /// Sections to run: one-way, fan-out, locked, breakdown.
     only: Vec<String>,
     /// One-way and breakdown payload sizes to run (all if empty).
@@ -146,6 +148,7 @@ fn options() -> Options {
     Options {
         topologies,
         shrink,
+        rounds: if shrink == 1 { 3 } else { 1 },
         only,
         sizes,
         depth,
@@ -201,26 +204,41 @@ fn table_header(first: &str) {
 }
 
 /// Runs every method for one configuration; returns (method, summary).
-fn run_all(base: Handoff, first_col: &str, tag: &str, shrink: u64) -> Vec<(Method, Summary)> {
-    let (warmup, repeats) = shrunk(base.warmup, base.repeats, shrink);
-    let mut lock_note = String::new();
-    let results: Vec<(Method, Summary)> = Method::ALL
-        .iter()
-        .map(|&method| {
+/// Runs every method for one configuration; returns (method, summary).
+/// The repeats are split into rounds that visit the methods in turn, so that
+/// a slow patch of a shared machine hits every method alike.
+fn run_all(base: Handoff, first_col: &str, tag: &str, opts: &Options) -> Vec<(Method, Summary)> {
+    let (warmup, repeats) = shrunk(base.warmup, base.repeats, opts.shrink);
+    let rounds = opts.rounds.min(repeats).max(1);
+    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); Method::ALL.len()];
+    let (mut acquired, mut contended) = (0, 0);
+    for round in 0..rounds {
+        // The last round takes what the division left over.
+        let share = repeats / rounds
+            + if round + 1 == rounds {
+                repeats % rounds
+            } else {
+                0
+            };
+        for (i, &method) in Method::ALL.iter().enumerate() {
             let h = Handoff {
                 method,
                 warmup,
-                repeats,
+                repeats: share,
                 ..base
             };
-            let mut out = handoff::run(&h, tag);
-            if let Some((acquired, contended)) = out.lock {
-                lock_note = format!(
-                    "  (shm-clip board lock: {contended} of {acquired} acquisitions contended)"
-                );
+            let out = handoff::run(&h, tag);
+            if let Some((a, c)) = out.lock {
+                acquired += a;
+                contended += c;
             }
-            (method, Summary::of(&mut out.samples))
-        })
+            samples[i].extend(out.samples);
+        }
+    }
+    let results: Vec<(Method, Summary)> = Method::ALL
+        .iter()
+        .zip(&mut samples)
+        .map(|(&method, s)| (method, Summary::of(s)))
         .collect();
     let floor = results
         .iter()
@@ -230,7 +248,7 @@ fn run_all(base: Handoff, first_col: &str, tag: &str, shrink: u64) -> Vec<(Metho
         print_row(if i == 0 { first_col } else { "" }, *method, s, floor);
     }
     if base.readers > 1 {
-        println!("{lock_note}");
+        println!("  (shm-clip board lock: {contended} of {acquired} acquisitions contended)");
     }
     results
 }
@@ -314,7 +332,7 @@ fn main() {
                 reader_cpu: cpu,
                 depth: opts.depth,
             };
-            let r = run_all(base, &size(len), &format!("w{len}"), opts.shrink);
+            let r = run_all(base, &size(len), &format!("w{len}"), &opts);
             verdicts.push(Verdict {
                 topology,
                 what: format!("one-way {}", size(len)),
@@ -342,12 +360,7 @@ fn main() {
                 reader_cpu: cpu,
                 depth: opts.depth,
             };
-            let r = run_all(
-                base,
-                &readers.to_string(),
-                &format!("f{readers}"),
-                opts.shrink,
-            );
+            let r = run_all(base, &readers.to_string(), &format!("f{readers}"), &opts);
             verdicts.push(Verdict {
                 topology,
                 what: format!("fan-out to {readers}"),

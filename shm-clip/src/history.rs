@@ -97,8 +97,15 @@ pub(crate) fn plan_insert(
         live.retain(|e| e.slot != victim.slot);
         plan.evict.push(victim.slot);
     }
-    plan.slot = (0..slots)
-        .find(|s| !live.iter().any(|e| e.slot == *s))
+    let mut used = vec![false; slots];
+    for e in &live {
+        if let Some(u) = used.get_mut(e.slot) {
+            *u = true;
+        }
+    }
+    plan.slot = used
+        .iter()
+        .position(|u| !u)
         .expect("a slot was freed above");
 
     live.sort_unstable_by_key(|e| e.offset);

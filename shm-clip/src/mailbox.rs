@@ -144,7 +144,8 @@ impl Subscription {
         }
     }
 
-    /// Reads every pending message and merges them into one.
+    /// Reads pending messages and merges them into one that carries the
+    /// board's current seq.
     fn drain(&mut self) -> Result<Option<Notification>> {
         let mut merged: Option<Notification> = None;
         let mut buf = [0u8; MSG_SIZE as usize];
@@ -166,6 +167,12 @@ impl Subscription {
                         },
                         None => msg,
                     });
+                    // Already up to date with the segment: skip the receive
+                    // that would only report EAGAIN. A message left behind
+                    // wakes the reader once more, with a seq it has seen.
+                    if merged.is_some_and(|m| m.seq >= current_seq(&self.seg)) {
+                        return Ok(merged);
+                    }
                 }
                 Err(Errno::EAGAIN) => {
                     // Writers skip a full queue, so the newest seq may never

@@ -104,6 +104,25 @@ impl IndexRecord {
         b
     }
 
+    /// Decodes slot `slot` of an [`Segment::index_snapshot`].
+    pub(crate) fn decode_at(snapshot: &[u8], slot: usize) -> Self {
+        let raw: &[u8; INDEX_SLOT_SIZE] = snapshot[slot * INDEX_SLOT_SIZE..][..INDEX_SLOT_SIZE]
+            .try_into()
+            .expect("snapshot holds whole slots");
+        Self::decode(raw)
+    }
+
+    /// The state, order and seq of slot `slot` of a snapshot, undecoded and unverified.
+    pub(crate) fn peek(snapshot: &[u8], slot: usize) -> (u32, u64, u64) {
+        let b = &snapshot[slot * INDEX_SLOT_SIZE..][..INDEX_SLOT_SIZE];
+        let u64_at = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+        (
+            u32::from_ne_bytes(b[0..4].try_into().expect("4 bytes")),
+            u64_at(16),
+            u64_at(8),
+        )
+    }
+
     pub(crate) fn pinned(&self) -> bool {
         self.flags & layout::FLAG_PINNED != 0
     }
@@ -461,15 +480,13 @@ impl Segment {
         Ok(IndexRecord::decode(&b))
     }
 
-    /// Reads the state word of every index slot in one copy.
-    pub(crate) fn index_states(&self) -> Result<Vec<u32>> {
-        (0..self.index_slots())
-            .map(|s| {
-                self.map
-                    .read_u32(self.index_at(s) + off::IDX_STATE)
-                    .ok_or_else(|| self.oob())
-            })
-            .collect()
+    /// Copies the whole index out in one memcpy.
+    pub(crate) fn index_snapshot(&self) -> Result<Vec<u8>> {
+        let mut bytes = vec![0u8; self.index_slots() * INDEX_SLOT_SIZE];
+        self.map
+            .read(self.index_at(0), &mut bytes)
+            .ok_or_else(|| self.oob())?;
+        Ok(bytes)
     }
 
     pub(crate) fn write_index(&self, slot: usize, rec: &IndexRecord) -> Result<()> {

@@ -129,11 +129,16 @@ pub struct Queue {
 impl Queue {
     /// Creates queue `name` for writing (replacing a stale one).
     pub fn create_for_send(name: &str) -> Result<Queue, Errno> {
+        Self::create(name, MQ_OFlag::O_WRONLY)
+    }
+
+    /// Creates queue `name` (replacing a stale one), opened with `flags`.
+    pub fn create(name: &str, flags: MQ_OFlag) -> Result<Queue, Errno> {
         let _ = mq_unlink(name);
         let attr = MqAttr::new(0, FLOOR_MSG_DEPTH, FLOOR_MSG_SIZE, 0);
         let mq = mq_open(
             name,
-            MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_WRONLY,
+            MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | flags,
             Mode::S_IRUSR | Mode::S_IWUSR,
             Some(&attr),
         )?;

@@ -4,11 +4,15 @@
 
 use std::sync::Mutex;
 
+use std::os::fd::AsFd;
+
+use nix::mqueue::{MQ_OFlag, mq_receive, mq_send};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::resource::{UsageWho, getrusage};
 use shm_clip::{Board, Clip, CreateOptions, Selector};
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::common::{MIME, base_payload, now_ns, stamp};
+use crate::common::{MIME, Queue, base_payload, now_ns, stamp};
 use crate::handoff::{BOARD, ScratchBoard};
 use crate::stats::{Summary, gbps, size, us};
 
@@ -50,7 +54,7 @@ fn timed<T>(f: impl FnOnce() -> T) -> u64 {
 
 fn row(what: &str, s: &Summary, note: &str) {
     println!(
-        "  {what:<44} {:>7} {:>9} {:>9} {:>9}  {note}",
+        "  {what:<48} {:>7} {:>9} {:>9} {:>9}  {note}",
         s.n,
         us(s.p50),
         us(s.p99),
@@ -60,7 +64,7 @@ fn row(what: &str, s: &Summary, note: &str) {
 
 fn header(first: &str) {
     println!(
-        "  {first:<44} {:>7} {:>9} {:>9} {:>9}",
+        "  {first:<48} {:>7} {:>9} {:>9} {:>9}",
         "n", "p50 µs", "p99 µs", "max µs"
     );
 }
@@ -127,6 +131,7 @@ pub fn locked_ops(n: u64) {
         timed(|| full.board.history().expect("history"))
     });
     row("Board::history(), 200-entry board", &s, "");
+    syscalls(n, warm);
     let per_copy = locks_taken(&one.board, || {
         one.board
             .copy(&Clip::new(MIME, vec![9u8; 16]))
@@ -140,6 +145,43 @@ pub fn locked_ops(n: u64) {
 
 fn faults(per_op: f64) -> String {
     format!("{per_op:.0} page faults/op")
+}
+
+/// What the mailbox path costs per wake-up beyond the floor's one blocking
+/// `mq_receive`: `Subscription::recv` polls, then reads until `EAGAIN`.
+fn syscalls(n: u64, warm: u64) {
+    let name = format!("/bench-lat-{}-sys", std::process::id());
+    let q = Queue::create(&name, MQ_OFlag::O_RDWR | MQ_OFlag::O_NONBLOCK).expect("mq_open");
+    let msg = [0u8; 8];
+    let mut buf = [0u8; 32];
+    let mut prio = 0;
+    let s = sample(warm, n, |_| {
+        mq_send(q.get(), &msg, 0).expect("send");
+        timed(|| mq_receive(q.get(), &mut buf, &mut prio).expect("receive"))
+    });
+    row("mq_receive of a pending message (floor: 1/wake)", &s, "");
+    let s = sample(warm, n, |_| {
+        timed(|| mq_receive(q.get(), &mut buf, &mut prio).is_err())
+    });
+    row(
+        "mq_receive on an empty queue -> EAGAIN",
+        &s,
+        "recv: +1/wake",
+    );
+    mq_send(q.get(), &msg, 0).expect("send");
+    let s = sample(warm, n, |_| {
+        timed(|| {
+            let mut fds = [PollFd::new(q.get().as_fd(), PollFlags::POLLIN)];
+            poll(&mut fds, PollTimeout::ZERO).expect("poll")
+        })
+    });
+    row("poll on a ready mailbox", &s, "recv: +1/wake");
+    let s = sample(warm, n, |_| {
+        timed(|| {
+            mq_send(q.get(), &msg, 0).is_ok() && mq_receive(q.get(), &mut buf, &mut prio).is_ok()
+        })
+    });
+    row("mq_send + mq_receive (per subscriber per copy)", &s, "");
 }
 
 /// One row of the breakdown: what `copy` and `paste` cost for one payload.
@@ -209,6 +251,31 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
         row("memcpy into a fresh Vec (malloc + faults)", &s, &faults(f));
         let (s, f) = sample_faults(warmup, n, |_| timed(|| vec![0u8; len]));
         row("vec![0; len] alone (calloc, untouched)", &s, &faults(f));
+        // What Board::get does with the bytes: copy the whole record into a
+        // zeroed buffer, then copy each representation out of it again.
+        let record_len = len + 72;
+        let mut arena = vec![1u8; record_len];
+        arena[72..].copy_from_slice(data);
+        let (s, f) = sample_faults(warmup, n, |_| {
+            timed(|| {
+                let mut bytes = vec![0u8; record_len];
+                bytes.copy_from_slice(&arena);
+                bytes[72..].to_vec()
+            })
+        });
+        row(
+            "paste's buffers: vec![0; record] + to_vec(rep)",
+            &s,
+            &faults(f),
+        );
+        let (s, f) = sample_faults(warmup, n, |_| {
+            timed(|| {
+                let mut rep = vec![0u8; len];
+                rep.copy_from_slice(&arena[72..]);
+                rep
+            })
+        });
+        row("one exact Vec per rep, filled once", &s, &faults(f));
         let s = sample(warmup, n, |_| timed(|| dst.fill(0)));
         row("zeroing (erasing an evicted entry)", &s, "");
     }

@@ -107,9 +107,18 @@ fn shm_clip_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
         .map_err(|e| format!("opening board: {e}"))?;
     let mut sub = board.subscribe().map_err(|e| format!("subscribing: {e}"))?;
     let mut expected = base_payload(cfg.len, cfg.seed);
+    let mut seen = board.seq();
     ready(acks);
     for iter in 0..cfg.total {
-        sub.recv().map_err(|e| format!("recv: {e}"))?;
+        // Other subscribers coming and going also wake the mailbox, with an
+        // unchanged seq; only a new seq means a new clip.
+        loop {
+            let note = sub.recv().map_err(|e| format!("recv: {e}"))?;
+            if note.seq > seen {
+                seen = note.seq;
+                break;
+            }
+        }
         let clip = board.paste().map_err(|e| format!("paste: {e}"))?;
         let t1 = now_ns();
         stamp(&mut expected, iter);
