@@ -629,6 +629,86 @@ fn board_subscribers(tb: &TestBoard) -> usize {
 }
 
 // ---------------------------------------------------------------------------
+// Pipes that close under the CLI (cli.rs covers `watch` with a closed stdout
+// and a 1 GiB stdin into a small board).
+
+#[test]
+fn paste_into_a_closed_pipe_and_copy_from_a_dying_writer() {
+    let tb = TestBoard::new("sec-pipes");
+    let name = tb.name.as_str();
+    let big: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+    assert_ok(&run(&mut cli(name, &["copy"]), &big), "copy 1 MiB");
+
+    // The reader is gone before paste writes a byte, or leaves after 10 bytes:
+    // like cat, paste stops quietly with status 0.
+    for keep in [0usize, 10] {
+        let mut paste = cli(name, &["paste"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = paste.stdout.take().unwrap();
+        let mut head = vec![0u8; keep];
+        std::io::Read::read_exact(&mut out, &mut head).unwrap();
+        drop(out);
+        let (tx, rx) = std::sync::mpsc::channel();
+        common::spawn_named("paste", move || {
+            let _ = tx.send(paste.wait_with_output());
+        });
+        let done = rx
+            .recv_timeout(CHILD_TIMEOUT)
+            .expect("paste stops when its reader leaves")
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "reader kept {keep}: {}",
+            stderr(&done)
+        );
+        assert!(
+            done.stderr.is_empty(),
+            "reader kept {keep}: {}",
+            stderr(&done)
+        );
+        assert_eq!(head, big[..keep]);
+    }
+
+    // The writer feeding copy dies half-way: copy takes what arrived, at EOF.
+    let mut copy = cli(name, &["copy"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = copy.stdin.take().unwrap();
+    stdin.write_all(&big[..100_000]).unwrap();
+    drop(stdin); // what a killed writer's pipe end looks like to copy
+    let (tx, rx) = std::sync::mpsc::channel();
+    common::spawn_named("copy", move || {
+        let _ = tx.send(copy.wait_with_output());
+    });
+    let done = rx
+        .recv_timeout(CHILD_TIMEOUT)
+        .expect("copy ends at EOF")
+        .unwrap();
+    assert_ok(&done, "copy from a writer that died");
+    let pasted = run(&mut cli(name, &["paste"]), b"");
+    assert_eq!(pasted.stdout, big[..100_000]);
+
+    // stdin closed altogether: the Rust runtime reopens fd 0 as /dev/null,
+    // so this copies an empty clip, as `copy </dev/null` does (cli.rs).
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", r#"exec "$0" --board "$1" copy <&-"#])
+        .arg(bin())
+        .arg(name)
+        .env("RUST_LOG", "warn");
+    assert_ok(&run(&mut cmd, b""), "copy with stdin closed");
+    let pasted = run(&mut cli(name, &["paste"]), b"");
+    assert_ok(&pasted, "paste the empty clip");
+    assert!(pasted.stdout.is_empty());
+}
+
+// ---------------------------------------------------------------------------
 // The fuzz target's committed seeds, and its regressions.
 
 fn seed(name: &str) -> Vec<u8> {
