@@ -287,73 +287,94 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
     let prefix = seg.name().mailbox_prefix(euid());
     let attr = MqAttr::new(0, MSG_DEPTH, MSG_SIZE, 0);
     let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK;
+    // The name is registered before the queue exists: a process killed in
+    // between leaves a slot that the reaper frees (unlinking a queue that
+    // does not exist is harmless), never a queue that no table names.
     // A random suffix with O_EXCL: a name squatted by someone else is skipped.
     let mut attempt = 0;
-    let (mq, name) = loop {
+    loop {
         let name = format!("{prefix}{pid}.{:016x}", random_nonce());
-        match mq_open(
+        let record = SubscriberRecord {
+            state: 1,
+            pid,
+            start_time,
+            kind: origin.kind.to_raw(),
+            registered_ns: now_ns(),
+            label: origin.label.clone(),
+            name: name.clone(),
+        };
+        let slot = register(seg, &record)?;
+        let created = mq_open(
             name.as_str(),
             flags,
             Mode::S_IRUSR | Mode::S_IWUSR,
             Some(&attr),
-        ) {
-            Ok(mq) => break (Mq(Some(mq)), name),
-            Err(Errno::EEXIST) if attempt < 8 => attempt += 1,
-            Err(
-                errno @ (Errno::EMFILE
-                | Errno::ENFILE
-                | Errno::ENOSPC
-                | Errno::EINVAL
-                | Errno::ENOMEM),
-            ) => {
-                return Err(Error::QueueLimit { name, errno });
+        );
+        let mq = match created {
+            Ok(mq) => Mq(Some(mq)),
+            Err(errno) => {
+                unregister(seg, slot, &record);
+                match errno {
+                    Errno::EEXIST if attempt < 8 => {
+                        attempt += 1;
+                        continue;
+                    }
+                    Errno::EMFILE
+                    | Errno::ENFILE
+                    | Errno::ENOSPC
+                    | Errno::EINVAL
+                    | Errno::ENOMEM => {
+                        return Err(Error::QueueLimit { name, errno });
+                    }
+                    _ => return Err(Error::os(format!("creating mailbox {name}"), errno)),
+                }
             }
-            Err(errno) => return Err(Error::os(format!("creating mailbox {name}"), errno)),
-        }
-    };
-    // The umask may have left group/other bits; a mailbox is ours alone.
-    if let Err(errno) = fchmod(mq.get().as_fd(), Mode::S_IRUSR | Mode::S_IWUSR) {
-        let _ = mq_unlink(name.as_str());
-        return Err(Error::os(format!("fchmod mailbox {name}"), errno));
-    }
-    let record = SubscriberRecord {
-        state: 1,
-        pid,
-        start_time,
-        kind: origin.kind.to_raw(),
-        registered_ns: now_ns(),
-        label: origin.label.clone(),
-        name: name.clone(),
-    };
-    let registered = (|| {
-        let _guard = seg.lock()?;
-        for slot in 0..seg.subscriber_slots() {
-            if seg.read_subscriber(slot)?.state == 0 {
-                seg.write_subscriber(slot, &record)?;
-                bump_generation(seg);
-                return Ok(slot);
-            }
-        }
-        Err(Error::SubscriberTableFull {
-            slots: seg.subscriber_slots(),
-        })
-    })();
-    match registered {
-        Ok(slot) => {
-            announce_membership(seg, origin.kind);
-            Ok(Subscription {
-                seg: Arc::clone(seg),
-                mq,
-                name,
-                slot,
-                pid,
-                kind: origin.kind,
-            })
-        }
-        Err(e) => {
+        };
+        // The umask may have left group/other bits; a mailbox is ours alone.
+        if let Err(errno) = fchmod(mq.get().as_fd(), Mode::S_IRUSR | Mode::S_IWUSR) {
+            unregister(seg, slot, &record);
             let _ = mq_unlink(name.as_str());
-            Err(e)
+            return Err(Error::os(format!("fchmod mailbox {name}"), errno));
         }
+        // Writers that looked for the queue before it existed skipped it:
+        // a new generation makes them re-read the table and open it.
+        if let Ok(_guard) = seg.lock() {
+            bump_generation(seg);
+        }
+        announce_membership(seg, origin.kind);
+        return Ok(Subscription {
+            seg: Arc::clone(seg),
+            mq,
+            name,
+            slot,
+            pid,
+            kind: origin.kind,
+        });
+    }
+}
+
+/// Claims a free subscriber slot for `record`.
+fn register(seg: &Segment, record: &SubscriberRecord) -> Result<usize> {
+    let _guard = seg.lock()?;
+    for slot in 0..seg.subscriber_slots() {
+        if seg.read_subscriber(slot)?.state == 0 {
+            seg.write_subscriber(slot, record)?;
+            bump_generation(seg);
+            return Ok(slot);
+        }
+    }
+    Err(Error::SubscriberTableFull {
+        slots: seg.subscriber_slots(),
+    })
+}
+
+/// Frees `slot` if it still holds `record`.
+fn unregister(seg: &Segment, slot: usize, record: &SubscriberRecord) {
+    if let Ok(_guard) = seg.lock()
+        && seg.read_subscriber(slot).is_ok_and(|now| now == *record)
+    {
+        let _ = seg.clear_subscriber(slot);
+        bump_generation(seg);
     }
 }
 
