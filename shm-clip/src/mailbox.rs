@@ -198,6 +198,10 @@ impl AsFd for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        // The queue goes before its slot: a process killed in between leaves
+        // a slot naming a dead pid, which the reaper frees, never a queue
+        // that no table names.
+        let _ = mq_unlink(self.name.as_str());
         if let Ok(_guard) = self.seg.lock()
             && let Ok(rec) = self.seg.read_subscriber(self.slot)
             && rec.state == 1
@@ -207,7 +211,6 @@ impl Drop for Subscription {
             let _ = self.seg.clear_subscriber(self.slot);
             bump_generation(&self.seg);
         }
-        let _ = mq_unlink(self.name.as_str());
         announce_membership(&self.seg, self.kind);
     }
 }
@@ -332,8 +335,8 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
         };
         // The umask may have left group/other bits; a mailbox is ours alone.
         if let Err(errno) = fchmod(mq.get().as_fd(), Mode::S_IRUSR | Mode::S_IWUSR) {
-            unregister(seg, slot, &record);
             let _ = mq_unlink(name.as_str());
+            unregister(seg, slot, &record);
             return Err(Error::os(format!("fchmod mailbox {name}"), errno));
         }
         // Writers that looked for the queue before it existed skipped it:
@@ -389,11 +392,18 @@ pub(crate) fn reap_dead(seg: &Segment) -> usize {
     if dead.is_empty() {
         return 0;
     }
+    let prefix = seg.name().mailbox_prefix(euid());
     let mut reaped = Vec::new();
     if let Ok(_guard) = seg.lock() {
         for (slot, rec) in dead {
             // Re-check under the lock: the slot may have been reused meanwhile.
             if seg.read_subscriber(slot).is_ok_and(|now| now == rec) {
+                // Unlink before clearing, under the lock: a reaper killed
+                // here leaves the slot for the next one, never an orphan
+                // queue. Only names of our own scheme, whatever the table says.
+                if rec.name.starts_with(&prefix) && !rec.name[1..].contains('/') {
+                    let _ = mq_unlink(rec.name.as_str());
+                }
                 let _ = seg.clear_subscriber(slot);
                 reaped.push(rec.name);
             }
@@ -405,12 +415,7 @@ pub(crate) fn reap_dead(seg: &Segment) -> usize {
     if !reaped.is_empty() {
         announce_membership(seg, OriginKind::Unknown);
     }
-    let prefix = seg.name().mailbox_prefix(euid());
     for name in &reaped {
-        // Only ever unlink names of our own scheme, whatever the table says.
-        if name.starts_with(&prefix) && !name[1..].contains('/') {
-            let _ = mq_unlink(name.as_str());
-        }
         tracing::debug!(mailbox = %name, "reaped dead subscriber");
     }
     reaped.len()
