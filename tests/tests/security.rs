@@ -1,14 +1,17 @@
 //! Hostile surroundings that `shm-clip/tests/hostile.rs` does not cover:
 //! another pid namespace, squatted and full mailboxes, no message-queue
 //! budget, a subscriber table full of dead processes, and clip contents in
-//! logs. Each case is refused or survives with a clear error, and nothing is
-//! written to the hostile object.
+//! logs (the CLI, and the window and tray under a private Xvfb). Each case is
+//! refused or survives with a clear error, and nothing is written to the
+//! hostile object.
 //!
 //! Cases that need root (another uid, another pid namespace) say so and
 //! return early when not root; CI runs as root.
 
 #[path = "../../shm-clip/tests/common/mod.rs"]
 mod common;
+// Only its private X server is used here.
+mod tray_support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -310,6 +313,20 @@ fn squatted_and_full_mailboxes_never_block_or_receive_writes() {
     let mut full = tb.spawn(SUBSCRIBER_TEST, "subscriber", &[]);
     let full_name = full.expect_report("MAILBOX", CHILD_TIMEOUT);
     copies_never_block(&board, 50, "full mailbox");
+    // So does the CLI, which sends from a fresh process every time.
+    for i in 0..3 {
+        let t = Instant::now();
+        let out = run(
+            &mut cli(tb.name.as_str(), &["copy", &format!("cli {i}")]),
+            b"",
+        );
+        assert_ok(&out, "copy with a full mailbox");
+        assert!(
+            t.elapsed() < NEVER_BLOCKS,
+            "CLI copy {i} took {:?}",
+            t.elapsed()
+        );
+    }
     assert_eq!(pending(&full_name), 4, "the queue is full, not overfull");
     let status = board.status().unwrap();
     assert_eq!(status.subscribers.len(), 1);
@@ -375,6 +392,19 @@ fn without_a_message_queue_budget_copy_and_paste_still_work() {
         );
         let err = board.subscribe().expect_err("no budget for a mailbox");
         assert!(matches!(err, Error::QueueLimit { .. }), "{err:?}");
+        // The warning says what is lost, and that copy and paste are not.
+        assert!(
+            err.to_string().starts_with("cannot create mailbox "),
+            "{err}"
+        );
+        let hint = err.hint().unwrap();
+        assert!(
+            hint.contains("ulimit -q")
+                && hint.contains("copy and paste still work without live updates"),
+            "{hint}"
+        );
+        // Copy and paste still work after the failed subscribe.
+        board.copy(&Clip::text("copied without a mailbox")).unwrap();
         report("ERROR", &err);
         report("HINT", err.hint().unwrap());
         return;
@@ -419,6 +449,48 @@ fn without_a_message_queue_budget_copy_and_paste_still_work() {
         &["mailbox", "RLIMIT_MSGQUEUE", "ulimit -q"],
     );
     assert!(board.status().unwrap().subscribers.is_empty());
+}
+
+#[test]
+fn without_a_message_queue_budget_the_window_warns_and_still_works() {
+    let tb = TestBoard::new("sec-nomq-win");
+    let name = tb.name.as_str();
+    let x = tray_support::Xvfb::start();
+    let log = tb.file("window.log");
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--msgqueue=0", "--"]).arg(app_bin());
+    desktop_env(&mut cmd, &tb, &x.display);
+    cmd.env("RUST_LOG", "warn,winit=error");
+    let window = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("the window's warning", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("live updates off"))
+    });
+    let warning = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        warning.contains("WARN") && warning.contains("cannot create mailbox"),
+        "{warning}"
+    );
+    // The window opened (and created) the board without a mailbox; copy and
+    // paste around it still work, and it keeps running.
+    let board = Board::open_with(&tb.name, origin(), None).unwrap();
+    assert!(board.status().unwrap().subscribers.is_empty());
+    assert_ok(
+        &run(
+            &mut cli(name, &["copy", "beside a window without a mailbox"]),
+            b"",
+        ),
+        "copy",
+    );
+    let out = run(&mut cli(name, &["paste"]), b"");
+    assert_eq!(out.stdout, b"beside a window without a mailbox");
+    std::thread::sleep(Duration::from_millis(300));
+    let text = terminate_and_read(window, &log, "the window without a mailbox");
+    assert!(!text.contains("panicked"), "{text}");
 }
 
 // ---------------------------------------------------------------------------
@@ -553,6 +625,211 @@ fn clip_contents_never_reach_logs_even_at_trace() {
         }
     }
     assert!(logged > runs.len(), "trace logging produced almost nothing");
+}
+
+/// The window and tray binary, built with this test's profile on first use
+/// (no `cargo test` builds it).
+fn app_bin() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "shm-clip-app",
+            "--bin",
+            "shm-clip-app",
+        ])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+        if target_dir().file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        assert!(
+            cmd.status().unwrap().success(),
+            "building shm-clip-app failed"
+        );
+    });
+    target_dir().join("shm-clip-app")
+}
+
+/// `cmd` on board `tb`, on X display `display`, at `RUST_LOG=trace`, with
+/// private config, data and runtime directories and no session bus.
+fn desktop_env(cmd: &mut Command, tb: &TestBoard, display: &str) {
+    for sub in ["config", "data", "runtime"] {
+        std::fs::create_dir_all(tb.file(sub)).unwrap();
+    }
+    std::fs::set_permissions(
+        tb.file("runtime"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    cmd.env("DISPLAY", display)
+        .env("SHM_CLIP_BOARD", tb.name.as_str())
+        .env("SHM_CLIP_CONFIG", tb.file("config/config.toml"))
+        .env("XDG_CONFIG_HOME", tb.file("config"))
+        .env("XDG_DATA_HOME", tb.file("data"))
+        .env("XDG_RUNTIME_DIR", tb.file("runtime"))
+        .env("RUST_LOG", "trace")
+        .env("NO_AT_BRIDGE", "1")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+}
+
+/// Polls `check` every 20 ms; fails after [`CHILD_TIMEOUT`].
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stops `child` with SIGTERM and returns its stderr log (a file).
+fn terminate_and_read(mut child: std::process::Child, log: &Path, what: &str) -> String {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} ignored SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(status.success(), "{what} exited with {status}:\n{text}");
+    text
+}
+
+/// Fails if `log` holds any of `markers`, and unless trace logging was on.
+fn assert_log_is_clean(what: &str, log: &str, markers: &[&str]) {
+    for marker in markers {
+        if let Some(at) = log.find(marker) {
+            let line = log[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = log[at..].find('\n').map_or(log.len(), |i| at + i);
+            panic!(
+                "{what}: clip content in the log at RUST_LOG=trace: {}",
+                &log[line..end]
+            );
+        }
+    }
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "{what}: RUST_LOG=trace logged no trace or debug line:\n{log}"
+    );
+}
+
+#[test]
+fn the_tray_never_logs_clip_contents_even_at_trace() {
+    let tb = TestBoard::new("sec-traylog");
+    let name = tb.name.as_str();
+    let x = tray_support::Xvfb::start();
+    let from_desktop = format!("SECRET-DESKTOP-{}-4e1a", std::process::id());
+    let from_board = format!("SECRET-BOARD-{}-0b7c", std::process::id());
+
+    let log = tb.file("tray.log");
+    let mut cmd = Command::new(app_bin());
+    cmd.args(["--tray", "--no-icon"]);
+    desktop_env(&mut cmd, &tb, &x.display);
+    let tray = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("the tray to start", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("tray running"))
+    });
+
+    // Desktop -> board: xclip owns CLIPBOARD, the tray copies it in.
+    let mut xclip = Command::new("xclip");
+    xclip.args(["-selection", "clipboard", "-quiet", "-i"]);
+    desktop_env(&mut xclip, &tb, &x.display);
+    let mut owner = xclip
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip (install the xclip package)");
+    owner
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(from_desktop.as_bytes())
+        .unwrap();
+    wait_until("the desktop clip in the board", || {
+        run(&mut cli(name, &["paste"]), b"").stdout == from_desktop.as_bytes()
+    });
+    let _ = owner.kill();
+    let _ = owner.wait();
+
+    // Board -> desktop: the tray takes CLIPBOARD and serves the clip.
+    assert_ok(&run(&mut cli(name, &["copy", &from_board]), b""), "copy");
+    wait_until("the board's clip on the desktop", || {
+        let mut out = Command::new("xclip");
+        out.args(["-selection", "clipboard", "-o"]);
+        desktop_env(&mut out, &tb, &x.display);
+        run(&mut out, b"").stdout == from_board.as_bytes()
+    });
+
+    let text = terminate_and_read(tray, &log, "the tray");
+    assert_log_is_clean("the tray", &text, &[&from_desktop, &from_board]);
+}
+
+#[test]
+fn the_window_never_logs_clip_contents_even_at_trace() {
+    let tb = TestBoard::new("sec-winlog");
+    let name = tb.name.as_str();
+    let x = tray_support::Xvfb::start();
+    let marker = format!("SECRET-WINDOW-{}-58d3", std::process::id());
+
+    let log = tb.file("window.log");
+    let mut cmd = Command::new(app_bin());
+    desktop_env(&mut cmd, &tb, &x.display);
+    let window = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = window.id();
+    // The window's mailbox: how many notifications it has not read yet.
+    let pending = || {
+        Board::open_with(&tb.name, origin(), None)
+            .and_then(|b| b.status())
+            .ok()
+            .and_then(|s| {
+                s.subscribers
+                    .into_iter()
+                    .find(|sub| sub.origin.pid == pid)
+                    .and_then(|sub| sub.pending)
+            })
+    };
+    wait_until("the window to subscribe", || pending().is_some());
+    // Live updates: the window reads each clip to show it in its history.
+    let html = format!("<b>{marker}</b>");
+    assert_ok(&run(&mut cli(name, &["copy", &marker]), b""), "copy");
+    assert_ok(
+        &run(
+            &mut cli(name, &["copy", "-t", "text/html"]),
+            html.as_bytes(),
+        ),
+        "copy html",
+    );
+    // It has read both notifications, then re-reads the board; give it that.
+    wait_until("the window to read its mailbox", || pending() == Some(0));
+    std::thread::sleep(Duration::from_millis(500));
+
+    let text = terminate_and_read(window, &log, "the window");
+    assert_log_is_clean("the window", &text, &[&marker]);
 }
 
 /// `shm-clip` at `RUST_LOG=trace` on board `name`.
