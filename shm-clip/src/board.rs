@@ -1,10 +1,11 @@
 //! The public `Board`: copy, paste, history operations and subscriptions.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::history::{self, Entry, NoRoom};
+use crate::index_cache::{IndexCache, Live};
 use crate::layout::{FLAG_PINNED, SLOT_COMMITTED, SLOT_WRITING, off};
 use crate::lock::LockGuard;
 use crate::mailbox::{self, Notifier};
@@ -61,20 +62,8 @@ pub struct Board {
     seg: Arc<Segment>,
     origin: Origin,
     notifier: Mutex<Notifier>,
-}
-
-/// What a quick look for the current entry found.
-enum Newest {
-    Empty,
-    Found(Live),
-    /// The newest slot failed its checksum: take the slow path.
-    Unverified,
-}
-
-/// A committed index slot with its decoded fields.
-struct Live {
-    entry: Entry,
-    rec: IndexRecord,
+    /// Locked only while holding the board lock, after it.
+    index: Mutex<IndexCache>,
 }
 
 impl Board {
@@ -98,6 +87,7 @@ impl Board {
             seg: Arc::new(seg),
             origin,
             notifier: Mutex::new(Notifier::default()),
+            index: Mutex::new(IndexCache::default()),
         })
     }
 
@@ -142,18 +132,13 @@ impl Board {
         let now = now_ns();
         let outcome = {
             let guard = self.seg.lock()?;
-            let live = self.live_entries(&guard)?;
+            let index = self.index(&guard)?;
             let seq = self.next_seq();
-            let entries: Vec<Entry> = live.iter().map(|l| l.entry.clone()).collect();
+            let entries: Vec<Entry> = index.live().map(|l| l.entry.clone()).collect();
             let duplicate = history::find_duplicate(&entries, enc.content_hash, enc.len);
             if let Some(dup) = duplicate {
                 // Same content again: move it to the front instead of storing it twice.
-                let rec = live
-                    .iter()
-                    .find(|l| l.entry.slot == dup.slot)
-                    .expect("duplicate is live")
-                    .rec
-                    .clone();
+                let rec = index.at(dup.slot).expect("duplicate is live").rec.clone();
                 self.seg.write_index(
                     dup.slot,
                     &IndexRecord {
@@ -163,8 +148,9 @@ impl Board {
                     },
                 )?;
             } else {
-                self.insert(&live, &entries, &enc, seq, now)?;
+                self.insert(&index, &entries, &enc, seq, now)?;
             }
+            drop(index);
             self.commit(&guard, seq, now);
             CopyOutcome {
                 seq,
@@ -195,7 +181,7 @@ impl Board {
     /// Places a new record: evict, compact if needed, claim a slot, copy.
     fn insert(
         &self,
-        live: &[Live],
+        index: &IndexCache,
         entries: &[Entry],
         enc: &Encoded<'_>,
         seq: u64,
@@ -212,11 +198,7 @@ impl Board {
                     NoRoom::HistoryFull => Error::HistoryFull,
                 }
             })?;
-        let find = |slot| {
-            live.iter()
-                .find(|l: &&Live| l.entry.slot == slot)
-                .expect("planned slots are live")
-        };
+        let find = |slot| index.at(slot).expect("planned slots are live");
         for &slot in &plan.evict {
             let l = find(slot);
             self.erase(slot, l.entry.offset, l.entry.len)?;
@@ -310,88 +292,38 @@ impl Board {
         }
     }
 
+    /// The index cache, brought up to date. Under the board lock.
+    fn index(&self, guard: &LockGuard<'_>) -> Result<MutexGuard<'_, IndexCache>> {
+        let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        index.refresh(&self.seg, guard)?;
+        Ok(index)
+    }
+
     /// Every committed entry, current first.
-    fn live_entries(&self, _guard: &LockGuard<'_>) -> Result<Vec<Live>> {
-        let snapshot = self.seg.index_snapshot()?;
-        let mut live = Vec::new();
-        for slot in 0..self.seg.index_slots() {
-            if IndexRecord::peek(&snapshot, slot).0 != SLOT_COMMITTED {
-                continue;
-            }
-            if let Some(l) = Self::live_at(&snapshot, slot) {
-                live.push(l);
-            }
-        }
-        live.sort_unstable_by(|a, b| {
-            b.entry
-                .order
-                .cmp(&a.entry.order)
-                .then(b.entry.seq.cmp(&a.entry.seq))
-        });
-        Ok(live)
-    }
-
-    /// Decodes one committed slot of a snapshot; `None` if its checksum fails.
-    fn live_at(snapshot: &[u8], slot: usize) -> Option<Live> {
-        let rec = IndexRecord::decode_at(snapshot, slot);
-        if !rec.meta_ok {
-            tracing::warn!(slot, "skipping an index slot with a bad checksum");
-            return None;
-        }
-        let entry = Entry {
-            slot,
-            seq: rec.seq,
-            order: rec.order,
-            offset: rec.offset,
-            len: rec.len,
-            pinned: rec.pinned(),
-            content_hash: rec.content_hash,
-        };
-        Some(Live { entry, rec })
-    }
-
-    /// The current entry without decoding the whole index: the hot path of
-    /// every paste. When the newest slot fails its checksum, the caller falls
-    /// back to the full scan, which skips it.
-    fn current_fast(&self) -> Result<Newest> {
-        let snapshot = self.seg.index_snapshot()?;
-        let newest = (0..self.seg.index_slots())
-            .map(|slot| (IndexRecord::peek(&snapshot, slot), slot))
-            .filter(|((state, ..), _)| *state == SLOT_COMMITTED)
-            .max_by_key(|((_, order, seq), _)| (*order, *seq));
-        Ok(match newest {
-            None => Newest::Empty,
-            Some((_, slot)) => {
-                Self::live_at(&snapshot, slot).map_or(Newest::Unverified, Newest::Found)
-            }
-        })
+    fn live_entries(&self, guard: &LockGuard<'_>) -> Result<Vec<Live>> {
+        Ok(self.index(guard)?.live().cloned().collect())
     }
 
     fn find(&self, guard: &LockGuard<'_>, which: Selector) -> Result<Live> {
-        if which == Selector::Current {
-            match self.current_fast()? {
-                Newest::Found(l) => return Ok(l),
-                Newest::Empty => return Err(Error::Empty),
-                Newest::Unverified => {}
-            }
-        }
-        let mut live = self.live_entries(guard)?;
-        let pos = match which {
-            Selector::Current if live.is_empty() => return Err(Error::Empty),
-            Selector::Current => Some(0),
-            Selector::Index(i) => (i < live.len()).then_some(i),
-            Selector::Seq(s) => live.iter().position(|l| l.entry.seq == s),
+        let index = self.index(guard)?;
+        let found = match which {
+            Selector::Current => index.current(),
+            Selector::Index(i) => index.live().nth(i),
+            Selector::Seq(s) => index.live().find(|l| l.entry.seq == s),
         };
-        match pos {
-            Some(i) => Ok(live.swap_remove(i)),
-            None => Err(Error::NoSuchEntry {
-                what: match which {
-                    Selector::Index(i) => format!("index {i} (history has {} entries)", live.len()),
-                    Selector::Seq(s) => format!("seq {s}"),
-                    Selector::Current => "current".into(),
-                },
-            }),
+        if let Some(l) = found {
+            return Ok(l.clone());
         }
+        let entries = index.live().len();
+        Err(match which {
+            Selector::Current => Error::Empty,
+            Selector::Index(i) => Error::NoSuchEntry {
+                what: format!("index {i} (history has {entries} entries)"),
+            },
+            Selector::Seq(s) => Error::NoSuchEntry {
+                what: format!("seq {s}"),
+            },
+        })
     }
 
     /// The current clip; `Error::Empty` on an empty board.

@@ -84,60 +84,95 @@ pub(crate) fn plan_insert(
         });
     }
 
-    let mut live: Vec<Entry> = entries.to_vec();
+    // The survivors, as (offset, span, slot, len): small to sort.
+    let mut live: Vec<Placed> = entries.iter().map(Placed::of).collect();
+    let mut evicted = vec![false; entries.len()];
     let mut plan = Plan::default();
-    // Oldest unpinned first.
-    let mut victims: Vec<Entry> = live.iter().filter(|e| !e.pinned).cloned().collect();
-    victims.sort_unstable_by_key(|e| (e.order, e.seq));
-    let mut victims = victims.into_iter();
-
-    let used = |live: &[Entry]| live.iter().map(Entry::span).sum::<u64>();
-    while live.len() >= slots || arena.saturating_sub(used(&live)) < need {
-        let victim = victims.next().expect("pinned space was checked above");
-        live.retain(|e| e.slot != victim.slot);
+    let mut used: u64 = entries.iter().map(Entry::span).sum();
+    let mut count = entries.len();
+    // Usually one victim, so a scan per victim beats sorting them all.
+    while count >= slots || arena.saturating_sub(used) < need {
+        let (i, victim) = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| !e.pinned && !evicted[*i])
+            .min_by_key(|(_, e)| (e.order, e.seq))
+            .expect("pinned space was checked above");
+        evicted[i] = true;
+        used -= victim.span();
+        count -= 1;
         plan.evict.push(victim.slot);
     }
-    let mut used = vec![false; slots];
-    for e in &live {
-        if let Some(u) = used.get_mut(e.slot) {
-            *u = true;
+    if !plan.evict.is_empty() {
+        let mut i = 0;
+        live.retain(|_| {
+            i += 1;
+            !evicted[i - 1]
+        });
+    }
+    let mut taken = vec![false; slots];
+    for p in &live {
+        if let Some(t) = taken.get_mut(p.slot) {
+            *t = true;
         }
     }
-    plan.slot = used
+    plan.slot = taken
         .iter()
-        .position(|u| !u)
+        .position(|t| !t)
         .expect("a slot was freed above");
 
-    live.sort_unstable_by_key(|e| e.offset);
+    // Stable sort: in a ring-shaped arena the offsets come in a few runs,
+    // which its run detection merges in O(n).
+    live.sort_by_key(|p| p.offset);
     if let Some(offset) = first_fit(&live, arena, need) {
         plan.offset = offset;
         return Ok(plan);
     }
     // Enough bytes are free, but not in one piece: slide everything down.
     let mut at = 0;
-    for e in &live {
-        if e.offset != at {
+    for p in &live {
+        if p.offset != at {
             plan.moves.push(Move {
-                slot: e.slot,
-                from: e.offset,
+                slot: p.slot,
+                from: p.offset,
                 to: at,
-                len: e.len,
+                len: p.len,
             });
         }
-        at += e.span();
+        at += p.span;
     }
     plan.offset = at;
     Ok(plan)
 }
 
+/// Where a surviving record lies, for placement.
+#[derive(Clone, Copy)]
+struct Placed {
+    offset: u64,
+    span: u64,
+    len: u64,
+    slot: usize,
+}
+
+impl Placed {
+    fn of(e: &Entry) -> Placed {
+        Placed {
+            offset: e.offset,
+            span: e.span(),
+            len: e.len,
+            slot: e.slot,
+        }
+    }
+}
+
 /// The lowest offset with `need` free bytes, given entries sorted by offset.
-fn first_fit(sorted: &[Entry], arena: u64, need: u64) -> Option<u64> {
+fn first_fit(sorted: &[Placed], arena: u64, need: u64) -> Option<u64> {
     let mut at = 0;
-    for e in sorted {
-        if e.offset >= at && e.offset - at >= need {
+    for p in sorted {
+        if p.offset >= at && p.offset - at >= need {
             return Some(at);
         }
-        at = at.max(e.offset + e.span());
+        at = at.max(p.offset + p.span);
     }
     (arena.checked_sub(at)? >= need).then_some(at)
 }

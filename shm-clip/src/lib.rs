@@ -22,6 +22,7 @@ mod clip;
 pub mod config;
 mod error;
 mod history;
+mod index_cache;
 mod info;
 mod layout;
 mod lock;

@@ -104,7 +104,7 @@ impl IndexRecord {
         b
     }
 
-    /// Decodes slot `slot` of an [`Segment::index_snapshot`].
+    /// Decodes slot `slot` of a copy of the index ([`Segment::read_index_into`]).
     pub(crate) fn decode_at(snapshot: &[u8], slot: usize) -> Self {
         let raw: &[u8; INDEX_SLOT_SIZE] = snapshot[slot * INDEX_SLOT_SIZE..][..INDEX_SLOT_SIZE]
             .try_into()
@@ -480,13 +480,12 @@ impl Segment {
         Ok(IndexRecord::decode(&b))
     }
 
-    /// Copies the whole index out in one memcpy.
-    pub(crate) fn index_snapshot(&self) -> Result<Vec<u8>> {
-        let mut bytes = vec![0u8; self.index_slots() * INDEX_SLOT_SIZE];
+    /// Copies the whole index out in one memcpy, into a reused buffer.
+    pub(crate) fn read_index_into(&self, bytes: &mut Vec<u8>) -> Result<()> {
+        bytes.resize(self.index_slots() * INDEX_SLOT_SIZE, 0);
         self.map
-            .read(self.index_at(0), &mut bytes)
-            .ok_or_else(|| self.oob())?;
-        Ok(bytes)
+            .read(self.index_at(0), bytes)
+            .ok_or_else(|| self.oob())
     }
 
     pub(crate) fn write_index(&self, slot: usize, rec: &IndexRecord) -> Result<()> {
