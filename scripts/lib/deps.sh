@@ -30,9 +30,10 @@ SHM_CLIP_TEST_PACKAGES=(
 
 # Packaging checks (scripts/check-packaging): validators for the desktop
 # files, the AppStream metainfo and the systemd unit (systemd-analyze), an SVG
-# renderer for the icons, man for `man -w`, and dpkg-shlibdeps for cargo-deb.
+# renderer for the icons, man for `man -w`, dpkg-shlibdeps for cargo-deb, and
+# file to check that the packaged CLI is static.
 SHM_CLIP_PACKAGING_PACKAGES=(
-    desktop-file-utils appstream systemd librsvg2-bin man-db dpkg-dev
+    desktop-file-utils appstream systemd librsvg2-bin man-db dpkg-dev file
 )
 
 # deps_installed PKG: true if dpkg reports PKG fully installed.
