@@ -170,7 +170,7 @@ impl Error {
                 "boards cannot be shared across pid namespaces (containers, Flatpak); use a separate --board inside the sandbox".into()
             }
             Error::ClipTooLarge { .. } => {
-                "create a larger board: shm-clip --board big --capacity 512M copy ... (capacity is fixed at creation; destroy and recreate to grow)".into()
+                "use a larger board: shm-clip --board big --capacity 512M copy ..., or set board.capacity in config.toml (shm-clip config path) for new boards; a board's capacity is fixed when it is created, so destroy and recreate it to grow".into()
             }
             Error::HistoryFull => "unpin some entries: shm-clip unpin N".into(),
             Error::Empty => "copy something first: shm-clip copy TEXT".into(),

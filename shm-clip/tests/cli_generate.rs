@@ -1,4 +1,4 @@
-//! `shm-clip completions SHELL` and the hidden `shm-clip generate-man DIR`:
+//! `shm-clip completions SHELL` and the unlisted `shm-clip generate-man DIR`:
 //! both come from the clap definitions and neither touches a board.
 
 use std::process::Command;
@@ -19,6 +19,11 @@ fn completions_cover_every_shell_and_subcommand() {
         for word in ["copy", "paste", "watch", "board", "completions"] {
             assert!(script.contains(word), "{shell} completion lacks {word}");
         }
+        // A packaging hook, not something to offer a user.
+        assert!(
+            !script.contains("generate-man"),
+            "{shell} offers generate-man"
+        );
     }
 }
 

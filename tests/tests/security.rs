@@ -493,6 +493,62 @@ fn without_a_message_queue_budget_the_window_warns_and_still_works() {
     assert!(!text.contains("panicked"), "{text}");
 }
 
+#[test]
+fn without_a_message_queue_budget_the_tray_still_brings_desktop_clips_in() {
+    let tb = TestBoard::new("sec-nomq-tray");
+    let name = tb.name.as_str();
+    let x = tray_support::Xvfb::start();
+    let log = tb.file("tray.log");
+    let mut cmd = Command::new("prlimit");
+    cmd.args(["--msgqueue=0", "--"])
+        .arg(app_bin())
+        .args(["--tray", "--no-icon"]);
+    desktop_env(&mut cmd, &tb, &x.display);
+    cmd.env("RUST_LOG", "warn,shm_clip_app=info");
+    let tray = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("the tray to start", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("tray running"))
+    });
+    let warning = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        warning.contains("WARN")
+            && warning.contains("no mailbox")
+            && warning.contains("cannot create mailbox"),
+        "{warning}"
+    );
+    // It runs without a subscriber slot, and desktop -> board still works.
+    let board = Board::open_with(&tb.name, origin(), None).unwrap();
+    assert!(board.status().unwrap().subscribers.is_empty());
+    let marker = format!("desktop clip {}", std::process::id());
+    let mut xclip = Command::new("xclip");
+    xclip.args(["-selection", "clipboard", "-quiet", "-i"]);
+    desktop_env(&mut xclip, &tb, &x.display);
+    let mut owner = xclip
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip (install the xclip package)");
+    owner
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(marker.as_bytes())
+        .unwrap();
+    wait_until("the desktop clip in the board", || {
+        run(&mut cli(name, &["paste"]), b"").stdout == marker.as_bytes()
+    });
+    let _ = owner.kill();
+    let _ = owner.wait();
+    let text = terminate_and_read(tray, &log, "the tray without a mailbox");
+    assert!(!text.contains("panicked"), "{text}");
+}
+
 // ---------------------------------------------------------------------------
 // A subscriber table full of dead processes.
 

@@ -76,10 +76,21 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
     .map_err(|err| err.to_string())?;
     let store = open_store(&args.board, &board);
     let saved_seq = store.as_ref().map(|_| board.seq());
-    let subscription = board.subscribe().map_err(|err| match err.hint() {
-        Some(hint) => format!("{err} ({hint})"),
-        None => err.to_string(),
-    })?;
+    // Without a mailbox (queue limits, a full subscriber table) the tray
+    // still brings the desktop's clips into the board; only the other
+    // direction needs to hear about the board's changes, and nobody polls.
+    let subscription = match board.subscribe() {
+        Ok(subscription) => Some(subscription),
+        Err(err) => {
+            tracing::warn!(
+                %err,
+                hint = err.hint().unwrap_or_default(),
+                "no mailbox: the board's changes will not reach the desktop clipboard \
+                 (desktop -> board still syncs)"
+            );
+            None
+        }
+    };
     let desktop = connect_desktop(&config)?;
 
     let (tx, commands) = mpsc::channel();

@@ -38,7 +38,8 @@ pub struct Service {
     pub board: Board,
     pub config: Config,
     pub desktop: Desktop,
-    pub subscription: Subscription,
+    /// `None` when the mailbox could not be created: desktop → board only.
+    pub subscription: Option<Subscription>,
     pub signals: SignalFd,
     pub icon: Option<ksni::blocking::Handle<TrayIcon>>,
     pub commands: Receiver<Command>,
@@ -105,15 +106,19 @@ impl Service {
                     .unwrap_or(PollTimeout::MAX)
             });
             let ready = {
+                let desktop = match &self.desktop {
+                    Desktop::X11 { owner, .. } => owner.fd(),
+                    Desktop::Wayland(wayland) => wayland.fd(),
+                };
+                // Without a mailbox, the wake socket stands in for it: it is
+                // polled twice, and only its second entry is acted on.
+                let mailbox = self
+                    .subscription
+                    .as_ref()
+                    .map_or(self.wake.as_fd(), AsFd::as_fd);
                 let mut fds = [
-                    PollFd::new(
-                        match &self.desktop {
-                            Desktop::X11 { owner, .. } => owner.fd(),
-                            Desktop::Wayland(wayland) => wayland.fd(),
-                        },
-                        PollFlags::POLLIN,
-                    ),
-                    PollFd::new(self.subscription.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(desktop, PollFlags::POLLIN),
+                    PollFd::new(mailbox, PollFlags::POLLIN),
                     PollFd::new(self.wake.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
                 ];
@@ -126,8 +131,10 @@ impl Service {
                 fds.map(|f| f.revents().is_some_and(|r| !r.is_empty()))
             };
             // ready[0]: X events are handled by dispatch() at the top.
-            if ready[1] {
-                match self.subscription.try_recv() {
+            if ready[1]
+                && let Some(subscription) = &mut self.subscription
+            {
+                match subscription.try_recv() {
                     Ok(Some(_)) => self.on_board_change(),
                     Ok(None) => {}
                     Err(err) => tracing::warn!(%err, "reading the mailbox failed"),

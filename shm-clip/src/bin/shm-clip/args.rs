@@ -250,9 +250,6 @@ pub enum Command {
     /// Print a shell completion script to stdout
     #[command(long_about = COMPLETIONS_LONG)]
     Completions(CompletionsArgs),
-    /// Write the man pages into DIR (for packaging)
-    #[command(hide = true)]
-    GenerateMan(GenerateManArgs),
 }
 
 const COMPLETIONS_LONG: &str = "\
@@ -270,14 +267,6 @@ pub struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
-}
-
-/// `generate-man`.
-#[derive(Debug, clap::Args)]
-pub struct GenerateManArgs {
-    /// The directory for shm-clip.1 and one shm-clip-SUBCOMMAND.1 per subcommand
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
 }
 
 /// `config`.

@@ -1,4 +1,4 @@
-//! `shm-clip completions SHELL` and the hidden `shm-clip generate-man DIR`:
+//! `shm-clip completions SHELL` and the unlisted `shm-clip generate-man DIR`:
 //! shell completions and man pages from the clap definitions in `args`, so
 //! that neither can drift from the real flags.
 

@@ -20,7 +20,9 @@ mod paste;
 mod status;
 mod watch;
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -30,14 +32,24 @@ use crate::entries::Edit;
 use crate::errors::CliError;
 
 fn main() -> ExitCode {
+    // `generate-man DIR` is for packaging only. It is not a clap subcommand
+    // because completion scripts list hidden subcommands too.
+    let raw: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if raw.first().is_some_and(|a| a == "generate-man") {
+        let [_, dir] = &raw[..] else {
+            eprintln!("usage: shm-clip generate-man DIR");
+            return ExitCode::from(2);
+        };
+        return match generate::man_pages(Path::new(dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => errors::report(&err),
+        };
+    }
     let mut args = Args::parse();
     init_logging();
     // Every command but `config` and the generators refuses to start with an
     // invalid config file.
-    if !matches!(
-        args.command,
-        Command::Config(_) | Command::Completions(_) | Command::GenerateMan(_)
-    ) {
+    if !matches!(args.command, Command::Config(_) | Command::Completions(_)) {
         match shm_clip::Config::load() {
             Ok(config) => args.global.config = config,
             Err(err) => return errors::report(&err.into()),
@@ -66,7 +78,6 @@ fn run(args: &Args) -> Result<(), CliError> {
         Command::Destroy(destroy) => boards::destroy(global, destroy),
         Command::Config(config) => config::run(config),
         Command::Completions(completions) => generate::completions(completions.shell),
-        Command::GenerateMan(man) => generate::man_pages(&man.dir),
     }
 }
 
