@@ -148,7 +148,9 @@ pub fn run(board: BoardName) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(format!("shm-clip: {board}"))
-            .with_app_id("shm-clip-app")
+            // The desktop file is shm-clip.desktop: GNOME on Wayland matches a window
+            // to its launcher by app id, X11 desktops by WM_CLASS (StartupWMClass).
+            .with_app_id("shm-clip")
             .with_icon(window_icon())
             .with_inner_size([1040.0, 660.0])
             .with_min_inner_size([640.0, 400.0]),
