@@ -114,14 +114,8 @@ fn decode(snapshot: &[u8], slot: usize) -> Option<Live> {
         tracing::warn!(slot, "skipping an index slot with a bad checksum");
         return None;
     }
-    let entry = Entry {
-        slot,
-        seq: rec.seq,
-        order: rec.order,
-        offset: rec.offset,
-        len: rec.len,
-        pinned: rec.pinned(),
-        content_hash: rec.content_hash,
-    };
-    Some(Live { entry, rec })
+    Some(Live {
+        entry: rec.entry(slot),
+        rec,
+    })
 }

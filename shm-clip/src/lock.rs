@@ -86,15 +86,7 @@ fn repair(seg: &Segment) -> usize {
             && record_is_intact(seg, rec.offset, rec.len);
         if intact {
             max_seq = max_seq.max(rec.seq).max(rec.order);
-            survivors.push(Entry {
-                slot,
-                seq: rec.seq,
-                order: rec.order,
-                offset: rec.offset,
-                len: rec.len,
-                pinned: rec.pinned(),
-                content_hash: rec.content_hash,
-            });
+            survivors.push(rec.entry(slot));
         } else {
             broken.push((slot, rec.offset, rec.len));
         }

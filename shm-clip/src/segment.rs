@@ -126,6 +126,19 @@ impl IndexRecord {
     pub(crate) fn pinned(&self) -> bool {
         self.flags & layout::FLAG_PINNED != 0
     }
+
+    /// The fields that placement and ordering care about, for slot `slot`.
+    pub(crate) fn entry(&self, slot: usize) -> crate::history::Entry {
+        crate::history::Entry {
+            slot,
+            seq: self.seq,
+            order: self.order,
+            offset: self.offset,
+            len: self.len,
+            pinned: self.pinned(),
+            content_hash: self.content_hash,
+        }
+    }
 }
 
 /// A decoded subscriber slot.

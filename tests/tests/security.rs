@@ -496,7 +496,6 @@ fn without_a_message_queue_budget_the_window_warns_and_still_works() {
 #[test]
 fn without_a_message_queue_budget_the_tray_still_brings_desktop_clips_in() {
     let tb = TestBoard::new("sec-nomq-tray");
-    let name = tb.name.as_str();
     let x = tray_support::Xvfb::start();
     let log = tb.file("tray.log");
     let mut cmd = Command::new("prlimit");
@@ -525,26 +524,7 @@ fn without_a_message_queue_budget_the_tray_still_brings_desktop_clips_in() {
     let board = Board::open_with(&tb.name, origin(), None).unwrap();
     assert!(board.status().unwrap().subscribers.is_empty());
     let marker = format!("desktop clip {}", std::process::id());
-    let mut xclip = Command::new("xclip");
-    xclip.args(["-selection", "clipboard", "-quiet", "-i"]);
-    desktop_env(&mut xclip, &tb, &x.display);
-    let mut owner = xclip
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("xclip (install the xclip package)");
-    owner
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(marker.as_bytes())
-        .unwrap();
-    wait_until("the desktop clip in the board", || {
-        run(&mut cli(name, &["paste"]), b"").stdout == marker.as_bytes()
-    });
-    let _ = owner.kill();
-    let _ = owner.wait();
+    desktop_copy_reaches_board(&tb, &x.display, &marker);
     let text = terminate_and_read(tray, &log, "the tray without a mailbox");
     assert!(!text.contains("panicked"), "{text}");
 }
@@ -783,6 +763,31 @@ fn assert_log_is_clean(what: &str, log: &str, markers: &[&str]) {
     );
 }
 
+/// Has xclip own CLIPBOARD with `text` and waits until the running tray has
+/// copied it into the board.
+fn desktop_copy_reaches_board(tb: &TestBoard, display: &str, text: &str) {
+    let mut xclip = Command::new("xclip");
+    xclip.args(["-selection", "clipboard", "-quiet", "-i"]);
+    desktop_env(&mut xclip, tb, display);
+    let mut owner = xclip
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip (install the xclip package)");
+    owner
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    wait_until("the desktop clip in the board", || {
+        run(&mut cli(tb.name.as_str(), &["paste"]), b"").stdout == text.as_bytes()
+    });
+    let _ = owner.kill();
+    let _ = owner.wait();
+}
+
 #[test]
 fn the_tray_never_logs_clip_contents_even_at_trace() {
     let tb = TestBoard::new("sec-traylog");
@@ -806,26 +811,7 @@ fn the_tray_never_logs_clip_contents_even_at_trace() {
     });
 
     // Desktop -> board: xclip owns CLIPBOARD, the tray copies it in.
-    let mut xclip = Command::new("xclip");
-    xclip.args(["-selection", "clipboard", "-quiet", "-i"]);
-    desktop_env(&mut xclip, &tb, &x.display);
-    let mut owner = xclip
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("xclip (install the xclip package)");
-    owner
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(from_desktop.as_bytes())
-        .unwrap();
-    wait_until("the desktop clip in the board", || {
-        run(&mut cli(name, &["paste"]), b"").stdout == from_desktop.as_bytes()
-    });
-    let _ = owner.kill();
-    let _ = owner.wait();
+    desktop_copy_reaches_board(&tb, &x.display, &from_desktop);
 
     // Board -> desktop: the tray takes CLIPBOARD and serves the clip.
     assert_ok(&run(&mut cli(name, &["copy", &from_board]), b""), "copy");
