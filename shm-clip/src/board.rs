@@ -130,34 +130,38 @@ impl Board {
             });
         }
         let now = now_ns();
-        let outcome = {
+        let (seq, written, deduplicated) = {
             let guard = self.seg.lock()?;
-            let index = self.index(&guard)?;
+            let mut index = self.index(&guard)?;
             let seq = self.next_seq();
-            let entries: Vec<Entry> = index.live().map(|l| l.entry.clone()).collect();
+            // By offset: what placement wants, so its sort finds one run.
+            let entries: Vec<Entry> = index.by_offset().map(|l| l.entry.clone()).collect();
             let duplicate = history::find_duplicate(&entries, enc.content_hash, enc.len);
-            if let Some(dup) = duplicate {
+            let written = if let Some(dup) = duplicate {
                 // Same content again: move it to the front instead of storing it twice.
                 let rec = index.at(dup.slot).expect("duplicate is live").rec.clone();
-                self.seg.write_index(
-                    dup.slot,
-                    &IndexRecord {
-                        order: seq,
-                        touched_ns: now,
-                        ..self.stamped(&rec)
-                    },
-                )?;
+                self.seg
+                    .write_index(
+                        dup.slot,
+                        &IndexRecord {
+                            order: seq,
+                            touched_ns: now,
+                            ..self.stamped(&rec)
+                        },
+                    )
+                    .map(|()| vec![dup.slot])
             } else {
-                self.insert(&index, &entries, &enc, seq, now)?;
-            }
-            drop(index);
-            self.commit(&guard, seq, now);
-            CopyOutcome {
-                seq,
-                deduplicated: duplicate.is_some(),
-            }
+                // A plan that fails has written nothing: no commit.
+                let plan = self.plan(&entries, &enc)?;
+                self.insert(&index, &plan, &enc, seq, now)
+                    .map(|()| plan.touched())
+            };
+            self.publish(&guard, &mut index, seq, now, written.as_deref().ok());
+            (seq, written, duplicate.is_some())
         };
-        self.notify(outcome.seq, now);
+        self.notify(seq, now);
+        written?;
+        let outcome = CopyOutcome { seq, deduplicated };
         tracing::debug!(
             seq = outcome.seq,
             size = clip.total_size(),
@@ -178,26 +182,27 @@ impl Board {
         }
     }
 
+    /// Where a new record goes and what must make room for it.
+    fn plan(&self, entries: &[Entry], enc: &Encoded<'_>) -> Result<history::Plan> {
+        let arena = self.seg.geometry().arena_size;
+        history::plan_insert(entries, self.seg.index_slots(), arena, enc.len).map_err(|e| match e {
+            NoRoom::TooLarge { max } => Error::ClipTooLarge {
+                size: enc.total_size(),
+                capacity: max_payload(max, enc),
+            },
+            NoRoom::HistoryFull => Error::HistoryFull,
+        })
+    }
+
     /// Places a new record: evict, compact if needed, claim a slot, copy.
     fn insert(
         &self,
         index: &IndexCache,
-        entries: &[Entry],
+        plan: &history::Plan,
         enc: &Encoded<'_>,
         seq: u64,
         now: u64,
     ) -> Result<()> {
-        let arena = self.seg.geometry().arena_size;
-        let plan =
-            history::plan_insert(entries, self.seg.index_slots(), arena, enc.len).map_err(|e| {
-                match e {
-                    NoRoom::TooLarge { max } => Error::ClipTooLarge {
-                        size: enc.total_size(),
-                        capacity: max_payload(max, enc),
-                    },
-                    NoRoom::HistoryFull => Error::HistoryFull,
-                }
-            })?;
         let find = |slot| index.at(slot).expect("planned slots are live");
         for &slot in &plan.evict {
             let l = find(slot);
@@ -260,6 +265,24 @@ impl Board {
 
     fn next_seq(&self) -> u64 {
         self.seg.seq_cell().load(Ordering::Relaxed) + 1
+    }
+
+    /// Commits a change, or what a failed one may have written (`None`): a
+    /// new seq tells every handle's cache that the index may have changed.
+    /// Our own cache reads back the slots we wrote, or forgets everything.
+    fn publish(
+        &self,
+        guard: &LockGuard<'_>,
+        index: &mut IndexCache,
+        seq: u64,
+        now: u64,
+        written: Option<&[usize]>,
+    ) {
+        self.commit(guard, seq, now);
+        match written {
+            Some(slots) if index.note_written(&self.seg, guard, slots).is_ok() => {}
+            _ => index.invalidate(),
+        }
     }
 
     /// Publishes a change under the lock: seq last, with release ordering.
@@ -475,16 +498,25 @@ impl Board {
         change: impl FnOnce(&Self, Live, u64) -> Result<()>,
     ) -> Result<u64> {
         let now = now_ns();
-        let seq = {
+        let (seq, changed) = {
             let guard = self.seg.lock()?;
             let l = self.find(&guard, which)?;
             let seq = self.next_seq();
-            change(self, l, seq)?;
-            self.commit(&guard, seq, now);
-            seq
+            let slot = l.entry.slot;
+            let changed = change(self, l, seq);
+            let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+            let written = changed.as_ref().ok().map(|()| [slot]);
+            self.publish(
+                &guard,
+                &mut index,
+                seq,
+                now,
+                written.as_ref().map(|s| &s[..]),
+            );
+            (seq, changed)
         };
         self.notify(seq, now);
-        Ok(seq)
+        changed.map(|()| seq)
     }
 
     /// Makes an entry current. Returns the commit seq.
@@ -528,19 +560,25 @@ impl Board {
         let now = now_ns();
         let (removed, seq) = {
             let guard = self.seg.lock()?;
-            let mut removed = 0;
+            let mut erased = Vec::new();
+            let mut result = Ok(());
             for l in self.live_entries(&guard)? {
                 if all || !l.entry.pinned {
-                    self.erase(l.entry.slot, l.entry.offset, l.entry.len)?;
-                    removed += 1;
+                    result = self.erase(l.entry.slot, l.entry.offset, l.entry.len);
+                    if result.is_err() {
+                        break;
+                    }
+                    erased.push(l.entry.slot);
                 }
             }
             let seq = self.next_seq();
-            self.commit(&guard, seq, now);
-            (removed, seq)
+            let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+            let written = result.is_ok().then_some(&erased[..]);
+            self.publish(&guard, &mut index, seq, now, written);
+            (result.map(|()| erased.len()), seq)
         };
         self.notify(seq, now);
-        Ok(removed)
+        removed
     }
 
     /// The board's status, after reaping dead subscribers.

@@ -54,6 +54,16 @@ pub(crate) struct Plan {
     pub(crate) offset: u64,
 }
 
+impl Plan {
+    /// Every index slot that carrying out the plan writes.
+    pub(crate) fn touched(&self) -> Vec<usize> {
+        let mut slots = self.evict.clone();
+        slots.extend(self.moves.iter().map(|m| m.slot));
+        slots.push(self.slot);
+        slots
+    }
+}
+
 /// Why a record cannot be placed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NoRoom {

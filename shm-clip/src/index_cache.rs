@@ -2,14 +2,21 @@
 //!
 //! Decoding a slot means an xxh3 over its metadata and a `String` for its
 //! label; decoding all 200 on every copy and paste was most of their cost.
-//! The cache keeps the slot bytes it decoded, and on each refresh (under the
-//! board lock) copies the index out once and decodes again only the slots
-//! whose bytes changed. It depends on nothing but those bytes: whatever
-//! another process wrote, or a repair discarded, shows up as changed bytes.
+//! The cache keeps the slot bytes it decoded. A refresh (under the board
+//! lock) first compares the board's seq and recovery counter with the ones
+//! it last saw: every change to the index is published with a new seq before
+//! the lock is released (a failed change too), and a repair after a dead
+//! holder counts a recovery, so equal counters mean an unchanged index.
+//! Otherwise it copies the index out once and decodes again only the slots
+//! whose bytes changed. A handle that changed the index itself records its
+//! own writes ([`IndexCache::note_written`]), so a process that copies again
+//! and again never re-reads the index.
+
+use std::sync::atomic::Ordering;
 
 use crate::Result;
 use crate::history::Entry;
-use crate::layout::{INDEX_SLOT_SIZE, SLOT_COMMITTED};
+use crate::layout::{INDEX_SLOT_SIZE, SLOT_COMMITTED, off};
 use crate::lock::LockGuard;
 use crate::segment::{IndexRecord, Segment};
 
@@ -20,9 +27,15 @@ pub(crate) struct Live {
     pub(crate) rec: IndexRecord,
 }
 
+/// What the cache was last brought up to date with: the board's commit seq
+/// and its lock-recovery counter.
+type Key = (u64, u64);
+
 /// The decoded index of one board, as of the last [`IndexCache::refresh`].
 #[derive(Debug, Default)]
 pub(crate) struct IndexCache {
+    /// `None` until the first refresh, and after a change of our own failed.
+    key: Option<Key>,
     /// The bytes each entry of `slots` was decoded from.
     bytes: Vec<u8>,
     /// This refresh's copy of the index.
@@ -31,62 +44,101 @@ pub(crate) struct IndexCache {
     slots: Vec<Option<Live>>,
     /// Slots of `slots` that hold an entry, current first.
     recency: Vec<usize>,
-    /// By slot: whether this refresh found its bytes changed.
+    /// The same slots by arena offset, for placing a new record.
+    by_offset: Vec<usize>,
+    /// By slot: whether its bytes changed since `recency` was last sorted.
     changed: Vec<bool>,
     /// `recency` must be rebuilt (set before any slot changes, so that a
     /// panic half-way cannot leave a stale order behind).
     unsorted: bool,
 }
 
+fn key(seg: &Segment) -> Key {
+    (
+        seg.seq_cell().load(Ordering::Acquire),
+        seg.header_u64(off::LOCK_RECOVERIES),
+    )
+}
+
 impl IndexCache {
     /// Brings the cache up to date with the segment's index.
     pub(crate) fn refresh(&mut self, seg: &Segment, _guard: &LockGuard<'_>) -> Result<()> {
+        let now = key(seg);
+        if self.key == Some(now) && self.slots.len() == seg.index_slots() {
+            self.sort();
+            return Ok(());
+        }
         seg.read_index_into(&mut self.scratch)?;
         let slots = self.scratch.len() / INDEX_SLOT_SIZE;
         if self.slots.len() != slots {
             self.slots = vec![None; slots];
             self.bytes = vec![0; self.scratch.len()];
+            self.changed = vec![false; slots];
             self.recency.clear();
+            self.by_offset.clear();
         }
-        // A refresh cut short (by a panic) left `recency` behind `slots`.
-        let stale = self.unsorted;
-        self.changed.clear();
-        self.changed.resize(slots, false);
-        for slot in 0..slots {
-            let range = slot * INDEX_SLOT_SIZE..(slot + 1) * INDEX_SLOT_SIZE;
-            let new = &self.scratch[range.clone()];
-            if self.bytes[range.clone()] == *new {
-                continue;
-            }
-            self.unsorted = true;
-            self.changed[slot] = true;
-            let decoded = (IndexRecord::peek(&self.scratch, slot).0 == SLOT_COMMITTED)
-                .then(|| decode(&self.scratch, slot))
-                .flatten();
-            self.slots[slot] = decoded;
-            self.bytes[range].copy_from_slice(new);
+        let scratch = std::mem::take(&mut self.scratch);
+        for (slot, new) in scratch.chunks_exact(INDEX_SLOT_SIZE).enumerate() {
+            self.update(slot, new);
         }
-        if self.unsorted {
-            let (entries, changed) = (&self.slots, &self.changed);
-            if stale {
-                self.recency.clear();
-                self.recency
-                    .extend((0..slots).filter(|&s| entries[s].is_some()));
-            } else {
-                // Start from the previous order, changed slots in front
-                // (usually the new current entry): nearly sorted already,
-                // and the stable sort's run detection makes that O(n).
-                self.recency.retain(|&s| !changed[s]);
-                let fresh = (0..slots).filter(|&s| changed[s] && entries[s].is_some());
-                self.recency.splice(0..0, fresh);
-            }
-            self.recency.sort_by_key(|&s| {
-                let e = &entries[s].as_ref().expect("only decoded slots").entry;
-                std::cmp::Reverse((e.order, e.seq))
-            });
-            self.unsorted = false;
-        }
+        self.scratch = scratch;
+        self.sort();
+        self.key = Some(now);
         Ok(())
+    }
+
+    /// Records this handle's own writes to `slots`, made under the lock since
+    /// the last refresh and published (committed) since: only those slots
+    /// are read back, and the cache stays current.
+    pub(crate) fn note_written(
+        &mut self,
+        seg: &Segment,
+        _guard: &LockGuard<'_>,
+        slots: &[usize],
+    ) -> Result<()> {
+        if self.key.is_none() {
+            return Ok(());
+        }
+        for &slot in slots {
+            let raw = seg.read_index_raw(slot)?;
+            self.update(slot, &raw);
+        }
+        self.sort();
+        self.key = Some(key(seg));
+        Ok(())
+    }
+
+    /// Forgets the counters: the next refresh reads the whole index.
+    pub(crate) fn invalidate(&mut self) {
+        self.key = None;
+    }
+
+    /// Takes `new` as the bytes of `slot`, decoding them if they changed.
+    fn update(&mut self, slot: usize, new: &[u8]) {
+        let range = slot * INDEX_SLOT_SIZE..(slot + 1) * INDEX_SLOT_SIZE;
+        if self.bytes[range.clone()] == *new {
+            return;
+        }
+        self.unsorted = true;
+        self.changed[slot] = true;
+        let committed = u32::from_ne_bytes(new[..4].try_into().expect("4 bytes")) == SLOT_COMMITTED;
+        self.slots[slot] = committed.then(|| decode(new, slot)).flatten();
+        self.bytes[range].copy_from_slice(new);
+    }
+
+    /// Rebuilds both orders if any slot changed.
+    fn sort(&mut self) {
+        if !self.unsorted {
+            return;
+        }
+        let (entries, changed) = (&self.slots, &self.changed);
+        let entry = |s: usize| &entries[s].as_ref().expect("only decoded slots").entry;
+        resort(&mut self.recency, entries, changed, |s| {
+            std::cmp::Reverse((entry(s).order, entry(s).seq))
+        });
+        resort(&mut self.by_offset, entries, changed, |s| entry(s).offset);
+        self.changed.fill(false);
+        self.unsorted = false;
     }
 
     /// The entries, current first.
@@ -94,6 +146,15 @@ impl IndexCache {
         self.recency
             .iter()
             .map(|&s| self.slots[s].as_ref().expect("recency lists decoded slots"))
+    }
+
+    /// The entries by arena offset.
+    pub(crate) fn by_offset(&self) -> impl ExactSizeIterator<Item = &Live> + '_ {
+        self.by_offset.iter().map(|&s| {
+            self.slots[s]
+                .as_ref()
+                .expect("by_offset lists decoded slots")
+        })
     }
 
     /// The current entry, if the board is not empty.
@@ -107,9 +168,28 @@ impl IndexCache {
     }
 }
 
+/// Brings `order` (slots sorted by `key`) up to date after the slots marked
+/// in `changed` changed. It starts from the previous order with the changed
+/// slots in front: two sorted runs, which the stable sort's run detection
+/// merges in O(n).
+fn resort<K: Ord>(
+    order: &mut Vec<usize>,
+    entries: &[Option<Live>],
+    changed: &[bool],
+    key: impl Fn(usize) -> K,
+) {
+    order.retain(|&s| !changed[s]);
+    let mut fresh: Vec<usize> = (0..entries.len())
+        .filter(|&s| changed[s] && entries[s].is_some())
+        .collect();
+    fresh.sort_by_key(|&s| key(s));
+    order.splice(0..0, fresh);
+    order.sort_by_key(|&s| key(s));
+}
+
 /// Decodes one committed slot; `None` if its checksum fails.
-fn decode(snapshot: &[u8], slot: usize) -> Option<Live> {
-    let rec = IndexRecord::decode_at(snapshot, slot);
+fn decode(raw: &[u8], slot: usize) -> Option<Live> {
+    let rec = IndexRecord::decode(raw.try_into().expect("one whole slot"));
     if !rec.meta_ok {
         tracing::warn!(slot, "skipping an index slot with a bad checksum");
         return None;

@@ -104,25 +104,6 @@ impl IndexRecord {
         b
     }
 
-    /// Decodes slot `slot` of a copy of the index ([`Segment::read_index_into`]).
-    pub(crate) fn decode_at(snapshot: &[u8], slot: usize) -> Self {
-        let raw: &[u8; INDEX_SLOT_SIZE] = snapshot[slot * INDEX_SLOT_SIZE..][..INDEX_SLOT_SIZE]
-            .try_into()
-            .expect("snapshot holds whole slots");
-        Self::decode(raw)
-    }
-
-    /// The state, order and seq of slot `slot` of a snapshot, undecoded and unverified.
-    pub(crate) fn peek(snapshot: &[u8], slot: usize) -> (u32, u64, u64) {
-        let b = &snapshot[slot * INDEX_SLOT_SIZE..][..INDEX_SLOT_SIZE];
-        let u64_at = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"));
-        (
-            u32::from_ne_bytes(b[0..4].try_into().expect("4 bytes")),
-            u64_at(16),
-            u64_at(8),
-        )
-    }
-
     pub(crate) fn pinned(&self) -> bool {
         self.flags & layout::FLAG_PINNED != 0
     }
@@ -483,6 +464,11 @@ impl Segment {
     }
 
     pub(crate) fn read_index(&self, slot: usize) -> Result<IndexRecord> {
+        Ok(IndexRecord::decode(&self.read_index_raw(slot)?))
+    }
+
+    /// The undecoded bytes of index slot `slot`.
+    pub(crate) fn read_index_raw(&self, slot: usize) -> Result<[u8; INDEX_SLOT_SIZE]> {
         let mut b = [0u8; INDEX_SLOT_SIZE];
         if slot >= self.index_slots() {
             return Err(self.oob());
@@ -490,7 +476,7 @@ impl Segment {
         self.map
             .read(self.index_at(slot), &mut b)
             .ok_or_else(|| self.oob())?;
-        Ok(IndexRecord::decode(&b))
+        Ok(b)
     }
 
     /// Copies the whole index out in one memcpy, into a reused buffer.

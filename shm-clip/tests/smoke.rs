@@ -73,3 +73,49 @@ fn big_clip_and_too_large() {
     assert_eq!(b.paste().unwrap().reps[0].data, near);
     Board::destroy(&name, false).unwrap();
 }
+
+/// Each handle caches the decoded index and trusts it while the board's seq
+/// and recovery counter are unchanged: whatever another handle does must
+/// still be seen, and a cached view must never steer a copy into live data.
+#[test]
+fn handles_see_each_others_changes_through_their_caches() {
+    let (a, name) = board("caches", 1 << 16);
+    let b = Board::open_with(&name, Origin::this_process(OriginKind::App), None).unwrap();
+    for i in 0..6 {
+        a.copy(&Clip::text(format!("a{i}").repeat(500))).unwrap();
+    }
+    // B changes the history behind A's warm cache.
+    b.delete(Selector::Current).unwrap();
+    b.set_pinned(Selector::Index(0), true).unwrap();
+    b.select(Selector::Index(2)).unwrap();
+    assert_eq!(a.paste().unwrap(), b.paste().unwrap());
+    let seqs = |board: &Board| -> Vec<(u64, bool)> {
+        board
+            .history()
+            .unwrap()
+            .iter()
+            .map(|e| (e.seq, e.pinned))
+            .collect()
+    };
+    assert_eq!(seqs(&a), seqs(&b));
+    // A fills the small arena again, evicting and compacting from its own
+    // view; B's clips and pin must survive intact.
+    b.copy(&Clip::text("from b")).unwrap();
+    for i in 0..40 {
+        a.copy(&Clip::text(format!("again {i} ").repeat(300)))
+            .unwrap();
+        let history = b.history().unwrap();
+        assert!(history.len() <= 8, "{}", history.len());
+        for e in &history {
+            // Every entry still verifies, from either handle.
+            a.get(Selector::Seq(e.seq)).unwrap();
+            b.get(Selector::Seq(e.seq)).unwrap();
+        }
+        assert_eq!(history.iter().filter(|e| e.pinned).count(), 1);
+    }
+    assert_eq!(b.clear(true).unwrap(), 8);
+    assert!(matches!(a.paste(), Err(shm_clip::Error::Empty)));
+    a.copy(&Clip::text("after clear")).unwrap();
+    assert_eq!(b.history().unwrap().len(), 1);
+    Board::destroy(&name, true).unwrap();
+}
