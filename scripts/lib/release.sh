@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# The release binaries as they ship: both built with `cargo build --release`,
-# then the CLI relinked against a static glibc (static-pie).
+# The binaries as they ship: both built with cargo, then the CLI relinked
+# against a static glibc (static-pie).
 #
 # Why static: `shm-clip paste` is a whole process per paste, and a dynamic
 # start costs more than the paste itself. perf of the dynamic CLI put a
@@ -13,7 +13,26 @@
 #
 # `cargo rustc` passes the flag to the binary's own link only, so the
 # dependencies are the ones `cargo build` just made; ~15 s.
+#
+# SHM_CLIP_PACKAGE_PROFILE picks the cargo profile: `release` (the default,
+# what ships) or `dev`, which scripts/test uses to check the packaging with
+# the binaries its tests already built instead of a second, release build
+# of everything (most of the CI time otherwise).
+
+package_profile() {
+    echo "${SHM_CLIP_PACKAGE_PROFILE:-release}"
+}
+
+# The directory under target/ that holds the profile's binaries.
+package_profile_dir() {
+    local profile
+    profile=$(package_profile)
+    [[ $profile == dev ]] && echo debug || echo "$profile"
+}
+
 release_build() {
-    cargo build --release --locked "$@" -p shm-clip -p shm-clip-app --bins
-    cargo rustc --release --locked "$@" -p shm-clip --bin shm-clip -- -C target-feature=+crt-static
+    local profile
+    profile=$(package_profile)
+    cargo build --profile "$profile" --locked "$@" -p shm-clip -p shm-clip-app --bins
+    cargo rustc --profile "$profile" --locked "$@" -p shm-clip --bin shm-clip -- -C target-feature=+crt-static
 }
