@@ -36,9 +36,15 @@ impl Drop for LockGuard<'_> {
 impl Segment {
     /// Takes the board lock, repairing the board if its last holder died.
     pub(crate) fn lock(&self) -> Result<LockGuard<'_>> {
-        let locked = self.mutex().lock(LOCK_TIMEOUT).map_err(|e| match e {
+        self.lock_within(LOCK_TIMEOUT)
+    }
+
+    /// [`Segment::lock`], giving up after `timeout`: for clean-up that has a
+    /// fallback and should not keep a closing program waiting.
+    pub(crate) fn lock_within(&self, timeout: Duration) -> Result<LockGuard<'_>> {
+        let locked = self.mutex().lock(timeout).map_err(|e| match e {
             LockError::Timeout => Error::LockTimeout {
-                waited_ms: LOCK_TIMEOUT.as_millis() as u64,
+                waited_ms: timeout.as_millis() as u64,
             },
             LockError::NotRecoverable => Error::LockUnrecoverable,
             LockError::Other(errno) => Error::os("locking the board", errno),

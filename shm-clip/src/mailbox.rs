@@ -28,6 +28,9 @@ const MSG_LEN: usize = 24;
 /// `RLIMIT_MSGQUEUE` tiny) and depth (one pending wake-up is all a reader needs).
 const MSG_SIZE: i64 = 32;
 const MSG_DEPTH: i64 = 4;
+/// How long dropping a `Subscription` waits for the board lock (a normal
+/// lock waits 10 s): longer than any copy holds it, short for a closing window.
+const DROP_LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// A change notification. Several pending notifications are coalesced into
 /// one that carries the latest seq, read from the segment when the queue was
@@ -202,8 +205,14 @@ impl Drop for Subscription {
         // a slot naming a dead pid, which the reaper frees, never a queue
         // that no table names.
         let _ = mq_unlink(self.name.as_str());
-        if let Ok(_guard) = self.seg.lock()
-            && let Ok(rec) = self.seg.read_subscriber(self.slot)
+        // A closing program should not hang on a stuck lock holder: after a
+        // short wait the slot stays, naming our pid, and is reaped once we
+        // have exited.
+        let Ok(guard) = self.seg.lock_within(DROP_LOCK_WAIT) else {
+            tracing::warn!(mailbox = %self.name, "board lock busy: the subscriber slot is left for the reaper");
+            return;
+        };
+        if let Ok(rec) = self.seg.read_subscriber(self.slot)
             && rec.state == 1
             && rec.pid == self.pid
             && rec.name == self.name
@@ -211,6 +220,7 @@ impl Drop for Subscription {
             let _ = self.seg.clear_subscriber(self.slot);
             bump_generation(&self.seg);
         }
+        drop(guard);
         announce_membership(&self.seg, self.kind);
     }
 }

@@ -261,3 +261,46 @@ fn a_clean_unsubscribe_unlinks_its_queue() {
     assert_eq!(board.reap(), 0, "nothing left to reap");
     assert!(board.status().unwrap().subscribers.is_empty());
 }
+
+/// A closing program does not wait out a stuck lock holder: dropping a
+/// subscription gives up on the lock after a short wait, unlinks its queue
+/// anyway, and leaves its slot to be reaped once the process is gone.
+#[test]
+fn unsubscribing_under_a_stuck_lock_returns_soon() {
+    const TEST: &str = "unsubscribing_under_a_stuck_lock_returns_soon";
+    if let Some(role) = common::role() {
+        return recovery_child(&role);
+    }
+    let tb = TestBoard::new("stuck-unsub");
+    let board = tb.open(RECOVERY_OPTS);
+    board.copy(&Clip::text("before the park")).unwrap();
+    let sub = board.subscribe().unwrap();
+    let name = sub.mailbox_name().to_owned();
+    let marker = tb.file("parked");
+    let parent = std::process::id().to_string();
+    let mut child = tb.spawn(
+        TEST,
+        "park",
+        &[
+            (PARK_VAR, marker.to_str().unwrap()),
+            ("SHM_CLIP_TEST_ROUND", "0"),
+            ("SHM_CLIP_TEST_SIZE", "4096"),
+            ("SHM_CLIP_TEST_PARENT", &parent),
+        ],
+    );
+    // The child now holds the lock, parked half-way through its copy.
+    child.wait_for_file(&marker, CHILD_TIMEOUT);
+    let began = std::time::Instant::now();
+    drop(sub);
+    let took = began.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "drop waited {took:?} (a plain lock waits 10 s)"
+    );
+    assert!(!common::mq_exists(&name), "{name} was unlinked anyway");
+    child.kill();
+    // The board recovers, and our slot is still registered (we are alive).
+    let status = board.status().unwrap();
+    assert_eq!(status.subscribers.len(), 1);
+    assert_eq!(board.paste().unwrap().text_str(), Some("before the park"));
+}
