@@ -5,6 +5,8 @@
 //! nothing behind. Every wait has a deadline: a hang fails the test, and the
 //! hung process is killed.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -122,18 +124,9 @@ impl Drop for TestBoard {
 
 /// Waits for `child` until `timeout`; kills and reaps it if it is still running.
 fn wait_until_deadline(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_or_kill(child, timeout, |c| {
+        let _ = c.kill();
+    })
 }
 
 /// Waits for `child`, failing the test if it overruns `timeout`.

@@ -17,6 +17,8 @@
 //! `paste --list-types`, and after each change what the current clip is.
 //! Lines it does not understand only make it forget, never fail.
 
+mod common;
+
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
@@ -547,18 +549,9 @@ impl Drop for Sandbox {
 /// Waits for `child` until `timeout`; kills its process group and reaps it if
 /// it is still running.
 fn wait_until_deadline(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = killpg(group(child), Signal::SIGKILL);
-            let _ = child.wait();
-            return None;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_or_kill(child, timeout, |c| {
+        let _ = killpg(group(c), Signal::SIGKILL);
+    })
 }
 
 /// The process group of a child spawned by [`Sandbox::command`].

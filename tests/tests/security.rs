@@ -16,7 +16,6 @@ mod tray_support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::{CHILD_TIMEOUT, TestBoard, report, snapshot};
@@ -34,26 +33,9 @@ const OPTS: CreateOptions = CreateOptions {
 /// A copy or paste that takes longer than this is treated as blocked.
 const NEVER_BLOCKS: Duration = Duration::from_secs(2);
 
-/// `target/<profile>`, from this test's own path (`target/<profile>/deps/NAME`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_owned()
-}
-
-/// The `shm-clip` binary. `cargo test --workspace` builds it; `cargo test -p
-/// shm-clip-tests` does not, so the first call builds it with this profile.
+/// The `shm-clip` binary, built as `cargo test --workspace` builds it.
 fn bin() -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "-p", "shm-clip", "--bins"])
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-        if target_dir().file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(cmd.status().unwrap().success(), "building shm-clip failed");
-    });
-    target_dir().join("shm-clip")
+    tray_support::bin("shm-clip")
 }
 
 /// `shm-clip --board NAME ARGS...` with a clean environment.
@@ -459,17 +441,8 @@ fn without_a_message_queue_budget_the_window_warns_and_still_works() {
     let log = tb.file("window.log");
     let mut cmd = Command::new("prlimit");
     cmd.args(["--msgqueue=0", "--"]).arg(app_bin());
-    desktop_env(&mut cmd, &tb, &x.display);
-    cmd.env("RUST_LOG", "warn,winit=error");
-    let window = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    wait_until("the window's warning", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("live updates off"))
-    });
+    let window = spawn_logged(cmd, &tb, &x.display, Some("warn,winit=error"), &log);
+    wait_for_log("the window's warning", &log, "live updates off");
     let warning = std::fs::read_to_string(&log).unwrap();
     assert!(
         warning.contains("WARN") && warning.contains("cannot create mailbox"),
@@ -502,17 +475,8 @@ fn without_a_message_queue_budget_the_tray_still_brings_desktop_clips_in() {
     cmd.args(["--msgqueue=0", "--"])
         .arg(app_bin())
         .args(["--tray", "--no-icon"]);
-    desktop_env(&mut cmd, &tb, &x.display);
-    cmd.env("RUST_LOG", "warn,shm_clip_app=info");
-    let tray = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    wait_until("the tray to start", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("tray running"))
-    });
+    let tray = spawn_logged(cmd, &tb, &x.display, Some("warn,shm_clip_app=info"), &log);
+    wait_for_log("the tray to start", &log, "tray running");
     let warning = std::fs::read_to_string(&log).unwrap();
     assert!(
         warning.contains("WARN")
@@ -666,27 +630,35 @@ fn clip_contents_never_reach_logs_even_at_trace() {
 /// The window and tray binary, built with this test's profile on first use
 /// (no `cargo test` builds it).
 fn app_bin() -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "shm-clip-app",
-            "--bin",
-            "shm-clip-app",
-        ])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-        if target_dir().file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        assert!(
-            cmd.status().unwrap().success(),
-            "building shm-clip-app failed"
-        );
+    tray_support::bin("shm-clip-app")
+}
+
+/// Starts `cmd` (the app, or a wrapper around it) in `desktop_env`, with
+/// `RUST_LOG` set to `rust_log` instead of trace if given, and its stderr in
+/// `log`.
+fn spawn_logged(
+    mut cmd: Command,
+    tb: &TestBoard,
+    display: &str,
+    rust_log: Option<&str>,
+    log: &Path,
+) -> std::process::Child {
+    desktop_env(&mut cmd, tb, display);
+    if let Some(filter) = rust_log {
+        cmd.env("RUST_LOG", filter);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `log` contains `needle`.
+fn wait_for_log(what: &str, log: &Path, needle: &str) {
+    wait_until(what, || {
+        std::fs::read_to_string(log).is_ok_and(|l| l.contains(needle))
     });
-    target_dir().join("shm-clip-app")
 }
 
 /// `cmd` on board `tb`, on X display `display`, at `RUST_LOG=trace`, with
@@ -799,16 +771,8 @@ fn the_tray_never_logs_clip_contents_even_at_trace() {
     let log = tb.file("tray.log");
     let mut cmd = Command::new(app_bin());
     cmd.args(["--tray", "--no-icon"]);
-    desktop_env(&mut cmd, &tb, &x.display);
-    let tray = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    wait_until("the tray to start", || {
-        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("tray running"))
-    });
+    let tray = spawn_logged(cmd, &tb, &x.display, None, &log);
+    wait_for_log("the tray to start", &log, "tray running");
 
     // Desktop -> board: xclip owns CLIPBOARD, the tray copies it in.
     desktop_copy_reaches_board(&tb, &x.display, &from_desktop);
@@ -834,14 +798,7 @@ fn the_window_never_logs_clip_contents_even_at_trace() {
     let marker = format!("SECRET-WINDOW-{}-58d3", std::process::id());
 
     let log = tb.file("window.log");
-    let mut cmd = Command::new(app_bin());
-    desktop_env(&mut cmd, &tb, &x.display);
-    let window = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let window = spawn_logged(Command::new(app_bin()), &tb, &x.display, None, &log);
     let pid = window.id();
     // The window's mailbox: how many notifications it has not read yet.
     let pending = || {

@@ -610,3 +610,24 @@ pub fn verify_self_verifying(bytes: &[u8]) -> Result<(u32, u32), String> {
     }
     Ok((writer, counter))
 }
+
+/// Waits for `child` until `timeout`; if it is still running then, stops it
+/// with `kill`, reaps it and returns `None`.
+pub fn wait_or_kill(
+    child: &mut Child,
+    timeout: Duration,
+    kill: impl FnOnce(&mut Child),
+) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            kill(child);
+            let _ = child.wait();
+            return None;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
