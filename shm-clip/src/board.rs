@@ -586,7 +586,7 @@ impl Board {
         let subscribers = mailbox::subscribers(&self.seg)?;
         let geo = *self.seg.geometry();
         let guard = self.seg.lock()?;
-        let live = self.live_entries(&guard)?;
+        let index = self.index(&guard)?;
         let h = |o| self.seg.header_u64(o);
         let last_ns = h(off::LAST_NS);
         let status = Status {
@@ -597,9 +597,9 @@ impl Board {
             layout_version: crate::LAYOUT_VERSION,
             segment_size: geo.segment_size,
             capacity: geo.arena_size,
-            used: live.iter().map(|l| l.entry.len).sum(),
+            used: index.live().map(|l| l.entry.len).sum(),
             seq: self.seg.seq_cell().load(Ordering::Acquire),
-            entries: live.len(),
+            entries: index.live().len(),
             max_entries: self.seg.index_slots(),
             lock: LockStats {
                 acquisitions: h(off::LOCK_ACQUISITIONS),
@@ -617,6 +617,7 @@ impl Board {
                 at: time_of(last_ns),
             }),
         };
+        drop(index);
         drop(guard);
         Ok(status)
     }

@@ -46,11 +46,8 @@ pub(crate) struct IndexCache {
     recency: Vec<usize>,
     /// The same slots by arena offset, for placing a new record.
     by_offset: Vec<usize>,
-    /// By slot: whether its bytes changed since `recency` was last sorted.
+    /// By slot: whether its bytes changed since the two orders were sorted.
     changed: Vec<bool>,
-    /// `recency` must be rebuilt (set before any slot changes, so that a
-    /// panic half-way cannot leave a stale order behind).
-    unsorted: bool,
 }
 
 fn key(seg: &Segment) -> Key {
@@ -119,7 +116,6 @@ impl IndexCache {
         if self.bytes[range.clone()] == *new {
             return;
         }
-        self.unsorted = true;
         self.changed[slot] = true;
         let committed = u32::from_ne_bytes(new[..4].try_into().expect("4 bytes")) == SLOT_COMMITTED;
         self.slots[slot] = committed.then(|| decode(new, slot)).flatten();
@@ -128,7 +124,9 @@ impl IndexCache {
 
     /// Rebuilds both orders if any slot changed.
     fn sort(&mut self) {
-        if !self.unsorted {
+        // Flags are cleared only once both orders are rebuilt, so a panic
+        // half-way leaves them set for the next refresh.
+        if !self.changed.contains(&true) {
             return;
         }
         let (entries, changed) = (&self.slots, &self.changed);
@@ -138,7 +136,6 @@ impl IndexCache {
         });
         resort(&mut self.by_offset, entries, changed, |s| entry(s).offset);
         self.changed.fill(false);
-        self.unsorted = false;
     }
 
     /// The entries, current first.

@@ -51,10 +51,10 @@ impl<'a> RawMutex<'a> {
     /// published, so no other process can be using the memory yet.
     pub(crate) fn init(&self) -> Result<(), Errno> {
         let mut attr = MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
-        // SAFETY: `attr` is a local that pthread_mutexattr_init initialises;
-        // it is used only after that call succeeds and destroyed at the end.
         // `self.ptr` points at size_of::<pthread_mutex_t>() aligned bytes
         // inside the mapping (checked in `at`), owned by the creator alone.
+        // SAFETY: `attr` is initialised by pthread_mutexattr_init before any
+        // other use and destroyed at the end; `self.ptr` is valid (above).
         unsafe {
             Errno::result(libc::pthread_mutexattr_init(attr.as_mut_ptr()))?;
             let result = (|| {
