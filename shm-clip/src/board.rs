@@ -120,6 +120,18 @@ impl Board {
 
     /// Commits `clip` as the new current clip, then notifies every mailbox.
     pub fn copy(&self, clip: &Clip) -> Result<CopyOutcome> {
+        self.commit_clip(clip, None)
+    }
+
+    /// Commits `clip` as the new current clip with the origin, times and pin
+    /// it had before, for a restore from disk: a restored entry must not
+    /// look as if this process had just copied it. Identical content already
+    /// on the board is only moved to the front.
+    pub fn restore(&self, clip: &Clip, provenance: &Provenance) -> Result<CopyOutcome> {
+        self.commit_clip(clip, Some(provenance))
+    }
+
+    fn commit_clip(&self, clip: &Clip, provenance: Option<&Provenance>) -> Result<CopyOutcome> {
         // Everything slower than memcpy happens here, before the lock.
         let enc = Encoded::new(clip)?;
         let arena = self.seg.geometry().arena_size;
@@ -130,6 +142,20 @@ impl Board {
             });
         }
         let now = now_ns();
+        let meta = match provenance {
+            None => EntryMeta {
+                origin: &self.origin,
+                created_ns: now,
+                touched_ns: now,
+                flags: 0,
+            },
+            Some(p) => EntryMeta {
+                origin: &p.origin,
+                created_ns: ns_of(p.created),
+                touched_ns: ns_of(p.touched),
+                flags: if p.pinned { FLAG_PINNED } else { 0 },
+            },
+        };
         let (seq, written, deduplicated) = {
             let guard = self.seg.lock()?;
             let mut index = self.index(&guard)?;
@@ -145,15 +171,16 @@ impl Board {
                         dup.slot,
                         &IndexRecord {
                             order: seq,
-                            touched_ns: now,
-                            ..self.stamped(&rec)
+                            touched_ns: meta.touched_ns,
+                            flags: rec.flags | meta.flags,
+                            ..stamped(&rec, meta.origin)
                         },
                     )
                     .map(|()| vec![dup.slot])
             } else {
                 // A plan that fails has written nothing: no commit.
                 let plan = self.plan(&entries, &enc)?;
-                self.insert(&index, &plan, &enc, seq, now)
+                self.insert(&index, &plan, &enc, seq, &meta)
                     .map(|()| plan.touched())
             };
             self.publish(&guard, &mut index, seq, now, written.as_deref().ok());
@@ -170,16 +197,6 @@ impl Board {
             "copied"
         );
         Ok(outcome)
-    }
-
-    /// `rec` with this handle's origin.
-    fn stamped(&self, rec: &IndexRecord) -> IndexRecord {
-        IndexRecord {
-            origin_pid: self.origin.pid,
-            origin_kind: self.origin.kind.to_raw(),
-            label: self.origin.label.clone(),
-            ..rec.clone()
-        }
     }
 
     /// Where a new record goes and what must make room for it.
@@ -201,7 +218,7 @@ impl Board {
         plan: &history::Plan,
         enc: &Encoded<'_>,
         seq: u64,
-        now: u64,
+        meta: &EntryMeta<'_>,
     ) -> Result<()> {
         let find = |slot| index.at(slot).expect("planned slots are live");
         for &slot in &plan.evict {
@@ -218,21 +235,24 @@ impl Board {
                 },
             )?;
         }
-        let rec = self.stamped(&IndexRecord {
-            state: SLOT_WRITING,
-            flags: 0,
-            seq,
-            order: seq,
-            created_ns: now,
-            touched_ns: now,
-            offset: plan.offset,
-            len: enc.len,
-            content_hash: enc.content_hash,
-            total_size: enc.total_size(),
-            rep_count: enc.rep_count(),
-            meta_ok: true,
-            ..IndexRecord::default()
-        });
+        let rec = stamped(
+            &IndexRecord {
+                state: SLOT_WRITING,
+                flags: meta.flags,
+                seq,
+                order: seq,
+                created_ns: meta.created_ns,
+                touched_ns: meta.touched_ns,
+                offset: plan.offset,
+                len: enc.len,
+                content_hash: enc.content_hash,
+                total_size: enc.total_size(),
+                rep_count: enc.rep_count(),
+                meta_ok: true,
+                ..IndexRecord::default()
+            },
+            meta.origin,
+        );
         // Claim the range first: a writer killed past this point leaves a
         // WRITING slot, which repair discards.
         self.seg.write_index(plan.slot, &rec)?;
@@ -661,21 +681,105 @@ impl Board {
         Ok(names)
     }
 
-    /// Removes board `name` and its mailboxes. Without `force` the segment
-    /// must pass validation; with it, any segment owned by this user goes.
-    pub fn destroy(name: &BoardName, force: bool) -> Result<()> {
-        match Segment::open(name, None) {
-            Ok(seg) => mailbox::unlink_all(&seg),
+    /// Removes board `name` and its mailboxes, and makes its clips
+    /// unreadable: every entry, pinned ones too, is wiped in place first, so
+    /// a process that still maps the segment finds nothing. Then the name is
+    /// unlinked, and only after that every mailbox gets a last note, so its
+    /// owner wakes, sees the removal and reports [`Error::BoardDestroyed`].
+    ///
+    /// Without `force` the segment must pass validation; with it, any
+    /// segment owned by this user goes (unwiped if it cannot be read).
+    pub fn destroy(name: &BoardName, force: bool) -> Result<DestroyReport> {
+        let board = match Segment::open(name, None) {
+            Ok(seg) => Some(Board {
+                seg: Arc::new(seg),
+                origin: Origin::this_process(OriginKind::Cli),
+                notifier: Mutex::new(Notifier::default()),
+                index: Mutex::new(IndexCache::default()),
+            }),
             Err(Error::NoSuchBoard { .. }) => {
                 return Err(Error::NoSuchBoard {
                     name: name.to_string(),
                 });
             }
             Err(e) if !force => return Err(e),
-            Err(e) => tracing::warn!(error = %e, "destroying an invalid segment"),
+            Err(e) => {
+                tracing::warn!(error = %e, "destroying an invalid segment");
+                None
+            }
+        };
+        let mut report = DestroyReport::default();
+        if let Some(board) = &board {
+            report.entries = board.wipe()?;
         }
-        Segment::unlink(name)
+        Segment::unlink(name)?;
+        if let Some(board) = &board {
+            report.notified = mailbox::farewell(&board.seg);
+        }
+        Ok(report)
     }
+
+    /// Wipes every entry without notifying anyone: the farewell note follows.
+    fn wipe(&self) -> Result<usize> {
+        let guard = self.seg.lock()?;
+        let live = self.live_entries(&guard)?;
+        for l in &live {
+            self.erase(l.entry.slot, l.entry.offset, l.entry.len)?;
+        }
+        let seq = self.next_seq();
+        let mut index = self.index(&guard)?;
+        self.publish(&guard, &mut index, seq, now_ns(), None);
+        Ok(live.len())
+    }
+
+    /// Whether this board was destroyed since it was opened (its segment's
+    /// name removed): whatever it still holds is unreachable to everyone
+    /// else, and opening the name again gives a fresh board. One `fstat`.
+    #[must_use]
+    pub fn is_destroyed(&self) -> bool {
+        self.seg.unlinked()
+    }
+}
+
+/// Where a restored entry came from, as it was saved: [`Board::restore`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// The program that first copied it.
+    pub origin: Origin,
+    /// When it was first copied.
+    pub created: SystemTime,
+    /// When it was last copied or selected.
+    pub touched: SystemTime,
+    /// Whether it was pinned.
+    pub pinned: bool,
+}
+
+/// Who wrote an entry, when, and its flags: the index fields that a plain
+/// copy takes from this handle and the clock, and a restore from disk.
+struct EntryMeta<'a> {
+    origin: &'a Origin,
+    created_ns: u64,
+    touched_ns: u64,
+    flags: u32,
+}
+
+/// `rec` with `origin` as its writer.
+fn stamped(rec: &IndexRecord, origin: &Origin) -> IndexRecord {
+    IndexRecord {
+        origin_pid: origin.pid,
+        origin_kind: origin.kind.to_raw(),
+        label: origin.label.clone(),
+        ..rec.clone()
+    }
+}
+
+/// What [`Board::destroy`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DestroyReport {
+    /// Entries wiped (0 for a segment that could not be read).
+    pub entries: usize,
+    /// Live mailboxes told that the board is gone.
+    pub notified: usize,
 }
 
 impl std::fmt::Debug for Board {
@@ -719,6 +823,11 @@ fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn ns_of(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn time_of(ns: u64) -> SystemTime {

@@ -204,6 +204,13 @@ impl Config {
         Ok(project_dirs()?.data_dir().to_owned())
     }
 
+    /// The file in `data_dir` where the tray saves `board`'s history; what
+    /// `destroy` removes with the board.
+    #[must_use]
+    pub fn history_file(data_dir: &std::path::Path, board: &crate::BoardName) -> PathBuf {
+        data_dir.join(format!("history-{board}.bin"))
+    }
+
     /// The sizes a board is created with.
     #[must_use]
     pub fn create_options(&self) -> CreateOptions {

@@ -21,6 +21,12 @@ pub enum Error {
     #[error("board {name:?} does not exist")]
     NoSuchBoard { name: String },
 
+    /// The board this handle was using has been removed (`shm-clip destroy`,
+    /// or its file deleted from /dev/shm). Its clips are gone; opening the
+    /// name again gives a fresh, empty board.
+    #[error("board {name:?} was destroyed")]
+    BoardDestroyed { name: String },
+
     /// The segment exists but is not ours alone: refused, never read or written.
     #[error(
         "refusing segment {path}: owned by uid {owner} with mode {mode:04o}, expected uid {expected_uid} and mode 0600 ({reason})"
@@ -154,6 +160,9 @@ impl Error {
                 "use 1-64 characters from A-Z a-z 0-9 . _ - (for example --board work)".into()
             }
             Error::NoSuchBoard { .. } => "copy something to create it: shm-clip copy TEXT".into(),
+            Error::BoardDestroyed { .. } => {
+                "its clips are gone; open the board again to start a fresh, empty one".into()
+            }
             Error::UnsafeSegment { path, .. } | Error::BadSize { path, .. } => format!(
                 "someone else may have created it to spy on you; inspect it, then remove it as its owner or root: rm {}",
                 path.display()

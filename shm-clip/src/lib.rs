@@ -32,12 +32,13 @@ mod origin;
 #[doc(hidden)]
 pub mod raw;
 mod record;
+mod removal;
 mod segment;
 mod sys;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
-pub use board::{Board, CopyOutcome, CreateOptions, Selector};
+pub use board::{Board, CopyOutcome, CreateOptions, DestroyReport, Provenance, Selector};
 pub use clip::{Clip, Representation, TEXT_MIME, is_text, mime_matches, sniff_mime};
 pub use config::Config;
 pub use error::{Error, Result};

@@ -9,16 +9,18 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
 use nix::mqueue::{
     MQ_OFlag, MqAttr, MqdT, mq_close, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink,
 };
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use nix::sys::stat::{Mode, fchmod, fstat};
 
 use crate::layout::off;
+use crate::removal::RemovalWatch;
 use crate::segment::{Segment, SubscriberRecord, euid};
 use crate::{Error, Origin, OriginKind, Result, SubscriberInfo};
 
@@ -100,10 +102,19 @@ impl Drop for Mq {
 }
 
 /// A registered mailbox. Dropping it frees its slot and unlinks its queue.
+///
+/// Its descriptor ([`AsFd`]) also becomes readable when the board's segment
+/// is removed; the next receive then returns [`Error::BoardDestroyed`].
 #[derive(Debug)]
 pub struct Subscription {
     seg: Arc<Segment>,
     mq: Mq,
+    /// The queue and the removal watch, behind one pollable descriptor.
+    epoll: Epoll,
+    /// `None` without inotify: then every wake-up checks with `fstat`.
+    removal: Option<RemovalWatch>,
+    /// Seen removed once: every later receive says so too.
+    destroyed: bool,
     name: String,
     slot: usize,
     pid: u32,
@@ -111,7 +122,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Blocks until a notification arrives.
+    /// Blocks until a notification arrives, or the board is destroyed.
     pub fn recv(&mut self) -> Result<Notification> {
         loop {
             if let Some(n) = self.wait(PollTimeout::NONE)? {
@@ -122,9 +133,19 @@ impl Subscription {
 
     /// Waits at most `timeout` for a notification.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Notification>> {
-        let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
-        self.wait(timeout)
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+            let poll_timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+            // `None` before the deadline: a wake-up for nothing (another
+            // file of /dev/shm removed, or EINTR); wait on.
+            match self.wait(poll_timeout)? {
+                Some(note) => return Ok(Some(note)),
+                None if left.is_zero() => return Ok(None),
+                None => {}
+            }
+        }
     }
 
     /// Returns a pending notification without waiting.
@@ -139,7 +160,7 @@ impl Subscription {
     }
 
     fn wait(&mut self, timeout: PollTimeout) -> Result<Option<Notification>> {
-        let mut fds = [PollFd::new(self.mq.get().as_fd(), PollFlags::POLLIN)];
+        let mut fds = [PollFd::new(self.epoll.0.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
             Ok(0) | Err(Errno::EINTR) => Ok(None),
             Ok(_) => self.drain(),
@@ -148,8 +169,22 @@ impl Subscription {
     }
 
     /// Reads pending messages and merges them into one that carries the
-    /// board's current seq.
+    /// board's current seq; `BoardDestroyed` once the segment is gone.
     fn drain(&mut self) -> Result<Option<Notification>> {
+        // Events first: `destroy` unlinks before it sends its notes, so a
+        // note that wakes us has its removal event queued already.
+        let maybe_removed = self.removal.as_ref().is_none_or(RemovalWatch::drain);
+        let merged = self.drain_queue()?;
+        if self.destroyed || (maybe_removed && self.seg.unlinked()) {
+            self.destroyed = true;
+            return Err(Error::BoardDestroyed {
+                name: self.seg.name().to_string(),
+            });
+        }
+        Ok(merged)
+    }
+
+    fn drain_queue(&mut self) -> Result<Option<Notification>> {
         let mut merged: Option<Notification> = None;
         let mut buf = [0u8; MSG_SIZE as usize];
         loop {
@@ -193,9 +228,10 @@ impl Subscription {
 }
 
 impl AsFd for Subscription {
-    /// The queue descriptor: readable when a notification is pending.
+    /// Readable when a notification is pending or the segment was removed
+    /// (an epoll descriptor over the queue and the removal watch).
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.mq.get().as_fd()
+        self.epoll.0.as_fd()
     }
 }
 
@@ -354,16 +390,45 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
         if let Ok(_guard) = seg.lock() {
             bump_generation(seg);
         }
+        let (epoll, removal) = match watch(seg, &mq) {
+            Ok(watched) => watched,
+            Err(errno) => {
+                let _ = mq_unlink(name.as_str());
+                unregister(seg, slot, &record);
+                return Err(Error::os("creating the mailbox's epoll descriptor", errno));
+            }
+        };
         announce_membership(seg, origin.kind);
         return Ok(Subscription {
             seg: Arc::clone(seg),
             mq,
+            epoll,
+            removal,
+            destroyed: false,
             name,
             slot,
             pid,
             kind: origin.kind,
         });
     }
+}
+
+/// One descriptor that is readable when `mq` has a message or the segment's
+/// name was removed. Without inotify, only the queue.
+fn watch(seg: &Segment, mq: &Mq) -> std::result::Result<(Epoll, Option<RemovalWatch>), Errno> {
+    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+    epoll.add(mq.get().as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, 0))?;
+    let removal = match RemovalWatch::new(&seg.name().segment_name(euid())) {
+        Ok(removal) => {
+            epoll.add(removal.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, 1))?;
+            Some(removal)
+        }
+        Err(errno) => {
+            tracing::debug!(%errno, "no inotify watch on /dev/shm: removal is checked on each wake-up");
+            None
+        }
+    };
+    Ok((epoll, removal))
 }
 
 /// Claims a free subscriber slot for `record`.
@@ -587,16 +652,35 @@ pub(crate) fn subscribers(seg: &Segment) -> Result<Vec<SubscriberInfo>> {
         .collect())
 }
 
-/// Unlinks every mailbox registered in the table (for destroy).
-pub(crate) fn unlink_all(seg: &Segment) {
+/// For destroy, after the segment's name is gone: sends every registered
+/// mailbox a last note, so its owner wakes and finds the segment removed,
+/// then unlinks the queue (its owner's open descriptor keeps the note).
+/// Returns how many mailboxes were told.
+pub(crate) fn farewell(seg: &Segment) -> usize {
     let prefix = seg.name().mailbox_prefix(euid());
-    if let Ok(live) = live_slots(seg) {
-        for (_, rec) in live {
-            if rec.name.starts_with(&prefix) {
-                let _ = mq_unlink(rec.name.as_str());
+    let Ok(live) = live_slots(seg) else { return 0 };
+    let note = Notification {
+        seq: current_seq(seg),
+        origin_pid: std::process::id(),
+        origin_kind: OriginKind::Cli,
+        committed_at: SystemTime::now(),
+        coalesced: 1,
+    }
+    .encode();
+    let mut told = 0;
+    for (_, rec) in live {
+        if !rec.name.starts_with(&prefix) {
+            continue;
+        }
+        if let Ok(mq) = open_for_send(&rec.name) {
+            // A full queue already wakes its owner: EAGAIN is as good.
+            if matches!(mq_send(mq.get(), &note, 0), Ok(()) | Err(Errno::EAGAIN)) {
+                told += 1;
             }
         }
+        let _ = mq_unlink(rec.name.as_str());
     }
+    told
 }
 
 /// Loads the commit seq (for callers that only need a cheap freshness check).

@@ -17,7 +17,10 @@ pub enum OriginKind {
 }
 
 impl OriginKind {
-    pub(crate) fn to_raw(self) -> u32 {
+    /// The number that stands for this kind in the segment and in saved
+    /// history files.
+    #[must_use]
+    pub fn to_raw(self) -> u32 {
         match self {
             OriginKind::Unknown => 0,
             OriginKind::Cli => 1,
@@ -26,7 +29,9 @@ impl OriginKind {
         }
     }
 
-    pub(crate) fn from_raw(raw: u32) -> Self {
+    /// The kind a stored number stands for; unknown numbers are `Unknown`.
+    #[must_use]
+    pub fn from_raw(raw: u32) -> Self {
         match raw {
             1 => OriginKind::Cli,
             2 => OriginKind::App,

@@ -28,6 +28,9 @@ const INIT_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub(crate) struct Segment {
     map: Mapping,
+    /// Kept open so that `unlinked` can ask the kernel whether the name
+    /// still points at this segment.
+    fd: OwnedFd,
     name: BoardName,
     path: PathBuf,
     owner: u32,
@@ -221,7 +224,7 @@ impl Segment {
                     OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
                     Mode::S_IRUSR | Mode::S_IWUSR,
                 ) {
-                    Ok(fd) => return Self::create(name, &shm_name, &path, &fd, opts),
+                    Ok(fd) => return Self::create(name, &shm_name, &path, fd, opts),
                     Err(Errno::EEXIST) => {}
                     Err(Errno::EACCES) => return Err(refused_by_os(&path, uid)),
                     Err(errno) => {
@@ -230,7 +233,7 @@ impl Segment {
                 }
             }
             match shm_open(shm_name.as_str(), OFlag::O_RDWR, Mode::empty()) {
-                Ok(fd) => return Self::open_existing(name, path, &fd),
+                Ok(fd) => return Self::open_existing(name, path, fd),
                 Err(Errno::ENOENT) if create.is_some() => {}
                 Err(Errno::ENOENT) => {
                     return Err(Error::NoSuchBoard {
@@ -251,7 +254,7 @@ impl Segment {
         name: &BoardName,
         shm_name: &str,
         path: &Path,
-        fd: &OwnedFd,
+        fd: OwnedFd,
         opts: CreateOptions,
     ) -> Result<Segment> {
         let result = (|| {
@@ -265,13 +268,13 @@ impl Segment {
                 });
             }
             // The umask may have cleared bits we need, never added any; set 0600 exactly.
-            fchmod(fd, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|e| Error::os("fchmod", e))?;
+            fchmod(&fd, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|e| Error::os("fchmod", e))?;
             let geo = Geometry::new(opts.depth, opts.capacity);
             let size = i64::try_from(geo.segment_size)
                 .map_err(|_| Error::os("ftruncate", Errno::EFBIG))?;
-            ftruncate(fd, size).map_err(|e| Error::os(format!("sizing {}", path.display()), e))?;
+            ftruncate(&fd, size).map_err(|e| Error::os(format!("sizing {}", path.display()), e))?;
             let map =
-                Mapping::new(fd, geo.segment_size as usize).map_err(|e| Error::os("mmap", e))?;
+                Mapping::new(&fd, geo.segment_size as usize).map_err(|e| Error::os("mmap", e))?;
             let expect = Expect::here();
             let mut header = [0u8; HEADER_SIZE];
             header[off::MAGIC..][..8].copy_from_slice(&MAGIC);
@@ -304,6 +307,7 @@ impl Segment {
             tracing::debug!(path = %path.display(), size = geo.segment_size, "created board");
             Ok(Segment {
                 map,
+                fd,
                 name: name.clone(),
                 path: path.to_owned(),
                 owner: euid(),
@@ -317,10 +321,10 @@ impl Segment {
         result
     }
 
-    fn open_existing(name: &BoardName, path: PathBuf, fd: &OwnedFd) -> Result<Segment> {
+    fn open_existing(name: &BoardName, path: PathBuf, fd: OwnedFd) -> Result<Segment> {
         let deadline = Instant::now() + INIT_WAIT;
         let (owner, mode, size) = loop {
-            let (owner, mode, size) = check_owner(fd, &path)?;
+            let (owner, mode, size) = check_owner(&fd, &path)?;
             // A creator ftruncates from 0 to the full size in one call, so
             // anything else smaller than a header is never a legitimate state.
             if size != 0 {
@@ -346,7 +350,7 @@ impl Segment {
                 reason: "larger than any board",
             });
         }
-        let map = Mapping::new(fd, size as usize).map_err(|e| Error::os("mmap", e))?;
+        let map = Mapping::new(&fd, size as usize).map_err(|e| Error::os("mmap", e))?;
         let version = map
             .atomic_u32(off::VERSION)
             .ok_or_else(|| corrupt(&path, "version out of bounds"))?;
@@ -368,6 +372,7 @@ impl Segment {
         let geo = validate_header(&header, size, &Expect::here(), &path)?;
         Ok(Segment {
             map,
+            fd,
             name: name.clone(),
             path,
             owner,
@@ -409,6 +414,13 @@ impl Segment {
 
     pub(crate) fn name(&self) -> &BoardName {
         &self.name
+    }
+
+    /// Whether the segment's name is gone: `destroy`, or someone's
+    /// `rm /dev/shm/...`. The mapping stays valid, but nobody who opens the
+    /// board by name will ever see it again. An fstat error counts as gone.
+    pub(crate) fn unlinked(&self) -> bool {
+        fstat(&self.fd).map_or(true, |st| st.st_nlink == 0)
     }
     pub(crate) fn path(&self) -> &Path {
         &self.path

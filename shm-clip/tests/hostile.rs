@@ -118,7 +118,7 @@ fn assert_refused(tb: &TestBoard, what: &str, expect: impl Fn(&Error) -> bool, n
             "open default",
             Board::open(&tb.name, OriginKind::Cli).map(drop),
         ),
-        ("destroy", Board::destroy(&tb.name, false)),
+        ("destroy", Board::destroy(&tb.name, false).map(|_| ())),
     ];
     for (how, result) in attempts {
         let err = result.expect_err(&format!("{what}: {how} must be refused"));

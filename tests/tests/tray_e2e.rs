@@ -316,8 +316,9 @@ fn persistence_round_trip_without_the_secret() {
         !bytes.windows(16).any(|win| win == b"persisted-secret"),
         "the secret was written to disk"
     );
-    // A reboot: the board is gone; the next tray restores it.
-    assert!(w.cli(&["destroy"], b"").status.success());
+    // A reboot: the board is gone, the saved history is not; the next tray
+    // restores it.
+    assert!(w.cli(&["destroy", "--keep-history"], b"").status.success());
     let tray = w.tray(&["--no-icon"]);
     assert!(
         tray.log_text().contains("history restored"),
@@ -335,6 +336,12 @@ fn persistence_round_trip_without_the_secret() {
     assert!(
         json.contains("\"pinned\": true"),
         "the pin survived: {json}"
+    );
+    // Restores are honest: the entries keep the CLI as their origin, not
+    // the tray that put them back.
+    assert!(
+        json.contains("\"kind\": \"cli\"") && !json.contains("\"kind\": \"tray\""),
+        "the origins survived: {json}"
     );
 }
 

@@ -30,6 +30,9 @@ pub enum Phase {
     Open { mailbox: Option<Problem> },
     /// The board could not be opened.
     Failed(Problem),
+    /// The board was destroyed while this window had it open (`shm-clip
+    /// destroy`, or its segment removed): its clips are gone.
+    Destroyed,
 }
 
 /// The outcome of the last operation, shown in the status bar.
@@ -95,7 +98,7 @@ impl State {
     pub fn apply(&mut self, event: Event) {
         match event {
             Event::Opened { mailbox } => {
-                if matches!(self.phase, Phase::Failed(_)) {
+                if matches!(self.phase, Phase::Failed(_) | Phase::Destroyed) {
                     self.notice = None;
                 }
                 self.phase = Phase::Open { mailbox };
@@ -103,6 +106,12 @@ impl State {
             Event::OpenFailed(problem) => {
                 self.phase = Phase::Failed(problem);
                 self.snapshot = None;
+            }
+            Event::Destroyed => {
+                self.phase = Phase::Destroyed;
+                self.snapshot = None;
+                self.thumbnails.clear();
+                self.image = None;
             }
             Event::Snapshot(mut snapshot) => {
                 for note in std::mem::take(&mut snapshot.received) {

@@ -163,6 +163,19 @@ impl Owner {
         Ok(true)
     }
 
+    /// Gives up CLIPBOARD if we own it, so that nobody can paste what we
+    /// served any more (its board was destroyed). True if we owned it.
+    pub fn disown(&mut self, time: Timestamp) -> Result<bool> {
+        self.served = None;
+        if self.owner_of(self.atoms.CLIPBOARD)? != Some(self.win) {
+            return Ok(false);
+        }
+        self.conn
+            .set_selection_owner(x11rb::NONE, self.atoms.CLIPBOARD, time)?;
+        self.conn.flush()?;
+        Ok(true)
+    }
+
     /// Handles every waiting event; returns the owner changes for the tray.
     pub fn dispatch(&mut self) -> Result<Vec<OwnerChange>> {
         let mut changes = Vec::new();

@@ -138,6 +138,18 @@ impl Wayland {
     }
 }
 
+impl Wayland {
+    /// Clears the selection (call it only while we own it): what we served
+    /// came from a board that was destroyed.
+    #[expect(
+        clippy::unused_self,
+        reason = "a method, like X11's Owner::disown, though wl-clipboard-rs keeps no state"
+    )]
+    pub fn clear(&self) -> Result<(), String> {
+        copy::clear(copy::ClipboardType::Regular, copy::Seat::All).map_err(|e| e.to_string())
+    }
+}
+
 impl Drop for Wayland {
     fn drop(&mut self) {
         self.cancel.cancel();

@@ -136,6 +136,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         saved_seq,
         save_at: None,
         skipped_secret: false,
+        serving: false,
     };
     service.start();
     let result = service.run();

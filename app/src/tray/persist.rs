@@ -6,29 +6,41 @@
 //! oldest first, so restoring them in file order rebuilds the history with
 //! the same current clip.
 //!
-//! Format (integers little-endian):
-//! `MAGIC`, u32 entry count, then per entry: u8 flags (1 = pinned), u32
+//! Format 2 (integers little-endian):
+//! `MAGIC`, u32 entry count, then per entry: u8 flags (1 = pinned), the
+//! provenance (u32 origin pid, u32 origin kind, u32 label length and the
+//! label, u64 created and u64 touched, ns since the epoch), u32
 //! representation count, and per representation: u32 MIME length, the MIME
 //! type, u64 data length, the data.
+//!
+//! Format 1 (`MAGIC_V1`, written until 2026-12) is the same without the
+//! provenance. It is still read: its entries restore with an unknown origin
+//! labelled "restored" and the file's modification time, which is when they
+//! were last saved, rather than pretending the tray just copied them.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use shm_clip::{Board, BoardName, Clip, Selector};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const MAGIC: &[u8; 16] = b"shm-clip-hist-1\n";
+use shm_clip::{Board, BoardName, Clip, Origin, OriginKind, Provenance, Selector};
+
+const MAGIC: &[u8; 16] = b"shm-clip-hist-2\n";
+const MAGIC_V1: &[u8; 16] = b"shm-clip-hist-1\n";
 const FLAG_PINNED: u8 = 1;
 /// Sanity bounds for a file we read back.
 const MAX_ENTRIES: u32 = 1_000_000;
 const MAX_REPS: u32 = 1024;
+const MAX_LABEL: u32 = 255;
 
 /// One saved entry.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Saved {
-    /// Pinned entries are saved even with persistence off.
-    pub pinned: bool,
+    /// Who copied it, when, and whether it is pinned (pinned entries are
+    /// saved even with persistence off).
+    pub provenance: Provenance,
     /// Its content.
     pub clip: Clip,
 }
@@ -53,7 +65,7 @@ impl Store {
     #[must_use]
     pub fn new(dir: &Path, board: &BoardName) -> Store {
         Store {
-            path: dir.join(format!("history-{board}.bin")),
+            path: shm_clip::Config::history_file(dir, board),
         }
     }
 
@@ -74,7 +86,12 @@ impl Store {
             }
             match board.get(Selector::Seq(info.seq)) {
                 Ok(clip) => entries.push(Saved {
-                    pinned: info.pinned,
+                    provenance: Provenance {
+                        origin: info.origin.clone(),
+                        created: info.created,
+                        touched: info.touched,
+                        pinned: info.pinned,
+                    },
                     clip,
                 }),
                 // Deleted since history() or corrupt: skip it.
@@ -118,7 +135,10 @@ impl Store {
     /// The saved entries, oldest first; `None` if there is no file.
     pub fn load(&self) -> io::Result<Option<Vec<Saved>>> {
         match File::open(&self.path) {
-            Ok(file) => decode(&mut BufReader::new(file)).map(Some),
+            Ok(file) => {
+                let saved_at = file.metadata()?.modified().unwrap_or(UNIX_EPOCH);
+                decode(&mut BufReader::new(file), saved_at).map(Some)
+            }
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err),
         }
@@ -131,18 +151,8 @@ impl Store {
         };
         let mut restored = 0;
         for entry in &entries {
-            match board.copy(&entry.clip) {
-                Ok(outcome) => {
-                    restored += 1;
-                    if entry.pinned {
-                        let seq = board
-                            .history()
-                            .ok()
-                            .and_then(|h| h.first().map(|e| e.seq))
-                            .unwrap_or(outcome.seq);
-                        let _ = board.set_pinned(Selector::Seq(seq), true);
-                    }
-                }
+            match board.restore(&entry.clip, &entry.provenance) {
+                Ok(_) => restored += 1,
                 Err(err) => tracing::warn!(%err, "could not restore a saved entry"),
             }
         }
@@ -156,7 +166,15 @@ fn encode(out: &mut impl Write, entries: &[Saved]) -> io::Result<SaveReport> {
     out.write_all(&count.to_le_bytes())?;
     let mut bytes = 0;
     for entry in entries {
-        out.write_all(&[if entry.pinned { FLAG_PINNED } else { 0 }])?;
+        let p = &entry.provenance;
+        out.write_all(&[if p.pinned { FLAG_PINNED } else { 0 }])?;
+        out.write_all(&p.origin.pid.to_le_bytes())?;
+        out.write_all(&p.origin.kind.to_raw().to_le_bytes())?;
+        let label = truncate(&p.origin.label, MAX_LABEL as usize);
+        out.write_all(&(label.len() as u32).to_le_bytes())?;
+        out.write_all(label.as_bytes())?;
+        out.write_all(&ns_of(p.created).to_le_bytes())?;
+        out.write_all(&ns_of(p.touched).to_le_bytes())?;
         let reps = u32::try_from(entry.clip.reps.len()).map_err(io::Error::other)?;
         out.write_all(&reps.to_le_bytes())?;
         for rep in &entry.clip.reps {
@@ -175,13 +193,16 @@ fn encode(out: &mut impl Write, entries: &[Saved]) -> io::Result<SaveReport> {
     })
 }
 
-fn decode(input: &mut impl Read) -> io::Result<Vec<Saved>> {
+/// Reads either format; `saved_at` stands in for format 1's missing times.
+fn decode(input: &mut impl Read, saved_at: SystemTime) -> io::Result<Vec<Saved>> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     let mut magic = [0u8; 16];
     input.read_exact(&mut magic)?;
-    if &magic != MAGIC {
-        return Err(bad("not an shm-clip history file"));
-    }
+    let v1 = match &magic {
+        m if m == MAGIC => false,
+        m if m == MAGIC_V1 => true,
+        _ => return Err(bad("not an shm-clip history file")),
+    };
     let count = read_u32(input)?;
     if count > MAX_ENTRIES {
         return Err(bad("too many entries"));
@@ -190,6 +211,36 @@ fn decode(input: &mut impl Read) -> io::Result<Vec<Saved>> {
     for _ in 0..count {
         let mut flags = [0u8; 1];
         input.read_exact(&mut flags)?;
+        let pinned = flags[0] & FLAG_PINNED != 0;
+        let provenance = if v1 {
+            Provenance {
+                origin: Origin {
+                    pid: 0,
+                    kind: OriginKind::Unknown,
+                    label: "restored".into(),
+                },
+                created: saved_at,
+                touched: saved_at,
+                pinned,
+            }
+        } else {
+            let pid = read_u32(input)?;
+            let kind = OriginKind::from_raw(read_u32(input)?);
+            let label_len = read_u32(input)?;
+            if label_len > MAX_LABEL {
+                return Err(bad("origin label too long"));
+            }
+            let label = String::from_utf8(read_bytes(input, u64::from(label_len))?)
+                .map_err(|_| bad("origin label is not UTF-8"))?;
+            let created = time_of(read_u64(input)?);
+            let touched = time_of(read_u64(input)?);
+            Provenance {
+                origin: Origin { pid, kind, label },
+                created,
+                touched,
+                pinned,
+            }
+        };
         let reps = read_u32(input)?;
         if reps > MAX_REPS {
             return Err(bad("too many representations"));
@@ -202,17 +253,37 @@ fn decode(input: &mut impl Read) -> io::Result<Vec<Saved>> {
             }
             let mime = read_bytes(input, u64::from(mime_len))?;
             let mime = String::from_utf8(mime).map_err(|_| bad("MIME type is not UTF-8"))?;
-            let mut len = [0u8; 8];
-            input.read_exact(&mut len)?;
-            let data = read_bytes(input, u64::from_le_bytes(len))?;
+            let len = read_u64(input)?;
+            let data = read_bytes(input, len)?;
             clip = clip.with(mime, data);
         }
-        entries.push(Saved {
-            pinned: flags[0] & FLAG_PINNED != 0,
-            clip,
-        });
+        entries.push(Saved { provenance, clip });
     }
     Ok(entries)
+}
+
+fn read_u64(input: &mut impl Read) -> io::Result<u64> {
+    let mut b = [0u8; 8];
+    input.read_exact(&mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+fn ns_of(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn time_of(ns: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(ns)
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn read_u32(input: &mut impl Read) -> io::Result<u32> {
@@ -238,23 +309,64 @@ fn read_bytes(input: &mut impl Read, len: u64) -> io::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn provenance(pinned: bool, label: &str, secs: u64) -> Provenance {
+        Provenance {
+            origin: Origin {
+                pid: 4242,
+                kind: OriginKind::Cli,
+                label: label.into(),
+            },
+            created: UNIX_EPOCH + Duration::from_secs(secs),
+            touched: UNIX_EPOCH + Duration::from_secs(secs + 60),
+            pinned,
+        }
+    }
+
     #[test]
     fn round_trips_and_rejects_garbage() {
         let entries = vec![
             Saved {
-                pinned: true,
+                provenance: provenance(true, "", 1_700_000_000),
                 clip: Clip::text("a"),
             },
             Saved {
-                pinned: false,
+                provenance: provenance(false, "window 7", 1_700_000_100),
                 clip: Clip::new("image/png", vec![0u8; 100]).with("text/html", "<img>"),
             },
         ];
         let mut buf = Vec::new();
         encode(&mut buf, &entries).unwrap();
-        assert_eq!(decode(&mut buf.as_slice()).unwrap(), entries);
-        for cut in [0, 10, 20, buf.len() - 1] {
-            assert!(decode(&mut &buf[..cut]).is_err(), "cut at {cut}");
+        assert_eq!(decode(&mut buf.as_slice(), UNIX_EPOCH).unwrap(), entries);
+        for cut in [0, 10, 20, 40, buf.len() - 1] {
+            assert!(
+                decode(&mut &buf[..cut], UNIX_EPOCH).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    /// A file in format 1, as the release before this one wrote it, reads
+    /// back with its content and pins, an unknown origin and the save time.
+    #[test]
+    fn reads_format_1_files() {
+        let bytes = include_bytes!("../../tests/fixtures/history-v1.bin");
+        let saved_at = UNIX_EPOCH + Duration::from_secs(1_764_000_000);
+        let entries = decode(&mut bytes.as_slice(), saved_at).unwrap();
+        let texts: Vec<Option<&str>> = entries.iter().map(|e| e.clip.text_str()).collect();
+        assert_eq!(entries.len(), 4);
+        assert_eq!(texts[0], Some("pinned note from release 0.1"));
+        assert_eq!(texts[3], Some("newest: caf\u{e9} \u{2603}"));
+        assert_eq!(
+            entries[1].clip.types(),
+            ["text/html", "text/plain;charset=utf-8"]
+        );
+        assert_eq!(entries[2].clip.reps[0].data.len(), 1024);
+        assert!(entries[0].provenance.pinned);
+        assert!(!entries[1].provenance.pinned);
+        for e in &entries {
+            assert_eq!(e.provenance.origin.kind, OriginKind::Unknown);
+            assert_eq!(e.provenance.origin.label, "restored");
+            assert_eq!(e.provenance.created, saved_at);
         }
     }
 
@@ -265,7 +377,7 @@ mod tests {
         let store = Store::new(&dir, &BoardName::new("t").unwrap());
         store
             .write(&[Saved {
-                pinned: false,
+                provenance: provenance(false, "", 1),
                 clip: Clip::text("x"),
             }])
             .unwrap();

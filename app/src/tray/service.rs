@@ -54,6 +54,8 @@ pub struct Service {
     /// The last clipboard owner offered a secret: when it goes away, do not
     /// put an older clip back in its place.
     pub skipped_secret: bool,
+    /// We serve the desktop clipboard (a board clip), as far as we know.
+    pub serving: bool,
 }
 
 impl std::fmt::Debug for Service {
@@ -137,8 +139,12 @@ impl Service {
                 match subscription.try_recv() {
                     Ok(Some(_)) => self.on_board_change(),
                     Ok(None) => {}
+                    Err(Error::BoardDestroyed { .. }) => self.on_destroyed(),
                     Err(err) => tracing::warn!(%err, "reading the mailbox failed"),
                 }
+            } else if self.subscription.is_none() && self.board.is_destroyed() {
+                // No mailbox to be told through: check on every wake-up.
+                self.on_destroyed();
             }
             if ready[2] && self.on_commands() {
                 return Ok(());
@@ -160,10 +166,16 @@ impl Service {
         self.save_at = None;
         let Some(store) = &self.store else { return };
         let seq = self.board.seq();
-        if self.saved_seq == Some(seq) {
+        if self.saved_seq == Some(seq) || self.board.is_destroyed() {
             return;
         }
         match store.save(&self.board, self.config.persistence.enabled) {
+            // `destroy` unlinks the board before it deletes the file: a
+            // save that raced with it either sees the board gone here, or
+            // finished before the unlink, and then the file goes with it.
+            Ok(_) if self.board.is_destroyed() => {
+                let _ = std::fs::remove_file(store.path());
+            }
             Ok(report) => {
                 tracing::debug!(
                     entries = report.entries,
@@ -239,6 +251,9 @@ impl Service {
 
     /// What the Wayland watcher saw.
     fn on_wayland_event(&mut self, event: WlEvent) {
+        if matches!(event, WlEvent::Changed(_)) {
+            self.serving = false;
+        }
         if self.paused {
             return;
         }
@@ -289,6 +304,50 @@ impl Service {
         }
     }
 
+    /// The board was destroyed under us: nothing of it may stay pasteable,
+    /// so give up the desktop clipboard if we serve one of its clips, then
+    /// go on with a fresh board of the same name. Nothing is restored into
+    /// it: `destroy` deletes the saved history too.
+    fn on_destroyed(&mut self) {
+        let name = self.board.name().clone();
+        tracing::info!(board = %name, "the board was destroyed; dropping what the desktop clipboard served from it and moving to a fresh board");
+        self.save_at = None;
+        let dropped = match &mut self.desktop {
+            Desktop::X11 { owner, reader } => reader
+                .server_time()
+                .and_then(|time| owner.disown(time))
+                .map_err(|e| e.to_string()),
+            Desktop::Wayland(wayland) if self.serving => wayland.clear().map(|()| true),
+            Desktop::Wayland(_) => Ok(false),
+        };
+        self.serving = false;
+        match dropped {
+            Ok(true) => tracing::info!("gave up the desktop clipboard"),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(%err, "cannot give up the desktop clipboard"),
+        }
+        let origin = self.board.origin().clone();
+        let board = match Board::open_with(&name, origin, Some(self.config.create_options())) {
+            Ok(board) => board,
+            Err(err) => {
+                tracing::warn!(%err, "cannot open a fresh board; still bridging the destroyed one");
+                return;
+            }
+        };
+        self.subscription = None;
+        self.subscription = match board.subscribe() {
+            Ok(subscription) => Some(subscription),
+            Err(err) => {
+                tracing::warn!(%err, "no mailbox on the fresh board: its changes will not reach the desktop clipboard");
+                None
+            }
+        };
+        self.saved_seq = Some(board.seq());
+        self.board = board;
+        self.head = None;
+        self.on_board_change();
+    }
+
     /// Another process changed the board.
     fn on_board_change(&mut self) {
         let before = self.head;
@@ -320,8 +379,9 @@ impl Service {
                 .map_err(|e| e.to_string()),
             Desktop::Wayland(wayland) => wayland.own(&clip),
         };
-        if let Err(err) = result {
-            tracing::warn!(%err, "cannot take the clipboard selection");
+        match result {
+            Ok(()) => self.serving = true,
+            Err(err) => tracing::warn!(%err, "cannot take the clipboard selection"),
         }
     }
 

@@ -58,6 +58,12 @@ pub fn window(ui: &mut egui::Ui, state: &mut State) -> Vec<Command> {
         });
         return commands;
     }
+    if state.phase == Phase::Destroyed {
+        egui::CentralPanel::default().show(ui, |ui| {
+            failure::destroyed(ui, &state.board, &mut commands);
+        });
+        return commands;
+    }
     egui::Panel::top("tabs").show(ui, |ui| tabs(ui, state));
     if state.prefs.view == View::Inspector {
         // The inspector's tables want the whole width.

@@ -107,6 +107,9 @@ fn live(ui: &mut egui::Ui, state: &State, commands: &mut Vec<Command>) {
         Phase::Failed(_) => {
             ui.label(RichText::new("not open").color(visuals.error_fg_color));
         }
+        Phase::Destroyed => {
+            ui.label(RichText::new("board destroyed").color(visuals.error_fg_color));
+        }
     }
 }
 

@@ -495,3 +495,44 @@ fn toolbar_and_context_menu_act_on_the_board() {
         ]
     );
 }
+
+/// `shm-clip destroy` while the window is open: the window lets go of every
+/// clip, says "board destroyed", and its button opens a fresh, empty board.
+#[test]
+fn a_destroyed_board_is_shown_as_destroyed_with_a_way_to_a_fresh_one() {
+    let (board, mut ui) = open("kt-destroyed", &["secret-before-destroy"]);
+    assert_eq!(
+        ui.state().state.phase,
+        crate::state::Phase::Open { mailbox: None }
+    );
+    assert!(
+        ui.query_all_by_label_contains("secret-before-destroy")
+            .next()
+            .is_some(),
+        "the clip is on screen before"
+    );
+    let report = shm_clip::Board::destroy(&board.0, false).unwrap();
+    assert_eq!(report.notified, 1, "the window's mailbox was told");
+    wait_for(&mut ui, "the destroyed screen", |w| {
+        w.state.phase == crate::state::Phase::Destroyed
+    });
+    // The heading and the status bar.
+    assert_eq!(ui.get_all_by_label_contains("board destroyed").count(), 2);
+    assert!(
+        ui.query_all_by_label_contains("secret-before-destroy")
+            .next()
+            .is_none(),
+        "the destroyed clip is still on screen"
+    );
+    ui.get_by_label("Open a fresh board").click();
+    wait_for(&mut ui, "the fresh board", |w| {
+        w.state.is_open()
+            && w.state
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.entries.is_empty())
+    });
+    // The fresh board is live: a copy from elsewhere shows up.
+    copy_from_another_process(&board.0, TEXT_MIME, b"after-destroy");
+    wait_for(&mut ui, "the new clip", |w| w.state.entries().len() == 1);
+}

@@ -69,6 +69,9 @@ pub enum Event {
     Opened { mailbox: Option<Problem> },
     /// The board could not be opened.
     OpenFailed(Problem),
+    /// The board was destroyed; the worker has let go of it, and the next
+    /// command (Refresh) opens a fresh one.
+    Destroyed,
     /// The board as it is now.
     Snapshot(Box<Snapshot>),
     /// A copy (or cut) was committed.
@@ -414,6 +417,10 @@ impl Inner {
                     });
                 }
                 Ok(None) => return newer,
+                Err(shm_clip::Error::BoardDestroyed { .. }) => {
+                    self.on_destroyed();
+                    return false;
+                }
                 Err(err) => {
                     // Without this, poll would report the broken queue forever.
                     tracing::warn!(%err, "mailbox failed; live updates off");
@@ -425,6 +432,19 @@ impl Inner {
                 }
             }
         }
+    }
+}
+
+impl Inner {
+    /// Lets go of a destroyed board: nothing of it is shown any more.
+    pub(super) fn on_destroyed(&mut self) {
+        tracing::info!(board = %self.name, "the board was destroyed");
+        self.mailbox = None;
+        self.board = None;
+        self.seen_seq = None;
+        self.current_text = None;
+        self.thumbnails.clear();
+        self.outbox.send(Event::Destroyed);
     }
 }
 

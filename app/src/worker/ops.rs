@@ -14,6 +14,13 @@ const READ_AHEAD: u64 = 1 << 20;
 
 impl Inner {
     pub(super) fn handle(&mut self, command: Command) {
+        // Without a mailbox nothing else would tell us; one fstat.
+        if self.board.as_ref().is_some_and(Board::is_destroyed) {
+            self.on_destroyed();
+            if command != Command::Refresh {
+                return;
+            }
+        }
         if self.board.is_none() {
             // Every command first retries the open that failed before.
             self.open();

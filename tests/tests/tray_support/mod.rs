@@ -519,7 +519,7 @@ impl Drop for World {
         let mut cmd = Command::new(bin("shm-clip"));
         cmd.args(["destroy", "--force"]);
         self.env(&mut cmd);
-        let _ = cmd.stderr(Stdio::null()).status();
+        let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

@@ -134,7 +134,15 @@ Example:
   shm-clip boards";
 
 const DESTROY_LONG: &str = "\
-Remove the board's segment and mailboxes; every clip on it is lost.
+Remove the board; every clip on it is lost, pinned ones too.
+
+Every entry is wiped in place first, so programs that still have the board \
+open (the tray, windows, watchers) find nothing. Then the segment and the \
+mailboxes are removed, and each of those programs is told: a window says \
+\"board destroyed\", the tray drops the clip it serves on the desktop \
+clipboard and moves to a fresh board, `watch` exits. The history the tray \
+saved on disk for this board is deleted too, so a restart brings nothing \
+back; --keep-history keeps that file.
 
 Without --force the segment must be a valid board of this version. With \
 --force any segment of that name owned by you is removed, which is how to get \
@@ -402,6 +410,10 @@ pub struct DestroyArgs {
     /// Remove the segment even if it is not a valid board of this version
     #[arg(long)]
     pub force: bool,
+    /// Keep the history the tray saved for this board on disk (by default
+    /// it is deleted with the board, so that nothing comes back)
+    #[arg(long)]
+    pub keep_history: bool,
 }
 
 /// Validates a board name, putting the library's hint into clap's message.

@@ -1,10 +1,12 @@
 //! `shm-clip boards` and `shm-clip destroy`: boards as a whole.
 
-use shm_clip::Board;
+use std::fmt::Write as _;
+
+use shm_clip::{Board, Config};
 
 use crate::args::{DestroyArgs, Global};
 use crate::errors::CliError;
-use crate::output;
+use crate::{human, output};
 
 /// Prints this user's boards, one per line.
 pub fn list() -> Result<(), CliError> {
@@ -14,9 +16,34 @@ pub fn list() -> Result<(), CliError> {
     ))
 }
 
-/// Removes the board named by `--board`.
+/// Removes the board named by `--board`, and the history the tray saved for it.
 pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
-    Board::destroy(&global.board, args.force)?;
-    tracing::debug!(board = %global.board, force = args.force, "destroyed");
-    Ok(())
+    let report = Board::destroy(&global.board, args.force)?;
+    tracing::debug!(board = %global.board, force = args.force, ?report, "destroyed");
+    let mut line = format!(
+        "destroyed board {}: wiped {}, told {}",
+        global.board,
+        human::count(report.entries, "entry", "entries"),
+        human::count(report.notified, "running program", "running programs"),
+    );
+    // Without a data directory (no HOME) no tray can have saved anything.
+    if !args.keep_history
+        && let Ok(dir) = Config::data_dir()
+    {
+        let file = Config::history_file(&dir, &global.board);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {
+                let _ = write!(line, "; deleted its saved history {}", file.display());
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(CliError::Write {
+                    path: file.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    line.push('\n');
+    output::text(&line)
 }

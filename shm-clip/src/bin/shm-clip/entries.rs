@@ -2,7 +2,7 @@
 
 use crate::args::{ClearArgs, Global, Target};
 use crate::errors::CliError;
-use crate::{open, output};
+use crate::{human, open, output};
 
 /// What to do to one entry.
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +31,8 @@ pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError>
 pub fn clear(global: &Global, args: &ClearArgs) -> Result<(), CliError> {
     let board = open::existing(global)?;
     let removed = board.clear(args.all)?;
-    let noun = if removed == 1 { "entry" } else { "entries" };
-    output::text(&format!("removed {removed} {noun}\n"))
+    output::text(&format!(
+        "removed {}\n",
+        human::count(removed, "entry", "entries")
+    ))
 }

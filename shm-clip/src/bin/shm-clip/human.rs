@@ -3,6 +3,11 @@
 use std::io::IsTerminal;
 use std::time::{Duration, SystemTime};
 
+/// `1 entry`, `3 entries`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `12 B`, `1.2 KiB`, `64.0 MiB`.
 pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
