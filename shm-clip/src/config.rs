@@ -32,11 +32,6 @@ use crate::{CreateOptions, Error, Result};
 /// for users who keep several set-ups).
 pub const CONFIG_ENV: &str = "SHM_CLIP_CONFIG";
 
-/// The smallest board capacity a config may ask for.
-const MIN_CAPACITY: u64 = 64 << 10;
-/// The largest history depth a config may ask for.
-const MAX_DEPTH: u32 = 100_000;
-
 /// Every setting, with its default where the file does not give one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -161,21 +156,25 @@ impl Config {
                 message,
             })
         };
-        if self.board.depth == 0 || self.board.depth > MAX_DEPTH {
+        let (depths, capacities) = (CreateOptions::DEPTH, CreateOptions::CAPACITY);
+        if !depths.contains(&self.board.depth) {
             return fail(
                 "board.depth",
                 format!(
-                    "must be between 1 and {MAX_DEPTH}, not {}",
+                    "must be between {} and {}, not {}",
+                    depths.start(),
+                    depths.end(),
                     self.board.depth
                 ),
             );
         }
-        if self.board.capacity.0 < MIN_CAPACITY {
+        if !capacities.contains(&self.board.capacity.0) {
             return fail(
                 "board.capacity",
                 format!(
-                    "must be at least {}, not {}",
-                    Size(MIN_CAPACITY),
+                    "must be between {} and {}, not {}",
+                    Size(*capacities.start()),
+                    Size(*capacities.end()),
                     self.board.capacity
                 ),
             );
@@ -300,7 +299,8 @@ fn find_key(text: &str, key: &str) -> Option<usize> {
 pub struct Size(pub u64);
 
 impl Size {
-    /// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `512mb`: binary units (1K = 1024).
+    /// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `2T`, `512mb`: binary units
+    /// (1K = 1024). The one size parser of config.toml and the CLI.
     pub fn parse(text: &str) -> std::result::Result<Size, String> {
         let text = text.trim();
         let split = text
@@ -308,16 +308,17 @@ impl Size {
             .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
         let number: u64 = number.parse().map_err(|_| {
-            format!("{text:?} is not a size; use a number with an optional K, M or G, like \"64M\"")
+            format!("{text:?} is not a size; use a number with an optional K, M, G or T, like 64M")
         })?;
         let shift = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 0,
             "k" | "kb" | "kib" => 10,
             "m" | "mb" | "mib" => 20,
             "g" | "gb" | "gib" => 30,
+            "t" | "tb" | "tib" => 40,
             _ => {
                 return Err(format!(
-                    "unknown unit {unit:?} in {text:?}; use K, M or G (binary: 1K = 1024)"
+                    "unknown unit {unit:?} in {text:?}; use K, M, G or T (binary: 1K = 1024)"
                 ));
             }
         };
@@ -332,7 +333,7 @@ impl fmt::Display for Size {
     /// The shortest exact spelling: `64M`, `1536K`, `1000`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
-        for (shift, unit) in [(30, "G"), (20, "M"), (10, "K")] {
+        for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
             if n != 0 && n.is_multiple_of(1 << shift) {
                 return write!(f, "{}{unit}", n >> shift);
             }

@@ -87,6 +87,17 @@ pub enum Error {
     #[error("segment {path} was never initialised (its creator probably died)")]
     InitTimeout { path: PathBuf },
 
+    /// A board was to be created with a size outside [`CreateOptions`]'
+    /// ranges: the caller's mistake, refused before anything is created.
+    ///
+    /// [`CreateOptions`]: crate::CreateOptions
+    #[error("cannot create a board with {what} {value}: it must be {range}")]
+    InvalidCreateOptions {
+        what: &'static str,
+        value: u64,
+        range: &'static str,
+    },
+
     /// The clip cannot fit in the board's arena.
     #[error(
         "clip of {size} bytes is larger than this board can hold ({capacity} bytes free for one clip)"
@@ -182,6 +193,9 @@ impl Error {
                 "use a larger board: shm-clip --board big --capacity 512M copy ..., or set board.capacity in config.toml (shm-clip config path) for new boards; a board's capacity is fixed when it is created, so destroy and recreate it to grow".into()
             }
             Error::HistoryFull => "unpin some entries: shm-clip unpin N".into(),
+            Error::InvalidCreateOptions { .. } => {
+                "choose a size in that range (--capacity, --depth, or board.capacity and board.depth in config.toml)".into()
+            }
             Error::Empty => "copy something first: shm-clip copy TEXT".into(),
             Error::NoSuchEntry { .. } => "list entries with: shm-clip history".into(),
             Error::NoSuchType { .. } => "list types with: shm-clip paste --list-types".into(),

@@ -258,15 +258,8 @@ impl Segment {
         opts: CreateOptions,
     ) -> Result<Segment> {
         let result = (|| {
-            if !(MIN_ARENA..=MAX_ARENA).contains(&opts.capacity)
-                || !(MIN_DEPTH..=MAX_DEPTH).contains(&opts.depth)
-            {
-                return Err(Error::BadSize {
-                    path: path.to_owned(),
-                    size: opts.capacity,
-                    reason: "capacity must be 4 KiB to 1 TiB and depth 1 to 100000",
-                });
-            }
+            // The caller's mistake, not a hostile segment: say so.
+            opts.validate()?;
             // The umask may have cleared bits we need, never added any; set 0600 exactly.
             fchmod(&fd, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|e| Error::os("fchmod", e))?;
             let geo = Geometry::new(opts.depth, opts.capacity);

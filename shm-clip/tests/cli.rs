@@ -865,3 +865,89 @@ fn usage_errors_exit_2() {
         );
     }
 }
+
+/// Sizes a board cannot have are refused when parsed, naming the option,
+/// the value and the range: never as a "refusing segment" that suggests
+/// someone else made it.
+#[test]
+fn board_sizes_are_checked_where_they_are_typed() {
+    let board = TestBoard::new("limits");
+    for (args, option, value, range) in [
+        (
+            &["--depth", "200000"][..],
+            "--depth <N>",
+            "200000",
+            "between 1 and 100000",
+        ),
+        (
+            &["--depth", "0"],
+            "--depth <N>",
+            "0",
+            "between 1 and 100000",
+        ),
+        (
+            &["--capacity", "1"],
+            "--capacity <SIZE>",
+            "1",
+            "between 4K (4096 bytes) and 1T",
+        ),
+        (
+            &["--capacity", "5T"],
+            "--capacity <SIZE>",
+            "5T",
+            "between 4K (4096 bytes) and 1T",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["copy", "x"]);
+        let out = board.run(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{option}'"))
+                && stderr.contains(range),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("refusing segment"), "{stderr}");
+        assert!(!stderr.contains("spy"), "{stderr}");
+    }
+    // Nothing was created.
+    assert_fails_with(&board.run(&["paste"]), "does not exist");
+}
+
+/// config.toml's sizes use the same ranges, and name the file, line and key.
+#[test]
+fn config_sizes_use_the_same_ranges() {
+    let board = TestBoard::new("limits-config");
+    let dir = std::env::temp_dir().join(format!("shm-clip-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[board]\ndepth = 200000\n").unwrap();
+    let out = run(
+        board
+            .cmd()
+            .env("SHM_CLIP_CONFIG", &config)
+            .args(["copy", "x"]),
+        None,
+    );
+    assert_fails_with(
+        &out,
+        &format!(
+            "invalid config {}, line 2, key `board.depth`: must be between 1 and 100000, not 200000",
+            config.display()
+        ),
+    );
+    std::fs::write(&config, "[board]\ncapacity = \"5T\"\n").unwrap();
+    let out = run(
+        board
+            .cmd()
+            .env("SHM_CLIP_CONFIG", &config)
+            .args(["copy", "x"]),
+        None,
+    );
+    assert_fails_with(
+        &out,
+        "key `board.capacity`: must be between 4K and 1T, not 5T",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

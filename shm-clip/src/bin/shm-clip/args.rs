@@ -189,12 +189,12 @@ pub struct Global {
     /// Data capacity when this command creates the board, like 64M, 1G or
     /// 4096 (binary units: 1K = 1024) [default: 64M]. Ignored for an existing
     /// board.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_capacity)]
     pub capacity: Option<u64>,
 
     /// History depth when this command creates the board [default: 200].
     /// Ignored for an existing board.
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, global = true, value_name = "N", value_parser = parse_depth)]
     pub depth: Option<u32>,
 
     /// The user's config file, loaded by `main` after parsing.
@@ -424,34 +424,46 @@ fn parse_board(name: &str) -> Result<BoardName, String> {
     })
 }
 
-/// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `512mb`: binary units throughout.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| {
-        format!("{text:?} is not a size; use a number with an optional K, M or G, like 64M")
-    })?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?}; use K, M or G (binary: 1K = 1024)"
-            ));
-        }
-    };
-    if number == 0 {
-        return Err("the size must be more than 0".into());
+/// A board capacity: a size within [`CreateOptions::CAPACITY`].
+fn parse_capacity(text: &str) -> Result<u64, String> {
+    let size = parse_size(text)?;
+    let range = CreateOptions::CAPACITY;
+    if range.contains(&size) {
+        Ok(size)
+    } else {
+        Err(format!(
+            "a board's capacity must be between 4K ({} bytes) and 1T ({} bytes)",
+            range.start(),
+            range.end()
+        ))
     }
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("{text} is too large"))
+}
+
+/// A history depth within [`CreateOptions::DEPTH`].
+fn parse_depth(text: &str) -> Result<u32, String> {
+    let range = CreateOptions::DEPTH;
+    let message = || {
+        format!(
+            "a board's depth must be a whole number between {} and {}",
+            range.start(),
+            range.end()
+        )
+    };
+    let depth: u32 = text.trim().parse().map_err(|_| message())?;
+    if range.contains(&depth) {
+        Ok(depth)
+    } else {
+        Err(message())
+    }
+}
+
+/// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `512mb`: binary units
+/// throughout, with config.toml's parser; 0 is refused.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    match shm_clip::config::Size::parse(text)? {
+        shm_clip::config::Size(0) => Err("the size must be more than 0".into()),
+        shm_clip::config::Size(n) => Ok(n),
+    }
 }
 
 #[cfg(test)]
