@@ -33,6 +33,6 @@ package_profile_dir() {
 release_build() {
     local profile
     profile=$(package_profile)
-    cargo build --profile "$profile" --locked "$@" -p shm-clip -p shm-clip-app --bins
-    cargo rustc --profile "$profile" --locked "$@" -p shm-clip --bin shm-clip -- -C target-feature=+crt-static
+    cargo build --profile "$profile" --locked "$@" -p shm-clip-cli -p shm-clip-app --bins
+    cargo rustc --profile "$profile" --locked "$@" -p shm-clip-cli --bin shm-clip -- -C target-feature=+crt-static
 }

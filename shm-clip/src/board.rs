@@ -97,12 +97,17 @@ pub struct Board {
 }
 
 impl Board {
-    /// Opens board `name`, creating it with the sizes of the user's
-    /// [`Config`](crate::Config) if it does not exist. An invalid config file
-    /// is an error, so that no board is created with half-read settings.
+    /// Opens board `name`, creating it with the default sizes if it does
+    /// not exist. Reads no file of the user's: to create boards with the
+    /// sizes of config.toml, load it ([`Config::load`](crate::Config::load))
+    /// and pass its [`Config::create_options`](crate::Config::create_options)
+    /// to [`Board::open_with`], as the CLI and the app do.
     pub fn open(name: &BoardName, kind: OriginKind) -> Result<Board> {
-        let create = crate::Config::load()?.create_options();
-        Self::open_with(name, Origin::this_process(kind), Some(create))
+        Self::open_with(
+            name,
+            Origin::this_process(kind),
+            Some(CreateOptions::default()),
+        )
     }
 
     /// Opens board `name` as `origin`. With `create`, a missing board is

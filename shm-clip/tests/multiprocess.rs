@@ -4,7 +4,7 @@
 //!
 //! Each test re-runs this binary for its children (see `common`).
 
-mod common;
+use shm_clip_test_kit as common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! fields, and a real segment image (a small board after a few copies) with
 //! random bytes flipped, fields overwritten, slots copied and tails cut off.
 
-mod common;
+use shm_clip_test_kit as common;
 
 use std::sync::OnceLock;
 

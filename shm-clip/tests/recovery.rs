@@ -6,7 +6,7 @@
 //! feature: with `SHM_CLIP_TEST_PARK=<marker>`, `copy` writes half of the
 //! payload, writes the marker file and sleeps forever, still holding the lock.
 
-mod common;
+use shm_clip_test_kit as common;
 
 use common::{CHILD_TIMEOUT, PARK_VAR, Rng, TestBoard, report};
 use shm_clip::{Board, Clip, CreateOptions, Selector};

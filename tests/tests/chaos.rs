@@ -25,8 +25,7 @@
 //! (`SHM_CLIP_SOAK_SECS`, default 1800 s); `SHM_CLIP_CHAOS_SEED` replays the
 //! workers' random choices (the kill timing is never replayable).
 
-#[path = "../../shm-clip/tests/common/mod.rs"]
-mod common;
+use shm_clip_test_kit as common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;

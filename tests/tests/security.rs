@@ -8,8 +8,7 @@
 //! Cases that need root (another uid, another pid namespace) say so and
 //! return early when not root; CI runs as root.
 
-#[path = "../../shm-clip/tests/common/mod.rs"]
-mod common;
+use shm_clip_test_kit as common;
 // Only its private X server is used here.
 mod tray_support;
 

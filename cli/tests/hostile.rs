@@ -9,7 +9,7 @@
 //! The cases with another user's files setuid a child to `nobody`, so they
 //! need root (as CI has) and fail without it.
 
-mod common;
+use shm_clip_test_kit as common;
 
 use std::fs::{OpenOptions, Permissions};
 use std::io::Write;

@@ -1,4 +1,5 @@
-//! Helpers shared by the multi-process integration tests.
+//! `shm-clip-test-kit`: helpers shared by the library's and the CLI's
+//! multi-process integration tests (`use shm_clip_test_kit as common;`).
 //!
 //! A test that needs other processes re-runs its own test binary
 //! (`std::env::current_exe()`) with `--exact <test> --nocapture` and the role
@@ -10,8 +11,9 @@
 //! and a [`TestBoard`] guard destroys it even when the test fails. Every wait
 //! has a deadline: a child that overruns it is killed and the test fails.
 #![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of these helpers"
+    clippy::must_use_candidate,
+    clippy::missing_panics_doc,
+    reason = "test helpers: they panic to fail the test, and callers know what they return"
 )]
 
 use std::fmt::Display;
@@ -108,6 +110,10 @@ pub fn wait_for_file(path: &Path, timeout: Duration) {
 
 /// A board (and a scratch directory) for one test. Dropping it destroys the
 /// board and removes whatever is left at its path, even when the test fails.
+#[allow(
+    missing_debug_implementations,
+    reason = "a test helper; its children and threads have no useful Debug"
+)]
 pub struct TestBoard {
     pub name: BoardName,
     pub dir: PathBuf,
@@ -205,6 +211,10 @@ impl Drop for TestBoard {
 }
 
 /// A running child process with its stdout delivered line by line.
+#[allow(
+    missing_debug_implementations,
+    reason = "a test helper; its children and threads have no useful Debug"
+)]
 pub struct Proc {
     child: Child,
     label: String,
@@ -215,6 +225,10 @@ pub struct Proc {
 }
 
 /// What a child left behind.
+#[allow(
+    missing_debug_implementations,
+    reason = "a test helper; its children and threads have no useful Debug"
+)]
 pub struct Finished {
     pub status: ExitStatus,
     pub lines: Vec<String>,

@@ -5,7 +5,7 @@
 //! nothing behind. Every wait has a deadline: a hang fails the test, and the
 //! hung process is killed.
 
-mod common;
+use shm_clip_test_kit as common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;

@@ -2,7 +2,7 @@
 //! clip any more, `watch` exits, and the saved history goes with the board.
 //! Also a plain `rm` of the segment file, which nobody announces.
 
-mod common;
+use shm_clip_test_kit as common;
 
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};

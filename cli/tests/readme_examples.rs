@@ -17,7 +17,7 @@
 //! `paste --list-types`, and after each change what the current clip is.
 //! Lines it does not understand only make it forget, never fail.
 
-mod common;
+use shm_clip_test_kit as common;
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
