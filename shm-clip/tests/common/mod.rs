@@ -36,6 +36,8 @@ pub const BOARD_VAR: &str = "SHM_CLIP_TEST_BOARD";
 pub const DIR_VAR: &str = "SHM_CLIP_TEST_DIR";
 /// What the library's test hook writes before it parks inside the lock.
 pub const PARK_VAR: &str = "SHM_CLIP_TEST_PARK";
+/// Which park point the armed hook parks at (any point when unset).
+pub const PARK_AT_VAR: &str = "SHM_CLIP_TEST_PARK_AT";
 
 /// How long a child may run unless a test says otherwise.
 pub const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -154,7 +156,8 @@ impl TestBoard {
             .env(BOARD_VAR, self.name.as_str())
             .env(DIR_VAR, &self.dir)
             .env("RUST_BACKTRACE", "1")
-            .env_remove(PARK_VAR);
+            .env_remove(PARK_VAR)
+            .env_remove(PARK_AT_VAR);
         cmd
     }
 
