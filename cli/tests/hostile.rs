@@ -394,6 +394,8 @@ fn plant_as_nobody(src: &Path, dst: &Path, mode: u32) {
     let mut cmd = Command::new("/bin/sh");
     std::os::unix::process::CommandExt::uid(&mut cmd, 65534);
     std::os::unix::process::CommandExt::gid(&mut cmd, 65534);
+    // Not our working directory, which may be in a 0700 home.
+    cmd.current_dir("/");
     cmd.args([
         "-c",
         "umask 077 && cat -- \"$1\" > \"$2\" && chmod \"$3\" \"$2\"",
@@ -411,6 +413,8 @@ fn squat_as_nobody(dst: &Path, mode: u32) {
     let mut cmd = Command::new("/bin/sh");
     std::os::unix::process::CommandExt::uid(&mut cmd, 65534);
     std::os::unix::process::CommandExt::gid(&mut cmd, 65534);
+    // Not our working directory, which may be in a 0700 home.
+    cmd.current_dir("/");
     cmd.args(["-c", "umask 077 && : > \"$1\" && chmod \"$2\" \"$1\""])
         .arg("sh")
         .arg(dst)

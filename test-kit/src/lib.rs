@@ -38,6 +38,8 @@ pub const BOARD_VAR: &str = "SHM_CLIP_TEST_BOARD";
 pub const DIR_VAR: &str = "SHM_CLIP_TEST_DIR";
 /// What the library's test hook writes before it parks inside the lock.
 pub const PARK_VAR: &str = "SHM_CLIP_TEST_PARK";
+/// Which park point the armed hook parks at (any point when unset).
+pub const PARK_AT_VAR: &str = "SHM_CLIP_TEST_PARK_AT";
 
 /// How long a child may run unless a test says otherwise.
 pub const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -154,13 +156,27 @@ impl TestBoard {
 
     /// A command that re-runs `test` of this binary as a child playing `role`.
     pub fn child_command(&self, test: &str, role: &str) -> Command {
-        let mut cmd = Command::new(std::env::current_exe().expect("current_exe"));
+        self.child_command_of(&std::env::current_exe().expect("current_exe"), test, role)
+    }
+
+    /// Like [`TestBoard::child_command`], for a child that runs as another
+    /// user: it execs `exe` (a [`SharedExe`] of this binary) from the
+    /// directory that holds it, which that user can reach.
+    pub fn foreign_child_command(&self, exe: &SharedExe, test: &str, role: &str) -> Command {
+        let mut cmd = self.child_command_of(&exe.path, test, role);
+        cmd.current_dir(&exe.dir);
+        cmd
+    }
+
+    fn child_command_of(&self, exe: &Path, test: &str, role: &str) -> Command {
+        let mut cmd = Command::new(exe);
         cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
             .env(ROLE_VAR, role)
             .env(BOARD_VAR, self.name.as_str())
             .env(DIR_VAR, &self.dir)
             .env("RUST_BACKTRACE", "1")
-            .env_remove(PARK_VAR);
+            .env_remove(PARK_VAR)
+            .env_remove(PARK_AT_VAR);
         cmd
     }
 
@@ -207,6 +223,55 @@ impl TestBoard {
 impl Drop for TestBoard {
     fn drop(&mut self) {
         self.remove_leftovers();
+    }
+}
+
+/// A copy of this test binary that every user can execute: a 0755 file in a
+/// fresh 0755 directory under the temporary directory. A child that runs as
+/// another user (setuid `nobody`) cannot exec the binary in `target/` when
+/// the clone lives in a 0700 home such as `/root/project`. Dropping it
+/// removes the copy.
+pub struct SharedExe {
+    pub dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl SharedExe {
+    pub fn new() -> Self {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let exe = std::env::current_exe().expect("current_exe");
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("shm-clip-exe.{}.{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&dir)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        // The umask may have taken bits away.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for parent in dir.ancestors().skip(1) {
+            let mode = std::fs::metadata(parent).map_or(0, |m| m.mode());
+            assert!(
+                mode & 0o001 != 0,
+                "{} (mode {:04o}) is closed to other users, so a child running as one cannot \
+                 reach {}: point TMPDIR at a directory they can enter, such as /tmp",
+                parent.display(),
+                mode & 0o7777,
+                dir.display()
+            );
+        }
+        let path = dir.join(exe.file_name().expect("the test binary's name"));
+        std::fs::copy(&exe, &path)
+            .unwrap_or_else(|e| panic!("copying {} to {}: {e}", exe.display(), path.display()));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        SharedExe { dir, path }
+    }
+}
+
+impl Drop for SharedExe {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -10,16 +10,26 @@
 //!   have happened inside the critical section or outside it, and the board's
 //!   recovery counter can be checked exactly.
 //! - At least [`CI_PARKED_KILLS`] kills happen inside the critical section on
-//!   purpose: a worker armed with `SHM_CLIP_TEST_PARK` parks half-way through
-//!   writing its first clip, and the killer kills it there.
+//!   purpose: a worker armed with `SHM_CLIP_TEST_PARK` and
+//!   `SHM_CLIP_TEST_PARK_AT` parks at one of the library's park points
+//!   ([`PARK_POINTS`], in turn), and the killer kills it there. The figures
+//!   give the kills per point; with `CI=true` each needs
+//!   [`CI_PARKED_PER_POINT`].
+//! - A worker that sees a torn or foreign clip, or breaks any other promise
+//!   (every panic), writes one [`FAILURE_MARKER`] line to stderr and aborts.
+//!   The parent reads the stderr of every worker, killed or not, and fails on
+//!   any marker, so a worker the killer catches mid-report is not lost.
 //!
 //! At the end (all workers dead): every clip that was ever read was intact
 //! and was written by someone, seq never went back, the history holds at most
 //! `depth` entries with no overlapping arena ranges and the pinned sentinels
-//! intact, no mailbox is left (neither a registered one nor, when the mqueue
-//! namespace can be listed, a queue that no table names), and the recovery
-//! counter equals the kills made inside the critical section (less the kills
-//! that cut a repair short, whose recovery the next locker counts once).
+//! intact, no mailbox is left (neither a registered one nor a queue that no
+//! table names), and the recovery counter equals the kills made inside the
+//! critical section (less the kills that cut a repair short, whose recovery
+//! the next locker counts once). Queues are listed through a mounted mqueue
+//! filesystem (such as `/dev/mqueue`) or, as root, a private mount of one;
+//! where neither works (a chroot without `/dev/mqueue`, as non-root) the
+//! figures say so, and only the registered names are checked.
 //!
 //! In CI it takes about two minutes. `SHM_CLIP_SOAK=1` runs a long soak
 //! (`SHM_CLIP_SOAK_SECS`, default 1800 s); `SHM_CLIP_CHAOS_SEED` replays the
@@ -29,7 +39,7 @@ use shm_clip_test_kit as common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,8 +49,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{PARK_VAR, Rng, TestBoard, report};
+use common::{PARK_AT_VAR, PARK_VAR, Rng, TestBoard, report};
+use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_unlink};
 use nix::sys::signal::{Signal, kill};
+use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 use shm_clip::{Board, Clip, CreateOptions, EntryInfo, Error, Selector, Status, Subscription};
 
@@ -58,9 +70,11 @@ const MAX_CLIP: u64 = 4 << 20;
 /// Workers pin only clips up to this size, so pins never fill the arena.
 const MAX_PINNED_CLIP: u64 = 64 << 10;
 
-/// CI figures: the run continues until both are reached.
+/// CI figures: the run continues until all are reached.
 const CI_KILLS: u64 = 520;
 const CI_PARKED_KILLS: u64 = 60;
+/// Kills parked at each park point; with `CI=true` the test fails below it.
+const CI_PARKED_PER_POINT: u64 = 20;
 /// A CI run that has not reached them by then fails.
 const CI_MAX_RUN: Duration = Duration::from_secs(4 * 60);
 /// Mean pause between two kills.
@@ -205,6 +219,56 @@ const OPS: [(Op, u64); 13] = [
     (Op::Status, 2),
 ];
 
+/// Every park point of the library (`park_if_asked("…")` in shm-clip/src),
+/// with the operation that an armed worker runs to reach it. The killer
+/// rotates through them; [`every_library_park_point_is_rotated`] fails when
+/// the library gains a point that is missing here.
+const PARK_POINTS: &[(&str, Op)] = &[("copy", Op::Copy)];
+
+/// The operation that reaches park point `point`.
+fn park_op(point: &str) -> Op {
+    PARK_POINTS
+        .iter()
+        .find(|(p, _)| *p == point)
+        .map_or_else(|| panic!("unknown park point {point:?}"), |&(_, op)| op)
+}
+
+/// The park points named in the library's sources.
+fn library_park_points() -> Vec<String> {
+    fn walk(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices("park_if_asked(") {
+                    if text[..at].ends_with("fn ") {
+                        continue;
+                    }
+                    let rest = &text[at + "park_if_asked(".len()..];
+                    let Some((name, _)) = rest.strip_prefix('"').and_then(|r| r.split_once('"'))
+                    else {
+                        panic!(
+                            "{}: a park point whose name is not a string literal: the chaos test cannot rotate through it",
+                            path.display()
+                        );
+                    };
+                    found.push(name.to_owned());
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../shm-clip/src"),
+        &mut found,
+    );
+    found.sort();
+    found.dedup();
+    found
+}
+
 struct Worker {
     board: Board,
     writer: u32,
@@ -266,7 +330,7 @@ impl Worker {
     fn read(clip: &Clip, what: &str) {
         match verify(clip) {
             Ok(id) => report("read", format!("{} {} {}", id.writer, id.counter, id.len)),
-            Err(e) => panic!("{what} delivered a bad clip: {e}"),
+            Err(e) => worker_failure(&format!("{what} delivered a torn or foreign clip: {e}")),
         }
     }
 
@@ -423,7 +487,9 @@ impl Worker {
             Op::GetType => match self.board.get_type(Selector::Current, TEXT_MIME) {
                 Ok(rep) => {
                     let text = String::from_utf8(rep.data).expect("chaos text is UTF-8");
-                    assert!(text.starts_with("chaos "), "foreign text {text:?}");
+                    if !text.starts_with("chaos ") {
+                        worker_failure(&format!("get_type delivered foreign text {text:?}"));
+                    }
                 }
                 Err(e) => Self::fail(&e, "get_type"),
             },
@@ -454,12 +520,67 @@ impl Worker {
     }
 }
 
+/// The start of the line a worker writes to stderr when it sees a torn or
+/// foreign clip, or any other broken promise (every panic ends here too).
+const FAILURE_MARKER: &str = "CHAOS-FAILURE:";
+/// Self-test only: the worker injects a torn read as its first operation.
+const INJECT_VAR: &str = "CHAOS_INJECT_TORN_READ";
+/// Self-test only: after its marker line the worker waits to be killed
+/// instead of aborting, as a worker does that the killer catches right then.
+const LINGER_VAR: &str = "CHAOS_LINGER_AFTER_FAILURE";
+
+/// In a worker: writes the failure marker line and aborts at once. The line
+/// goes out in one `write` of less than `PIPE_BUF` bytes, so a SIGKILL can
+/// come before it or after it, never in the middle; the parent reads every
+/// worker's stderr, killed or not.
+fn worker_failure(what: &str) -> ! {
+    let mut line = format!(
+        "{FAILURE_MARKER} pid {}: {}",
+        std::process::id(),
+        what.replace('\n', " | ")
+    );
+    let mut end = line.len().min(3000);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line.truncate(end);
+    line.push('\n');
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes());
+    let _ = err.flush();
+    drop(err);
+    if std::env::var_os(LINGER_VAR).is_some() {
+        report("failed", "");
+        common::linger_until_killed();
+    }
+    std::process::abort()
+}
+
+/// Self-test: copies a clip of its own, pastes it, tears one byte of the
+/// paste and checks it as every read is checked.
+fn inject_torn_read(w: &mut Worker) -> ! {
+    let id = Id {
+        writer: w.writer,
+        counter: 1,
+        len: 1000,
+    };
+    w.copy(id, false);
+    let mut clip = w.board.paste().expect("paste the injected clip");
+    clip.reps[0].data[500] ^= 0x40;
+    Worker::read(&clip, "the injected paste");
+    unreachable!("a torn clip passed verify()")
+}
+
 fn worker_main() {
+    // A panic anywhere (an assertion, an unexpected error) is a failure the
+    // parent must not lose: marker line, then abort, with no unwinding.
+    std::panic::set_hook(Box::new(|info| worker_failure(&format!("{info}"))));
     let parent = nix::unistd::getppid();
     let writer: u32 = common::child_var("CHAOS_WRITER").parse().unwrap();
     let seed: u64 = common::child_var("CHAOS_SEED").parse().unwrap();
     let sentinels = common::child_var("CHAOS_SENTINELS")
         .split(',')
+        .filter(|s| !s.is_empty())
         .map(|s| s.parse().unwrap())
         .collect();
     let board = common::child_open(None);
@@ -474,11 +595,17 @@ fn worker_main() {
         sub: None,
         my_pid: std::process::id(),
     };
+    if std::env::var_os(INJECT_VAR).is_some() {
+        inject_torn_read(&mut w);
+    }
     if std::env::var_os(PARK_VAR).is_some() {
-        // Armed: the first copy parks inside the lock until the killer comes.
-        report("op", "0 park");
-        w.run(Op::Copy);
-        panic!("the park hook did not park (is the test-hooks feature on?)");
+        // Armed: the operation that reaches the park point parks inside the
+        // lock until the killer comes.
+        let point = common::child_var(PARK_AT_VAR);
+        let op = park_op(&point);
+        report("op", format!("0 park-{point}"));
+        w.run(op);
+        panic!("the park hook did not park at {point:?} (is the test-hooks feature on?)");
     }
     let started = Instant::now();
     for n in 1.. {
@@ -509,16 +636,8 @@ struct Proc {
     parked: Option<PathBuf>,
     /// The operation in flight: number, name, start.
     op: Option<(u64, String, Instant)>,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Proc {
-    fn stderr(&mut self) -> String {
-        self.stderr
-            .take()
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default()
-    }
+    /// All it wrote to stderr, sent once its stderr closes (when it dies).
+    stderr: Option<Receiver<String>>,
 }
 
 impl Drop for Proc {
@@ -552,6 +671,14 @@ struct Figures {
     max_op: Duration,
     max_op_kind: String,
     mailboxes: u64,
+    /// Kills parked inside the lock, by park point.
+    parked_at: BTreeMap<String, u64>,
+}
+
+impl Figures {
+    fn parked_at(&self, point: &str) -> u64 {
+        self.parked_at.get(point).copied().unwrap_or(0)
+    }
 }
 
 struct Chaos {
@@ -570,6 +697,11 @@ struct Chaos {
     killed: HashMap<u32, String>,
     figures: Figures,
     rng: Rng,
+    /// Failures the workers reported on stderr, and workers that died on
+    /// their own; the run stops at the first.
+    failures: Vec<String>,
+    /// Which park point the next parked kill uses.
+    park_turn: usize,
 }
 
 /// Reads lines from a worker into the shared channel.
@@ -592,36 +724,79 @@ fn forward(writer: u32, out: impl Read + Send + 'static, tx: Sender<Line>) {
 }
 
 impl Chaos {
-    fn spawn(&mut self, parked: Option<PathBuf>) -> Proc {
+    /// Starts a worker; armed with `parked` (marker file, park point), it
+    /// parks there instead of working.
+    fn spawn(&mut self, parked: Option<(PathBuf, &str)>) -> Proc {
+        self.spawn_with(parked, &[])
+    }
+
+    fn spawn_with(&mut self, parked: Option<(PathBuf, &str)>, env: &[(&str, &str)]) -> Proc {
         self.next_writer += 1;
         let writer = self.next_writer;
         let mut cmd: Command = self.tb.child_command(TEST, "worker");
         cmd.env("CHAOS_WRITER", writer.to_string())
             .env("CHAOS_SEED", self.seed.to_string())
             .env("CHAOS_SENTINELS", &self.sentinels)
+            // The marker line is the report; a backtrace would only delay it.
+            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(marker) = &parked {
-            cmd.env(PARK_VAR, marker);
+        if let Some((marker, point)) = &parked {
+            cmd.env(PARK_VAR, marker).env(PARK_AT_VAR, point);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("spawn a worker");
         forward(writer, child.stdout.take().unwrap(), self.tx.clone());
         let mut err = child.stderr.take().unwrap();
-        let stderr = common::spawn_named("chaos-stderr", move || {
+        let (err_tx, err_rx) = mpsc::channel();
+        common::spawn_named("chaos-stderr", move || {
             let mut s = String::new();
             let _ = err.read_to_string(&mut s);
-            s
+            let _ = err_tx.send(s);
         });
         self.figures.restarts += 1;
         Proc {
             writer,
             pid: child.id(),
             child,
-            parked,
+            parked: parked.map(|(marker, _)| marker),
             op: None,
-            stderr: Some(stderr),
+            stderr: Some(err_rx),
         }
+    }
+
+    /// Reads all that the dead (reaped) worker `p` wrote to stderr, and
+    /// records a failure for each marker line in it.
+    fn collect_stderr(&mut self, p: &mut Proc, how: &str) -> String {
+        let Some(rx) = p.stderr.take() else {
+            return String::new();
+        };
+        let Ok(text) = rx.recv_timeout(OP_WATCHDOG) else {
+            self.failures.push(format!(
+                "worker {} (pid {}, {how}): its stderr did not close within {OP_WATCHDOG:?}",
+                p.writer, p.pid
+            ));
+            return String::new();
+        };
+        for line in text.lines().filter(|l| l.contains(FAILURE_MARKER)) {
+            self.failures.push(format!(
+                "worker {} (pid {}, {how}): {line}",
+                p.writer, p.pid
+            ));
+        }
+        text
+    }
+
+    /// Fails the test on the first failure that a worker reported.
+    fn assert_no_failures(&self) {
+        assert!(
+            self.failures.is_empty(),
+            "a worker reported a failure:\n{:#?}",
+            self.failures
+        );
     }
 
     fn handle(&mut self, line: &Line) {
@@ -689,16 +864,26 @@ impl Chaos {
         }
     }
 
-    /// Fails the test if a worker died on its own or an operation hangs.
+    /// Records a failure for each worker that died on its own (with the
+    /// marker lines it wrote), and fails the test if an operation hangs.
     fn check_workers(&mut self) {
-        for p in &mut self.procs {
-            if let Some(status) = p.child.try_wait().expect("try_wait") {
-                let stderr = p.stderr();
-                panic!(
-                    "worker {} (pid {}) exited by itself with {status}:\n{stderr}",
+        let mut i = 0;
+        while i < self.procs.len() {
+            let Some(status) = self.procs[i].child.try_wait().expect("try_wait") else {
+                i += 1;
+                continue;
+            };
+            let mut p = self.procs.remove(i);
+            let how = format!("exited by itself with {status}");
+            let stderr = self.collect_stderr(&mut p, &how);
+            if !stderr.contains(FAILURE_MARKER) {
+                self.failures.push(format!(
+                    "worker {} (pid {}) {how}:\n{stderr}",
                     p.writer, p.pid
-                );
+                ));
             }
+        }
+        for p in &self.procs {
             if let Some((n, kind, t)) = &p.op
                 && p.parked.is_none()
                 && t.elapsed() > OP_WATCHDOG
@@ -748,10 +933,11 @@ impl Chaos {
         let during =
             p.op.as_ref()
                 .map_or("start-up", |(_, kind, _)| kind.as_str());
-        self.killed.insert(
-            p.pid,
-            format!("{during}{}", if in_lock { ", inside the lock" } else { "" }),
-        );
+        let during = format!("{during}{}", if in_lock { ", inside the lock" } else { "" });
+        // Killed or not, what it wrote to stderr counts: a worker caught
+        // right after its marker line is a failure like any other.
+        self.collect_stderr(&mut p, &format!("killed during {during}"));
+        self.killed.insert(p.pid, during);
         if landed.in_repair {
             self.figures.in_repair += 1;
         }
@@ -777,26 +963,41 @@ impl Chaos {
         if landed.in_lock {
             self.figures.random_in_lock += 1;
         }
+        // The park points take turns.
+        let (point, _) = PARK_POINTS[self.park_turn % PARK_POINTS.len()];
+        self.park_turn += 1;
         let marker = self.tb.file(&format!("parked-{round}"));
-        let p = self.spawn(Some(marker.clone()));
+        let p = self.spawn(Some((marker.clone(), point)));
         let writer = p.writer;
         self.procs.push(p);
         let since = Instant::now();
-        while !marker.exists() {
+        // The hook writes the point's name into the marker, then parks.
+        let parked_at = loop {
+            if let Ok(at) = std::fs::read_to_string(&marker)
+                && !at.is_empty()
+            {
+                break at;
+            }
             assert!(
                 since.elapsed() < OP_WATCHDOG,
-                "the armed worker {writer} did not park within {OP_WATCHDOG:?}"
+                "the worker {writer} armed for {point:?} did not park within {OP_WATCHDOG:?}"
             );
             self.pump(Duration::from_millis(1));
             self.check_workers();
-        }
+            self.assert_no_failures();
+        };
+        assert_eq!(
+            parked_at, point,
+            "worker {writer} was armed for park point {point:?}"
+        );
         let i = self.procs.iter().position(|p| p.writer == writer).unwrap();
         let landed = self.kill(i);
         assert!(
             landed.in_lock,
-            "worker {writer} wrote its park marker but does not hold the lock"
+            "worker {writer} wrote its park marker at {point:?} but does not hold the lock"
         );
         self.figures.parked_kills += 1;
+        *self.figures.parked_at.entry(point.to_owned()).or_default() += 1;
         let p = self.spawn(None);
         self.procs.push(p);
     }
@@ -848,11 +1049,77 @@ fn wait_stopped(pid: u32) -> Vec<u32> {
     }
 }
 
-/// Names of this board's mailboxes that exist in the mqueue namespace,
-/// listed through a private mount of the mqueue filesystem (root only).
-fn listed_mailboxes(tb: &TestBoard) -> Option<Vec<String>> {
+/// The mqueue namespace as the final check saw it.
+struct Listing {
+    /// This board's queues, or `None` when no way to list them worked.
+    names: Option<Vec<String>>,
+    /// How they were listed, or why they could not be.
+    how: String,
+}
+
+/// Lists this board's queues in our mqueue namespace, in the first way that
+/// works here: an mqueue filesystem already mounted (such as `/dev/mqueue`),
+/// or, as root, a private mount of one (`unshare --mount`, which fails in a
+/// chroot whose `/` is not a mount point). A listing counts only if it shows
+/// a probe queue made for the purpose, so a mount of another ipc namespace
+/// is never taken for ours.
+fn list_queues(tb: &TestBoard) -> Listing {
+    let probe = format!("/shm-clip-chaos-probe.{}", std::process::id());
+    let mq = mq_open(
+        probe.as_str(),
+        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK,
+        Mode::S_IRUSR | Mode::S_IWUSR,
+        Some(&MqAttr::new(0, 1, 16, 0)),
+    )
+    .unwrap_or_else(|e| panic!("creating the probe queue {probe}: {e}"));
+    let listed = list_all_queues(tb, &probe[1..]);
+    mq_close(mq).expect("mq_close the probe");
+    mq_unlink(probe.as_str()).expect("mq_unlink the probe");
+    let prefix = format!("shm-clip.{}.{}@", common::euid(), tb.name);
+    match listed {
+        Ok((all, how)) => Listing {
+            names: Some(
+                all.iter()
+                    .filter(|l| l.starts_with(&prefix))
+                    .map(|l| format!("/{l}"))
+                    .collect(),
+            ),
+            how,
+        },
+        Err(tried) => Listing {
+            names: None,
+            how: tried.join("; "),
+        },
+    }
+}
+
+/// Every queue name in our namespace and how they were listed, or what was tried.
+fn list_all_queues(tb: &TestBoard, probe: &str) -> Result<(Vec<String>, String), Vec<String>> {
+    let mut tried = Vec::new();
+    let mounts = mqueue_mounts();
+    if mounts.is_empty() {
+        tried.push("no mqueue filesystem is mounted (/proc/self/mounts)".to_owned());
+    }
+    for dir in mounts {
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                let names: Vec<String> = entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect();
+                if names.iter().any(|n| n == probe) {
+                    return Ok((names, format!("the mqueue mount at {}", dir.display())));
+                }
+                tried.push(format!(
+                    "{} does not show our probe queue (another ipc namespace's?)",
+                    dir.display()
+                ));
+            }
+            Err(e) => tried.push(format!("{}: {e}", dir.display())),
+        }
+    }
     if common::euid() != 0 {
-        return None;
+        tried.push("not root, so no private mount of the mqueue filesystem".to_owned());
+        return Err(tried);
     }
     let dir = tb.file("mqueue");
     std::fs::create_dir_all(&dir).unwrap();
@@ -863,19 +1130,38 @@ fn listed_mailboxes(tb: &TestBoard) -> Option<Vec<String>> {
         .arg(&dir)
         .output()
         .expect("run unshare to list the mqueue namespace");
-    assert!(
-        out.status.success(),
-        "listing mqueues failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let prefix = format!("shm-clip.{}.{}@", common::euid(), tb.name);
-    Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with(&prefix))
-            .map(|l| format!("/{l}"))
-            .collect(),
-    )
+    if !out.status.success() {
+        tried.push(format!(
+            "unshare --mount --propagation private: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+        return Err(tried);
+    }
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    if names.iter().any(|n| n == probe) {
+        return Ok((
+            names,
+            "a private mount of the mqueue filesystem (unshare --mount)".to_owned(),
+        ));
+    }
+    tried.push("the private mqueue mount does not show our probe queue".to_owned());
+    Err(tried)
+}
+
+/// Where mqueue filesystems are mounted in our mount namespace.
+fn mqueue_mounts() -> Vec<PathBuf> {
+    std::fs::read_to_string("/proc/self/mounts")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(' ');
+            let (_, at, kind) = (f.next()?, f.next()?, f.next()?);
+            (kind == "mqueue").then(|| PathBuf::from(at.replace("\\040", " ")))
+        })
+        .collect()
 }
 
 /// A committed index slot: arena range and flags.
@@ -1089,6 +1375,8 @@ impl Chaos {
             killed: HashMap::new(),
             figures: Figures::default(),
             rng: Rng::new(seed.rotate_left(17)),
+            failures: Vec::new(),
+            park_turn: 0,
         }
     }
 
@@ -1106,21 +1394,29 @@ impl Chaos {
         loop {
             self.pump(Duration::from_millis(2));
             self.check_workers();
+            self.assert_no_failures();
             watchers.assert_fine();
             let elapsed = began.elapsed();
             let f = &self.figures;
             let done = match settings.soak {
                 Some(soak) => elapsed >= soak,
-                None => f.kills >= CI_KILLS && f.parked_kills >= CI_PARKED_KILLS,
+                None => {
+                    f.kills >= CI_KILLS
+                        && f.parked_kills >= CI_PARKED_KILLS
+                        && PARK_POINTS
+                            .iter()
+                            .all(|(point, _)| f.parked_at(point) >= CI_PARKED_PER_POINT)
+                }
             };
             if done {
                 break;
             }
             assert!(
                 settings.soak.is_some() || elapsed < CI_MAX_RUN,
-                "only {} kills ({} parked) after {elapsed:?}: {f:?}",
+                "only {} kills ({} parked, by point {:?}) after {elapsed:?}: {f:?}",
                 f.kills,
                 f.parked_kills,
+                f.parked_at,
             );
             if last_print.elapsed() > Duration::from_secs(20) {
                 last_print = Instant::now();
@@ -1159,8 +1455,8 @@ struct End {
     history: Vec<EntryInfo>,
     registered_left: Vec<String>,
     unregistered_left: Vec<String>,
-    /// False when not root: the mqueue namespace was not listed.
-    listed: bool,
+    /// How the mqueue namespace was listed, or why it could not be.
+    listing: Option<Listing>,
 }
 
 /// Checks every value read, the history and the image, and the counters.
@@ -1248,12 +1544,12 @@ fn check_mailboxes(chaos: &Chaos, end: &mut End) -> Vec<String> {
             end.registered_left
         ));
     }
-    let listed = listed_mailboxes(&chaos.tb);
-    end.listed = listed.is_some();
+    let listing = list_queues(&chaos.tb);
     // Queues that no subscriber table names: nobody could ever reap them.
     // The library unlinks a queue before it frees its slot, and registers a
     // name before it creates the queue, so there must be none.
-    end.unregistered_left = listed
+    end.unregistered_left = listing
+        .names
         .iter()
         .flatten()
         .filter(|name| !chaos.mailboxes.contains(*name))
@@ -1268,6 +1564,7 @@ fn check_mailboxes(chaos: &Chaos, end: &mut End) -> Vec<String> {
             end.unregistered_left
         ));
     }
+    end.listing = Some(listing);
     failures
 }
 
@@ -1283,7 +1580,9 @@ fn print_figures(chaos: &Chaos, watchers: &Watchers, end: &End, took: Duration) 
          \x20 recoveries:        {}\n\
          \x20 max lock wait:     {:.1} ms (probe, {} probes); slowest operation {:.1} ms ({})\n\
          \x20 seq:               {} -> {}\n\
-         \x20 mailboxes:         {} registered, {} reaped at the end, {} registered left, {} never registered{}\n\
+         \x20 parked kills:      {:?} by park point (CI requires {} at each)\n\
+         \x20 mailboxes:         {} registered, {} reaped at the end, {} registered left, {} never registered\n\
+         \x20 mqueue listing:    {}\n\
          \x20 history at end:    {} entries ({} pinned)",
         took.as_secs_f64(),
         chaos.seed,
@@ -1307,14 +1606,22 @@ fn print_figures(chaos: &Chaos, watchers: &Watchers, end: &End, took: Duration) 
         f.max_op_kind,
         end.start.seq,
         end.end.seq,
+        f.parked_at,
+        CI_PARKED_PER_POINT,
         f.mailboxes,
         end.reaped,
         end.registered_left.len(),
         end.unregistered_left.len(),
-        if end.listed {
-            ""
-        } else {
-            " (not root: the mqueue namespace was not listed)"
+        match &end.listing {
+            Some(Listing {
+                names: Some(_),
+                how,
+            }) => format!("listed through {how}"),
+            Some(Listing { names: None, how }) => format!(
+                "NOT LISTED, so queues that no table names were not looked for; only the \
+                 registered names were checked, with mq_open ({how})"
+            ),
+            None => "not reached".to_owned(),
         },
         end.history.len(),
         end.history.iter().filter(|e| e.pinned).count(),
@@ -1326,6 +1633,11 @@ fn chaos_sigkill_workers_while_they_use_one_board() {
     if common::role().as_deref() == Some("worker") {
         return worker_main();
     }
+    assert_eq!(
+        library_park_points(),
+        PARK_POINTS.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        "the library's park points and the ones this test rotates through differ"
+    );
     let settings = Settings::from_env();
     let seed = settings.seed;
     println!("chaos: seed {seed} (replay the workers' choices with SHM_CLIP_CHAOS_SEED={seed})");
@@ -1352,14 +1664,101 @@ fn chaos_sigkill_workers_while_they_use_one_board() {
         history: board.history().unwrap(),
         registered_left: Vec::new(),
         unregistered_left: Vec::new(),
-        listed: false,
+        listing: None,
     };
+    // What the last workers wrote on stderr as they were killed.
+    failures.append(&mut chaos.failures);
     failures.extend(check_board(&chaos, &board, &sentinels, &end));
     failures.extend(check_mailboxes(&chaos, &mut end));
     print_figures(&chaos, &watchers, &end, took);
     assert!(failures.is_empty(), "chaos found problems:\n{failures:#?}");
+    let f = &chaos.figures;
     if settings.soak.is_none() {
-        let f = &chaos.figures;
         assert!(f.kills >= 500 && f.parked_kills >= 50, "{f:?}");
     }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        for (point, _) in PARK_POINTS {
+            assert!(
+                f.parked_at(point) >= CI_PARKED_PER_POINT,
+                "CI needs {CI_PARKED_PER_POINT} kills parked at {point:?}, got {}",
+                f.parked_at(point)
+            );
+        }
+    }
+}
+
+#[test]
+fn every_library_park_point_is_rotated() {
+    let points = library_park_points();
+    assert!(
+        !points.is_empty(),
+        "no park_if_asked(\"…\") found in shm-clip/src"
+    );
+    assert_eq!(
+        points,
+        PARK_POINTS.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        "add each new park point to PARK_POINTS with the operation that reaches it"
+    );
+}
+
+/// The chaos test's own alarm: a worker that sees a torn clip is caught
+/// both when it aborts by itself and when the killer gets it between its
+/// marker line and its abort.
+#[test]
+fn a_worker_failure_is_never_lost_killed_or_not() {
+    if common::role().as_deref() == Some("worker") {
+        return worker_main();
+    }
+    let tb = TestBoard::new("chaos-self");
+    let _board = tb.open(OPTS);
+    let mut chaos = Chaos::new(tb, 1);
+    let is_torn = |f: &String| f.contains(FAILURE_MARKER) && f.contains("torn or foreign clip");
+
+    // Aborts by itself: found by the check for workers that died.
+    let p = chaos.spawn_with(None, &[(INJECT_VAR, "1")]);
+    chaos.procs.push(p);
+    let since = Instant::now();
+    while chaos.failures.is_empty() {
+        assert!(
+            since.elapsed() < OP_WATCHDOG,
+            "the torn read was not reported"
+        );
+        chaos.pump(Duration::from_millis(5));
+        chaos.check_workers();
+    }
+    assert!(chaos.procs.is_empty());
+    assert_eq!(chaos.failures.len(), 1, "{:#?}", chaos.failures);
+    assert!(is_torn(&chaos.failures[0]), "{:#?}", chaos.failures);
+    assert!(
+        chaos.failures[0].contains("exited by itself"),
+        "{:#?}",
+        chaos.failures
+    );
+
+    // Killed right after its marker line: found in the killed worker's stderr.
+    chaos.failures.clear();
+    let p = chaos.spawn_with(None, &[(INJECT_VAR, "1"), (LINGER_VAR, "1")]);
+    let writer = p.writer;
+    chaos.procs.push(p);
+    let since = Instant::now();
+    loop {
+        let line = chaos
+            .rx
+            .recv_timeout(OP_WATCHDOG.saturating_sub(since.elapsed()))
+            .expect("the worker reports that it wrote its marker line");
+        if line.writer == writer && line.text.as_deref().map(str::trim) == Some("@@ failed") {
+            break;
+        }
+        chaos.handle(&line);
+    }
+    chaos.check_workers();
+    assert!(chaos.failures.is_empty(), "{:#?}", chaos.failures);
+    chaos.kill(0);
+    assert_eq!(chaos.failures.len(), 1, "{:#?}", chaos.failures);
+    assert!(is_torn(&chaos.failures[0]), "{:#?}", chaos.failures);
+    assert!(
+        chaos.failures[0].contains("killed during"),
+        "{:#?}",
+        chaos.failures
+    );
 }

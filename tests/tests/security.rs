@@ -5,8 +5,11 @@
 //! refused or survives with a clear error, and nothing is written to the
 //! hostile object.
 //!
-//! Cases that need root (another uid, another pid namespace) say so and
-//! return early when not root; CI runs as root.
+//! Cases that need root (another uid, another pid namespace) assert that
+//! they run as root, as hostile.rs does: they fail rather than skip; CI runs
+//! as root. A helper that runs as another user execs a copy of this binary
+//! that it can reach ([`common::SharedExe`]), so the suite also passes from
+//! a clone in a 0700 home such as `/root/project`.
 
 use shm_clip_test_kit as common;
 // Only its private X server is used here.
@@ -108,12 +111,13 @@ fn origin() -> Origin {
     Origin::this_process(OriginKind::Cli)
 }
 
-fn is_root() -> bool {
-    if common::euid() == 0 {
-        return true;
-    }
-    println!("not root: this case needs root and did not run (CI runs as root)");
-    false
+/// Fails unless root: `what` needs it, and CI runs as root.
+fn require_root(what: &str) {
+    assert_eq!(
+        common::euid(),
+        0,
+        "this test needs root for {what} and must run as root, as CI does"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -134,9 +138,7 @@ fn in_new_pid_namespace(board: &str, args: &[&str], input: &[u8]) -> Output {
 
 #[test]
 fn a_board_from_another_pid_namespace_is_refused_both_ways() {
-    if !is_root() {
-        return;
-    }
+    require_root("a process in a new pid namespace (unshare --pid)");
     let tb = TestBoard::new("sec-pidns");
     let name = tb.name.as_str();
 
@@ -220,13 +222,14 @@ fn mailbox_child(role: &str) {
 }
 
 /// Replaces a live subscriber's queue with one made by `uid` with mode 0666
-/// holding `fill` messages of its own.
-fn squat(tb: &TestBoard, name: &str, uid: Option<u32>, fill: usize) {
+/// holding `fill` messages of its own. The squatter execs `exe`, a copy of
+/// this binary that `uid` can reach.
+fn squat(tb: &TestBoard, exe: &common::SharedExe, name: &str, uid: Option<u32>, fill: usize) {
     match mq_unlink(name) {
         Ok(()) | Err(Errno::ENOENT) => {}
         Err(e) => panic!("mq_unlink {name}: {e}"),
     }
-    let mut cmd = tb.child_command(SUBSCRIBER_TEST, "squatter");
+    let mut cmd = tb.foreign_child_command(exe, SUBSCRIBER_TEST, "squatter");
     cmd.env("SQUAT_NAME", name)
         .env("SQUAT_FILL", fill.to_string());
     if let Some(uid) = uid {
@@ -287,6 +290,7 @@ fn squatted_and_full_mailboxes_never_block_or_receive_writes() {
     if let Some(role) = common::role() {
         return mailbox_child(&role);
     }
+    require_root("a mailbox squatted by uid 65534 (setuid nobody)");
     let tb = TestBoard::new("sec-mailbox");
     let board = tb.open(OPTS);
 
@@ -315,17 +319,17 @@ fn squatted_and_full_mailboxes_never_block_or_receive_writes() {
     full.kill();
 
     // Live subscribers whose queues were swapped for hostile ones.
-    let mut cases = vec![("our uid, mode 0666", None)];
-    if is_root() {
-        cases.push(("uid 65534, mode 0666", Some(65534)));
-    }
-    for (what, uid) in cases {
+    let exe = common::SharedExe::new();
+    for (what, uid) in [
+        ("our uid, mode 0666", None),
+        ("uid 65534, mode 0666", Some(65534)),
+    ] {
         let mut sub = tb.spawn(SUBSCRIBER_TEST, "subscriber", &[]);
         let name = sub.expect_report("MAILBOX", CHILD_TIMEOUT);
         // One message short of full, so that a write would be visible;
         // then full, so that a blocking write would hang.
         for fill in [3, 4] {
-            squat(&tb, &name, uid, fill);
+            squat(&tb, &exe, &name, uid, fill);
             // A fresh handle reads the table anew and meets the hostile queue.
             for handle in [&board, &tb.open(OPTS)] {
                 copies_never_block(handle, 10, what);
@@ -442,6 +446,8 @@ fn without_a_message_queue_budget_the_window_warns_and_still_works() {
     cmd.args(["--msgqueue=0", "--"]).arg(app_bin());
     let window = spawn_logged(cmd, &tb, &x.display, Some("warn,winit=error"), &log);
     wait_for_log("the window's warning", &log, "live updates off");
+    // prlimit execs the app: the window belongs to the pid we started.
+    wait_for_window(&x.display, window.id());
     let warning = std::fs::read_to_string(&log).unwrap();
     assert!(
         warning.contains("WARN") && warning.contains("cannot create mailbox"),
@@ -460,7 +466,7 @@ fn without_a_message_queue_budget_the_window_warns_and_still_works() {
     );
     let out = run(&mut cli(name, &["paste"]), b"");
     assert_eq!(out.stdout, b"beside a window without a mailbox");
-    std::thread::sleep(Duration::from_millis(300));
+    // Still running: it handles SIGTERM and exits cleanly.
     let text = terminate_and_read(window, &log, "the window without a mailbox");
     assert!(!text.contains("panicked"), "{text}");
 }
@@ -683,6 +689,16 @@ fn desktop_env(cmd: &mut Command, tb: &TestBoard, display: &str) {
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
 }
 
+/// Waits until process `pid` has a visible window on `display`.
+fn wait_for_window(display: &str, pid: u32) {
+    wait_until("the window to be mapped", || {
+        let mut cmd = Command::new("xdotool");
+        cmd.args(["search", "--onlyvisible", "--pid", &pid.to_string()])
+            .env("DISPLAY", display);
+        !run(&mut cmd, b"").stdout.trim_ascii().is_empty()
+    });
+}
+
 /// Polls `check` every 20 ms; fails after [`CHILD_TIMEOUT`].
 fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + CHILD_TIMEOUT;
@@ -822,9 +838,15 @@ fn the_window_never_logs_clip_contents_even_at_trace() {
         ),
         "copy html",
     );
-    // It has read both notifications, then re-reads the board; give it that.
+    let last = Board::open_with(&tb.name, origin(), None).unwrap().seq();
+    // It has read both notifications, re-read the board and shown the last
+    // change: the UI logs each notification it applies.
     wait_until("the window to read its mailbox", || pending() == Some(0));
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_log(
+        "the window to apply the last change",
+        &log,
+        &format!("applied seq={last} "),
+    );
 
     let text = terminate_and_read(window, &log, "the window");
     assert_log_is_clean("the window", &text, &[&marker]);
@@ -844,18 +866,40 @@ fn watch_never_logs_clip_contents_even_at_trace() {
     let marker = format!("SECRET-MARKER-{}-7c1e", std::process::id());
     let traced = |args: &[&str]| traced_cli(&name, args);
     // watch (text, JSON and --exec) while another process copies, then SIGTERM.
+    // The --exec command leaves a file behind: the sign that it ran.
+    let ran = tb.file("exec-ran");
+    let exec = format!("cat >/dev/null && : >'{}'", ran.display());
     for variant in ["text", "json", "exec"] {
         let args = match variant {
             "text" => vec!["watch"],
             "json" => vec!["watch", "--json"],
-            _ => vec!["watch", "--exec", "cat >/dev/null"],
+            _ => vec!["watch", "--exec", &exec],
         };
-        let watch = traced(&args)
+        let mut watch = traced(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Its stdout, line by line as it comes, and all of its stderr.
+        let (line_tx, lines) = std::sync::mpsc::channel();
+        let out = watch.stdout.take().unwrap();
+        let stdout = common::spawn_named("watch-stdout", move || {
+            let mut all = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+                let Ok(line) = line else { break };
+                all.push_str(&line);
+                all.push('\n');
+                let _ = line_tx.send(());
+            }
+            all
+        });
+        let mut err = watch.stderr.take().unwrap();
+        let err = common::spawn_named("watch-stderr", move || {
+            let mut all = String::new();
+            let _ = std::io::Read::read_to_string(&mut err, &mut all);
+            all
+        });
         let deadline = Instant::now() + CHILD_TIMEOUT;
         while board_subscribers(&tb) == 0 {
             assert!(Instant::now() < deadline, "watch never subscribed");
@@ -866,21 +910,24 @@ fn watch_never_logs_clip_contents_even_at_trace() {
             &run(&mut traced(&["copy", &copy]), b""),
             "copy while watching",
         );
-        std::thread::sleep(Duration::from_millis(200));
+        // Watch has handled the change: printed its line, or run the command.
+        if variant == "exec" {
+            wait_until("watch --exec to run its command", || ran.exists());
+        } else {
+            lines
+                .recv_timeout(CHILD_TIMEOUT)
+                .unwrap_or_else(|_| panic!("{variant}: watch printed no line for the copy"));
+        }
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(watch.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
         )
         .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        common::spawn_named("watch", move || {
-            let _ = tx.send(watch.wait_with_output());
-        });
-        let out = rx
-            .recv_timeout(CHILD_TIMEOUT)
-            .expect("watch stops on SIGTERM")
-            .unwrap();
-        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), stderr(&out));
+        common::wait_or_kill(&mut watch, CHILD_TIMEOUT, |c| {
+            let _ = c.kill();
+        })
+        .expect("watch stops on SIGTERM");
+        let (stdout, err) = (stdout.join().unwrap(), err.join().unwrap());
         assert_eq!(
             stdout.trim().is_empty(),
             variant == "exec",
@@ -995,16 +1042,26 @@ fn seed(name: &str) -> Vec<u8> {
 
 #[test]
 fn the_fuzz_seeds_are_current_boards_and_records() {
-    if !cfg!(all(target_arch = "x86_64", target_env = "gnu")) {
-        println!("the seeds carry the x86_64/gnu ABI tag; not checked on this target");
-        return;
+    // The board seed carries the x86_64/gnu ABI tag: there it must be a
+    // current board (a stale seed would waste the fuzzer's time on the
+    // version check); on any other target it must be refused for its ABI.
+    let board = shm_clip::fuzzing::validate_image(&seed("board-v2"));
+    if cfg!(all(target_arch = "x86_64", target_env = "gnu")) {
+        board.unwrap_or_else(|e| {
+            panic!(
+                "fuzz/seeds/validate/board-v2 is stale ({e}); regenerate it as fuzz/README.md says"
+            )
+        });
+    } else {
+        assert!(
+            matches!(board, Err(Error::AbiMismatch { .. })),
+            "the x86_64/gnu board seed on another target: {board:?}"
+        );
     }
-    // A stale seed would waste the fuzzer's time on the version check.
-    shm_clip::fuzzing::validate_image(&seed("board-v2")).unwrap_or_else(|e| {
-        panic!("fuzz/seeds/validate/board-v2 is stale ({e}); regenerate it as fuzz/README.md says")
-    });
+    // The records carry no ABI tag (little-endian, as the seeds were made).
     for record in ["record-text", "record-html"] {
-        let clip = shm_clip::fuzzing::decode_record(&seed(record)).unwrap();
+        let clip = shm_clip::fuzzing::decode_record(&seed(record))
+            .unwrap_or_else(|e| panic!("fuzz/seeds/validate/{record}: {e}"));
         assert!(clip.reps[0].data.ends_with(b"hello") || clip.reps[0].data.ends_with(b"</b>"));
     }
     // Every single-byte corruption of a record is refused or harmless.

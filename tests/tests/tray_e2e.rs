@@ -7,7 +7,6 @@
 mod tray_support;
 
 use std::process::Command;
-use std::time::Duration;
 
 use tray_support::{Dbus, World, menu_id, png, wait_child, wait_for};
 
@@ -263,22 +262,46 @@ fn pause_stops_sync_and_resume_restarts_it() {
     wait_for("the pause", || {
         tray.log_text().contains("syncing paused").then_some(())
     });
-    let mut src = w.xclip_in(b"while paused", None);
-    std::thread::sleep(Duration::from_millis(700));
-    assert_ne!(
-        w.paste(None).as_deref(),
-        Some(&b"while paused"[..]),
-        "synced while paused"
-    );
+    let mut src = w.xclip_in(b"desktop while paused", None);
+    // xclip owns CLIPBOARD, so the change is on the tray's X connection.
+    wait_xclip(&w, None, b"desktop while paused", "xclip to own CLIPBOARD");
     assert!(w.cli(&["copy", "cli while paused"], b"").status.success());
-    std::thread::sleep(Duration::from_millis(300));
+    // Sentinels: even paused, the tray lists each board change in its menu.
+    // It handles waiting X events at the top of each turn of its loop, and
+    // one notification per turn after them. So once a second board change,
+    // made after the first was listed, is listed too, the tray has handled
+    // the desktop change and the first board change: seen them, and (as
+    // checked below) ignored them.
+    let listed = |text: &str| {
+        wait_for(&format!("{text:?} in the tray's menu"), || {
+            bus.menu_layout(&tray.item())
+                .contains(&format!("{{'label': <'{text}'>"))
+                .then_some(())
+        });
+    };
+    listed("cli while paused");
+    assert!(
+        w.cli(&["copy", "sentinel while paused"], b"")
+            .status
+            .success()
+    );
+    listed("sentinel while paused");
+    assert!(
+        !w.history().contains("desktop while paused"),
+        "synced to the board while paused: {}",
+        w.history()
+    );
     assert_eq!(
         w.xclip_out(None).as_deref(),
-        Some(&b"while paused"[..]),
+        Some(&b"desktop while paused"[..]),
         "board synced to X while paused"
     );
     let _ = src.kill();
     let _ = src.wait();
+    // The menu now lists more clips, so its items have new ids.
+    let pause = wait_for("the menu", || {
+        menu_id(&bus.menu_layout(&tray.item()), "Pause syncing")
+    });
     bus.click(&tray.item(), pause);
     wait_for("the resume", || {
         tray.log_text().contains("syncing resumed").then_some(())
@@ -396,10 +419,22 @@ fn primary_is_synced_only_when_configured() {
     let w = World::new("primary");
     let tray = w.tray(&["--no-icon"]);
     let mut sel = primary_in(&w, b"mouse selection, off");
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(w.paste(None), None, "PRIMARY synced by default");
-    let _ = sel.kill();
-    let _ = sel.wait();
+    wait_for("xclip to own PRIMARY", || {
+        (primary_out(&w).as_deref() == Some(&b"mouse selection, off"[..])).then_some(())
+    });
+    // Sentinel: a CLIPBOARD change made after it must arrive. The tray
+    // handles X events in order, so by then it has seen the PRIMARY change.
+    let mut src = w.xclip_in(b"clipboard sentinel", None);
+    wait_board(&w, None, b"clipboard sentinel", "the CLIPBOARD sentinel");
+    assert!(
+        !w.history().contains("mouse selection, off"),
+        "PRIMARY synced by default: {}",
+        w.history()
+    );
+    for child in [&mut sel, &mut src] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     tray.stop();
     w.write_config("[sync]\nprimary = true\n");
     let _tray = w.tray(&["--no-icon"]);
@@ -440,6 +475,15 @@ fn oversized_and_ignored_clips_are_skipped_with_a_log_line() {
 }
 
 /// Offers `data` on PRIMARY with xclip in the foreground.
+/// Reads PRIMARY through xclip; `None` if nothing is offered.
+fn primary_out(w: &World) -> Option<Vec<u8>> {
+    let mut cmd = Command::new("xclip");
+    cmd.args(["-selection", "primary", "-o"]);
+    w.env(&mut cmd);
+    let out = tray_support::run(cmd, b"", "xclip -selection primary -o");
+    out.status.success().then_some(out.stdout)
+}
+
 fn primary_in(w: &World, data: &[u8]) -> std::process::Child {
     let mut cmd = Command::new("xclip");
     cmd.args(["-selection", "primary", "-quiet", "-i"]);

@@ -131,16 +131,32 @@ impl Session {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Starts a window and waits until it is mapped and subscribed.
-    fn open_window(&mut self) -> (u32, String) {
+    /// The board's seq, from `shm-clip status --json`.
+    fn seq(&self) -> u64 {
+        let status = self.cli(&["status", "--json"]);
+        let at = status.find("\"seq\":").expect("seq in status --json") + "\"seq\":".len();
+        status[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a number after \"seq\":")
+    }
+
+    /// Starts a window and waits until it is mapped and subscribed. Its
+    /// stderr goes to the returned log, where it says which changes its UI
+    /// has applied.
+    fn open_window(&mut self) -> (u32, String, PathBuf) {
+        let log = self.home.join(format!("window-{}.log", self.windows.len()));
         let child = Command::new(bin("shm-clip-app"))
             .arg("--board")
             .arg(&self.board)
             .env("XDG_DATA_HOME", self.home.join("data"))
             .env("XDG_CONFIG_HOME", self.home.join("config"))
             .env("NO_AT_BRIDGE", "1")
-            .env("RUST_LOG", "warn,winit=error")
+            .env("RUST_LOG", "warn,winit=error,shm_clip_app::latency=debug")
             .stdin(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("the window's log"))
             .spawn()
             .expect("starting shm-clip-app");
         let pid = child.id();
@@ -160,7 +176,7 @@ impl Session {
                 .contains(&format!("\"pid\": {pid},"))
                 .then_some(())
         });
-        (pid, window)
+        (pid, window, log)
     }
 }
 
@@ -186,6 +202,17 @@ impl Drop for Session {
     }
 }
 
+/// Waits until the window that logs to `log` has applied change `seq` to
+/// what it shows (it logs each notification as its UI applies it).
+fn wait_applied(log: &Path, seq: u64, what: &str) {
+    let needle = format!("applied seq={seq} ");
+    wait_for(what, || {
+        std::fs::read_to_string(log)
+            .is_ok_and(|l| l.contains(&needle))
+            .then_some(())
+    });
+}
+
 /// Presses `keys` in window `window` after giving it the keyboard focus.
 fn press(window: &str, keys: &[&str]) {
     xdotool(&["windowfocus", "--sync", window]);
@@ -208,8 +235,8 @@ fn first_origin_pid(history_json: &str) -> Option<u32> {
 #[test]
 fn two_windows_cut_copy_and_paste_through_the_board() {
     let mut s = Session::new("windows");
-    let (_pid_a, window_a) = s.open_window();
-    let (pid_b, window_b) = s.open_window();
+    let (_pid_a, window_a, log_a) = s.open_window();
+    let (pid_b, window_b, log_b) = s.open_window();
     // Side by side on the screen, for the screenshot (there is no window manager).
     xdotool(&["windowsize", &window_a, "640", "780"]);
     xdotool(&["windowmove", &window_a, "0", "0"]);
@@ -226,18 +253,9 @@ fn two_windows_cut_copy_and_paste_through_the_board() {
 
     // The CLI copies beta; window B pastes it, selects all and cuts.
     s.cli(&["copy", "beta"]);
-    // B pastes the clip it knows of: let its mailbox be read and the change
-    // reach its screen first (a person, too, sees beta before pasting it).
-    wait_for("window B to read its mailbox", || {
-        let status = s.cli(&["status", "--json"]);
-        let at = status.find(&format!("\"pid\": {pid_b},"))?;
-        let pending = status[at..].find("\"pending\":")? + at + "\"pending\":".len();
-        status[pending..]
-            .trim_start()
-            .starts_with('0')
-            .then_some(())
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    // B pastes the clip it knows of: let the change reach its screen first
+    // (a person, too, sees beta before pasting it).
+    wait_applied(&log_b, s.seq(), "window B to show beta");
     press(&window_b, &["ctrl+v", "ctrl+a", "ctrl+x"]);
     let history = wait_for("the cut from window B", || {
         let history = s.cli(&["history", "--json"]);
@@ -246,8 +264,8 @@ fn two_windows_cut_copy_and_paste_through_the_board() {
     assert_eq!(s.cli(&["paste"]), "beta");
     assert!(history.contains("\"preview\": \"beta\""), "{history}");
 
-    // Let both windows settle on the last change, then keep a screenshot.
-    std::thread::sleep(Duration::from_millis(500));
+    // Window A shows B's cut too (B made it), then keep a screenshot.
+    wait_applied(&log_a, s.seq(), "window A to show the cut");
     let dir = target_dir().join("..").join("test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     let shot = dir.join("window_e2e.png");
