@@ -231,12 +231,17 @@ impl Drop for TestBoard {
 /// another user (setuid `nobody`) cannot exec the binary in `target/` when
 /// the clone lives in a 0700 home such as `/root/project`. Dropping it
 /// removes the copy.
+#[derive(Debug)]
 pub struct SharedExe {
     pub dir: PathBuf,
     pub path: PathBuf,
 }
 
 impl SharedExe {
+    #[allow(
+        clippy::new_without_default,
+        reason = "new() copies a file: not a cheap default"
+    )]
     pub fn new() -> Self {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
