@@ -11,6 +11,8 @@
 
 mod mapping;
 mod mutex;
+mod raw;
 
 pub(crate) use mapping::Mapping;
 pub(crate) use mutex::{LockError, RawMutex};
+pub use raw::RawRegion;
