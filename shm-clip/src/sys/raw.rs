@@ -39,7 +39,11 @@ impl RawRegion {
         let size =
             i64::try_from(len).map_err(|_| Error::os("ftruncate", nix::errno::Errno::EFBIG))?;
         ftruncate(&fd, size).map_err(|e| Error::os("ftruncate", e))?;
-        let map = Mapping::new(&fd, len).map_err(|e| Error::os("mmap", e))?;
+        // SAFETY: ftruncate just made the new file exactly `len` bytes long,
+        // and nothing in this crate shrinks it; openers promise not to
+        // (`open`'s contract). Concurrency: nobody could have written it yet,
+        // and mmap itself reads nothing.
+        let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
         Ok(RawRegion {
             map,
             name: name.to_owned(),
@@ -73,7 +77,11 @@ impl RawRegion {
                 nix::errno::Errno::EINVAL,
             ));
         }
-        let map = Mapping::new(&fd, len).map_err(|e| Error::os("mmap", e))?;
+        // SAFETY: fstat just showed the file to be at least `len` bytes long,
+        // and the caller promises that nobody shrinks it while we map it.
+        // Concurrency: the creator may be writing it now; mmap reads nothing,
+        // and the caller orders our later copies against its writes.
+        let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
         Ok(RawRegion {
             map,
             name: name.to_owned(),
