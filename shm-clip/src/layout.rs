@@ -185,6 +185,10 @@ pub(crate) mod off {
 }
 
 pub(crate) const HEADER_SIZE: usize = size_of::<Header>();
+/// The header's first bytes, `magic` to `arena_size`: written by the creator
+/// before it publishes `version`, never again after. Everything from the
+/// mutex on changes while other processes run, atomically or under the lock.
+pub(crate) const IMMUTABLE_HEADER_SIZE: usize = off::MUTEX;
 pub(crate) const SUB_SLOT_SIZE: usize = size_of::<SubscriberSlot>();
 pub(crate) const INDEX_SLOT_SIZE: usize = size_of::<IndexSlot>();
 pub(crate) const RECORD_HEADER_SIZE: usize = size_of::<RecordHeader>();
@@ -219,6 +223,8 @@ const _: () = {
     assert!(off::LAST_NS == 232);
     assert!(off::SUB_GENERATION == 240);
     assert!(HEADER_SIZE == 256);
+    assert!(IMMUTABLE_HEADER_SIZE == 128);
+    assert!(off::ARENA_SIZE + 8 == IMMUTABLE_HEADER_SIZE);
 
     assert!(off::SUB_STATE == 0);
     assert!(off::SUB_PID == 4);

@@ -7,6 +7,7 @@
 //! `pthread_mutex_consistent`, no sequence of kills leaves the mutex
 //! `ENOTRECOVERABLE`.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::history::{self, Entry};
@@ -20,9 +21,14 @@ use crate::{Error, Result};
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Proof that this thread holds the board lock; unlocks on drop.
+///
+/// `!Send`, as `std::sync::MutexGuard` is: a pthread mutex must be unlocked
+/// by the thread that locked it (a robust one refuses anyone else with
+/// `EPERM`, and the board would stay locked until this process died).
 #[derive(Debug)]
 pub(crate) struct LockGuard<'a> {
     seg: &'a Segment,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for LockGuard<'_> {
@@ -49,7 +55,10 @@ impl Segment {
             LockError::NotRecoverable => Error::LockUnrecoverable,
             LockError::Other(errno) => Error::os("locking the board", errno),
         })?;
-        let guard = LockGuard { seg: self };
+        let guard = LockGuard {
+            seg: self,
+            _not_send: PhantomData,
+        };
         self.bump(off::LOCK_ACQUISITIONS);
         if locked.contended {
             self.bump(off::LOCK_CONTENDED);

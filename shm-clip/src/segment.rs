@@ -1,24 +1,25 @@
 //! The segment: race-free creation, validation on open, and bounds-checked
 //! typed access to the header, the subscriber table, the index and the arena.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{shm_open, shm_unlink};
-use nix::sys::stat::{Mode, fchmod, fstat};
-use nix::unistd::{Uid, ftruncate};
+use nix::sys::stat::{Mode, fstat};
+use nix::unistd::Uid;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::layout::{
-    self, Geometry, HEADER_SIZE, INDEX_SLOT_SIZE, LABEL_MAX, LAYOUT_VERSION, MAGIC,
-    MAILBOX_NAME_MAX, MAX_ARENA, MAX_DEPTH, MIN_ARENA, MIN_DEPTH, SUB_SLOT_SIZE, SUBSCRIBER_SLOTS,
-    off,
+    self, Geometry, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, INDEX_SLOT_SIZE, LABEL_MAX, LAYOUT_VERSION,
+    MAGIC, MAILBOX_NAME_MAX, MAX_ARENA, MAX_DEPTH, MIN_ARENA, MIN_DEPTH, SUB_SLOT_SIZE,
+    SUBSCRIBER_SLOTS, off,
 };
-use crate::sys::{Mapping, RawMutex};
+use crate::sys::RawMutex;
+use crate::sys::shm::{BoardMap, NewShmFile, ShmFile};
 use crate::{BoardName, CreateOptions, Error, Result};
 
 /// How long an opener waits for the creator to finish initialising.
@@ -27,10 +28,8 @@ const INIT_WAIT: Duration = Duration::from_secs(2);
 /// An open, validated board segment.
 #[derive(Debug)]
 pub(crate) struct Segment {
-    map: Mapping,
-    /// Kept open so that `unlinked` can ask the kernel whether the name
-    /// still points at this segment.
-    fd: OwnedFd,
+    /// The published mapping; it also keeps the segment's fd open.
+    map: BoardMap,
     name: BoardName,
     path: PathBuf,
     owner: u32,
@@ -219,12 +218,8 @@ impl Segment {
         // between two calls (a concurrent destroy), which cannot go on forever.
         for _ in 0..16 {
             if let Some(opts) = create {
-                match shm_open(
-                    shm_name.as_str(),
-                    OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
-                    Mode::S_IRUSR | Mode::S_IWUSR,
-                ) {
-                    Ok(fd) => return Self::create(name, &shm_name, &path, fd, opts),
+                match NewShmFile::create(shm_name.as_str()) {
+                    Ok(file) => return Self::create(name, &shm_name, &path, file, opts),
                     Err(Errno::EEXIST) => {}
                     Err(Errno::EACCES) => return Err(refused_by_os(&path, uid)),
                     Err(errno) => {
@@ -232,8 +227,8 @@ impl Segment {
                     }
                 }
             }
-            match shm_open(shm_name.as_str(), OFlag::O_RDWR, Mode::empty()) {
-                Ok(fd) => return Self::open_existing(name, path, fd),
+            match ShmFile::open(shm_name.as_str()) {
+                Ok(file) => return Self::open_existing(name, path, file),
                 Err(Errno::ENOENT) if create.is_some() => {}
                 Err(Errno::ENOENT) => {
                     return Err(Error::NoSuchBoard {
@@ -254,23 +249,20 @@ impl Segment {
         name: &BoardName,
         shm_name: &str,
         path: &Path,
-        fd: OwnedFd,
+        file: NewShmFile,
         opts: CreateOptions,
     ) -> Result<Segment> {
         let result = (|| {
             // The caller's mistake, not a hostile segment: say so.
             opts.validate()?;
-            // The umask may have cleared bits we need, never added any; set 0600 exactly.
-            fchmod(&fd, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|e| Error::os("fchmod", e))?;
             let geo = Geometry::new(opts.depth, opts.capacity);
-            let size = i64::try_from(geo.segment_size)
-                .map_err(|_| Error::os("ftruncate", Errno::EFBIG))?;
-            ftruncate(&fd, size).map_err(|e| Error::os(format!("sizing {}", path.display()), e))?;
-            let map =
-                Mapping::new(&fd, geo.segment_size as usize).map_err(|e| Error::os("mmap", e))?;
+            let fresh = file
+                .size_and_map(geo.segment_size)
+                .map_err(|(step, e)| Error::os(format!("{step} {}", path.display()), e))?;
             let expect = Expect::here();
-            let mut header = [0u8; HEADER_SIZE];
-            header[off::MAGIC..][..8].copy_from_slice(&MAGIC);
+            // The immutable part, but for the magic and the version, which
+            // `publish` stores atomically; the file is zero-filled already.
+            let mut header = [0u8; IMMUTABLE_HEADER_SIZE];
             header[off::HEADER_SIZE..][..4].copy_from_slice(&(HEADER_SIZE as u32).to_ne_bytes());
             header[off::ABI_TAG..][..32].copy_from_slice(&expect.abi);
             header[off::PIDNS_DEV..][..8].copy_from_slice(&expect.pidns.0.to_ne_bytes());
@@ -287,20 +279,17 @@ impl Segment {
                 .copy_from_slice(&(INDEX_SLOT_SIZE as u32).to_ne_bytes());
             header[off::ARENA_OFFSET..][..8].copy_from_slice(&geo.arena_offset.to_ne_bytes());
             header[off::ARENA_SIZE..][..8].copy_from_slice(&geo.arena_size.to_ne_bytes());
-            map.write(0, &header)
+            fresh
+                .write(off::HEADER_SIZE, &header[off::HEADER_SIZE..])
                 .ok_or_else(|| corrupt(path, "header out of bounds"))?;
-            RawMutex::at(&map, off::MUTEX)
-                .ok_or_else(|| corrupt(path, "mutex out of bounds"))?
-                .init()
+            // Mutex, magic, then the version last: an opener that sees the
+            // version sees everything above.
+            let map = fresh
+                .publish()
                 .map_err(|e| Error::os("initialising the board mutex", e))?;
-            // Publish last: an opener that sees the version sees everything above.
-            map.atomic_u32(off::VERSION)
-                .ok_or_else(|| corrupt(path, "version out of bounds"))?
-                .store(LAYOUT_VERSION, Ordering::Release);
             tracing::debug!(path = %path.display(), size = geo.segment_size, "created board");
             Ok(Segment {
                 map,
-                fd,
                 name: name.clone(),
                 path: path.to_owned(),
                 owner: euid(),
@@ -314,10 +303,10 @@ impl Segment {
         result
     }
 
-    fn open_existing(name: &BoardName, path: PathBuf, fd: OwnedFd) -> Result<Segment> {
+    fn open_existing(name: &BoardName, path: PathBuf, file: ShmFile) -> Result<Segment> {
         let deadline = Instant::now() + INIT_WAIT;
         let (owner, mode, size) = loop {
-            let (owner, mode, size) = check_owner(&fd, &path)?;
+            let (owner, mode, size) = check_owner(&file, &path)?;
             // A creator ftruncates from 0 to the full size in one call, so
             // anything else smaller than a header is never a legitimate state.
             if size != 0 {
@@ -343,14 +332,14 @@ impl Segment {
                 reason: "larger than any board",
             });
         }
-        let map = Mapping::new(&fd, size as usize).map_err(|e| Error::os("mmap", e))?;
-        let version = map
-            .atomic_u32(off::VERSION)
-            .ok_or_else(|| corrupt(&path, "version out of bounds"))?;
-        while version.load(Ordering::Acquire) == 0 {
+        let map = file
+            .map()
+            .map_err(|e| Error::os(format!("mapping {}", path.display()), e))?;
+        while map.version() == 0 {
             if Instant::now() > deadline {
-                let mut magic = [0u8; 8];
-                map.read(0, &mut magic);
+                // The creator stores the magic atomically, so this load races
+                // with nothing even if it is still at work.
+                let magic = map.magic();
                 return Err(if magic == MAGIC || magic == [0; 8] {
                     Error::InitTimeout { path }
                 } else {
@@ -359,13 +348,19 @@ impl Segment {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        let mut header = [0u8; HEADER_SIZE];
-        map.read(0, &mut header)
+        // Only the immutable part: the mutex, seq and the counters change
+        // under other processes' feet (atomically or under the lock).
+        let header = map
+            .immutable_header()
             .ok_or_else(|| corrupt(&path, "header out of bounds"))?;
-        let geo = validate_header(&header, size, &Expect::here(), &path)?;
+        let geo = validate_header(&header, map.len() as u64, &Expect::here(), &path)?;
+        // Validated above, so this only re-checks what locking the mutex
+        // relies on (magic, version, ABI tag).
+        let map = map
+            .into_board()
+            .map_err(|_| corrupt(&path, "not a board of this build"))?;
         Ok(Segment {
             map,
-            fd,
             name: name.clone(),
             path,
             owner,
@@ -413,7 +408,7 @@ impl Segment {
     /// `rm /dev/shm/...`. The mapping stays valid, but nobody who opens the
     /// board by name will ever see it again. An fstat error counts as gone.
     pub(crate) fn unlinked(&self) -> bool {
-        fstat(&self.fd).map_or(true, |st| st.st_nlink == 0)
+        fstat(self.map.fd()).map_or(true, |st| st.st_nlink == 0)
     }
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -439,24 +434,36 @@ impl Segment {
             .expect("validated geometry holds the header")
     }
 
+    /// The lock-guarded header counters (`lock_acquisitions` to
+    /// `sub_generation`): read and written non-atomically, under the lock.
+    /// Never the immutable part (validated once at open), the mutex, or
+    /// `seq`, which other processes change atomically: see `seq_cell`.
+    fn counter_at(offset: usize) -> usize {
+        debug_assert!(
+            (off::SEQ + 8..HEADER_SIZE).contains(&offset),
+            "header offset {offset} is not a lock-guarded counter"
+        );
+        offset
+    }
+
     pub(crate) fn header_u64(&self, offset: usize) -> u64 {
         self.map
-            .read_u64(offset)
+            .read_u64(Self::counter_at(offset))
             .expect("validated geometry holds the header")
     }
     pub(crate) fn set_header_u64(&self, offset: usize, value: u64) {
         self.map
-            .write_u64(offset, value)
+            .write_u64(Self::counter_at(offset), value)
             .expect("validated geometry holds the header");
     }
     pub(crate) fn header_u32(&self, offset: usize) -> u32 {
         self.map
-            .read_u32(offset)
+            .read_u32(Self::counter_at(offset))
             .expect("validated geometry holds the header")
     }
     pub(crate) fn set_header_u32(&self, offset: usize, value: u32) {
         self.map
-            .write_u32(offset, value)
+            .write_u32(Self::counter_at(offset), value)
             .expect("validated geometry holds the header");
     }
 
@@ -594,7 +601,7 @@ impl Segment {
     }
 
     pub(crate) fn mutex(&self) -> RawMutex<'_> {
-        RawMutex::at(&self.map, off::MUTEX).expect("validated geometry holds the header")
+        self.map.mutex()
     }
 }
 
@@ -643,10 +650,11 @@ fn corrupt(path: &Path, what: &str) -> Error {
     }
 }
 
-/// Checks a header copied out of a segment of `file_size` bytes and returns
-/// its geometry. Every field that the rest of the crate relies on is checked.
+/// Checks the immutable part of a header, copied out of a segment of
+/// `file_size` bytes, and returns its geometry. Every field that the rest of
+/// the crate relies on is checked.
 fn validate_header(
-    h: &[u8; HEADER_SIZE],
+    h: &[u8; IMMUTABLE_HEADER_SIZE],
     file_size: u64,
     expect: &Expect,
     path: &Path,
@@ -721,14 +729,16 @@ fn validate_header(
 /// this is a fuzzing entry point.
 pub fn validate_image(bytes: &[u8]) -> Result<()> {
     let path = Path::new("<image>");
-    let Some(header) = bytes.get(..HEADER_SIZE) else {
+    if bytes.len() < HEADER_SIZE {
         return Err(Error::BadSize {
             path: path.into(),
             size: bytes.len() as u64,
             reason: "smaller than a board header",
         });
-    };
-    let header: &[u8; HEADER_SIZE] = header.try_into().expect("sliced to HEADER_SIZE");
+    }
+    let header: &[u8; IMMUTABLE_HEADER_SIZE] = bytes[..IMMUTABLE_HEADER_SIZE]
+        .try_into()
+        .expect("sliced to IMMUTABLE_HEADER_SIZE");
     // Accept the image's own namespace: the fuzzer cannot guess ours.
     let u64_at = |o: usize| u64::from_ne_bytes(header[o..o + 8].try_into().expect("8 bytes"));
     let expect = Expect {

@@ -24,11 +24,27 @@ unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// Maps the first `len` bytes of `fd` shared and read-write.
-    pub(crate) fn new(fd: impl AsFd, len: usize) -> Result<Self, Errno> {
+    ///
+    /// # Safety
+    ///
+    /// `fd` must be a file that is at least `len` bytes long (checked with
+    /// `fstat` after any `ftruncate`), and nobody may shrink it while the
+    /// mapping lives. Touching a page of a `MAP_SHARED` mapping that lies past
+    /// the end of its file raises `SIGBUS`: with the default disposition that
+    /// kills the process in the middle of a safe `read` or `write`, and with a
+    /// handler that returns, the access never completes. Neither is what a
+    /// safe method may do, so the length must hold for the whole lifetime.
+    ///
+    /// Non-atomic copies through [`Mapping::read`] and friends are race-free
+    /// only for bytes that no other process writes concurrently (see the
+    /// module docs); the caller keeps to that for the mapping's lifetime.
+    pub(crate) unsafe fn new(fd: impl AsFd, len: usize) -> Result<Self, Errno> {
         let size = NonZeroUsize::new(len).ok_or(Errno::EINVAL)?;
-        // SAFETY: we ask for a fresh mapping (no address hint, no MAP_FIXED), so
-        // no existing Rust object is affected. The caller checked with fstat that
-        // the file is at least `len` bytes long.
+        // SAFETY: we ask for a fresh mapping (no address hint, no MAP_FIXED),
+        // so no existing Rust object is affected. The file holds at least
+        // `len` bytes and keeps them (the caller's contract), so every page
+        // is backed. Other processes may be writing the file right now; that
+        // does not matter to mmap, which only installs the pages.
         let ptr = unsafe {
             mmap(
                 None,
@@ -45,6 +61,11 @@ impl Mapping {
         })
     }
 
+    /// The mapped length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// `offset..offset+len` if it lies inside the mapping.
     fn check(&self, offset: usize, len: usize) -> Option<*mut u8> {
         let end = offset.checked_add(len)?;
@@ -52,7 +73,8 @@ impl Mapping {
             return None;
         }
         // SAFETY: offset <= end <= self.len, so the result stays inside (or one
-        // past the end of) the mapped region.
+        // past the end of) the mapped region. No memory is touched here, so
+        // what other processes do to it does not matter yet.
         Some(unsafe { self.ptr.as_ptr().add(offset) })
     }
 
@@ -61,6 +83,10 @@ impl Mapping {
         let src = self.check(offset, dst.len())?;
         // SAFETY: `src..src+dst.len()` is inside the mapping (checked above),
         // and `dst` is a local buffer that cannot overlap a shared mapping.
+        // Concurrency: callers copy only immutable bytes or bytes guarded by
+        // the board lock, which they hold, so no process following LAYOUT.md
+        // writes them now. One that does not only gives us garbage bytes in
+        // `dst`, where any bit pattern is a valid `u8` (module docs).
         unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
         Some(())
     }
@@ -70,6 +96,9 @@ impl Mapping {
         let dst = self.check(offset, src.len())?;
         // SAFETY: the destination range is inside the mapping (checked above);
         // `src` is process-local memory, so the ranges cannot overlap.
+        // Concurrency: callers write only bytes guarded by the board lock,
+        // which they hold, or a segment nobody else looks at yet (see
+        // `shm::Unpublished`), so no other process reads or writes them now.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
         Some(())
     }
@@ -78,6 +107,8 @@ impl Mapping {
     pub(crate) fn zero(&self, offset: usize, len: usize) -> Option<()> {
         let dst = self.check(offset, len)?;
         // SAFETY: the range is inside the mapping (checked above).
+        // Concurrency: as for `write`, the caller holds the board lock, so no
+        // other process touches these bytes until it unlocks.
         unsafe { std::ptr::write_bytes(dst, 0, len) };
         Some(())
     }
@@ -87,7 +118,9 @@ impl Mapping {
         let src = self.check(from, len)?;
         let dst = self.check(to, len)?;
         // SAFETY: both ranges are inside the mapping (checked above); `copy`
-        // is memmove, which allows overlap.
+        // is memmove, which allows overlap. Concurrency: only the arena moves
+        // (compaction), under the board lock, so nobody else reads or writes
+        // either range meanwhile.
         unsafe { std::ptr::copy(src, dst, len) };
         Some(())
     }
@@ -123,8 +156,10 @@ impl Mapping {
             return None;
         }
         // SAFETY: the 8 bytes are inside the mapping and aligned (checked
-        // above), and live as long as `&self`. Other processes access these
-        // bytes only atomically too, which is what AtomicU64 is for.
+        // above), and live as long as `&self`. Concurrency: other processes
+        // may load and store these bytes right now, but only atomically
+        // (`seq`, the magic word, a bench's stamp), which is what AtomicU64
+        // is for; a reference to an atomic permits exactly that sharing.
         Some(unsafe { AtomicU64::from_ptr(ptr.cast()) })
     }
 
@@ -134,7 +169,8 @@ impl Mapping {
         if !(ptr as usize).is_multiple_of(align_of::<u32>()) {
             return None;
         }
-        // SAFETY: as for `atomic_u64`: in bounds, aligned, outlived by `&self`.
+        // SAFETY: as for `atomic_u64`: in bounds, aligned, outlived by
+        // `&self`, and other processes access it (`version`) only atomically.
         Some(unsafe { AtomicU32::from_ptr(ptr.cast()) })
     }
 
@@ -147,7 +183,10 @@ impl Mapping {
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: `ptr`/`len` are exactly what mmap returned, and no reference
-        // into the mapping outlives `self` (atomics borrow `&self`).
+        // into the mapping outlives `self` (atomics and `RawMutex` borrow
+        // `&self`). Other processes keep their own mappings of the file;
+        // unmapping ours changes nothing for them (a lock we held is released
+        // by the guard first, which borrows the mapping).
         if let Err(errno) = unsafe { munmap(self.ptr.cast(), self.len) } {
             tracing::warn!(%errno, "munmap failed");
         }

@@ -33,28 +33,48 @@ pub(crate) struct RawMutex<'a> {
 }
 
 impl<'a> RawMutex<'a> {
-    /// The mutex stored at `offset`; `None` if it would not fit or is misaligned.
-    pub(crate) fn at(mapping: &'a Mapping, offset: usize) -> Option<Self> {
+    /// `size_of::<pthread_mutex_t>()` aligned bytes at `offset`, if they fit.
+    fn place(mapping: &Mapping, offset: usize) -> Option<*mut libc::pthread_mutex_t> {
         let raw = mapping.raw(offset, size_of::<libc::pthread_mutex_t>())?;
         if !(raw as usize).is_multiple_of(align_of::<libc::pthread_mutex_t>()) {
             return None;
         }
+        Some(raw.cast())
+    }
+
+    /// The mutex stored at `offset`; `None` if it would not fit or is misaligned.
+    ///
+    /// # Safety
+    ///
+    /// For as long as `'a`, the bytes at `offset` must hold a mutex that
+    /// [`RawMutex::init`] initialised (by a process of this ABI), and nothing
+    /// but `pthread_mutex_*` calls may touch them. Locking bytes that are not
+    /// an initialised mutex is undefined behaviour in glibc and musl alike.
+    pub(crate) unsafe fn at(mapping: &'a Mapping, offset: usize) -> Option<Self> {
         Some(RawMutex {
-            ptr: raw.cast(),
+            ptr: Self::place(mapping, offset)?,
             _mapping: mapping,
         })
     }
 
-    /// Initialises the mutex as robust and process-shared.
+    /// Initialises the mutex at `offset` as robust and process-shared.
+    /// Fails with `EINVAL` if it would not fit or is misaligned.
     ///
-    /// Only the creator of a segment calls this, before the segment is
-    /// published, so no other process can be using the memory yet.
-    pub(crate) fn init(&self) -> Result<(), Errno> {
+    /// # Safety
+    ///
+    /// Nobody else may use these bytes during the call: no thread or process
+    /// may hold, wait on or initialise the mutex, and none may read or write
+    /// its bytes. Memory that no other process looks at yet qualifies, such
+    /// as a fresh segment before its version is published.
+    pub(crate) unsafe fn init(mapping: &Mapping, offset: usize) -> Result<(), Errno> {
+        let ptr = Self::place(mapping, offset).ok_or(Errno::EINVAL)?;
         let mut attr = MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
-        // `self.ptr` points at size_of::<pthread_mutex_t>() aligned bytes
-        // inside the mapping (checked in `at`), owned by the creator alone.
         // SAFETY: `attr` is initialised by pthread_mutexattr_init before any
-        // other use and destroyed at the end; `self.ptr` is valid (above).
+        // other use and destroyed at the end. `ptr` points at
+        // size_of::<pthread_mutex_t>() aligned bytes inside the mapping
+        // (checked in `place`), which outlives the call. Concurrency: by the
+        // caller's contract no other thread or process touches those bytes
+        // while pthread_mutex_init writes them.
         unsafe {
             Errno::result(libc::pthread_mutexattr_init(attr.as_mut_ptr()))?;
             let result = (|| {
@@ -66,7 +86,7 @@ impl<'a> RawMutex<'a> {
                     attr.as_mut_ptr(),
                     libc::PTHREAD_MUTEX_ROBUST,
                 ))?;
-                check(libc::pthread_mutex_init(self.ptr, attr.as_ptr()))
+                check(libc::pthread_mutex_init(ptr, attr.as_ptr()))
             })();
             libc::pthread_mutexattr_destroy(attr.as_mut_ptr());
             result
@@ -76,12 +96,16 @@ impl<'a> RawMutex<'a> {
     /// Locks, waiting at most `timeout` if another process holds the mutex.
     pub(crate) fn lock(&self, timeout: Duration) -> Result<Locked, LockError> {
         // SAFETY: `self.ptr` is a valid, aligned pointer into the mapping,
-        // which outlives `self`; the mutex was initialised by the creator
-        // before the segment's version was published.
+        // which outlives `self`, and holds an initialised robust,
+        // process-shared mutex (the contract of `at`). Concurrency: other
+        // processes may be locking, unlocking or dying with it right now;
+        // that is what a process-shared mutex is for, and the kernel's
+        // robust list hands us EOWNERDEAD if a holder died.
         let first = unsafe { libc::pthread_mutex_trylock(self.ptr) };
         let (rc, contended) = if first == libc::EBUSY {
             let deadline = deadline_after(timeout);
-            // SAFETY: as above; `deadline` is a valid timespec on our stack.
+            // SAFETY: as above (valid, initialised, shared with other processes
+            // only through pthread calls); `deadline` is a timespec on our stack.
             (
                 unsafe { libc::pthread_mutex_timedlock(self.ptr, &raw const deadline) },
                 true,
@@ -106,14 +130,20 @@ impl<'a> RawMutex<'a> {
 
     /// Declares the state repaired after an `owner_died` lock.
     pub(crate) fn mark_consistent(&self) -> Result<(), Errno> {
-        // SAFETY: valid pointer as above; we hold the lock (after EOWNERDEAD).
+        // SAFETY: valid, initialised mutex as above. The call only changes
+        // state if this thread holds the mutex after EOWNERDEAD; otherwise a
+        // robust mutex returns EINVAL or EPERM. Other processes are blocked
+        // in lock meanwhile, or time out: they do not touch the bytes.
         check(unsafe { libc::pthread_mutex_consistent(self.ptr) })
     }
 
     /// Unlocks a mutex that this thread holds.
     pub(crate) fn unlock(&self) -> Result<(), Errno> {
-        // SAFETY: valid pointer as above; callers only unlock what they locked
-        // (the lock guard is the only caller).
+        // SAFETY: valid, initialised mutex as above. A robust mutex checks
+        // its owner, so unlocking one this thread does not hold returns EPERM
+        // and changes nothing; the lock guard, the only caller, is `!Send` so
+        // it unlocks on the thread that locked. Other processes may be
+        // waiting in lock: unlock is how they get it.
         check(unsafe { libc::pthread_mutex_unlock(self.ptr) })
     }
 }

@@ -1,0 +1,117 @@
+//! A bare shared-memory region, for benchmarks that measure the floor a board
+//! is compared against. Re-exported as `shm_clip::raw::RawRegion`.
+
+use nix::fcntl::OFlag;
+use nix::sys::mman::{shm_open, shm_unlink};
+use nix::sys::stat::{Mode, fstat};
+use nix::unistd::ftruncate;
+
+use super::Mapping;
+use crate::{Error, Result};
+
+/// A named `shm_open` region mapped read-write, with no header, lock or checks
+/// beyond bounds: the least a shared-memory handoff can do.
+///
+/// With no lock, nothing here orders one process's copies against another's:
+/// that is the job of whoever opens the region, which is why
+/// [`RawRegion::open`] is `unsafe`.
+#[derive(Debug)]
+pub struct RawRegion {
+    map: Mapping,
+    name: String,
+    owner: bool,
+}
+
+impl RawRegion {
+    /// Creates (replacing any old one) region `name` of `len` bytes.
+    ///
+    /// This is safe: until another process opens the region, nobody else
+    /// touches it, and each process that opens it takes on the ordering of
+    /// its accesses against ours (the contract of [`RawRegion::open`]).
+    pub fn create(name: &str, len: usize) -> Result<Self> {
+        let _ = shm_unlink(name);
+        let fd = shm_open(
+            name,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+            Mode::S_IRUSR | Mode::S_IWUSR,
+        )
+        .map_err(|e| Error::os("shm_open", e))?;
+        let size =
+            i64::try_from(len).map_err(|_| Error::os("ftruncate", nix::errno::Errno::EFBIG))?;
+        ftruncate(&fd, size).map_err(|e| Error::os("ftruncate", e))?;
+        // SAFETY: ftruncate just made the new file exactly `len` bytes long,
+        // and nothing in this crate shrinks it; openers promise not to
+        // (`open`'s contract). Concurrency: nobody could have written it yet,
+        // and mmap itself reads nothing.
+        let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
+        Ok(RawRegion {
+            map,
+            name: name.to_owned(),
+            owner: true,
+        })
+    }
+
+    /// Opens region `name` created by another process; refuses one shorter
+    /// than `len` bytes.
+    ///
+    /// # Safety
+    ///
+    /// For as long as the returned region lives:
+    ///
+    /// - No process may shrink the file below `len` bytes. A copy from a page
+    ///   past the end of the file raises `SIGBUS`.
+    /// - No [`read`](RawRegion::read) or [`write`](RawRegion::write) through
+    ///   it may overlap in time with another process's write of the same
+    ///   bytes (or, for a write, with its read): the region has no lock, so
+    ///   the caller orders the copies, for example by writing before
+    ///   `mq_send` and reading only after the matching `mq_receive`, as the
+    ///   latency bench does. Only [`atomic_u64`](RawRegion::atomic_u64)
+    ///   words may be shared without such an order, and only atomically.
+    pub unsafe fn open(name: &str, len: usize) -> Result<Self> {
+        let fd =
+            shm_open(name, OFlag::O_RDWR, Mode::empty()).map_err(|e| Error::os("shm_open", e))?;
+        let st = fstat(&fd).map_err(|e| Error::os("fstat", e))?;
+        if usize::try_from(st.st_size).is_ok_and(|size| size < len) {
+            return Err(Error::os(
+                format!("region {name} is {} bytes, not {len}", st.st_size),
+                nix::errno::Errno::EINVAL,
+            ));
+        }
+        // SAFETY: fstat just showed the file to be at least `len` bytes long,
+        // and the caller promises that nobody shrinks it while we map it.
+        // Concurrency: the creator may be writing it now; mmap reads nothing,
+        // and the caller orders our later copies against its writes.
+        let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
+        Ok(RawRegion {
+            map,
+            name: name.to_owned(),
+            owner: false,
+        })
+    }
+
+    /// Copies `src` in at `offset`; `None` if out of bounds.
+    #[must_use]
+    pub fn write(&self, offset: usize, src: &[u8]) -> Option<()> {
+        self.map.write(offset, src)
+    }
+
+    /// Copies bytes out at `offset`; `None` if out of bounds.
+    #[must_use]
+    pub fn read(&self, offset: usize, dst: &mut [u8]) -> Option<()> {
+        self.map.read(offset, dst)
+    }
+
+    /// The atomic `u64` at `offset` (8-byte aligned).
+    #[must_use]
+    pub fn atomic_u64(&self, offset: usize) -> Option<&std::sync::atomic::AtomicU64> {
+        self.map.atomic_u64(offset)
+    }
+}
+
+impl Drop for RawRegion {
+    fn drop(&mut self) {
+        if self.owner {
+            let _ = shm_unlink(self.name.as_str());
+        }
+    }
+}
