@@ -19,6 +19,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Proc, Rng, Snapshot, TestBoard, snapshot};
+use shm_clip::format::off;
 use shm_clip::{Board, BoardName, Clip, CreateOptions, Error, LAYOUT_VERSION, Origin, OriginKind};
 
 const OPTS: CreateOptions = CreateOptions {
@@ -175,7 +176,8 @@ fn garbage_and_foreign_headers_are_refused() {
     let mut garbage: Vec<u8> = (0..image.len()).map(|_| rng.next_u64() as u8).collect();
     garbage[8] |= 1; // a non-zero version, so the opener does not wait for one
     let mut abi = image.clone();
-    abi[16..48].copy_from_slice(b"sparc64/plan9/mutex99\0\0\0\0\0\0\0\0\0\0\0");
+    abi[off::ABI_TAG..off::ABI_TAG + 32]
+        .copy_from_slice(b"sparc64/plan9/mutex99\0\0\0\0\0\0\0\0\0\0\0");
     let mut magic = image.clone();
     magic[..8].copy_from_slice(b"NOTCLIP\0");
     let version = format!("layout version 99, this build speaks version {LAYOUT_VERSION}");
@@ -195,7 +197,7 @@ fn garbage_and_foreign_headers_are_refused() {
         ),
         (
             "version 99",
-            with_u32(image.clone(), 8, 99),
+            with_u32(image.clone(), off::VERSION, 99),
             |e| matches!(e, Error::IncompatibleLayout { found: 99, expected, .. } if *expected == LAYOUT_VERSION),
             vec![version],
         ),
@@ -207,19 +209,23 @@ fn garbage_and_foreign_headers_are_refused() {
         ),
         (
             "other pid namespace",
-            with_u64(image.clone(), 56, u64_at(&image, 56) ^ 1),
+            with_u64(
+                image.clone(),
+                off::PIDNS_INO,
+                u64_at(&image, off::PIDNS_INO) ^ 1,
+            ),
             |e| matches!(e, Error::PidNamespace { .. }),
             says(&["pid namespace", "this process is in"]),
         ),
         (
             "header size",
-            with_u32(image.clone(), 12, 128),
+            with_u32(image.clone(), off::HEADER_SIZE, 128),
             |e| matches!(e, Error::CorruptHeader { .. }),
             says(&["corrupt header"]),
         ),
         (
             "zero depth",
-            with_u32(image.clone(), 104, 0),
+            with_u32(image.clone(), off::INDEX_SLOTS, 0),
             |e| matches!(e, Error::CorruptHeader { .. }),
             says(&["corrupt header"]),
         ),
@@ -246,9 +252,13 @@ fn truncated_and_oversized_claims_are_refused() {
     let corrupt = |e: &Error| matches!(e, Error::CorruptHeader { .. });
     let corrupt_says = || says(&["corrupt header"]);
     // The arena (the capacity field) claims more than the file holds...
-    let arena = with_u64(image.clone(), 120, 2 * len);
+    let arena = with_u64(image.clone(), off::ARENA_SIZE, 2 * len);
     // ...and also with a segment size that agrees with that claim.
-    let both = with_u64(arena.clone(), 72, u64_at(&image, 112) + 2 * len);
+    let both = with_u64(
+        arena.clone(),
+        off::SEGMENT_SIZE,
+        u64_at(&image, off::ARENA_OFFSET) + 2 * len,
+    );
     let cases: Vec<Case> = vec![
         ("17 bytes", image[..17].to_vec(), bad_size, size_says(17)),
         (
@@ -285,43 +295,43 @@ fn truncated_and_oversized_claims_are_refused() {
         // Sizes whose sums overflow 64 bits must not wrap into "fits".
         (
             "arena of u64::MAX bytes",
-            with_u64(image.clone(), 120, u64::MAX),
+            with_u64(image.clone(), off::ARENA_SIZE, u64::MAX),
             corrupt,
             corrupt_says(),
         ),
         (
             "arena at offset u64::MAX",
-            with_u64(image.clone(), 112, u64::MAX),
+            with_u64(image.clone(), off::ARENA_OFFSET, u64::MAX),
             corrupt,
             corrupt_says(),
         ),
         (
             "index at offset u64::MAX",
-            with_u64(image.clone(), 96, u64::MAX),
+            with_u64(image.clone(), off::INDEX_OFFSET, u64::MAX),
             corrupt,
             corrupt_says(),
         ),
         (
             "u32::MAX index slots",
-            with_u32(image.clone(), 104, u32::MAX),
+            with_u32(image.clone(), off::INDEX_SLOTS, u32::MAX),
             corrupt,
             corrupt_says(),
         ),
         (
             "u32::MAX subscriber slots",
-            with_u32(image.clone(), 88, u32::MAX),
+            with_u32(image.clone(), off::SUB_SLOTS, u32::MAX),
             corrupt,
             corrupt_says(),
         ),
         (
             "subscriber slots of u32::MAX bytes",
-            with_u32(image.clone(), 92, u32::MAX),
+            with_u32(image.clone(), off::SUB_SLOT_SIZE, u32::MAX),
             corrupt,
             corrupt_says(),
         ),
         (
             "segment size field twice the file",
-            with_u64(image.clone(), 72, 2 * len),
+            with_u64(image.clone(), off::SEGMENT_SIZE, 2 * len),
             |e| matches!(e, Error::BadSize { .. } | Error::CorruptHeader { .. }),
             says(&["refusing segment"]),
         ),
@@ -336,7 +346,7 @@ fn truncated_and_oversized_claims_are_refused() {
 #[test]
 fn a_segment_whose_creator_never_finished_is_refused() {
     let tb = TestBoard::new("hostile-uninit");
-    let image = with_u32(real_image(&tb), 8, 0);
+    let image = with_u32(real_image(&tb), off::VERSION, 0);
     plant(&tb.path(), &image, 0o600);
     let before = snapshot(&tb.path());
     let err = Board::open_with(&tb.name, Origin::this_process(OriginKind::Cli), Some(OPTS))
@@ -581,7 +591,8 @@ fn the_cli_refuses_broken_segments_clearly_and_writes_nothing() {
     let mut magic = image.clone();
     magic[..8].copy_from_slice(b"NOTCLIP\0");
     let mut abi = image.clone();
-    abi[16..48].copy_from_slice(b"sparc64/plan9/mutex99\0\0\0\0\0\0\0\0\0\0\0");
+    abi[off::ABI_TAG..off::ABI_TAG + 32]
+        .copy_from_slice(b"sparc64/plan9/mutex99\0\0\0\0\0\0\0\0\0\0\0");
     let half = image.len() / 2;
     let half_says = format!("size {half} bytes is not a valid board size");
     let cases: Vec<(&str, Vec<u8>, u32, Vec<&str>)> = vec![
@@ -590,7 +601,7 @@ fn the_cli_refuses_broken_segments_clearly_and_writes_nothing() {
         ("wrong magic", magic, 0o600, vec!["bad magic"]),
         (
             "version 99",
-            with_u32(image.clone(), 8, 99),
+            with_u32(image.clone(), off::VERSION, 99),
             0o600,
             vec![&version],
         ),
@@ -598,7 +609,7 @@ fn the_cli_refuses_broken_segments_clearly_and_writes_nothing() {
         ("truncated", image[..half].to_vec(), 0o600, vec![&half_says]),
         (
             "capacity larger than the file",
-            with_u64(image.clone(), 120, 2 * image.len() as u64),
+            with_u64(image.clone(), off::ARENA_SIZE, 2 * image.len() as u64),
             0o600,
             vec!["corrupt header"],
         ),

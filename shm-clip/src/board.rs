@@ -4,16 +4,17 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::format::IndexRecord;
+use crate::format::{FLAG_PINNED, SLOT_COMMITTED, SLOT_WRITING, off};
 use crate::history::{self, Entry, NoRoom};
 use crate::index_cache::{IndexCache, Live};
-use crate::layout::{FLAG_PINNED, SLOT_COMMITTED, SLOT_WRITING, off};
 use crate::lock::LockGuard;
 use crate::mailbox::{self, Notifier};
 use crate::record::{self, Encoded, RepInfo};
-use crate::segment::{IndexRecord, Segment};
+use crate::segment::Segment;
 use crate::{
-    BoardName, Clip, EntryInfo, Error, LastChange, LockStats, Notification, Origin, OriginKind,
-    Representation, Result, Status, Subscription,
+    BoardName, Clip, CreateOptions, EntryInfo, Error, LastChange, LockStats, Notification, Origin,
+    OriginKind, Representation, Result, Status, Subscription,
 };
 
 /// Which history entry an operation acts on.
@@ -25,57 +26,6 @@ pub enum Selector {
     Index(usize),
     /// The entry created at this seq.
     Seq(u64),
-}
-
-/// Sizes used when a board is created; an existing board keeps its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CreateOptions {
-    /// Bytes in the data arena. The largest single clip is the arena less a
-    /// few hundred bytes of framing.
-    pub capacity: u64,
-    /// History depth: how many entries are kept.
-    pub depth: u32,
-}
-
-impl CreateOptions {
-    /// The capacities a board can be created with, in bytes: 4 KiB to 1 TiB.
-    /// The one definition that the CLI's `--capacity`, config.toml's
-    /// `board.capacity` and the segment's validation all use.
-    pub const CAPACITY: std::ops::RangeInclusive<u64> =
-        crate::layout::MIN_ARENA..=crate::layout::MAX_ARENA;
-    /// The history depths a board can be created with: 1 to 100 000 entries.
-    pub const DEPTH: std::ops::RangeInclusive<u32> =
-        crate::layout::MIN_DEPTH..=crate::layout::MAX_DEPTH;
-
-    /// Checks both values against [`Self::CAPACITY`] and [`Self::DEPTH`].
-    pub fn validate(&self) -> Result<()> {
-        if !Self::CAPACITY.contains(&self.capacity) {
-            return Err(Error::InvalidCreateOptions {
-                what: "capacity",
-                value: self.capacity,
-                range: "4096 bytes (4K) to 1 TiB (1T)",
-            });
-        }
-        if !Self::DEPTH.contains(&self.depth) {
-            return Err(Error::InvalidCreateOptions {
-                what: "depth",
-                value: u64::from(self.depth),
-                range: "1 to 100000 entries",
-            });
-        }
-        Ok(())
-    }
-}
-
-impl Default for CreateOptions {
-    /// 64 MiB: a 3840×2160 RGBA screenshot (31.6 MiB) plus plenty of text.
-    /// tmpfs pages cost memory only once touched, so an idle board costs little.
-    fn default() -> Self {
-        CreateOptions {
-            capacity: 64 << 20,
-            depth: 200,
-        }
-    }
 }
 
 /// What a copy did.
@@ -117,7 +67,7 @@ impl Board {
         origin: Origin,
         create: Option<CreateOptions>,
     ) -> Result<Board> {
-        let seg = Segment::open(name, create)?;
+        let seg = Segment::open(name, create, crate::repair::repair)?;
         Ok(Board {
             seg: Arc::new(seg),
             origin,
@@ -492,10 +442,8 @@ impl Board {
             .arena_read(l.entry.offset, &mut descs)
             .map_err(|_| corrupt(seq, "range"))?;
         let mime_total: usize = (0..n)
-            .map(|i| {
-                u32::from_ne_bytes(descs[16 + i * 32..][..4].try_into().expect("4 bytes")) as usize
-            })
-            .map(|m| m.min(255))
+            .filter_map(|i| crate::format::Desc::at(&descs, i))
+            .map(|d| d.mime_len.min(crate::format::MAX_MIME_LEN) as usize)
             .sum();
         let dir_len = (descs.len() + mime_total).min(l.entry.len as usize);
         let mut dir = vec![0u8; dir_len];
@@ -725,7 +673,7 @@ impl Board {
     /// Without `force` the segment must pass validation; with it, any
     /// segment owned by this user goes (unwiped if it cannot be read).
     pub fn destroy(name: &BoardName, force: bool) -> Result<DestroyReport> {
-        let board = match Segment::open(name, None) {
+        let board = match Segment::open(name, None, crate::repair::repair) {
             Ok(seg) => Some(Board {
                 seg: Arc::new(seg),
                 origin: Origin::this_process(OriginKind::Cli),

@@ -16,6 +16,19 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// The fields of `rec` that placement and ordering care about, for slot `slot`.
+    pub(crate) fn of(rec: &crate::format::IndexRecord, slot: usize) -> Entry {
+        Entry {
+            slot,
+            seq: rec.seq,
+            order: rec.order,
+            offset: rec.offset,
+            len: rec.len,
+            pinned: rec.pinned(),
+            content_hash: rec.content_hash,
+        }
+    }
+
     fn span(&self) -> u64 {
         aligned(self.len)
     }

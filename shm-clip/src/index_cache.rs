@@ -15,10 +15,11 @@
 use std::sync::atomic::Ordering;
 
 use crate::Result;
+use crate::format::IndexRecord;
+use crate::format::{INDEX_SLOT_SIZE, SLOT_COMMITTED, off};
 use crate::history::Entry;
-use crate::layout::{INDEX_SLOT_SIZE, SLOT_COMMITTED, off};
 use crate::lock::LockGuard;
-use crate::segment::{IndexRecord, Segment};
+use crate::segment::Segment;
 
 /// A committed index slot with its decoded fields.
 #[derive(Clone, Debug)]
@@ -75,8 +76,9 @@ impl IndexCache {
             self.by_offset.clear();
         }
         let scratch = std::mem::take(&mut self.scratch);
+        let arena = seg.geometry().arena_size;
         for (slot, new) in scratch.chunks_exact(INDEX_SLOT_SIZE).enumerate() {
-            self.update(slot, new);
+            self.update(slot, new, arena);
         }
         self.scratch = scratch;
         self.sort();
@@ -98,7 +100,7 @@ impl IndexCache {
         }
         for &slot in slots {
             let raw = seg.read_index_raw(slot)?;
-            self.update(slot, &raw);
+            self.update(slot, &raw, seg.geometry().arena_size);
         }
         self.sort();
         self.key = Some(key(seg));
@@ -111,14 +113,13 @@ impl IndexCache {
     }
 
     /// Takes `new` as the bytes of `slot`, decoding them if they changed.
-    fn update(&mut self, slot: usize, new: &[u8]) {
+    fn update(&mut self, slot: usize, new: &[u8], arena: u64) {
         let range = slot * INDEX_SLOT_SIZE..(slot + 1) * INDEX_SLOT_SIZE;
         if self.bytes[range.clone()] == *new {
             return;
         }
         self.changed[slot] = true;
-        let committed = u32::from_ne_bytes(new[..4].try_into().expect("4 bytes")) == SLOT_COMMITTED;
-        self.slots[slot] = committed.then(|| decode(new, slot)).flatten();
+        self.slots[slot] = decode(new, slot, arena);
         self.bytes[range].copy_from_slice(new);
     }
 
@@ -135,7 +136,38 @@ impl IndexCache {
             std::cmp::Reverse((entry(s).order, entry(s).seq))
         });
         resort(&mut self.by_offset, entries, changed, |s| entry(s).offset);
+        self.drop_overlaps();
         self.changed.fill(false);
+    }
+
+    /// Live records never overlap; a slot that claims bytes of the one
+    /// before it (a forged slot, or a bug) is not used, so no operation
+    /// reads, moves or frees another entry's bytes through it.
+    fn drop_overlaps(&mut self) {
+        let mut end = 0u64;
+        let mut dropped = Vec::new();
+        for &s in &self.by_offset {
+            let rec = &self.slots[s].as_ref().expect("only decoded slots").rec;
+            if rec.offset < end {
+                tracing::warn!(
+                    slot = s,
+                    seq = rec.seq,
+                    "skipping an index slot that overlaps another entry"
+                );
+                dropped.push(s);
+            } else {
+                end = rec.end();
+            }
+        }
+        if dropped.is_empty() {
+            return;
+        }
+        for &s in &dropped {
+            self.slots[s] = None;
+        }
+        let slots = &self.slots;
+        self.by_offset.retain(|&s| slots[s].is_some());
+        self.recency.retain(|&s| slots[s].is_some());
     }
 
     /// The entries, current first.
@@ -184,15 +216,28 @@ fn resort<K: Ord>(
     order.sort_by_key(|&s| key(s));
 }
 
-/// Decodes one committed slot; `None` if its checksum fails.
-fn decode(raw: &[u8], slot: usize) -> Option<Live> {
+/// Decodes one slot: `None` unless it is committed, its checksum matches,
+/// and its record lies inside an arena of `arena` bytes.
+fn decode(raw: &[u8], slot: usize, arena: u64) -> Option<Live> {
     let rec = IndexRecord::decode(raw.try_into().expect("one whole slot"));
+    if rec.state != SLOT_COMMITTED {
+        return None;
+    }
     if !rec.meta_ok {
         tracing::warn!(slot, "skipping an index slot with a bad checksum");
         return None;
     }
+    if let Err(why) = rec.check(arena) {
+        tracing::warn!(
+            slot,
+            seq = rec.seq,
+            why,
+            "skipping an index slot that cannot be right"
+        );
+        return None;
+    }
     Some(Live {
-        entry: rec.entry(slot),
+        entry: Entry::of(&rec, slot),
         rec,
     })
 }

@@ -21,37 +21,41 @@ mod board;
 mod clip;
 pub mod config;
 mod error;
+pub mod format;
 mod history;
+mod image;
 mod index_cache;
 mod info;
-mod layout;
 mod lock;
 mod mailbox;
 mod name;
+mod options;
 mod origin;
 #[doc(hidden)]
 pub mod raw;
 mod record;
 mod removal;
+mod repair;
 mod segment;
 mod sys;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
-pub use board::{Board, CopyOutcome, CreateOptions, DestroyReport, Provenance, Selector};
+pub use board::{Board, CopyOutcome, DestroyReport, Provenance, Selector};
 pub use clip::{Clip, Representation, TEXT_MIME, is_text, mime_matches, sniff_mime};
 pub use config::Config;
 pub use error::{Error, Result};
+pub use format::LAYOUT_VERSION;
 pub use info::{EntryInfo, LastChange, LockStats, Status, SubscriberInfo};
-pub use layout::LAYOUT_VERSION;
 pub use mailbox::{Notification, Subscription};
 pub use name::{BoardName, DEFAULT_BOARD};
+pub use options::CreateOptions;
 pub use origin::{Origin, OriginKind};
 
 /// Validation entry points for fuzzing and property tests: they take
 /// arbitrary bytes and must only ever return errors, never panic.
 #[doc(hidden)]
 pub mod fuzzing {
+    pub use crate::image::validate_image;
     pub use crate::record::decode_record;
-    pub use crate::segment::validate_image;
 }

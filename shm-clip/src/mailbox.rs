@@ -19,13 +19,12 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use nix::sys::stat::{Mode, fchmod, fstat};
 
-use crate::layout::off;
+use crate::format::off;
+use crate::format::{MESSAGE_SIZE, MessageFields, SUB_FREE, SUB_LIVE, SubscriberRecord};
 use crate::removal::RemovalWatch;
-use crate::segment::{Segment, SubscriberRecord, euid};
+use crate::segment::{Segment, euid};
 use crate::{Error, Origin, OriginKind, Result, SubscriberInfo};
 
-/// Bytes per message: seq, commit time, pid, kind.
-const MSG_LEN: usize = 24;
 /// The queue's message size (≤ 64 bytes keeps each queue's cost against
 /// `RLIMIT_MSGQUEUE` tiny) and depth (one pending wake-up is all a reader needs).
 const MSG_SIZE: i64 = 32;
@@ -53,31 +52,27 @@ pub struct Notification {
 }
 
 impl Notification {
-    fn encode(&self) -> [u8; MSG_LEN] {
-        let mut b = [0u8; MSG_LEN];
-        let ns = self
-            .committed_at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        b[0..8].copy_from_slice(&self.seq.to_ne_bytes());
-        b[8..16].copy_from_slice(&ns.to_ne_bytes());
-        b[16..20].copy_from_slice(&self.origin_pid.to_ne_bytes());
-        b[20..24].copy_from_slice(&self.origin_kind.to_raw().to_ne_bytes());
-        b
+    fn encode(&self) -> [u8; MESSAGE_SIZE] {
+        MessageFields {
+            seq: self.seq,
+            committed_ns: self
+                .committed_at
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+            origin_pid: self.origin_pid,
+            origin_kind: self.origin_kind.to_raw(),
+        }
+        .encode()
     }
 
     /// Anyone with our uid can write to the queue, so accept only well-formed messages.
     fn decode(b: &[u8]) -> Option<Self> {
-        if b.len() != MSG_LEN {
-            return None;
-        }
-        let u64_at = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"));
-        let u32_at = |o: usize| u32::from_ne_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+        let m = MessageFields::decode(b)?;
         Some(Notification {
-            seq: u64_at(0),
-            committed_at: UNIX_EPOCH + Duration::from_nanos(u64_at(8)),
-            origin_pid: u32_at(16),
-            origin_kind: OriginKind::from_raw(u32_at(20)),
+            seq: m.seq,
+            committed_at: UNIX_EPOCH + Duration::from_nanos(m.committed_ns),
+            origin_pid: m.origin_pid,
+            origin_kind: OriginKind::from_raw(m.origin_kind),
             coalesced: 1,
         })
     }
@@ -249,7 +244,7 @@ impl Drop for Subscription {
             return;
         };
         if let Ok(rec) = self.seg.read_subscriber(self.slot)
-            && rec.state == 1
+            && rec.state == SUB_LIVE
             && rec.pid == self.pid
             && rec.name == self.name
         {
@@ -344,7 +339,7 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
     loop {
         let name = format!("{prefix}{pid}.{:016x}", random_nonce());
         let record = SubscriberRecord {
-            state: 1,
+            state: SUB_LIVE,
             pid,
             start_time,
             kind: origin.kind.to_raw(),
@@ -435,7 +430,7 @@ fn watch(seg: &Segment, mq: &Mq) -> std::result::Result<(Epoll, Option<RemovalWa
 fn register(seg: &Segment, record: &SubscriberRecord) -> Result<usize> {
     let _guard = seg.lock()?;
     for slot in 0..seg.subscriber_slots() {
-        if seg.read_subscriber(slot)?.state == 0 {
+        if seg.read_subscriber(slot)?.state == SUB_FREE {
             seg.write_subscriber(slot, record)?;
             bump_generation(seg);
             return Ok(slot);
@@ -501,7 +496,7 @@ fn live_slots(seg: &Segment) -> Result<Vec<(usize, SubscriberRecord)>> {
     let mut live = Vec::new();
     for slot in 0..seg.subscriber_slots() {
         let rec = seg.read_subscriber(slot)?;
-        if rec.state == 1 {
+        if rec.state == SUB_LIVE {
             live.push((slot, rec));
         }
     }
@@ -515,7 +510,7 @@ pub(crate) fn repair_table(seg: &Segment) {
         let Ok(rec) = seg.read_subscriber(slot) else {
             continue;
         };
-        if rec.state != 0 && (rec.state != 1 || !rec.name.starts_with(&prefix)) {
+        if rec.state != SUB_FREE && (rec.state != SUB_LIVE || !rec.name.starts_with(&prefix)) {
             let _ = seg.clear_subscriber(slot);
         }
     }
@@ -570,7 +565,7 @@ impl Notifier {
             let Ok(rec) = seg.read_subscriber(slot) else {
                 continue;
             };
-            if rec.state == 1 && rec.pid != me {
+            if rec.state == SUB_LIVE && rec.pid != me {
                 let old = self
                     .targets
                     .iter()

@@ -8,7 +8,10 @@
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
-use crate::layout::{MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, RECORD_MAGIC, REP_DESC_SIZE};
+pub(crate) use crate::format::descs_len;
+use crate::format::{
+    Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, header_rep_count, put_header,
+};
 use crate::{Clip, Error, Representation, Result};
 
 /// A clip prepared for the arena: directory built and checksums computed, so
@@ -36,20 +39,19 @@ impl<'a> Encoded<'a> {
             )));
         }
         let mut directory = Vec::with_capacity(directory_len(clip));
-        directory.extend_from_slice(&RECORD_MAGIC);
-        directory.extend_from_slice(&(clip.reps.len() as u32).to_ne_bytes());
-        directory.extend_from_slice(&0u64.to_ne_bytes());
+        put_header(&mut directory, clip.reps.len() as u32);
         for rep in &clip.reps {
             if rep.mime.is_empty() || rep.mime.len() > MAX_MIME_LEN as usize {
                 return Err(invalid(format!(
                     "a MIME type must be 1-{MAX_MIME_LEN} bytes"
                 )));
             }
-            directory.extend_from_slice(&(rep.mime.len() as u32).to_ne_bytes());
-            directory.extend_from_slice(&0u32.to_ne_bytes());
-            directory.extend_from_slice(&(rep.data.len() as u64).to_ne_bytes());
-            directory.extend_from_slice(&checksum(rep.mime.as_bytes(), &rep.data).to_ne_bytes());
-            directory.extend_from_slice(&0u64.to_ne_bytes());
+            Desc {
+                mime_len: rep.mime.len() as u32,
+                data_len: rep.data.len() as u64,
+                checksum: checksum(rep.mime.as_bytes(), &rep.data),
+            }
+            .put(&mut directory);
         }
         for rep in &clip.reps {
             directory.extend_from_slice(rep.mime.as_bytes());
@@ -79,9 +81,7 @@ impl<'a> Encoded<'a> {
 }
 
 fn directory_len(clip: &Clip) -> usize {
-    RECORD_HEADER_SIZE
-        + clip.reps.len() * REP_DESC_SIZE
-        + clip.reps.iter().map(|r| r.mime.len()).sum::<usize>()
+    descs_len(clip.reps.len()) + clip.reps.iter().map(|r| r.mime.len()).sum::<usize>()
 }
 
 /// Covers both lengths too, so moving the boundary between a MIME type and
@@ -116,19 +116,13 @@ pub(crate) fn rep_count(header: &[u8]) -> Result<usize> {
         seq: 0,
         what: what.into(),
     };
-    if header.len() < RECORD_HEADER_SIZE || header[..4] != RECORD_MAGIC {
+    let Some(n) = header_rep_count(header) else {
         return Err(corrupt("bad record magic"));
-    }
-    let n = u32::from_ne_bytes(header[4..8].try_into().expect("4 bytes"));
+    };
     if n == 0 || n > MAX_REPS {
         return Err(corrupt("bad representation count"));
     }
     Ok(n as usize)
-}
-
-/// Bytes of header plus descriptors for `n` representations.
-pub(crate) fn descs_len(n: usize) -> usize {
-    RECORD_HEADER_SIZE + n * REP_DESC_SIZE
 }
 
 /// Parses a record's directory (header, descriptors, MIME strings) from
@@ -147,10 +141,11 @@ pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepI
     let mut lens = Vec::with_capacity(n);
     let mut mime_total = 0usize;
     for i in 0..n {
-        let d = &bytes[RECORD_HEADER_SIZE + i * REP_DESC_SIZE..][..REP_DESC_SIZE];
-        let mime_len = u32::from_ne_bytes(d[0..4].try_into().expect("4 bytes"));
-        let data_len = u64::from_ne_bytes(d[8..16].try_into().expect("8 bytes"));
-        let checksum = u64::from_ne_bytes(d[16..24].try_into().expect("8 bytes"));
+        let Desc {
+            mime_len,
+            data_len,
+            checksum,
+        } = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
         if mime_len == 0 || mime_len > MAX_MIME_LEN {
             return Err(corrupt("bad MIME length"));
         }
@@ -250,12 +245,7 @@ mod tests {
             let mut bad = bytes.clone();
             bad[i] ^= 0x01;
             // Reserved fields are not covered; everything that carries meaning is.
-            let header_reserved = (8..16).contains(&i);
-            let desc_reserved = (16..16 + 64).contains(&i) && {
-                let within = (i - 16) % 32;
-                (4..8).contains(&within) || (24..32).contains(&within)
-            };
-            if header_reserved || desc_reserved {
+            if crate::format::is_reserved(i, 2) {
                 continue;
             }
             assert!(decode_record(&bad).is_err(), "flip at {i} went unnoticed");

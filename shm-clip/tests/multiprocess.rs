@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{CHILD_TIMEOUT, Rng, TestBoard, report};
 use serde_json::{Value, json};
+use shm_clip::format::off;
 use shm_clip::{
     Board, Clip, CreateOptions, Error, LAYOUT_VERSION, Origin, OriginKind, Selector, TEXT_MIME,
 };
@@ -143,7 +144,7 @@ fn racer_child() {
             "mode": st.mode,
             "owner": st.owner_uid,
             "magic": String::from_utf8_lossy(&header[..8]),
-            "version": u32::from_ne_bytes(header[8..12].try_into().unwrap()),
+            "version": u32::from_ne_bytes(header[off::VERSION..off::VERSION + 4].try_into().unwrap()),
         }),
     );
 }

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use common::TestBoard;
 use proptest::prelude::*;
+use shm_clip::format::record_off;
 use shm_clip::fuzzing::{decode_record, validate_image};
 use shm_clip::{Clip, CreateOptions, Selector};
 
@@ -158,11 +159,13 @@ fn a_moved_boundary_between_mime_and_data_is_detected() {
     let clip = Clip::new("text/plain", "Xhello");
     let mut record = stored_record(&clip);
     assert_eq!(decode_record(&record).unwrap(), clip);
-    // Header (16 bytes), then the one descriptor: mime_len u32 at 16, data_len u64 at 24.
-    let mime_len = u32_at(&record, 16);
-    let data_len = u64_at(&record, 24);
-    record[16..20].copy_from_slice(&(mime_len + 1).to_ne_bytes());
-    record[24..32].copy_from_slice(&(data_len - 1).to_ne_bytes());
+    // The header, then the one descriptor.
+    let mime_at = record_off::HEADER_SIZE + record_off::DESC_MIME_LEN;
+    let data_at = record_off::HEADER_SIZE + record_off::DESC_DATA_LEN;
+    let mime_len = u32_at(&record, mime_at);
+    let data_len = u64_at(&record, data_at);
+    record[mime_at..mime_at + 4].copy_from_slice(&(mime_len + 1).to_ne_bytes());
+    record[data_at..data_at + 8].copy_from_slice(&(data_len - 1).to_ne_bytes());
     match decode_record(&record) {
         Err(shm_clip::Error::CorruptEntry { .. }) => {}
         other => panic!(
@@ -300,8 +303,8 @@ proptest! {
         mut bytes in prop::collection::vec(any::<u8>(), 16..2048),
         reps in 0..70u32,
     ) {
-        bytes[..4].copy_from_slice(b"RCD1");
-        bytes[4..8].copy_from_slice(&reps.to_ne_bytes());
+        bytes[record_off::MAGIC..][..4].copy_from_slice(b"RCD1");
+        bytes[record_off::REP_COUNT..][..4].copy_from_slice(&reps.to_ne_bytes());
         prop_assert!(decode_record(&bytes).is_err());
     }
 }

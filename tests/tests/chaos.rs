@@ -35,6 +35,7 @@
 //! (`SHM_CLIP_SOAK_SECS`, default 1800 s); `SHM_CLIP_CHAOS_SEED` replays the
 //! workers' random choices (the kill timing is never replayable).
 
+use shm_clip::format::{INDEX_SLOT_SIZE, index_off, off};
 use shm_clip_test_kit as common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -94,16 +95,10 @@ const TEXT_MIME: &str = "text/plain;charset=utf-8";
 // glibc's `pthread_mutex_t` (`struct __pthread_mutex_s`): `__lock` holds the
 // owner's TID (with the waiters and owner-died bits) and `__owner` is
 // `PTHREAD_MUTEX_INCONSISTENT` between an EOWNERDEAD lock and
-// `pthread_mutex_consistent`. The mutex sits at header offset 128 (LAYOUT.md).
-const MUTEX_OFFSET: u64 = 128;
+// `pthread_mutex_consistent`. The mutex's place is the format's.
+const MUTEX_OFFSET: u64 = off::MUTEX as u64;
 const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 const MUTEX_INCONSISTENT: u32 = 0x7fff_ffff;
-
-// Header and index offsets from LAYOUT.md, for the final image checks.
-const HDR_INDEX_OFFSET: usize = 96;
-const HDR_INDEX_SLOTS: usize = 104;
-const HDR_ARENA_SIZE: usize = 120;
-const INDEX_SLOT_SIZE: usize = 128;
 
 // ---------------------------------------------------------------------------
 // Clip identity and content.
@@ -1181,19 +1176,20 @@ fn check_image(path: &Path) -> Vec<Slot> {
         .unwrap_or_else(|e| panic!("the final segment does not validate: {e}"));
     let u32_at = |o: usize| u32::from_ne_bytes(image[o..o + 4].try_into().unwrap());
     let u64_at = |o: usize| u64::from_ne_bytes(image[o..o + 8].try_into().unwrap());
-    let index = u64_at(HDR_INDEX_OFFSET) as usize;
-    let slots = u32_at(HDR_INDEX_SLOTS) as usize;
-    let arena = u64_at(HDR_ARENA_SIZE);
+    let index = u64_at(off::INDEX_OFFSET) as usize;
+    let slots = u32_at(off::INDEX_SLOTS) as usize;
+    let arena = u64_at(off::ARENA_SIZE);
     let mut live = Vec::new();
     for s in 0..slots {
         let at = index + s * INDEX_SLOT_SIZE;
-        match u32_at(at) {
+        // States and the pin bit as LAYOUT.md documents them.
+        match u32_at(at + index_off::STATE) {
             0 => {}
             2 => live.push(Slot {
-                seq: u64_at(at + 8),
-                offset: u64_at(at + 40),
-                len: u64_at(at + 48),
-                pinned: u32_at(at + 4) & 1 != 0,
+                seq: u64_at(at + index_off::SEQ),
+                offset: u64_at(at + index_off::OFFSET),
+                len: u64_at(at + index_off::LEN),
+                pinned: u32_at(at + index_off::FLAGS) & 1 != 0,
             }),
             state => panic!("index slot {s} is in state {state} after repair"),
         }

@@ -24,7 +24,7 @@ use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
 use nix::unistd::{Uid, ftruncate};
 
 use super::{Mapping, RawMutex};
-use crate::layout::{self, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, LAYOUT_VERSION, MAGIC, off};
+use crate::format::{self, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, LAYOUT_VERSION, MAGIC, off};
 
 /// Bytes an opener may load before publication: the magic and version words.
 const PEEKED: std::ops::Range<usize> = off::MAGIC..off::VERSION + 4;
@@ -213,7 +213,7 @@ impl Mapped {
         let ours = self.immutable_header().is_some_and(|h| {
             h[off::MAGIC..][..8] == MAGIC
                 && h[off::VERSION..][..4] == LAYOUT_VERSION.to_ne_bytes()
-                && h[off::ABI_TAG..][..32] == layout::abi_tag()
+                && h[off::ABI_TAG..][..32] == format::abi_tag()
         });
         if ours {
             Ok(BoardMap {
@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(fresh.write(off::VERSION, &[1]), None);
         assert_eq!(fresh.write(off::VERSION + 3, &[1, 2]), None);
         assert_eq!(fresh.write(8190, &[0; 4]), None);
-        assert_eq!(fresh.write(off::ABI_TAG, &layout::abi_tag()), Some(()));
+        assert_eq!(fresh.write(off::ABI_TAG, &format::abi_tag()), Some(()));
 
         let early = ShmFile::open(&name).unwrap().map().unwrap();
         assert_eq!(early.len(), 8192);
@@ -294,7 +294,7 @@ mod tests {
         let board = fresh.publish().unwrap();
         assert_eq!(early.magic(), MAGIC);
         let header = early.immutable_header().expect("published");
-        assert_eq!(header[off::ABI_TAG..][..32], layout::abi_tag());
+        assert_eq!(header[off::ABI_TAG..][..32], format::abi_tag());
         let opened = early.into_board().expect("a board of this build");
         for mutex in [board.mutex(), opened.mutex()] {
             mutex.lock(std::time::Duration::from_secs(1)).unwrap();

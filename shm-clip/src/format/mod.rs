@@ -1,0 +1,46 @@
+//! Every byte of the shared format, and nothing else: the segment header,
+//! the subscriber slot, the history index slot, a record's directory and
+//! the mailbox message. A public, versioned contract (LAYOUT.md).
+//!
+//! Each structure is a `#[repr(C)]` struct that is never placed over shared
+//! memory as a Rust reference: it fixes the offsets (`offset_of!`,
+//! `size_of`), and a pure codec turns a copied-out byte array into plain
+//! fields and back. No other module uses a numeric offset into the format.
+//! `spec`'s test compares every table of LAYOUT.md with these structs, so
+//! the document and the code cannot drift apart.
+//!
+//! This layer uses nothing of the crate but `history::Entry` (a plain
+//! struct) and knows no OS call.
+
+mod header;
+mod index;
+mod message;
+mod record;
+#[cfg(test)]
+mod spec;
+mod subscriber;
+mod wire;
+
+pub(crate) use header::{
+    Geometry, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, ImmutableHeader, MAGIC, MAX_ARENA, MAX_DEPTH,
+    MIN_ARENA, MIN_DEPTH, SUBSCRIBER_SLOTS, abi_tag, abi_tag_text,
+};
+pub use header::{LAYOUT_VERSION, off};
+pub(crate) use index::{
+    FLAG_PINNED, IDX_STATE, IndexRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING,
+};
+pub(crate) use message::{MESSAGE_SIZE, MessageFields};
+#[cfg(test)]
+pub(crate) use record::is_reserved;
+pub(crate) use record::{
+    Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, descs_len, header_rep_count, put_header,
+};
+pub(crate) use subscriber::{SUB_FREE, SUB_LIVE, SubscriberRecord};
+
+/// Bytes of one index slot, one subscriber slot and the header: for tests
+/// and tools that look at a segment image.
+pub use index::{INDEX_SLOT_SIZE, index_off};
+pub use record::record_off;
+pub use subscriber::SUB_SLOT_SIZE;
+/// The size of the whole header.
+pub const HEADER_BYTES: usize = header::HEADER_SIZE;

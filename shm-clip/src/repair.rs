@@ -1,0 +1,82 @@
+//! Owner-died repair: what the next locker does after a holder died
+//! mid-change. The segment runs it as its repair hook (see `lock.rs`), so
+//! this module sits above the lock, the index, the records and the
+//! subscriber table, and nothing below it imports it.
+
+use crate::format::{SLOT_COMMITTED, SLOT_FREE};
+use crate::history::{self, Entry};
+use crate::record;
+use crate::segment::Segment;
+
+/// Restores the invariants after a holder died mid-change. Returns how many
+/// entries were discarded.
+pub(crate) fn repair(seg: &Segment) -> usize {
+    let arena = seg.geometry().arena_size;
+    let mut discarded = 0;
+    let mut survivors: Vec<Entry> = Vec::new();
+    let mut broken = Vec::new();
+    let mut max_seq = seg.seq_cell().load(std::sync::atomic::Ordering::Relaxed);
+    for slot in 0..seg.index_slots() {
+        let Ok(rec) = seg.read_index(slot) else {
+            continue;
+        };
+        if rec.state == SLOT_FREE {
+            continue;
+        }
+        let intact = rec.state == SLOT_COMMITTED
+            && rec.meta_ok
+            && record_is_intact(seg, rec.offset, rec.len);
+        if intact {
+            max_seq = max_seq.max(rec.seq).max(rec.order);
+            survivors.push(Entry::of(&rec, slot));
+        } else {
+            broken.push((slot, rec.offset, rec.len));
+        }
+    }
+    for (slot, offset, len) in broken {
+        // Never zero bytes that an intact entry lives in.
+        let overlaps = survivors
+            .iter()
+            .any(|e| offset < e.offset + e.len && e.offset < offset.saturating_add(len));
+        discard(seg, slot, offset, if overlaps { 0 } else { len });
+        discarded += 1;
+    }
+    // Intact records can still overlap if a compaction was cut short.
+    while let Some(slot) = history::first_conflict(&survivors, arena) {
+        let e = survivors
+            .iter()
+            .position(|e| e.slot == slot)
+            .expect("conflict is a survivor");
+        let e = survivors.swap_remove(e);
+        let _ = seg.clear_index(e.slot);
+        discarded += 1;
+    }
+    // A dead writer may have bumped entry seqs past the header; never go back.
+    seg.seq_cell()
+        .store(max_seq, std::sync::atomic::Ordering::Release);
+    crate::mailbox::repair_table(seg);
+    discarded
+}
+
+/// Frees a slot and overwrites whatever part of its range lies in the arena.
+fn discard(seg: &Segment, slot: usize, offset: u64, len: u64) {
+    let _ = seg.set_index_state(slot, SLOT_FREE);
+    if seg.arena_zero(offset, len).is_err() {
+        tracing::warn!(slot, "discarded entry's range was outside the arena");
+    }
+    let _ = seg.clear_index(slot);
+}
+
+fn record_is_intact(seg: &Segment, offset: u64, len: u64) -> bool {
+    let Ok(len_usize) = usize::try_from(len) else {
+        return false;
+    };
+    if offset
+        .checked_add(len)
+        .is_none_or(|end| end > seg.geometry().arena_size)
+    {
+        return false;
+    }
+    let mut bytes = vec![0u8; len_usize];
+    seg.arena_read(offset, &mut bytes).is_ok() && record::decode_record(&bytes).is_ok()
+}
