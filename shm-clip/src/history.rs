@@ -36,7 +36,8 @@ impl Entry {
 
 /// Records start on 8-byte boundaries.
 pub(crate) fn aligned(len: u64) -> u64 {
-    len.next_multiple_of(8)
+    // Saturating: a length read from shared memory must never overflow here.
+    len.checked_next_multiple_of(8).unwrap_or(!7)
 }
 
 /// Sorts entries current-first.

@@ -1,0 +1,167 @@
+//! Every slot is validated where it is read: a same-user process that forges
+//! index slots with a correctly recomputed checksum (an offset past the
+//! arena, a length that overflows, overlapping entries, a misaligned or
+//! empty record) makes no operation panic or loop. Each returns a clear
+//! error or works around the slot. Run in debug (overflow checks on) and,
+//! from scripts/test, in release.
+
+use std::os::unix::fs::FileExt;
+use std::time::Duration;
+
+use shm_clip::format::{INDEX_SLOT_SIZE, index_off, off};
+use shm_clip::{Board, Clip, CreateOptions, Selector};
+use shm_clip_test_kit::{TestBoard, within};
+use xxhash_rust::xxh3::xxh3_64;
+
+const OPTS: CreateOptions = CreateOptions {
+    capacity: 64 << 10,
+    depth: 8,
+};
+
+/// The segment file, opened read-write beside the board's own mapping: the
+/// same bytes another process of ours could write.
+struct Forger {
+    file: std::fs::File,
+    index: u64,
+    arena: u64,
+}
+
+impl Forger {
+    fn new(tb: &TestBoard) -> Forger {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(tb.path())
+            .unwrap();
+        let read = |at: usize| {
+            let mut b = [0u8; 8];
+            file.read_exact_at(&mut b, at as u64).unwrap();
+            u64::from_ne_bytes(b)
+        };
+        let (index, arena) = (read(off::INDEX_OFFSET), read(off::ARENA_SIZE));
+        Forger { file, index, arena }
+    }
+
+    fn slot(&self, slot: usize) -> [u8; INDEX_SLOT_SIZE] {
+        let mut b = [0u8; INDEX_SLOT_SIZE];
+        self.file
+            .read_exact_at(&mut b, self.index + (slot * INDEX_SLOT_SIZE) as u64)
+            .unwrap();
+        b
+    }
+
+    /// Writes `slot` with `edit` applied and its checksum recomputed.
+    fn forge(&self, slot: usize, edit: impl FnOnce(&mut [u8; INDEX_SLOT_SIZE])) {
+        let mut b = self.slot(slot);
+        edit(&mut b);
+        let check = xxh3_64(&b[index_off::FLAGS..index_off::META_CHECK]);
+        b[index_off::META_CHECK..].copy_from_slice(&check.to_ne_bytes());
+        self.file
+            .write_all_at(&b, self.index + (slot * INDEX_SLOT_SIZE) as u64)
+            .unwrap();
+    }
+}
+
+fn set_u64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+}
+
+fn get_u64(b: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// Every operation on the forged board, under a watchdog: none may panic
+/// (that fails the thread) or hang. Returns the seqs `history` listed
+/// right after the forgery.
+fn run_everything(board: Board, what: &'static str) -> Vec<u64> {
+    within(what, Duration::from_secs(20), move || {
+        let listed: Vec<u64> = board.history().unwrap().iter().map(|e| e.seq).collect();
+        let outcomes = [
+            board.copy(&Clip::text("after the forgery")).map(drop),
+            board.paste().map(drop),
+            board.get(Selector::Index(1)).map(drop),
+            board.history().map(drop),
+            board.status().map(drop),
+            board.select(Selector::Index(1)).map(drop),
+            board.delete(Selector::Index(2)).map(drop),
+            board.copy(&Clip::text("x".repeat(20_000))).map(drop),
+            board.clear(false).map(drop),
+            board.copy(&Clip::text("last")).map(drop),
+        ];
+        for err in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+            // An error must say what happened, not be empty.
+            assert!(!err.to_string().is_empty());
+        }
+        assert_eq!(
+            board.paste().unwrap().text_str(),
+            Some("last"),
+            "{what}: the board still works"
+        );
+        listed
+    })
+}
+
+/// A board holding three clips (slots 0, 1, 2), and the forger.
+fn board(test: &str) -> (TestBoard, Forger) {
+    let tb = TestBoard::new(test);
+    let board = tb.open(OPTS);
+    for text in ["first", "second", "third"] {
+        board.copy(&Clip::text(text)).unwrap();
+    }
+    let forger = Forger::new(&tb);
+    (tb, forger)
+}
+
+/// A handle opened after the forgery, as another process would: it decodes
+/// the forged slots (a handle that saw the board before keeps its decoded
+/// copy until `seq` moves, which the forger did not do).
+fn reopen(tb: &TestBoard) -> Board {
+    tb.open(OPTS)
+}
+
+#[test]
+fn an_offset_past_the_arena_is_never_followed() {
+    let (tb, f) = board("forged-past");
+    let arena = f.arena;
+    f.forge(1, |b| set_u64(b, index_off::OFFSET, arena + 8));
+    let seqs = run_everything(reopen(&tb), "offset past the arena");
+    assert!(!seqs.contains(&2), "the forged entry is listed: {seqs:?}");
+}
+
+#[test]
+fn a_length_that_overflows_is_never_added() {
+    let (tb, f) = board("forged-overflow");
+    f.forge(1, |b| {
+        set_u64(b, index_off::OFFSET, 4096);
+        set_u64(b, index_off::LEN, u64::MAX - 3);
+    });
+    let seqs = run_everything(reopen(&tb), "overflowing length");
+    assert!(!seqs.contains(&2), "the forged entry is listed: {seqs:?}");
+}
+
+#[test]
+fn overlapping_entries_are_not_both_used() {
+    let (tb, f) = board("forged-overlap");
+    let first = get_u64(&f.slot(0), index_off::OFFSET);
+    f.forge(2, |b| set_u64(b, index_off::OFFSET, first));
+    let seqs = run_everything(reopen(&tb), "overlapping entries");
+    assert!(
+        !(seqs.contains(&1) && seqs.contains(&3)),
+        "both overlapping entries are listed: {seqs:?}"
+    );
+}
+
+#[test]
+fn misaligned_and_empty_records_are_refused() {
+    let (tb, f) = board("forged-misaligned");
+    f.forge(0, |b| {
+        let at = get_u64(b, index_off::OFFSET);
+        set_u64(b, index_off::OFFSET, at + 3);
+    });
+    f.forge(1, |b| {
+        b[index_off::REP_COUNT..][..4].copy_from_slice(&0u32.to_ne_bytes());
+    });
+    f.forge(2, |b| set_u64(b, index_off::LEN, 4));
+    let seqs = run_everything(reopen(&tb), "misaligned and empty records");
+    assert!(seqs.is_empty(), "forged entries are listed: {seqs:?}");
+}
