@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use shm_clip::{BoardName, Config, CreateOptions, DEFAULT_BOARD, Selector};
 
+use crate::errors::CliError;
+
 const ABOUT_LONG: &str = "\
 A clipboard shared by every process of a user through POSIX shared memory.
 
@@ -19,7 +21,9 @@ Examples:
   echo hi | shm-clip copy                    copy stdin (no newline is added or removed)
   shm-clip copy hello world                  copy the text \"hello world\"
   shm-clip copy --file shot.png              copy a file; its type is sniffed
+  pwd | shm-clip copy -n                      copy without the trailing newline
   shm-clip paste > file                      paste the current clip, bytes exact
+  shm-clip -o                                paste, as xclip -o (shm-clip -i copies stdin)
   shm-clip paste --list-types                show the clip's MIME types
   shm-clip history                           list earlier clips; select one with: shm-clip select 2
   shm-clip watch --exec 'notify-send \"$(cat)\"'
@@ -33,27 +37,46 @@ Put text, stdin or a file on the board as the new current clip.
 
 With TEXT arguments, they are joined by single spaces and copied without a \
 trailing newline. Without, all of stdin is copied byte for byte (an empty stdin \
-copies an empty clip). Input larger than the board's capacity is refused before \
-it is all read.
+copies an empty clip); -n drops one trailing newline, as wl-copy -n does. TEXT \
+or --file with data on stdin as well is refused: say which one you mean. Input \
+larger than the board can hold is refused before it is all read, with its size \
+and the board's limit in bytes.
 
-The MIME type is sniffed from the first bytes (PNG, JPEG, GIF, WebP, BMP, PDF, \
-UTF-8 text, else application/octet-stream) unless --type names it.
+The MIME type is text/plain;charset=utf-8 for UTF-8 text without NUL or other \
+control bytes, else what the content's magic bytes say (PNG, JPEG, PDF, ZIP \
+and some 200 other formats), else application/octet-stream, unless --type \
+names it.
+
+--clear empties the history as `shm-clip clear` does (wl-copy --clear). \
+`shm-clip -i` is `shm-clip copy`, for xclip's -i.
+
+-p/--primary would copy to the PRIMARY selection through the board's tray \
+(shm-clip-app --tray). The tray does not take that request yet: -p says so, \
+or that no tray is running.
 
 Example:
   grep -r TODO src | shm-clip copy
+  pwd | shm-clip copy -n
   shm-clip copy -t text/html '<b>bold</b>'";
 
 const PASTE_LONG: &str = "\
 Write a clip to stdout, bytes exact.
 
 The current clip's first representation is written unless --type asks for \
-another. shm-clip never adds a newline, so -n/--no-newline is accepted only for \
-wl-paste compatibility. An empty or missing board exits with status 1.
+another. A pipe or a file gets the bytes exactly. A terminal gets a final \
+newline after text that lacks one, as wl-paste adds it (-n/--no-newline \
+leaves it out), and no clip that is not text: that is refused with a hint \
+unless --force is given. An empty or missing board exits with status 1.
+
+`shm-clip -o` is `shm-clip paste`, for xclip's -o. -p/--primary would paste \
+the PRIMARY selection through the board's tray; the tray does not take that \
+request yet, and -p says so.
 
 Example:
   shm-clip paste > out.txt
   shm-clip paste -t image/png > shot.png
-  shm-clip paste --entry 3";
+  shm-clip paste --entry 3
+  shm-clip -o | wc -c";
 
 const WATCH_LONG: &str = "\
 Print a line each time the board changes, until interrupted.
@@ -66,7 +89,8 @@ not printed. The board is created if it does not exist yet.
 With --exec, nothing is printed: the command runs with sh -c once per change, \
 with the current clip (or its --type representation) on its stdin, as \
 wl-paste --watch does. It also gets SHM_CLIP_SEQ and SHM_CLIP_MIME in its \
-environment. Changes that leave the board empty do not run it.
+environment. Changes that leave the board empty do not run it. A command that \
+fails is reported on stderr with the seq it ran for, and the watch goes on.
 
 SIGINT and SIGTERM stop the watch cleanly, and so does a closed stdout.
 
@@ -153,6 +177,10 @@ Example:
   shm-clip --board work destroy --force";
 
 /// The whole command line.
+///
+/// The board options are accepted before the subcommand (`shm-clip --board
+/// work copy`) and after it, but only subcommands that use a board list and
+/// take them: `completions`, `config` and `boards` do not.
 #[derive(Debug, Parser)]
 #[command(
     name = "shm-clip",
@@ -166,43 +194,87 @@ Example:
 )]
 pub struct Args {
     #[command(flatten)]
-    pub global: Global,
+    pub board: BoardArg,
+    #[command(flatten)]
+    pub create: CreateArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every subcommand takes.
-#[derive(Debug, clap::Args)]
+/// `--board`, for every subcommand that uses a board.
+#[derive(Clone, Debug, Default, clap::Args)]
 #[command(next_help_heading = "Board options")]
-pub struct Global {
-    /// The board to use: 1-64 characters from A-Z a-z 0-9 . _ -
-    #[arg(
-        long,
-        global = true,
-        env = "SHM_CLIP_BOARD",
-        default_value = DEFAULT_BOARD,
-        value_name = "NAME",
-        value_parser = parse_board
-    )]
-    pub board: BoardName,
+#[group(skip)]
+pub struct BoardArg {
+    /// The board to use: 1-64 characters from A-Z a-z 0-9 . _ - [default:
+    /// `SHM_CLIP_BOARD`, else default]
+    // No clap `env` and no default here: a bad SHM_CLIP_BOARD must be
+    // blamed on the variable (see `Global::resolve`), and a default would
+    // make usage lines show `--board <NAME>` as if it were required.
+    #[arg(long, value_name = "NAME", value_parser = parse_board)]
+    pub board: Option<BoardName>,
+}
 
+/// `--capacity` and `--depth`, for the subcommands that may create a board.
+#[derive(Clone, Debug, Default, clap::Args)]
+#[command(next_help_heading = "Board options")]
+#[group(skip)]
+pub struct CreateArgs {
     /// Data capacity when this command creates the board, like 64M, 1G or
-    /// 4096 (binary units: 1K = 1024) [default: 64M]. Ignored for an existing
-    /// board.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_capacity)]
+    /// 4096 (binary units: 1K = 1024) [default: 64M]. Ignored for an
+    /// existing board.
+    #[arg(long, value_name = "SIZE", value_parser = parse_capacity)]
     pub capacity: Option<u64>,
 
     /// History depth when this command creates the board [default: 200].
     /// Ignored for an existing board.
-    #[arg(long, global = true, value_name = "N", value_parser = parse_depth)]
+    #[arg(long, value_name = "N", value_parser = parse_depth)]
     pub depth: Option<u32>,
+}
 
-    /// The user's config file, loaded by `main` after parsing.
-    #[arg(skip)]
+/// The board options in effect for one subcommand: the command line's,
+/// else `SHM_CLIP_BOARD` and config.toml.
+#[derive(Debug)]
+pub struct Global {
+    /// The board to use.
+    pub board: BoardName,
+    /// `--capacity`, if given.
+    pub capacity: Option<u64>,
+    /// `--depth`, if given.
+    pub depth: Option<u32>,
+    /// The user's config file.
     pub config: Config,
 }
 
 impl Global {
+    /// Merges the options given before the subcommand with those given
+    /// after it (which win), then `SHM_CLIP_BOARD`, then the default board.
+    /// A bad `SHM_CLIP_BOARD` is an error only where a board is used.
+    pub fn resolve(args: &Args, config: Config) -> Result<Global, CliError> {
+        // Options given before a subcommand that does not use them (an
+        // alias `shm-clip --board work` running `boards`) change nothing.
+        let (board, create) = args.command.board_options();
+        let Some(board) = board else {
+            return Ok(Global {
+                board: BoardName::new(DEFAULT_BOARD)?,
+                capacity: None,
+                depth: None,
+                config,
+            });
+        };
+        let create = create.cloned().unwrap_or_default();
+        let board = match board.board.clone().or_else(|| args.board.board.clone()) {
+            Some(name) => name,
+            None => board_from_env()?,
+        };
+        Ok(Global {
+            board,
+            capacity: create.capacity.or(args.create.capacity),
+            depth: create.depth.or(args.create.depth),
+            config,
+        })
+    }
+
     /// The sizes for a board this command creates: the options, else the config.
     pub fn create_options(&self) -> CreateOptions {
         let default = self.config.create_options();
@@ -213,14 +285,35 @@ impl Global {
     }
 }
 
+/// `SHM_CLIP_BOARD`, else the default board; a bad value is blamed on the
+/// variable, not on `--board`.
+fn board_from_env() -> Result<BoardName, CliError> {
+    match std::env::var_os(BOARD_ENV) {
+        Some(value) if !value.is_empty() => {
+            let text = value.to_string_lossy().into_owned();
+            BoardName::new(&text).map_err(|err| CliError::BoardEnv {
+                value: text,
+                reason: match err {
+                    shm_clip::Error::InvalidName { reason, .. } => reason,
+                    _ => "it is not a valid board name",
+                },
+            })
+        }
+        _ => Ok(BoardName::new(DEFAULT_BOARD)?),
+    }
+}
+
+/// The variable naming the board when `--board` is not given.
+pub const BOARD_ENV: &str = "SHM_CLIP_BOARD";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Copy TEXT, stdin or a file to the board
-    #[command(long_about = COPY_LONG)]
+    /// Copy TEXT, stdin or a file to the board (also: shm-clip -i, as xclip)
+    #[command(long_about = COPY_LONG, short_flag = 'i')]
     Copy(CopyArgs),
-    /// Write the current clip (or a history entry) to stdout
-    #[command(long_about = PASTE_LONG)]
+    /// Write the current clip (or a history entry) to stdout (also: shm-clip -o, as xclip)
+    #[command(long_about = PASTE_LONG, short_flag = 'o')]
     Paste(PasteArgs),
     /// Print a line, or run a command, on every change
     #[command(long_about = WATCH_LONG)]
@@ -260,6 +353,80 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+impl Command {
+    /// The board options given after the subcommand: `None` for the
+    /// subcommands that use no board, and no `CreateArgs` for those that
+    /// never create one.
+    fn board_options(&self) -> (Option<&BoardArg>, Option<&CreateArgs>) {
+        match self {
+            Command::Copy(a) => (Some(&a.board), Some(&a.create)),
+            Command::Watch(a) => (Some(&a.board), Some(&a.create)),
+            Command::Paste(a) => (Some(&a.board), None),
+            Command::History(a) | Command::Status(a) => (Some(&a.board), None),
+            Command::Select(a) | Command::Pin(a) | Command::Unpin(a) | Command::Rm(a) => {
+                (Some(&a.board), None)
+            }
+            Command::Clear(a) => (Some(&a.board), None),
+            Command::Destroy(a) => (Some(&a.board), None),
+            Command::Boards | Command::Config(_) | Command::Completions(_) => (None, None),
+        }
+    }
+}
+
+/// The parser, with the defaults in effect: config.toml's board sizes and
+/// `SHM_CLIP_BOARD`'s board, so that `--help` shows what a command would
+/// really use. (Man pages and completions use [`Args::command`] as is.)
+pub fn command_with_defaults(config: &Config) -> clap::Command {
+    let opts = config.create_options();
+    let builtin = CreateOptions::default();
+    let from = |same: bool| if same { "" } else { ", from config.toml" };
+    let capacity = format!(
+        "Data capacity when this command creates the board, like 64M, 1G or 4096 (binary units: \
+         1K = 1024) [default: {}{}]. Ignored for an existing board",
+        shm_clip::config::Size(opts.capacity),
+        from(opts.capacity == builtin.capacity)
+    );
+    let depth = format!(
+        "History depth when this command creates the board [default: {}{}]. Ignored for an \
+         existing board",
+        opts.depth,
+        from(opts.depth == builtin.depth)
+    );
+    let board = match std::env::var(BOARD_ENV) {
+        Ok(name) if !name.is_empty() => format!(
+            "The board to use: 1-64 characters from A-Z a-z 0-9 . _ - [default: {name}, from \
+             {BOARD_ENV}]"
+        ),
+        _ => format!(
+            "The board to use: 1-64 characters from A-Z a-z 0-9 . _ - [default: {DEFAULT_BOARD}; \
+             {BOARD_ENV} sets another]"
+        ),
+    };
+    let fix = |cmd: clap::Command| {
+        let has = |cmd: &clap::Command, id: &str| cmd.get_arguments().any(|a| a.get_id() == id);
+        let mut cmd = cmd;
+        if has(&cmd, "board") {
+            cmd = cmd.mut_arg("board", |a| a.help(board.clone()));
+        }
+        if has(&cmd, "capacity") {
+            cmd = cmd.mut_arg("capacity", |a| a.help(capacity.clone()));
+        }
+        if has(&cmd, "depth") {
+            cmd = cmd.mut_arg("depth", |a| a.help(depth.clone()));
+        }
+        cmd
+    };
+    let mut cmd = fix(<Args as clap::CommandFactory>::command());
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, fix);
+    }
+    cmd
+}
+
 const COMPLETIONS_LONG: &str = "\
 Print a completion script for SHELL to stdout. It is generated from the same \
 definitions that parse this command line, so it cannot drift from the real flags.
@@ -295,6 +462,10 @@ pub enum ConfigCommand {
 
 /// `copy`.
 #[derive(Debug, clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is a command-line flag"
+)]
 pub struct CopyArgs {
     /// Text to copy, joined by spaces; stdin is read when there is none
     #[arg(value_name = "TEXT", conflicts_with = "file")]
@@ -305,16 +476,38 @@ pub struct CopyArgs {
     pub file: Option<PathBuf>,
 
     /// The MIME type, instead of sniffing it
-    #[arg(short = 't', long = "type", value_name = "MIME")]
+    #[arg(short = 't', long = "type", value_name = "MIME", value_parser = parse_mime)]
     pub mime: Option<String>,
+
+    /// Drop one trailing newline, as wl-copy -n does: `pwd | shm-clip copy -n`
+    #[arg(short = 'n', long)]
+    pub trim_newline: bool,
+
+    /// Delete every unpinned entry instead of copying (the same as `shm-clip clear`)
+    #[arg(long, conflicts_with_all = ["text", "file", "mime", "trim_newline", "primary"])]
+    pub clear: bool,
+
+    /// Copy to the desktop's PRIMARY selection (the middle-click one),
+    /// through the running tray
+    #[arg(short = 'p', long)]
+    pub primary: bool,
 
     /// Say what was copied
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub board: BoardArg,
+    #[command(flatten)]
+    pub create: CreateArgs,
 }
 
 /// `paste`.
 #[derive(Debug, clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is a command-line flag"
+)]
 pub struct PasteArgs {
     /// Paste the representation of this MIME type ("text" matches any plain text)
     #[arg(short = 't', long = "type", value_name = "MIME")]
@@ -332,9 +525,21 @@ pub struct PasteArgs {
     #[arg(long, value_name = "S")]
     pub seq: Option<u64>,
 
-    /// Accepted for wl-paste compatibility: shm-clip never adds a newline
+    /// Add no newline on a terminal (a pipe or file never gets one)
     #[arg(short = 'n', long)]
     pub no_newline: bool,
+
+    /// Write a clip that is not text to a terminal anyway
+    #[arg(long)]
+    pub force: bool,
+
+    /// Paste the desktop's PRIMARY selection (the mouse selection), through
+    /// the running tray
+    #[arg(short = 'p', long, conflicts_with_all = ["entry", "seq"])]
+    pub primary: bool,
+
+    #[command(flatten)]
+    pub board: BoardArg,
 }
 
 impl PasteArgs {
@@ -362,6 +567,11 @@ pub struct WatchArgs {
     /// With --exec, feed this MIME type's representation (changes without it are skipped)
     #[arg(short = 't', long = "type", value_name = "MIME", requires = "exec")]
     pub mime: Option<String>,
+
+    #[command(flatten)]
+    pub board: BoardArg,
+    #[command(flatten)]
+    pub create: CreateArgs,
 }
 
 /// Subcommands whose only option is `--json`.
@@ -370,19 +580,30 @@ pub struct JsonArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub board: BoardArg,
 }
 
 /// The history entry a subcommand acts on: an index or a seq.
 #[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false)]
+// The group names its two members: a struct-level group would take in the
+// flattened board options too.
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["index", "seq"])))]
 pub struct Target {
     /// History index, as listed by `shm-clip history` (0 is current)
-    #[arg(value_name = "N")]
+    // Negative numbers reach `parse_index`, which explains how indexes
+    // count, instead of clap's "unexpected argument '-1'" tip.
+    #[arg(value_name = "N", allow_negative_numbers = true, value_parser = parse_index)]
     pub index: Option<usize>,
 
     /// The entry created at commit seq S instead
     #[arg(long, value_name = "S")]
     pub seq: Option<u64>,
+
+    #[command(flatten)]
+    pub board: BoardArg,
 }
 
 impl Target {
@@ -397,11 +618,14 @@ impl Target {
 }
 
 /// `clear`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct ClearArgs {
     /// Delete pinned entries too
     #[arg(long)]
     pub all: bool,
+
+    #[command(flatten)]
+    pub board: BoardArg,
 }
 
 /// `destroy`.
@@ -414,14 +638,44 @@ pub struct DestroyArgs {
     /// it is deleted with the board, so that nothing comes back)
     #[arg(long)]
     pub keep_history: bool,
+
+    #[command(flatten)]
+    pub board: BoardArg,
 }
 
-/// Validates a board name, putting the library's hint into clap's message.
+/// Validates a board name: the library's reason, then its rule after a
+/// semicolon (a hint in parentheses would nest in clap's message).
 fn parse_board(name: &str) -> Result<BoardName, String> {
     BoardName::new(name).map_err(|err| match err.hint() {
-        Some(hint) => format!("{err} ({hint})"),
+        Some(hint) => format!("{err}; {hint}"),
         None => err.to_string(),
     })
+}
+
+/// A MIME type for `copy --type`: what the board can store, refused here so
+/// that the message names the option.
+fn parse_mime(mime: &str) -> Result<String, String> {
+    let max = shm_clip::MAX_MIME_LEN;
+    if mime.is_empty() || mime.len() > max {
+        return Err(format!(
+            "a MIME type must be 1-{max} bytes, like text/html or image/png"
+        ));
+    }
+    Ok(mime.to_owned())
+}
+
+/// A history index: 0 (the current clip) or more. A negative one gets an
+/// explanation that leads somewhere, not clap's `-- -1` tip.
+fn parse_index(text: &str) -> Result<usize, String> {
+    if text.starts_with('-') {
+        return Err(
+            "history indexes count up from 0, the current clip; `shm-clip history` lists \
+             them, the oldest last"
+                .into(),
+        );
+    }
+    text.parse()
+        .map_err(|_| "a history index is a whole number: 0 is the current clip".into())
 }
 
 /// A board capacity: a size within [`CreateOptions::CAPACITY`].

@@ -18,7 +18,12 @@ pub fn list() -> Result<(), CliError> {
 
 /// Removes the board named by `--board`, and the history the tray saved for it.
 pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
-    let report = Board::destroy(&global.board, args.force)?;
+    let report = Board::destroy(&global.board, args.force).map_err(|err| match err {
+        // The library's hint for a missing board is to copy something,
+        // which is the last thing someone destroying it wants.
+        shm_clip::Error::NoSuchBoard { name } => CliError::NothingToDestroy { board: name },
+        err => err.into(),
+    })?;
     tracing::debug!(board = %global.board, force = args.force, ?report, "destroyed");
     let mut line = format!(
         "destroyed board {}: wiped {}, told {}",

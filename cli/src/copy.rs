@@ -1,25 +1,50 @@
 //! `shm-clip copy`: arguments, stdin or a file become the current clip.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, IsTerminal, Read};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use shm_clip::{Board, Clip, sniff_mime};
 
-use crate::args::{CopyArgs, Global};
+use crate::args::{ClearArgs, CopyArgs, Global};
 use crate::errors::CliError;
-use crate::{human, open, output};
+use crate::{entries, human, open, output, primary};
+
+/// How long a pipe on stdin may take to show that it carries data when TEXT
+/// or --file is given: `echo a | shm-clip copy b` starts both at once.
+const STDIN_GRACE_MS: u16 = 100;
 
 /// Reads the input, then commits it.
 pub fn run(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
+    if args.clear {
+        return entries::clear(global, &ClearArgs::default());
+    }
+    let named = match (&args.text[..], args.file.as_deref()) {
+        ([], None) => None,
+        ([], Some(path)) if path == Path::new("-") => None,
+        ([], Some(_)) => Some("--file"),
+        _ => Some("TEXT arguments"),
+    };
+    if let Some(named) = named
+        && stdin_offers_data()
+    {
+        return Err(CliError::TwoInputs { named });
+    }
+    if args.primary {
+        return Err(primary::refusal(global));
+    }
     let board = open::or_create(global)?;
-    let data = if args.text.is_empty() {
-        read_input(&board, args.file.as_deref())?
+    let mut data = if args.text.is_empty() {
+        read_input(&board, args.file.as_deref(), args.mime.as_deref())?
     } else {
         join(&args.text)
     };
+    if args.trim_newline && data.last() == Some(&b'\n') {
+        data.pop();
+    }
     let mime = args
         .mime
         .clone()
@@ -41,7 +66,7 @@ pub fn run(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
         output::text(&format!(
             "copied {} as {mime} (seq {}{again})\n",
             human::size(size),
-            outcome.seq
+            outcome.entry_seq
         ))?;
     }
     Ok(())
@@ -59,10 +84,62 @@ fn join(words: &[std::ffi::OsString]) -> Vec<u8> {
     text
 }
 
+/// Whether stdin carries data, which the TEXT or --file given would ignore.
+/// A terminal, /dev/null, an empty file and a pipe that stays silent for
+/// [`STDIN_GRACE_MS`] do not; nothing that does is consumed for a copy.
+fn stdin_offers_data() -> bool {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return false;
+    }
+    let Ok(stat) = nix::sys::stat::fstat(stdin.as_fd()) else {
+        return false; // closed
+    };
+    match stat.st_mode & libc::S_IFMT {
+        libc::S_IFREG => stat.st_size > 0,
+        libc::S_IFIFO | libc::S_IFSOCK => {
+            let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(STDIN_GRACE_MS)) {
+                // Readable: one byte tells data from an end of file.
+                Ok(n) if n > 0 => {
+                    let readable = fds[0]
+                        .revents()
+                        .is_some_and(|r| r.contains(PollFlags::POLLIN));
+                    readable && stdin.lock().read(&mut [0u8]).is_ok_and(|n| n > 0)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Reads stdin or the file, refusing more than the board can hold.
-fn read_input(board: &Board, file: Option<&Path>) -> Result<Vec<u8>, CliError> {
-    // The arena size bounds the read; the library then applies the exact limit.
-    let capacity = board.capacity();
+fn read_input(board: &Board, file: Option<&Path>, mime: Option<&str>) -> Result<Vec<u8>, CliError> {
+    // The read stops just past what the board could hold for any type (the
+    // shortest MIME type has the least framing); once the type is known, the
+    // refusal names the exact limit for it.
+    let bound = board.max_clip_size(mime.unwrap_or(""));
+    let too_large = |input: &str, err: ReadError| match err {
+        ReadError::Io(source) => CliError::Read {
+            path: input.to_owned(),
+            source,
+        },
+        ReadError::TooLarge {
+            size,
+            exact,
+            prefix,
+        } => {
+            let mime = mime.map_or_else(|| sniff_mime(&prefix).to_owned(), str::to_owned);
+            CliError::InputTooLarge {
+                input: input.to_owned(),
+                size,
+                exact,
+                limit: board.max_clip_size(&mime),
+                mime,
+            }
+        }
+    };
     match file {
         Some(path) if path != Path::new("-") => {
             let name = path.display().to_string();
@@ -72,12 +149,12 @@ fn read_input(board: &Board, file: Option<&Path>) -> Result<Vec<u8>, CliError> {
             };
             let file = File::open(path).map_err(read_err)?;
             let hint = regular_file_len(&file);
-            read_bounded(file, capacity, hint).map_err(|err| err.into_cli(&name))
+            read_bounded(file, bound, hint).map_err(|err| too_large(&name, err))
         }
         _ => {
             let stdin = io::stdin();
             let hint = regular_file_len(&stdin);
-            read_bounded(stdin.lock(), capacity, hint).map_err(|err| err.into_cli("stdin"))
+            read_bounded(stdin.lock(), bound, hint).map_err(|err| too_large("stdin", err))
         }
     }
 }
@@ -93,34 +170,37 @@ fn regular_file_len(fd: &impl AsFd) -> Option<u64> {
 #[derive(Debug)]
 enum ReadError {
     Io(io::Error),
-    /// At least this many bytes were offered to a board holding `limit`.
+    /// The input holds `size` bytes (at least that many unless `exact`),
+    /// more than the limit; `prefix` is what was read of it, for sniffing.
     TooLarge {
         size: u64,
-        limit: u64,
+        exact: bool,
+        prefix: Vec<u8>,
     },
 }
 
-impl ReadError {
-    fn into_cli(self, path: &str) -> CliError {
-        match self {
-            ReadError::Io(source) => CliError::Read {
-                path: path.to_owned(),
-                source,
-            },
-            ReadError::TooLarge { size, limit } => shm_clip::Error::ClipTooLarge {
-                size,
-                capacity: limit,
-            }
-            .into(),
-        }
-    }
-}
+/// How much of a too-large regular file is read to sniff its type.
+const SNIFF_LEN: u64 = 8 << 10;
 
 /// Reads everything from `reader`, but never holds more than `limit + 1`
 /// bytes: a stream larger than the board fails as soon as it passes `limit`.
-fn read_bounded(reader: impl Read, limit: u64, hint: Option<u64>) -> Result<Vec<u8>, ReadError> {
+fn read_bounded(
+    mut reader: impl Read,
+    limit: u64,
+    hint: Option<u64>,
+) -> Result<Vec<u8>, ReadError> {
     if let Some(len) = hint.filter(|&len| len > limit) {
-        return Err(ReadError::TooLarge { size: len, limit });
+        // A regular file's size is known exactly: read only enough to sniff.
+        let mut prefix = Vec::new();
+        (&mut reader)
+            .take(SNIFF_LEN)
+            .read_to_end(&mut prefix)
+            .map_err(ReadError::Io)?;
+        return Err(ReadError::TooLarge {
+            size: len,
+            exact: true,
+            prefix,
+        });
     }
     // A pipe starts small and grows; a regular file is read into a buffer of
     // its size (plus one byte to see that it did not grow meanwhile).
@@ -135,7 +215,11 @@ fn read_bounded(reader: impl Read, limit: u64, hint: Option<u64>) -> Result<Vec<
     let size = data.len() as u64;
     if size > limit {
         tracing::debug!(limit, "input exceeds the board's capacity; stopped reading");
-        return Err(ReadError::TooLarge { size, limit });
+        return Err(ReadError::TooLarge {
+            size,
+            exact: false,
+            prefix: data,
+        });
     }
     Ok(data)
 }
@@ -162,12 +246,17 @@ mod tests {
         match read_bounded(endless, 1000, None) {
             Err(ReadError::TooLarge {
                 size: 1001,
-                limit: 1000,
+                exact: false,
+                ..
             }) => {}
             other => panic!("unexpected {other:?}"),
         }
         match read_bounded(&[0u8; 10][..], 5, Some(10)) {
-            Err(ReadError::TooLarge { size: 10, limit: 5 }) => {}
+            Err(ReadError::TooLarge {
+                size: 10,
+                exact: true,
+                ..
+            }) => {}
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -24,13 +24,64 @@ pub enum CliError {
     #[error("writing to stdout: {0}")]
     Stdout(io::Error),
 
-    /// The `--exec` command could not be started.
-    #[error("running sh -c {cmd:?}: {source}")]
-    Exec { cmd: String, source: io::Error },
+    /// The `--exec` command could not be started or waited for.
+    #[error(
+        "watch --exec: cannot run sh -c {} for seq {seq}: {source}",
+        shell_quote(cmd)
+    )]
+    Exec {
+        cmd: String,
+        seq: u64,
+        source: io::Error,
+    },
 
     /// Another OS call failed.
     #[error("{what}: {errno}")]
     Os { what: &'static str, errno: Errno },
+
+    /// `SHM_CLIP_BOARD` does not hold a board name.
+    #[error("{}={value:?} is not a board name: {reason}", crate::args::BOARD_ENV)]
+    BoardEnv { value: String, reason: &'static str },
+
+    /// TEXT or --file, and data on stdin too: which one was meant?
+    #[error("copy: got {named} and data on stdin; it is unclear which to copy")]
+    TwoInputs { named: &'static str },
+
+    /// The input is larger than the board can hold. `exact` is false when
+    /// reading stopped early, so that `size` is a lower bound.
+    #[error(
+        "clip of {}{size} bytes ({}) from {input} is larger than this board can hold ({limit} bytes free for one {mime} clip){}",
+        if *exact { "" } else { "at least " },
+        crate::human::size(*size),
+        if *exact { "" } else { "; stopped reading there" }
+    )]
+    InputTooLarge {
+        input: String,
+        size: u64,
+        exact: bool,
+        limit: u64,
+        mime: String,
+    },
+
+    /// `paste` to a terminal of a clip that is not text.
+    #[error("paste: not writing the clip to the terminal: it is {mime} ({}), not text", crate::human::size(*size))]
+    NotText { mime: String, size: u64 },
+
+    /// `--primary` without a tray on the board.
+    #[error(
+        "--primary: no tray is running on board {board}, and the PRIMARY selection is reached through it"
+    )]
+    NoTray { board: String },
+
+    /// `--primary` with a tray that cannot take the request.
+    #[error(
+        "--primary: the tray on board {board} (pid {pid}) does not take PRIMARY requests from the command line yet"
+    )]
+    TrayWithoutPrimary { board: String, pid: u32 },
+
+    /// `destroy` of a board that does not exist.
+    #[error("board {board:?} does not exist, so there is nothing to destroy")]
+    NothingToDestroy { board: String },
 }
 
 impl CliError {
@@ -43,6 +94,32 @@ impl CliError {
     fn hint(&self) -> Option<String> {
         match self {
             CliError::Board(err) => err.hint(),
+            CliError::BoardEnv { .. } => Some(format!(
+                "set {} to 1-64 characters from A-Z a-z 0-9 . _ -, or unset it; --board NAME overrides it",
+                crate::args::BOARD_ENV
+            )),
+            CliError::TwoInputs { named } => Some(format!(
+                "copy stdin alone with: shm-clip copy, or the {named} alone with stdin redirected: ... < /dev/null"
+            )),
+            CliError::InputTooLarge { size, limit, .. } => shm_clip::Error::ClipTooLarge {
+                size: *size,
+                capacity: *limit,
+            }
+            .hint(),
+            CliError::NotText { .. } => Some(
+                "redirect it to a file: shm-clip paste > file, or write it anyway with --force"
+                    .into(),
+            ),
+            CliError::NoTray { board } => Some(format!(
+                "start one: shm-clip-app --tray --board {board}"
+            )),
+            CliError::TrayWithoutPrimary { .. } => Some(
+                "use wl-copy --primary, wl-paste --primary or xclip -selection primary meanwhile; with sync.primary = true in config.toml the tray copies PRIMARY into the board's history"
+                    .into(),
+            ),
+            CliError::NothingToDestroy { .. } => {
+                Some("list your boards with: shm-clip boards".into())
+            }
             _ => None,
         }
     }
@@ -51,6 +128,22 @@ impl CliError {
     fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Stdout(err) if err.kind() == io::ErrorKind::BrokenPipe)
     }
+}
+
+/// `text` as one sh word: single-quoted unless it is plainly safe.
+pub fn shell_quote(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// Prints a problem that does not stop the program, as `report` prints one
+/// that does: `shm-clip: what: why`.
+pub fn warn(message: &str) {
+    let _ = writeln!(io::stderr(), "shm-clip: {message}");
 }
 
 /// Prints `err` to stderr and returns the exit status for it.

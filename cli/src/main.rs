@@ -17,6 +17,7 @@ mod human;
 mod open;
 mod output;
 mod paste;
+mod primary;
 mod status;
 mod watch;
 
@@ -25,9 +26,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
-use crate::args::{Args, Command};
+use crate::args::{Args, Command, Global};
 use crate::entries::Edit;
 use crate::errors::CliError;
 
@@ -45,24 +46,28 @@ fn main() -> ExitCode {
             Err(err) => errors::report(&err),
         };
     }
-    let mut args = Args::parse();
+    // The config is read before parsing, so that --help shows the defaults
+    // in effect. An invalid one is reported after parsing, below.
+    let config = shm_clip::Config::load();
+    let matches =
+        args::command_with_defaults(config.as_ref().unwrap_or(&shm_clip::Config::default()))
+            .get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     init_logging();
     // Every command but `config` and the generators refuses to start with an
     // invalid config file.
-    if !matches!(args.command, Command::Config(_) | Command::Completions(_)) {
-        match shm_clip::Config::load() {
-            Ok(config) => args.global.config = config,
-            Err(err) => return errors::report(&err.into()),
-        }
-    }
-    match run(&args) {
+    let config = match (&args.command, config) {
+        (_, Ok(config)) => config,
+        (Command::Config(_) | Command::Completions(_), Err(_)) => shm_clip::Config::default(),
+        (_, Err(err)) => return errors::report(&err.into()),
+    };
+    match Global::resolve(&args, config).and_then(|global| run(&args, &global)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => errors::report(&err),
     }
 }
 
-fn run(args: &Args) -> Result<(), CliError> {
-    let global = &args.global;
+fn run(args: &Args, global: &Global) -> Result<(), CliError> {
     match &args.command {
         Command::Copy(copy) => copy::run(global, copy),
         Command::Paste(paste) => paste::run(global, paste),

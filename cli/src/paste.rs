@@ -1,16 +1,18 @@
 //! `shm-clip paste`: a clip's bytes, exactly, on stdout.
 
-use shm_clip::{EntryInfo, Error, Selector};
+use std::io::IsTerminal;
+
+use shm_clip::{EntryInfo, Error, Selector, looks_like_text};
 
 use crate::args::{Global, PasteArgs};
 use crate::errors::CliError;
-use crate::{open, output};
+use crate::{open, output, primary};
 
 /// Writes the selected clip (or its types) to stdout.
 pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
-    // We never add a newline, so -n changes nothing; it exists so that
-    // scripts written for wl-paste run unchanged.
-    tracing::trace!(no_newline = args.no_newline, "pasting");
+    if args.primary {
+        return Err(primary::refusal(global));
+    }
     let board = open::existing(global)?;
     let which = args.selector();
     if args.list_types {
@@ -21,17 +23,32 @@ pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
             entry.types.iter().map(|(mime, _)| mime.as_str()),
         ));
     }
-    let data = match &args.mime {
-        Some(mime) => board.get_type(which, mime)?.data,
+    let rep = match &args.mime {
+        Some(mime) => board.get_type(which, mime)?,
         None => board
             .get(which)?
             .reps
             .into_iter()
             .next()
-            .map(|rep| rep.data)
-            .unwrap_or_default(),
+            .ok_or(Error::Empty)?,
     };
+    let mut data = rep.data;
     tracing::debug!(size = data.len(), "pasting");
+    // Pipes and files get the bytes exactly. A terminal gets text only, and
+    // a final newline so that the prompt starts on a line of its own, as
+    // wl-paste does.
+    if std::io::stdout().is_terminal() {
+        let text = looks_like_text(&data);
+        if !text && !args.force {
+            return Err(CliError::NotText {
+                mime: rep.mime,
+                size: data.len() as u64,
+            });
+        }
+        if text && !args.no_newline && !data.is_empty() && !data.ends_with(b"\n") {
+            data.push(b'\n');
+        }
+    }
     output::bytes(&data)
 }
 

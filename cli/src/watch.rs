@@ -238,6 +238,7 @@ impl Watch<'_> {
         );
         let exec_err = |source| CliError::Exec {
             cmd: cmd.to_owned(),
+            seq,
             source,
         };
         // std gives the child an empty signal mask and default SIGPIPE. Its
@@ -265,17 +266,18 @@ impl Watch<'_> {
                 })
                 .map_err(exec_err)?;
         }
-        self.wait_child(&mut child)
+        self.wait_child(&mut child, cmd, seq)
     }
 
     /// Waits for `child`; on a signal, stops it and stops the watch.
-    fn wait_child(&self, child: &mut Child) -> Result<Option<Stop>, CliError> {
+    fn wait_child(&self, child: &mut Child, cmd: &str, seq: u64) -> Result<Option<Stop>, CliError> {
         loop {
             if let Some(status) = child.try_wait().map_err(|source| CliError::Exec {
-                cmd: self.args.exec.clone().unwrap_or_default(),
+                cmd: cmd.to_owned(),
+                seq,
                 source,
             })? {
-                log_status(status);
+                report_status(status, cmd, seq);
                 return Ok(None);
             }
             let mut fds = [PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
@@ -349,10 +351,24 @@ fn stop_child(child: &mut Child) {
     }
 }
 
-fn log_status(status: ExitStatus) {
+/// A failed command is reported, in the `shm-clip:` style, with the
+/// command and the seq it ran for; the watch goes on.
+fn report_status(status: ExitStatus, cmd: &str, seq: u64) {
+    use std::os::unix::process::ExitStatusExt;
     if status.success() {
-        tracing::debug!("the command succeeded");
-    } else {
-        tracing::warn!("the command failed: {status}");
+        tracing::debug!(seq, "the command succeeded");
+        return;
     }
+    let why = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(number)) => match Signal::try_from(number) {
+            Ok(signal) => format!("killed by {signal}"),
+            Err(_) => format!("killed by signal {number}"),
+        },
+        (None, None) => status.to_string(),
+    };
+    crate::errors::warn(&format!(
+        "watch --exec: sh -c {} failed for seq {seq}: {why}",
+        crate::errors::shell_quote(cmd)
+    ));
 }

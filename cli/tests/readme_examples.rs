@@ -298,6 +298,9 @@ fn parse(line: &str) -> Option<Invocation> {
             board = Some(words.next()?);
         } else if let Some(name) = word.strip_prefix("--board=") {
             board = Some(name.to_owned());
+        } else if sub.is_none() && (word == "-i" || word == "-o") {
+            // xclip's spellings of copy and paste.
+            sub = Some(if word == "-i" { "copy" } else { "paste" }.to_owned());
         } else if sub.is_none() {
             if word.starts_with('-') {
                 return None; // Another global option: not modelled.
@@ -395,24 +398,29 @@ impl Model {
 fn copied_clip(inv: &Invocation, dir: &Path) -> Option<Clip> {
     let mut mime = None;
     let mut file = None;
+    let mut trim = false;
     let mut text: Vec<&str> = Vec::new();
     let mut args = inv.args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-t" | "--type" => mime = Some(args.next()?.clone()),
             "--file" => file = Some(args.next()?),
+            "-n" | "--trim-newline" => trim = true,
             "-v" | "--verbose" => {}
             other if other.starts_with('-') => return None,
             other => text.push(other),
         }
     }
-    let data = match (file, &inv.stdin) {
+    let mut data = match (file, &inv.stdin) {
         _ if !text.is_empty() => text.join(" ").into_bytes(),
         (Some(file), _) if file != "-" => std::fs::read(dir.join(file)).ok()?,
         (_, Some(Input::File(file))) => std::fs::read(dir.join(file)).ok()?,
         (_, Some(Input::Echo(data))) => data.clone(),
         _ => return None,
     };
+    if trim && data.last() == Some(&b'\n') {
+        data.pop();
+    }
     let mime = mime.or_else(|| data.starts_with(PNG_MAGIC).then(|| "image/png".to_owned()));
     Some(Clip { data, mime })
 }
@@ -873,7 +881,8 @@ fn check_paste(report: &mut Report, line: &str, inv: &Invocation, output: &[u8],
             },
             "-t" | "--type" => mime = args.next().map(String::as_str),
             "-l" | "--list-types" => list_types = true,
-            "-n" | "--no-newline" => {}
+            // Not a terminal: no newline is added, and nothing is refused.
+            "-n" | "--no-newline" | "--force" => {}
             // --seq, --entry=N, ...: not modelled.
             _ => return,
         }

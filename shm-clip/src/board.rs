@@ -33,6 +33,10 @@ pub enum Selector {
 pub struct CopyOutcome {
     /// The commit seq of the copy.
     pub seq: u64,
+    /// The seq that names the entry (what `Selector::Seq` and `history`
+    /// use): `seq` for new content, the original entry's seq when
+    /// `deduplicated`.
+    pub entry_seq: u64,
     /// The same content was already in history and was moved to the front.
     pub deduplicated: bool,
 }
@@ -141,7 +145,7 @@ impl Board {
                 flags: if p.pinned { FLAG_PINNED } else { 0 },
             },
         };
-        let (seq, written, deduplicated) = {
+        let (seq, written, entry_seq) = {
             let guard = self.seg.lock()?;
             let mut index = self.index(&guard)?;
             let seq = self.next_seq();
@@ -169,11 +173,15 @@ impl Board {
                     .map(|()| plan.touched())
             };
             self.publish(&guard, &mut index, seq, now, written.as_deref().ok());
-            (seq, written, duplicate.is_some())
+            (seq, written, duplicate.map_or(seq, |dup| dup.seq))
         };
         self.notify(seq, now);
         written?;
-        let outcome = CopyOutcome { seq, deduplicated };
+        let outcome = CopyOutcome {
+            seq,
+            entry_seq,
+            deduplicated: entry_seq != seq,
+        };
         tracing::debug!(
             seq = outcome.seq,
             size = clip.total_size(),

@@ -1,5 +1,8 @@
 //! Clips: one or more representations of the same content.
 
+/// The longest MIME type a board stores, in bytes (the shortest is 1).
+pub const MAX_MIME_LEN: usize = crate::format::MAX_MIME_LEN as usize;
+
 /// The MIME type of plain UTF-8 text, as wl-clipboard and most X11 apps spell it.
 pub const TEXT_MIME: &str = "text/plain;charset=utf-8";
 
@@ -115,29 +118,35 @@ pub fn mime_matches(wanted: &str, stored: &str) -> bool {
     !wanted.contains(';') && wanted.eq_ignore_ascii_case(base)
 }
 
-/// Guesses the MIME type of `data` from its first bytes, falling back to text
-/// for valid UTF-8 and `application/octet-stream` otherwise.
+/// Guesses the MIME type of `data`: plain UTF-8 text when it looks like
+/// text (see [`looks_like_text`]), else the type its magic bytes name (the
+/// `infer` crate's ~200 signatures: images, archives, documents, audio,
+/// video, executables), else `application/octet-stream`.
+///
+/// Text is decided first because some signatures are two ASCII letters
+/// (`BM` for BMP, `MZ` for DOS executables) that plenty of text starts with.
 #[must_use]
 pub fn sniff_mime(data: &[u8]) -> &'static str {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-        (b"GIF87a", "image/gif"),
-        (b"GIF89a", "image/gif"),
-        (b"%PDF-", "application/pdf"),
-        (b"BM", "image/bmp"),
-    ];
-    if let Some((_, mime)) = MAGIC.iter().find(|(magic, _)| data.starts_with(magic)) {
-        return mime;
+    if looks_like_text(data) {
+        return TEXT_MIME;
     }
-    if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        return "image/webp";
+    match infer::get(data) {
+        // infer's text matchers (HTML, XML, shell scripts) recognise text
+        // by its first bytes; content that failed the text check is not text.
+        Some(kind) if kind.matcher_type() != infer::MatcherType::Text => kind.mime_type(),
+        _ => "application/octet-stream",
     }
-    if std::str::from_utf8(data).is_ok() {
-        TEXT_MIME
-    } else {
-        "application/octet-stream"
-    }
+}
+
+/// Whether `data` is text a terminal can show: valid UTF-8 without NUL or
+/// other control characters, except tab, newline, vertical tab, form feed,
+/// carriage return, backspace (overstrike, as `man` prints) and escape (ANSI
+/// colours). Valid UTF-8 alone is not enough: 64 KiB of NUL bytes is valid
+/// UTF-8 and not text. The empty clip counts as text.
+#[must_use]
+pub fn looks_like_text(data: &[u8]) -> bool {
+    let control = |b: &u8| matches!(b, 0x00..=0x07 | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f);
+    !data.iter().any(control) && std::str::from_utf8(data).is_ok()
 }
 
 #[cfg(test)]
@@ -158,5 +167,37 @@ mod tests {
         assert_eq!(sniff_mime(b"\x89PNG\r\n\x1a\n...."), "image/png");
         assert_eq!(sniff_mime("héllo".as_bytes()), TEXT_MIME);
         assert_eq!(sniff_mime(&[0xff, 0xfe, 0x00]), "application/octet-stream");
+    }
+
+    #[test]
+    fn nul_bytes_are_not_text() {
+        assert_eq!(sniff_mime(&vec![0u8; 64 << 10]), "application/octet-stream");
+        assert!(!looks_like_text(b"abc\0def"));
+        assert!(looks_like_text(b""));
+        assert!(looks_like_text(b"\x1b[1mbold\x1b[0m\ttab\r\n"));
+    }
+
+    #[test]
+    fn text_that_starts_like_a_signature_is_text() {
+        // "BM" is BMP's whole signature, "MZ" a DOS executable's.
+        assert_eq!(sniff_mime(b"BMW is a car maker"), TEXT_MIME);
+        assert_eq!(sniff_mime(b"MZ-80 was a computer"), TEXT_MIME);
+        assert_eq!(sniff_mime(b"<html><b>x</b></html>"), TEXT_MIME);
+    }
+
+    #[test]
+    fn binary_formats_are_named_by_their_magic() {
+        assert_eq!(
+            sniff_mime(b"PK\x03\x04\x14\x00\x00\x00\x08\x00"),
+            "application/zip"
+        );
+        assert_eq!(
+            sniff_mime(b"\x1f\x8b\x08\x00\x00\x00\x00\x00"),
+            "application/gzip"
+        );
+        assert_eq!(
+            sniff_mime(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"),
+            "application/pdf"
+        );
     }
 }

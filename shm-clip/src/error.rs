@@ -104,6 +104,11 @@ pub enum Error {
     )]
     ClipTooLarge { size: u64, capacity: u64 },
 
+    /// The caller's clip cannot be stored as given (no representation, an
+    /// empty or overlong MIME type): invalid input, not corruption.
+    #[error("invalid clip: {what}")]
+    InvalidClip { what: String },
+
     /// The history index has no free slot and every entry is pinned.
     #[error("history is full of pinned entries")]
     HistoryFull,
@@ -168,7 +173,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::InvalidName { .. } => {
-                "use 1-64 characters from A-Z a-z 0-9 . _ - (for example --board work)".into()
+                "use 1-64 characters from A-Z a-z 0-9 . _ -, for example --board work".into()
             }
             Error::NoSuchBoard { .. } => "copy something to create it: shm-clip copy TEXT".into(),
             Error::BoardDestroyed { .. } => {
@@ -209,10 +214,12 @@ impl Error {
                 "raise the per-user limit (ulimit -q, RLIMIT_MSGQUEUE) or the system ones (sysctl fs.mqueue.queues_max, fs.mqueue.msg_max); copy and paste still work without live updates".into()
             }
             Error::Config { path, .. } => format!(
-                "fix or remove {}; every setting and its default is in the README, and `shm-clip config show` prints the effective values",
+                "fix or remove {}; every setting and its default is in the README",
                 path.display()
             ),
-            Error::CorruptEntry { .. } | Error::LockUnrecoverable | Error::Os { .. } => return None,
+            Error::CorruptEntry { .. }
+            | Error::InvalidClip { .. }
+            | Error::LockUnrecoverable | Error::Os { .. } => return None,
         })
     }
 

@@ -42,7 +42,10 @@ mod sys;
 mod test_hooks;
 
 pub use board::{Board, CopyOutcome, DestroyReport, Provenance, Selector};
-pub use clip::{Clip, Representation, TEXT_MIME, is_text, mime_matches, sniff_mime};
+pub use clip::{
+    Clip, MAX_MIME_LEN, Representation, TEXT_MIME, is_text, looks_like_text, mime_matches,
+    sniff_mime,
+};
 pub use config::Config;
 pub use error::{Error, Result};
 pub use format::LAYOUT_VERSION;

@@ -29,7 +29,7 @@ pub(crate) struct Encoded<'a> {
 
 impl<'a> Encoded<'a> {
     pub(crate) fn new(clip: &'a Clip) -> Result<Self> {
-        let invalid = |what: String| Error::CorruptEntry { seq: 0, what };
+        let invalid = |what: String| Error::InvalidClip { what };
         if clip.reps.is_empty() {
             return Err(invalid("a clip needs at least one representation".into()));
         }

@@ -23,6 +23,13 @@ fn copy_paste_history() {
     let out = b.copy(&Clip::text("one")).unwrap();
     assert!(out.deduplicated);
     let h = b.history().unwrap();
+    // The entry keeps the seq it was created with; the outcome names it.
+    assert_eq!(out.entry_seq, h[0].seq);
+    assert_ne!(out.entry_seq, out.seq);
+    assert_eq!(
+        b.get(Selector::Seq(out.entry_seq)).unwrap().text_str(),
+        Some("one")
+    );
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].preview, "one");
     assert_eq!(
@@ -117,5 +124,16 @@ fn handles_see_each_others_changes_through_their_caches() {
     assert!(matches!(a.paste(), Err(shm_clip::Error::Empty)));
     a.copy(&Clip::text("after clear")).unwrap();
     assert_eq!(b.history().unwrap().len(), 1);
+    Board::destroy(&name, true).unwrap();
+}
+
+#[test]
+fn an_empty_mime_type_is_invalid_input_not_corruption() {
+    let (b, name) = board("badmime", 1 << 20);
+    match b.copy(&Clip::new("", "x")) {
+        Err(shm_clip::Error::InvalidClip { what }) => assert!(what.contains("MIME"), "{what}"),
+        other => panic!("an empty MIME type gave {other:?}"),
+    }
+    drop(b);
     Board::destroy(&name, true).unwrap();
 }
