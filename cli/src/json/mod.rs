@@ -74,3 +74,19 @@ pub struct Type {
     pub mime: String,
     pub size: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use shm_clip::OriginKind;
+
+    use super::*;
+
+    #[test]
+    fn an_origin_label_is_never_empty() {
+        let cli = shm_clip::Origin::this_process(OriginKind::Cli);
+        assert_eq!(Origin::from(&cli).label, "cli");
+        let window = shm_clip::Origin::this_process(OriginKind::App).labelled("window 7");
+        assert_eq!(Origin::from(&window).label, "window 7");
+        assert_eq!(Origin::from(&window).kind, "app");
+    }
+}
