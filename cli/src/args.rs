@@ -556,7 +556,7 @@ impl PasteArgs {
 /// `watch`.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Print one JSON object per change: its seq, types, sizes and origin
+    /// Print one JSON object per change: its event kind, seq, time and entry (docs/json.md)
     #[arg(long, conflicts_with = "exec")]
     pub json: bool,
 

@@ -6,7 +6,7 @@ use shm_clip::EntryInfo;
 
 use crate::args::{Global, JsonArgs};
 use crate::errors::CliError;
-use crate::{human, open, output};
+use crate::{human, json, open, output};
 
 /// Column headers; the preview takes whatever width is left.
 const HEADERS: [&str; 7] = ["#", "SEQ", "AGE", "TYPE", "SIZE", "ORIGIN", "PIN"];
@@ -20,6 +20,10 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<(), CliError> {
     let board = open::existing(global)?;
     let entries = board.history()?;
     if args.json {
+        let entries = entries
+            .iter()
+            .map(|e| json::Entry::read(&board, e).map(json::Versioned::new))
+            .collect::<Result<Vec<_>, _>>()?;
         return output::json(&entries);
     }
     if entries.is_empty() {

@@ -7,6 +7,7 @@
 
 mod args;
 mod boards;
+mod change;
 mod config;
 mod copy;
 mod entries;
@@ -14,6 +15,7 @@ mod errors;
 mod generate;
 mod history;
 mod human;
+mod json;
 mod open;
 mod output;
 mod paste;

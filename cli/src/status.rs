@@ -6,14 +6,14 @@ use shm_clip::Status;
 
 use crate::args::{Global, JsonArgs};
 use crate::errors::CliError;
-use crate::{human, open, output};
+use crate::{human, json, open, output};
 
 /// Prints the status of an existing board.
 pub fn run(global: &Global, args: &JsonArgs) -> Result<(), CliError> {
     let board = open::existing(global)?;
     let status = board.status()?;
     if args.json {
-        return output::json(&status);
+        return output::json(&json::Versioned::new(json::Status::from(&status)));
     }
     output::text(&render(&status))
 }

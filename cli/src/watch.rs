@@ -11,19 +11,19 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{self, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
-use serde_json::json;
-use shm_clip::{Board, Error, Notification, Selector, Subscription};
+use shm_clip::{Board, EntryInfo, Error, Notification, Origin, Selector, Subscription};
 
 use crate::args::{Global, WatchArgs};
 use crate::errors::CliError;
-use crate::human;
+use crate::json::{EntryMeta, Event, EventKind, Versioned};
+use crate::{change, human, json};
 
 /// How often a running `--exec` command is checked on.
 const CHILD_POLL_MS: u16 = 50;
@@ -53,14 +53,21 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<(), CliError> {
         // Read the seq before subscribing: a change made just after the
         // subscription exists then has a larger seq and is reported, instead
         // of being skipped as already seen.
-        let seen = board.seq();
+        let (seen, history) = snapshot(&board)?;
         let subscription = board.subscribe()?;
+        let subscribers = if args.json {
+            board.status()?.subscribers.len()
+        } else {
+            0
+        };
         tracing::debug!(mailbox = subscription.mailbox_name(), seen, "watching");
         let mut watch = Watch {
             board: &board,
             args,
             signals: &signals,
             seen,
+            history,
+            subscribers,
         };
         watch.run(subscription)?
         // The subscription was dropped inside `Watch::run`, the board here.
@@ -92,6 +99,10 @@ struct Watch<'a> {
     signals: &'a SignalFd,
     /// The newest seq already handled; notifications up to it are skipped.
     seen: u64,
+    /// The history as of `seen`: the next change is told from it.
+    history: Vec<EntryInfo>,
+    /// Live subscribers when last counted (`--json` only).
+    subscribers: usize,
 }
 
 /// What the poll found ready.
@@ -123,22 +134,42 @@ impl Watch<'_> {
                 // Drain the mailbox: pending notifications coalesce, and only
                 // the newest seq matters.
                 let mut latest: Option<Notification> = None;
-                while let Some(note) = subscription.try_recv()? {
-                    if latest.is_none_or(|l| note.seq > l.seq) {
-                        latest = Some(note);
+                loop {
+                    match subscription.try_recv() {
+                        Ok(Some(note)) => {
+                            if latest.is_none_or(|l| note.seq > l.seq) {
+                                latest = Some(note);
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(err @ Error::BoardDestroyed { .. }) => {
+                            if self.args.json {
+                                let event =
+                                    Event::new(EventKind::Destroy, self.seen, SystemTime::now());
+                                print_event(event)?;
+                            }
+                            return Err(err.into());
+                        }
+                        Err(err) => return Err(err.into()),
                     }
                 }
-                let Some(note) = latest.filter(|n| n.seq > self.seen) else {
+                let Some(note) = latest else {
                     continue;
                 };
-                self.seen = note.seq;
+                if note.seq <= self.seen {
+                    // The same seq: the subscriber table changed.
+                    if self.args.json {
+                        self.membership(&note)?;
+                    }
+                    continue;
+                }
                 tracing::debug!(
                     seq = note.seq,
                     by = note.origin_pid,
                     coalesced = note.coalesced,
                     "change"
                 );
-                if let Some(stop) = self.handle(note.seq)? {
+                if let Some(stop) = self.handle(&note)? {
                     return Ok(stop);
                 }
             }
@@ -160,41 +191,54 @@ impl Watch<'_> {
         }))
     }
 
-    /// Reports the change to `seq`: prints it, or runs the command.
-    fn handle(&mut self, seq: u64) -> Result<Option<Stop>, CliError> {
+    /// Reports the change `note` announced: prints it, or runs the command.
+    fn handle(&mut self, note: &Notification) -> Result<Option<Stop>, CliError> {
+        let (seq, history) = snapshot(self.board)?;
+        let seq = seq.max(note.seq);
+        self.seen = seq;
+        let before = std::mem::replace(&mut self.history, history);
         if let Some(cmd) = &self.args.exec {
             return self.exec(cmd, seq);
         }
-        let line = self.describe(seq)?;
-        let mut out = io::stdout().lock();
-        out.write_all(line.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(CliError::Stdout)?;
+        if self.args.json {
+            let change = change::classify(&before, &self.history);
+            tracing::debug!(seq, kind = ?change.kind, "classified");
+            let mut event = Event::new(change.kind, seq, note.committed_at);
+            event.origin = Some(json::Origin::from(&Origin {
+                pid: note.origin_pid,
+                kind: note.origin_kind,
+                label: String::new(),
+            }));
+            event.entry = change.entry.map(|i| EntryMeta::from(&self.history[i]));
+            event.removed = change.removed;
+            print_event(event)?;
+            return Ok(None);
+        }
+        print_line(&self.describe(seq))?;
         Ok(None)
     }
 
-    /// One line about the current clip, text or JSON.
-    fn describe(&self, seq: u64) -> Result<String, CliError> {
-        let entries = self.board.history()?;
-        let current = entries.first();
-        if self.args.json {
-            let types: Vec<_> = current
-                .map(|e| {
-                    e.types
-                        .iter()
-                        .map(|(mime, size)| json!({ "mime": mime, "size": size }))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let value = json!({
-                "seq": seq,
-                "types": types,
-                "total_size": current.map_or(0, |e| e.total_size),
-                "origin": current.map(|e| &e.origin),
-            });
-            return Ok(format!("{value}\n"));
+    /// After a wake-up with an unchanged seq: a `subscribe` event if the
+    /// number of subscribers changed.
+    fn membership(&mut self, note: &Notification) -> Result<(), CliError> {
+        let count = self.board.status()?.subscribers.len();
+        if count == self.subscribers {
+            return Ok(());
         }
-        Ok(match current {
+        self.subscribers = count;
+        let mut event = Event::new(EventKind::Subscribe, self.seen, note.committed_at);
+        event.origin = Some(json::Origin::from(&Origin {
+            pid: note.origin_pid,
+            kind: note.origin_kind,
+            label: String::new(),
+        }));
+        event.subscribers = Some(count);
+        print_event(event)
+    }
+
+    /// One line about the current clip.
+    fn describe(&self, seq: u64) -> String {
+        match self.history.first() {
             None => format!("seq {seq}: empty\n"),
             Some(entry) => {
                 let types: Vec<String> = entry
@@ -209,7 +253,7 @@ impl Watch<'_> {
                     entry.origin
                 )
             }
-        })
+        }
     }
 
     /// Runs `sh -c cmd` with the current clip on its stdin and waits for it,
@@ -291,6 +335,34 @@ impl Watch<'_> {
             }
         }
     }
+}
+
+/// The seq and the history at that seq (read again if a change came between).
+fn snapshot(board: &Board) -> Result<(u64, Vec<EntryInfo>), CliError> {
+    loop {
+        let seq = board.seq();
+        let history = board.history()?;
+        if board.seq() == seq {
+            return Ok((seq, history));
+        }
+    }
+}
+
+/// One `watch --json` line.
+fn print_event(event: Event) -> Result<(), CliError> {
+    let mut line = serde_json::to_string(&Versioned::new(event))
+        .map_err(io::Error::from)
+        .map_err(CliError::Stdout)?;
+    line.push('\n');
+    print_line(&line)
+}
+
+/// Writes `line` to stdout and flushes, so that a reader sees it at once.
+fn print_line(line: &str) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    out.write_all(line.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)
 }
 
 /// Waits in `poll` for the signalfd, the mailbox or a closed stdout.

@@ -523,7 +523,7 @@ fn status_boards_and_destroy() {
         capacity > 512 << 10 && capacity <= 1 << 20,
         "capacity {capacity}"
     );
-    assert_eq!(status["mode"].as_u64().unwrap() & 0o777, 0o600);
+    assert_eq!(status["mode"], "0600");
 
     let text = String::from_utf8(board.ok(&["status"])).unwrap();
     for label in [
@@ -582,24 +582,30 @@ fn watch_reports_a_copy_by_another_process_and_stops_on_sigterm() {
         .expect("a line from watch --json");
     let event: Value = serde_json::from_str(&line).expect("watch --json prints JSON lines");
     assert!(event["seq"].as_u64().unwrap() > 0, "{event}");
+    assert_eq!(event["event"], "copy", "{event}");
     assert_eq!(
-        event["types"],
+        event["entry"]["types"],
         serde_json::json!([{ "mime": TEXT_MIME, "size": 11 }]),
         "{event}"
     );
-    assert_eq!(event["total_size"], 11, "{event}");
+    assert_eq!(event["entry"]["total_size"], 11, "{event}");
     assert_eq!(event["origin"]["kind"], "cli", "{event}");
     assert_ne!(event["origin"]["pid"].as_u64(), Some(pid), "{event}");
 
     // Another change gives another line with a larger seq.
-    board.ok(&["clear", "--all"]);
+    board.ok(&["rm", "0"]);
     let line = lines
         .recv_timeout(TIMEOUT)
         .expect("a second line from watch --json");
     let second: Value = serde_json::from_str(&line).unwrap();
     assert!(second["seq"].as_u64() > event["seq"].as_u64(), "{second}");
-    assert_eq!(second["total_size"], 0, "{second}");
-    assert_eq!(second["types"], serde_json::json!([]), "{second}");
+    assert_eq!(second["event"], "delete", "{second}");
+    assert!(second["entry"].is_null(), "{second}");
+    assert_eq!(
+        second["removed"],
+        serde_json::json!([event["entry"]["seq"]]),
+        "{second}"
+    );
 
     kill(Pid::from_raw(watch.id() as i32), Signal::SIGTERM).unwrap();
     let status = wait(&mut watch, TIMEOUT, "watch after SIGTERM");

@@ -1013,9 +1013,9 @@ fn run_watch(
         }
         Some(_) => {}
         None if json => match serde_json::from_str::<Value>(&printed) {
-            Ok(event) if event["total_size"] == size => {}
+            Ok(event) if event["event"] == "copy" && event["entry"]["total_size"] == size => {}
             Ok(_) => {
-                let _ = write!(problem, "expected total_size {size}");
+                let _ = write!(problem, "expected a copy event of total_size {size}");
             }
             Err(e) => {
                 let _ = write!(problem, "not a JSON line ({e})");

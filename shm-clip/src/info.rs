@@ -1,24 +1,24 @@
 //! Plain reports about a board: its history entries and its status.
+//!
+//! No serde derives: the command line's `--json` outputs have their own
+//! types (`cli/src/json/`), documented in `docs/json.md`, so that a change
+//! here cannot change that contract unnoticed.
 
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use serde::Serialize;
-
 use crate::Origin;
 
 /// One history entry, without its payload.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct EntryInfo {
     /// Position in the history: 0 is the current clip.
     pub index: usize,
     /// The board seq at which the entry was created; stable while it lives.
     pub seq: u64,
     /// When it was created.
-    #[serde(serialize_with = "unix_secs")]
     pub created: SystemTime,
     /// When it last became current (creation, re-copy or select).
-    #[serde(serialize_with = "unix_secs")]
     pub touched: SystemTime,
     /// Who wrote it.
     pub origin: Origin,
@@ -34,7 +34,7 @@ pub struct EntryInfo {
 }
 
 /// Lock statistics kept in the segment header.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct LockStats {
     /// Every successful lock.
     pub acquisitions: u64,
@@ -45,7 +45,7 @@ pub struct LockStats {
 }
 
 /// One registered mailbox.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct SubscriberInfo {
     /// The subscribing process.
     pub origin: Origin,
@@ -56,7 +56,7 @@ pub struct SubscriberInfo {
 }
 
 /// Everything `shm-clip status` shows.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Status {
     /// The board name.
     pub name: String,
@@ -91,18 +91,10 @@ pub struct Status {
 }
 
 /// The last commit to a board.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct LastChange {
     /// Who made it.
     pub origin: Origin,
     /// When.
-    #[serde(serialize_with = "unix_secs")]
     pub at: SystemTime,
-}
-
-fn unix_secs<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    s.serialize_f64(secs)
 }

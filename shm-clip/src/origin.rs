@@ -1,10 +1,7 @@
 //! Who made a change: a process and the kind of program it is.
 
-use serde::Serialize;
-
 /// The kind of program that wrote a clip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OriginKind {
     /// Not recorded, or written by an unknown program.
     Unknown,
@@ -59,7 +56,7 @@ impl std::fmt::Display for OriginKind {
 }
 
 /// The process behind a change.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
     /// Its process id.
     pub pid: u32,
