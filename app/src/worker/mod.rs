@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use shm_clip::{Board, BoardName, EntryInfo, OriginKind, Status, Subscription};
+use shm_clip::{Board, BoardName, Clip, EntryInfo, OriginKind, Status, Subscription};
 
 pub use picture::Picture;
 pub use spawn::Spawn;
@@ -49,8 +49,11 @@ pub enum Command {
     Select(u64),
     /// Pin (true) or unpin (false) an entry.
     SetPinned(u64, bool),
-    /// Delete an entry.
+    /// Delete an entry; its content comes back in [`Event::Deleted`], for Undo.
     Delete(u64),
+    /// Undo a delete: copy this content back (it becomes current), and pin
+    /// it again if it was pinned.
+    Restore { clip: Arc<Clip>, pinned: bool },
     /// Delete every unpinned entry.
     Clear,
     /// Copy files or images dropped onto the window.
@@ -87,6 +90,8 @@ pub enum Event {
     Thumbnail(Arc<Picture>),
     /// Something worth a line in the status bar.
     Info(String),
+    /// An entry was deleted; here is its content, for Undo.
+    Deleted { clip: Arc<Clip>, pinned: bool },
     /// An operation failed; the board stays open. `restore` carries the text
     /// of a failed cut and where it was, so that it goes back into the editor.
     Failed {
