@@ -117,7 +117,7 @@ impl Inner {
                 self.rereads
                     .extend([300, 1000, 3000].map(|ms| now + Duration::from_millis(ms)));
             }
-            Command::Refresh => {}
+            Command::Refresh | Command::Shutdown => {}
         }
         self.refresh();
     }
