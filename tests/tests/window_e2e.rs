@@ -147,17 +147,25 @@ impl Session {
     /// stderr goes to the returned log, where it says which changes its UI
     /// has applied.
     fn open_window(&mut self) -> (u32, String, PathBuf) {
+        self.open_window_logging(Some(
+            "warn,winit=error,shm_clip_app::latency=debug,shm_clip_app::inspector=debug",
+        ))
+    }
+
+    /// [`Session::open_window`] with this `RUST_LOG` (`None`: the default).
+    fn open_window_logging(&mut self, rust_log: Option<&str>) -> (u32, String, PathBuf) {
         let log = self.home.join(format!("window-{}.log", self.windows.len()));
-        let child = Command::new(bin("shm-clip-app"))
+        let mut cmd = Command::new(bin("shm-clip-app"));
+        match rust_log {
+            Some(filter) => cmd.env("RUST_LOG", filter),
+            None => cmd.env_remove("RUST_LOG"),
+        };
+        let child = cmd
             .arg("--board")
             .arg(&self.board)
             .env("XDG_DATA_HOME", self.home.join("data"))
             .env("XDG_CONFIG_HOME", self.home.join("config"))
             .env("NO_AT_BRIDGE", "1")
-            .env(
-                "RUST_LOG",
-                "warn,winit=error,shm_clip_app::latency=debug,shm_clip_app::inspector=debug",
-            )
             .stdin(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("the window's log"))
             .spawn()
@@ -389,6 +397,53 @@ fn a_window_exits_within_half_a_second_of_sigterm() {
         );
     }
     eprintln!("slowest exit after SIGTERM: {worst:?}");
+}
+
+/// At the default log level the window says nothing of winit's X11 chatter
+/// (XSETTINGS, "0mm in size, which is certifiably insane"), and still logs
+/// its own news (the signal that closed it).
+#[test]
+fn the_default_log_level_filters_winit() {
+    let mut s = Session::new("quiet");
+    let (pid, _window, log) = s.open_window_logging(None);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let child = s.windows.last_mut().unwrap();
+    wait_for("the window to exit", || child.try_wait().unwrap());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("closing the window"), "{text}");
+    assert!(!text.contains("winit"), "{text}");
+}
+
+/// `shm-clip-app --help` is worded as `shm-clip --help` is: the same
+/// description of --board, an Examples section whose lines do not wrap, and
+/// the same closing line about `RUST_LOG`.
+#[test]
+fn app_help_matches_the_cli_wording() {
+    let help = |bin_name: &str| {
+        let out = run(Command::new(bin(bin_name)).arg("--help"));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (cli, app) = (help("shm-clip"), help("shm-clip-app"));
+    let board = "The board to use: 1-64 characters from A-Z a-z 0-9 . _ -";
+    for (name, text) in [("shm-clip", &cli), ("shm-clip-app", &app)] {
+        assert!(text.contains("--board <NAME>"), "{name}: {text}");
+        assert!(text.contains(board), "{name}: {text}");
+        assert!(text.contains("[env: SHM_CLIP_BOARD=]"), "{name}: {text}");
+        let examples = &text[text.find("\nExamples:\n").expect("Examples") + 11..];
+        let closing =
+            format!("Set RUST_LOG=debug to see what {name} does; clip contents are never logged.");
+        assert!(text.trim_end().ends_with(&closing), "{name}: {text}");
+        for line in examples.lines().take_while(|l| !l.is_empty()) {
+            assert!(
+                line.starts_with("  "),
+                "{name}: a wrapped example: {line:?}"
+            );
+        }
+    }
 }
 
 #[test]
