@@ -17,10 +17,19 @@ use crate::worker::{Command, Event, Worker};
 pub struct Window {
     pub state: State,
     events: Receiver<Event>,
-    worker: Worker,
+    pub(crate) worker: Worker,
     /// When the user last made us re-read the board by looking at it.
     looked: Option<Instant>,
+    /// When the inspector last asked for a re-read.
+    inspected: Option<Instant>,
+    /// The subscribers' pending counts the inspector last showed, as logged.
+    shown_pending: Option<String>,
 }
+
+/// While the inspector is visible it re-reads the board at least this often:
+/// a mailbox's pending count changes when its owner reads it, and that is no
+/// commit, so no notification says so.
+pub const INSPECTOR_REFRESH: Duration = Duration::from_secs(1);
 
 impl Window {
     /// Starts the worker on `board`; it calls `repaint` after each event.
@@ -35,6 +44,8 @@ impl Window {
             events,
             worker,
             looked: None,
+            inspected: None,
+            shown_pending: None,
         })
     }
 
@@ -66,6 +77,7 @@ impl Window {
         for command in crate::ui::window(ui, &mut self.state) {
             self.worker.send(command);
         }
+        self.keep_inspector_live(ui.ctx());
         // The system clipboard and the PRIMARY selection belong to the tray.
         ui.ctx().output_mut(|o| {
             o.commands.retain(|c| {
@@ -77,6 +89,46 @@ impl Window {
                 )
             });
         });
+    }
+
+    /// While the inspector is on screen, re-reads the board every
+    /// [`INSPECTOR_REFRESH`] (notifications re-read it sooner), and logs the
+    /// pending counts it shows whenever they change.
+    fn keep_inspector_live(&mut self, ctx: &egui::Context) {
+        if self.state.prefs.view != crate::prefs::View::Inspector || !self.state.is_open() {
+            self.inspected = None;
+            return;
+        }
+        if let Some(snapshot) = &self.state.snapshot {
+            let pending: Vec<String> = snapshot
+                .status
+                .subscribers
+                .iter()
+                .map(|s| {
+                    let n = s.pending.map_or("?".into(), |n| n.to_string());
+                    format!("{}:{n}", s.origin.pid)
+                })
+                .collect();
+            let pending = pending.join(",");
+            if self.shown_pending.as_ref() != Some(&pending) {
+                tracing::debug!(
+                    target: "shm_clip_app::inspector",
+                    seq = snapshot.status.seq,
+                    pending = %pending,
+                    "shown"
+                );
+                self.shown_pending = Some(pending);
+            }
+        }
+        let now = Instant::now();
+        let due = self.inspected.map_or(now, |t| t + INSPECTOR_REFRESH);
+        if due <= now {
+            self.inspected = Some(now);
+            self.worker.send(Command::Refresh);
+            ctx.request_repaint_after(INSPECTOR_REFRESH);
+        } else {
+            ctx.request_repaint_after(due - now);
+        }
     }
 
     /// New subscribers (a window or watcher started elsewhere) commit
@@ -166,12 +218,15 @@ pub fn run(board: BoardName) -> eframe::Result {
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            crate::signals::spawn_waiter(move || {
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                ctx.request_repaint();
-            })?;
-            let ctx = cc.egui_ctx.clone();
             let mut window = Window::start(&board, move || ctx.request_repaint())?;
+            let ctx = cc.egui_ctx.clone();
+            crate::signals::spawn_waiter(
+                move || {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    ctx.request_repaint();
+                },
+                window.worker.stopper()?,
+            )?;
             window.state.prefs = cc
                 .storage
                 .and_then(|s| eframe::get_value::<Prefs>(s, eframe::APP_KEY))

@@ -21,21 +21,49 @@ mod testing;
 use clap::Parser;
 use shm_clip::BoardName;
 
-/// A window on a shm-clip board: edit text, copy it to the board, paste from
-/// it, and watch the board's history change live.
+const ABOUT_LONG: &str = "\
+A desktop window on a shm-clip board, or (with --tray) the bridge between the \
+board and the desktop's clipboard.
+
+The window edits text, copies it to the board and pastes from it, and shows \
+the board's history and its machinery live. Ctrl+X, Ctrl+C and Ctrl+V use the \
+board, not the system clipboard; the tray connects the two.";
+
+const EXAMPLES: &str = "\
+Examples:
+  shm-clip-app                               open a window on the default board
+  shm-clip-app --board work                  use another board (or set SHM_CLIP_BOARD=work)
+  shm-clip-app --tray                        bridge the board and the desktop clipboard
+  shm-clip-app --tray --no-icon              the same, on a desktop without a system tray
+
+Set RUST_LOG=debug to see what shm-clip-app does; clip contents are never logged.";
+
+/// The command line of `shm-clip-app`, in the wording of `shm-clip`'s.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    about = "A desktop window on a shm-clip board, and its system-tray bridge",
+    long_about = ABOUT_LONG,
+    after_help = EXAMPLES
+)]
 struct Args {
-    /// The board to open; it is created if it does not exist.
-    #[arg(long, env = "SHM_CLIP_BOARD", default_value = shm_clip::DEFAULT_BOARD)]
+    /// The board to use: 1-64 characters from A-Z a-z 0-9 . _ -
+    ///
+    /// It is created if it does not exist.
+    #[arg(
+        long,
+        env = "SHM_CLIP_BOARD",
+        default_value = shm_clip::DEFAULT_BOARD,
+        value_name = "NAME"
+    )]
     board: BoardName,
 
     /// Run in the background as a system-tray icon that mirrors the desktop
-    /// clipboard into the board and back, instead of opening a window.
+    /// clipboard into the board and back, instead of opening a window
     #[arg(long)]
     tray: bool,
 
-    /// With --tray: sync without showing an icon (for desktops without a tray).
+    /// With --tray: sync without showing an icon (for desktops without a tray)
     #[arg(long, requires = "tray")]
     no_icon: bool,
 
@@ -44,6 +72,10 @@ struct Args {
     generate_man: Option<std::path::PathBuf>,
 }
 
+/// The log filter without `RUST_LOG`: our own news, everyone's warnings,
+/// except winit's, whose X11 warnings (XSETTINGS, a 0 mm display) are noise.
+const DEFAULT_LOG: &str = "warn,winit=error,shm_clip=info,shm_clip_app=info";
+
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(dir) = &args.generate_man {
@@ -51,9 +83,8 @@ fn main() -> std::process::ExitCode {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,shm_clip=info,shm_clip_app=info")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         // journald and log files get plain text, not escape codes.

@@ -69,6 +69,45 @@ fn cli_copy_reaches_xclip() {
     );
 }
 
+/// Both directions are logged alike, with the size and a hash (the same
+/// hash for the same clip), never the content.
+#[test]
+fn both_directions_log_sizes_and_hashes_never_content() {
+    let w = World::new("log-both");
+    let tray = w.tray(&["--no-icon"]);
+    assert!(w.cli(&["copy", "board secret 1"], b"").status.success());
+    wait_xclip(&w, None, b"board secret 1", "xclip -o to read the clip");
+    let mut src = w.xclip_in(b"desktop secret 2", None);
+    wait_board(
+        &w,
+        None,
+        b"desktop secret 2",
+        "the desktop clip in the board",
+    );
+    let log = tray.stop();
+    let _ = src.kill();
+    let _ = src.wait();
+    let line = |what: &str| {
+        log.lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} line in:\n{log}"))
+            .to_owned()
+    };
+    let out = line("board clip put on the system clipboard");
+    let into = line("system clipboard copied into the board");
+    for l in [&out, &into] {
+        assert!(l.contains(" size=14 ") || l.contains(" size=16 "), "{l}");
+        let hash = &l[l.find(" hash=").expect("a hash") + 6..];
+        assert!(hash.split_whitespace().next().unwrap().len() == 16, "{l}");
+    }
+    assert!(
+        !log.contains("secret 1") && !log.contains("secret 2"),
+        "{log}"
+    );
+    // The icon's visibility is the watcher's to report; no `icon=` guess.
+    assert!(!log.contains("icon="), "{log}");
+}
+
 #[test]
 fn png_round_trips_both_ways_with_incr() {
     let w = World::new("png");
@@ -245,6 +284,7 @@ fn no_tray_host_warns_once_and_keeps_syncing() {
         log.contains("no system tray is showing status icons"),
         "{log}"
     );
+    assert!(!log.contains("icon=true"), "contradicts the warning: {log}");
     let _ = src.kill();
     let _ = src.wait();
 }

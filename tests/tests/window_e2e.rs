@@ -147,14 +147,25 @@ impl Session {
     /// stderr goes to the returned log, where it says which changes its UI
     /// has applied.
     fn open_window(&mut self) -> (u32, String, PathBuf) {
+        self.open_window_logging(Some(
+            "warn,winit=error,shm_clip_app::latency=debug,shm_clip_app::inspector=debug",
+        ))
+    }
+
+    /// [`Session::open_window`] with this `RUST_LOG` (`None`: the default).
+    fn open_window_logging(&mut self, rust_log: Option<&str>) -> (u32, String, PathBuf) {
         let log = self.home.join(format!("window-{}.log", self.windows.len()));
-        let child = Command::new(bin("shm-clip-app"))
+        let mut cmd = Command::new(bin("shm-clip-app"));
+        match rust_log {
+            Some(filter) => cmd.env("RUST_LOG", filter),
+            None => cmd.env_remove("RUST_LOG"),
+        };
+        let child = cmd
             .arg("--board")
             .arg(&self.board)
             .env("XDG_DATA_HOME", self.home.join("data"))
             .env("XDG_CONFIG_HOME", self.home.join("config"))
             .env("NO_AT_BRIDGE", "1")
-            .env("RUST_LOG", "warn,winit=error,shm_clip_app::latency=debug")
             .stdin(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("the window's log"))
             .spawn()
@@ -274,6 +285,165 @@ fn two_windows_cut_copy_and_paste_through_the_board() {
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "empty screenshot"
     );
+}
+
+/// The pending counts in the inspector's log lines (`shown ... pending=PID:N,...`),
+/// oldest first, for subscriber `pid`.
+fn shown_pending(log: &Path, pid: u32) -> Vec<String> {
+    let needle = format!("{pid}:");
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("shm_clip_app::inspector") && l.contains(" shown "))
+        .filter_map(|l| {
+            let list = &l[l.find("pending=")? + "pending=".len()..];
+            let list = list.split_whitespace().next()?;
+            list.split(',')
+                .find_map(|p| p.strip_prefix(&needle).map(str::to_owned))
+        })
+        .collect()
+}
+
+/// The Inspector re-reads the board by itself: a mailbox's pending count
+/// changes when its owner reads it, which is no commit and sends no
+/// notification. Once this test's own mailbox is drained, the window shows
+/// 0 within about a second, with no input at all (it showed "pending 1"
+/// until the mouse moved).
+#[test]
+fn the_inspector_follows_pending_counts_without_input() {
+    let mut s = Session::new("inspector");
+    // Open on the Inspector, from the saved preferences: no click needed.
+    let prefs = s.home.join("data").join("shm-clip");
+    std::fs::create_dir_all(&prefs).unwrap();
+    std::fs::write(prefs.join("window.ron"), r#"{"app": "(view:Inspector)"}"#).unwrap();
+    let (_pid, _window, log) = s.open_window();
+
+    // A subscriber of our own, whose mailbox we read when we choose.
+    let me = std::process::id();
+    let board = shm_clip::Board::open(
+        &shm_clip::BoardName::new(&s.board).unwrap(),
+        shm_clip::OriginKind::Cli,
+    )
+    .unwrap();
+    let mut mailbox = board.subscribe().unwrap();
+    // Subscribing commits nothing: only a re-read shows us.
+    wait_for("the inspector to list this test's mailbox", || {
+        (shown_pending(&log, me).first().map(String::as_str) == Some("0")).then_some(())
+    });
+
+    s.cli(&["copy", "one for every mailbox"]);
+    wait_for("the inspector to show 1 pending for us", || {
+        shown_pending(&log, me)
+            .contains(&"1".to_owned())
+            .then_some(())
+    });
+    while mailbox.try_recv().unwrap().is_some() {}
+    let status = s.cli(&["status"]);
+    let line = status
+        .lines()
+        .find(|l| l.contains(&me.to_string()) && l.contains("mailbox"))
+        .unwrap_or_else(|| panic!("no line for pid {me} in:\n{status}"));
+    assert!(line.ends_with("pending 0"), "{line}");
+    let drained = Instant::now();
+    wait_for(
+        "the inspector to show 0 pending again, without input",
+        || {
+            let shown = shown_pending(&log, me);
+            let after = shown.iter().position(|n| n == "1")?;
+            shown[after..].contains(&"0".to_owned()).then_some(())
+        },
+    );
+    let took = drained.elapsed();
+    eprintln!("the inspector showed the drained mailbox after {took:?}");
+    // The inspector re-reads every second; the rest is frame time, which a
+    // loaded machine's software renderer stretches. Before, it never did.
+    assert!(
+        took < Duration::from_secs(3),
+        "the inspector took {took:?} to follow `shm-clip status`"
+    );
+}
+
+/// SIGTERM closes the window cleanly (its mailbox is unlinked) within 0.5 s.
+#[test]
+fn a_window_exits_within_half_a_second_of_sigterm() {
+    let mut s = Session::new("sigterm");
+    let mut worst = Duration::ZERO;
+    for round in 0..3 {
+        let (pid, _window, log) = s.open_window();
+        s.cli(&["copy", &format!("round {round}")]);
+        wait_applied(&log, s.seq(), "the window to show the copy");
+        let sent = Instant::now();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let child = s.windows.last_mut().unwrap();
+        let status = wait_for("the window to exit after SIGTERM", || {
+            child.try_wait().unwrap()
+        });
+        let took = sent.elapsed();
+        worst = worst.max(took);
+        eprintln!("round {round}: exited {status} {took:?} after SIGTERM");
+        assert!(status.success(), "{status}");
+        assert!(
+            took < Duration::from_millis(500),
+            "the window took {took:?} to exit after SIGTERM"
+        );
+        assert!(
+            !s.cli(&["status", "--json"])
+                .contains(&format!("\"pid\": {pid},")),
+            "the window's mailbox is left behind"
+        );
+    }
+    eprintln!("slowest exit after SIGTERM: {worst:?}");
+}
+
+/// At the default log level the window says nothing of winit's X11 chatter
+/// (XSETTINGS, "0mm in size, which is certifiably insane"), and still logs
+/// its own news (the signal that closed it).
+#[test]
+fn the_default_log_level_filters_winit() {
+    let mut s = Session::new("quiet");
+    let (pid, _window, log) = s.open_window_logging(None);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let child = s.windows.last_mut().unwrap();
+    wait_for("the window to exit", || child.try_wait().unwrap());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("closing the window"), "{text}");
+    assert!(!text.contains("winit"), "{text}");
+}
+
+/// `shm-clip-app --help` is worded as `shm-clip --help` is: the same
+/// description of --board, an Examples section whose lines do not wrap, and
+/// the same closing line about `RUST_LOG`.
+#[test]
+fn app_help_matches_the_cli_wording() {
+    let help = |bin_name: &str| {
+        let out = run(Command::new(bin(bin_name)).arg("--help"));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (cli, app) = (help("shm-clip"), help("shm-clip-app"));
+    let board = "The board to use: 1-64 characters from A-Z a-z 0-9 . _ -";
+    for (name, text) in [("shm-clip", &cli), ("shm-clip-app", &app)] {
+        assert!(text.contains("--board <NAME>"), "{name}: {text}");
+        assert!(text.contains(board), "{name}: {text}");
+        assert!(text.contains("[env: SHM_CLIP_BOARD=]"), "{name}: {text}");
+        let examples = &text[text.find("\nExamples:\n").expect("Examples") + 11..];
+        let closing =
+            format!("Set RUST_LOG=debug to see what {name} does; clip contents are never logged.");
+        assert!(text.trim_end().ends_with(&closing), "{name}: {text}");
+        for line in examples.lines().take_while(|l| !l.is_empty()) {
+            assert!(
+                line.starts_with("  "),
+                "{name}: a wrapped example: {line:?}"
+            );
+        }
+    }
 }
 
 #[test]

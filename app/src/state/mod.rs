@@ -8,8 +8,9 @@ mod format;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use shm_clip::{EntryInfo, OriginKind, SubscriberInfo};
+use shm_clip::{Clip, EntryInfo, OriginKind, SubscriberInfo};
 
 pub use editor::Editor;
 pub use format::{age, human_size, latency, origin, plural, short_mime};
@@ -19,6 +20,12 @@ use crate::worker::{Command, Event, Pasted, Picture, Problem, Received, Snapshot
 
 /// How many received notifications the inspector lists.
 pub const NOTES_KEPT: usize = 32;
+
+/// How long the status bar shows a message, and an error.
+pub const NOTICE_FOR: Duration = Duration::from_secs(6);
+pub const ERROR_FOR: Duration = Duration::from_secs(12);
+/// How long a deleted entry's bytes stay in the window's memory for Undo.
+pub const UNDO_FOR: Duration = Duration::from_secs(8);
 
 /// Where the board connection stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +57,22 @@ pub struct HistoryView {
     pub selected: Option<u64>,
     /// Clear was pressed once and waits for confirmation.
     pub confirm_clear: bool,
+    /// A pinned entry, by seq, whose delete waits for confirmation.
+    pub confirm_delete: Option<u64>,
+    /// The entry last deleted from the panel, kept for Undo a few seconds.
+    pub undo: Option<Undo>,
+    /// The newest seq the user has seen at the top of the list: entries
+    /// newer than it above the visible rows are counted as "N new".
+    pub seen_seq: Option<u64>,
+}
+
+/// A deleted entry's content, still in this window's memory: Undo copies it
+/// back to the board (and pins it again if it was pinned).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undo {
+    pub clip: Arc<Clip>,
+    pub pinned: bool,
+    pub until: Instant,
 }
 
 /// Everything the window shows.
@@ -72,6 +95,9 @@ pub struct State {
     pub history: HistoryView,
     pub prefs: Prefs,
     pub notice: Option<Notice>,
+    /// When `notice` expires; `None` means it was set without a time, and
+    /// [`State::expire`] gives it one.
+    pub notice_until: Option<Instant>,
 }
 
 impl State {
@@ -91,7 +117,45 @@ impl State {
             history: HistoryView::default(),
             prefs: Prefs::default(),
             notice: None,
+            notice_until: None,
         }
+    }
+
+    /// Shows `notice` in the status bar for a few seconds.
+    pub fn say(&mut self, notice: Notice) {
+        let lasts = match notice {
+            Notice::Info(_) => NOTICE_FOR,
+            Notice::Error(_) => ERROR_FOR,
+        };
+        self.notice = Some(notice);
+        self.notice_until = Some(Instant::now() + lasts);
+    }
+
+    fn inform(&mut self, message: impl Into<String>) {
+        self.say(Notice::Info(message.into()));
+    }
+
+    /// Drops the status message and the Undo once they are due at `now`;
+    /// returns how long until the next one is due, to repaint then.
+    pub fn expire(&mut self, now: Instant) -> Option<Duration> {
+        if self.notice.is_some() && self.notice_until.is_none() {
+            self.notice_until = Some(now + NOTICE_FOR);
+        }
+        if self.notice_until.is_some_and(|t| t <= now) {
+            self.notice = None;
+            self.notice_until = None;
+        }
+        if self.history.undo.as_ref().is_some_and(|u| u.until <= now) {
+            self.history.undo = None;
+        }
+        [
+            self.notice_until,
+            self.history.undo.as_ref().map(|u| u.until),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|t| t.saturating_duration_since(now))
     }
 
     /// Applies one event from the worker.
@@ -100,6 +164,7 @@ impl State {
             Event::Opened { mailbox } => {
                 if matches!(self.phase, Phase::Failed(_) | Phase::Destroyed) {
                     self.notice = None;
+                    self.notice_until = None;
                 }
                 self.phase = Phase::Open { mailbox };
             }
@@ -128,6 +193,9 @@ impl State {
                 if snapshot.entries.is_empty() {
                     self.history.confirm_clear = false;
                 }
+                if self.history.confirm_delete.is_some_and(|seq| !live(&seq)) {
+                    self.history.confirm_delete = None;
+                }
                 self.snapshot = Some(*snapshot);
             }
             Event::Copied {
@@ -137,43 +205,55 @@ impl State {
                 size,
             } => {
                 let verb = if cut { "Cut" } else { "Copied" };
-                self.notice = Some(Notice::Info(if deduplicated {
+                self.inform(if deduplicated {
                     format!(
                         "{verb} {}: already in history, moved to the front (seq {seq})",
                         human_size(size)
                     )
                 } else {
                     format!("{verb} {} to the board (seq {seq})", human_size(size))
-                }));
+                });
             }
             Event::Pasted(Pasted::Text(text)) => self.insert(&text),
             Event::Pasted(Pasted::Image(picture)) => {
-                self.notice = Some(Notice::Info(format!(
+                self.inform(format!(
                     "Pasted an image: {} × {} px",
                     picture.width, picture.height
-                )));
+                ));
                 self.image = Some(picture);
                 self.prefs.view = crate::prefs::View::Editor;
             }
             Event::Thumbnail(picture) => {
                 self.thumbnails.insert(picture.seq, picture);
             }
-            Event::Info(message) => self.notice = Some(Notice::Info(message)),
+            Event::Info(message) => self.inform(message),
+            Event::Deleted { clip, pinned } => {
+                self.history.undo = Some(Undo {
+                    clip,
+                    pinned,
+                    until: Instant::now() + UNDO_FOR,
+                });
+                self.inform(if pinned {
+                    "Deleted the pinned entry and overwrote its bytes"
+                } else {
+                    "Deleted the entry and overwrote its bytes"
+                });
+            }
             Event::Failed { problem, restore } => {
                 if let Some((at, text)) = restore {
                     self.editor.restore(at, &text);
                 }
-                self.notice = Some(Notice::Error(problem));
+                self.say(Notice::Error(problem));
             }
         }
     }
 
     fn insert(&mut self, text: &str) {
         self.editor.insert(text);
-        self.notice = Some(Notice::Info(format!(
+        self.inform(format!(
             "Pasted {} from the board",
             plural(text.chars().count(), "character")
-        )));
+        ));
     }
 
     /// Whether board operations make sense now.
@@ -198,7 +278,7 @@ impl State {
 
     fn take_from_editor(&mut self, cut: bool) -> Option<Command> {
         if !self.is_open() {
-            self.notice = Some(Notice::Error(Problem::new("the board is not open")));
+            self.say(Notice::Error(Problem::new("the board is not open")));
             return None;
         }
         let taken = if cut {
@@ -207,9 +287,7 @@ impl State {
             self.editor.copy_text().map(|text| (0, text))
         };
         let Some((at, text)) = taken else {
-            self.notice = Some(Notice::Info(
-                "Nothing to copy: the document is empty".into(),
-            ));
+            self.inform("Nothing to copy: the document is empty");
             return None;
         };
         Some(Command::Copy {
@@ -224,7 +302,7 @@ impl State {
         match self.entries().first().map(|e| e.seq) {
             Some(seq) => self.paste_entry(seq),
             None if self.is_open() && self.snapshot.is_some() => {
-                self.notice = Some(Notice::Info("Nothing to paste: the board is empty".into()));
+                self.inform("Nothing to paste: the board is empty");
                 None
             }
             None => Some(Command::Paste(Which::Current)),
@@ -244,6 +322,25 @@ impl State {
             return None;
         }
         Some(Command::Paste(Which::Seq(seq)))
+    }
+
+    /// Delete from the panel: a pinned entry asks first.
+    pub fn request_delete(&mut self, entry: &EntryInfo) -> Option<Command> {
+        if entry.pinned && self.history.confirm_delete != Some(entry.seq) {
+            self.history.confirm_delete = Some(entry.seq);
+            return None;
+        }
+        self.history.confirm_delete = None;
+        Some(Command::Delete(entry.seq))
+    }
+
+    /// Undo the last delete: copy its bytes back, if they are still kept.
+    pub fn undo(&mut self) -> Option<Command> {
+        let undo = self.history.undo.take()?;
+        Some(Command::Restore {
+            clip: undo.clip,
+            pinned: undo.pinned,
+        })
     }
 
     /// The entries that match the search, current first.

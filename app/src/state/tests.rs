@@ -214,3 +214,31 @@ fn the_tray_is_found_among_subscribers() {
     assert_eq!(state.tray().map(|t| t.origin.pid), Some(77));
     assert_eq!(state.program(1), Some("shm-clip-app"));
 }
+
+#[test]
+fn messages_and_undo_expire_after_a_few_seconds() {
+    let mut state = open_state();
+    state.apply(Event::Info("Pinned".into()));
+    state.apply(Event::Deleted {
+        clip: Arc::new(shm_clip::Clip::text("gone")),
+        pinned: true,
+    });
+    let now = std::time::Instant::now();
+    assert!(state.history.undo.is_some());
+    let due = state.expire(now).expect("something to expire");
+    assert!(due <= NOTICE_FOR, "{due:?}");
+    assert!(state.notice.is_some());
+    state.expire(now + NOTICE_FOR + std::time::Duration::from_millis(50));
+    assert_eq!(state.notice, None, "the message went");
+    assert!(state.history.undo.is_some(), "Undo lasts a little longer");
+    assert_eq!(
+        state.expire(now + UNDO_FOR + std::time::Duration::from_millis(50)),
+        None
+    );
+    assert_eq!(state.history.undo, None, "the deleted bytes left memory");
+    // A message set directly (as tests do) still expires.
+    state.notice = Some(Notice::Info("set by hand".into()));
+    state.expire(now);
+    state.expire(now + NOTICE_FOR + std::time::Duration::from_millis(1));
+    assert_eq!(state.notice, None);
+}

@@ -118,9 +118,13 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         to_board = config.sync.to_board,
         to_system = config.sync.to_system,
         primary = config.sync.primary,
-        icon = icon.is_some(),
         "tray running"
     );
+    // Whether an icon shows is the watcher's to say ("a system tray appeared"
+    // or a warning that none shows), not ours to guess here.
+    if args.no_icon {
+        tracing::info!("no icon (--no-icon)");
+    }
     let mut service = Service {
         board,
         config,
@@ -227,4 +231,17 @@ fn spawn_icon(board: &BoardName, icon: TrayIcon) -> Option<ksni::blocking::Handl
             None
         }
     }
+}
+
+/// A clip's fingerprint for the logs: xxh3 over every representation's type
+/// and bytes, so that two log lines can be matched without any content.
+pub(crate) fn digest(clip: &shm_clip::Clip) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for rep in &clip.reps {
+        hasher.update(rep.mime.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&(rep.data.len() as u64).to_le_bytes());
+        hasher.update(&rep.data);
+    }
+    format!("{:016x}", hasher.digest())
 }

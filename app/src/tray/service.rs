@@ -275,6 +275,7 @@ impl Service {
                     tracing::info!(
                         seq = outcome.seq,
                         size = clip.total_size(),
+                        hash = %super::digest(&clip),
                         types = ?clip.types(),
                         dedup = outcome.deduplicated,
                         micros = started.elapsed().as_micros() as u64,
@@ -363,6 +364,7 @@ impl Service {
     /// Takes CLIPBOARD with the board's current clip.
     fn serve_head(&mut self) {
         let Some(seq) = self.head else { return };
+        let started = Instant::now();
         let clip = match self.board.get(Selector::Seq(seq)) {
             Ok(clip) => clip,
             Err(err) => {
@@ -371,6 +373,9 @@ impl Service {
             }
         };
         self.skipped_secret = false;
+        // Logged as the other direction is: sizes and a hash, never content.
+        let (size, hash) = (clip.total_size(), super::digest(&clip));
+        let types: Vec<String> = clip.types().into_iter().map(str::to_owned).collect();
         let result = match &mut self.desktop {
             Desktop::X11 { owner, reader } => reader
                 .server_time()
@@ -380,8 +385,20 @@ impl Service {
             Desktop::Wayland(wayland) => wayland.own(&clip),
         };
         match result {
-            Ok(()) => self.serving = true,
-            Err(err) => tracing::warn!(%err, "cannot take the clipboard selection"),
+            Ok(()) => {
+                self.serving = true;
+                tracing::info!(
+                    seq,
+                    size,
+                    %hash,
+                    ?types,
+                    micros = started.elapsed().as_micros() as u64,
+                    "board clip put on the system clipboard"
+                );
+            }
+            Err(err) => {
+                tracing::warn!(%err, seq, size, %hash, "cannot take the clipboard selection");
+            }
         }
     }
 

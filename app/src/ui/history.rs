@@ -2,9 +2,15 @@
 //! size, age, origin; current and pinned marks), buttons and a context menu
 //! per entry, Clear with a confirmation step, and keyboard navigation.
 //!
-//! Click or Enter pastes an entry into the editor. Arrow keys move between
-//! entries once one has focus (Down from the search field enters the list);
-//! Delete deletes the focused entry.
+//! A click selects an entry, a double-click makes it current, and Enter (or
+//! the row's paste button) pastes it into the document. Arrow keys move
+//! between entries once one has focus (Down from the search field enters the
+//! list); Delete deletes the focused entry. Deleting a pinned entry asks
+//! first, in its own row; any delete can be undone for a few seconds.
+//!
+//! The list holds still: while it is scrolled, new entries above the visible
+//! rows move the scroll offset by as much, and a "N new" button in the header
+//! counts them and scrolls back to the top.
 
 use eframe::egui::{
     self, Align, Color32, EventFilter, Id, Key, Layout, Modifiers, RichText, Sense, Stroke, vec2,
@@ -31,12 +37,55 @@ fn row_id(seq: u64) -> Id {
     Id::unique(("shm-clip-entry", seq))
 }
 
+/// The first visible row as the last frame drew it: the list keeps that row
+/// where it was when entries appear or go above it.
+#[derive(Clone, Debug)]
+struct Anchor {
+    seq: u64,
+    index: usize,
+    offset: f32,
+    search: String,
+}
+
+fn anchor_id() -> Id {
+    Id::unique("shm-clip-history-anchor")
+}
+
 pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>) {
     ui.add_space(6.0);
     let total = state.entries().len();
+    let visible: Vec<EntryInfo> = state.visible_entries().into_iter().cloned().collect();
+    let step = ROW_HEIGHT + ui.spacing().item_spacing.y;
+    let anchor = ui.data(|d| d.get_temp::<Anchor>(anchor_id()));
+    // Where the anchor row is now: scroll by as many rows as it moved.
+    let mut offset = anchor
+        .as_ref()
+        .filter(|a| a.offset > 0.0 && a.search == state.history.search)
+        .and_then(|a| {
+            let now = visible.iter().position(|e| e.seq == a.seq)?;
+            (now != a.index).then(|| (a.offset + (now as f32 - a.index as f32) * step).max(0.0))
+        });
+    let top = offset.or(anchor.as_ref().map(|a| a.offset)).unwrap_or(0.0);
+    let first = (top / step).floor() as usize;
+    let newest = visible.iter().map(|e| e.seq).max();
+    if top <= 0.0 || state.history.seen_seq.is_none() {
+        state.history.seen_seq = newest;
+    }
+    let seen = state.history.seen_seq.unwrap_or(u64::MAX);
+    let new_above = visible.iter().take(first).filter(|e| e.seq > seen).count();
+
     ui.horizontal(|ui| {
         ui.label(RichText::new("History").strong().size(16.0));
         ui.label(RichText::new(plural(total, "entry")).weak());
+        if new_above > 0 {
+            let marker = ui
+                .small_button(format!("\u{2b06} {new_above} new"))
+                .on_hover_text("New entries above: scroll to the top");
+            if marker.clicked() {
+                offset = Some(0.0);
+                state.history.seen_seq = newest;
+            }
+        }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             let unpinned = state.entries().iter().filter(|e| !e.pinned).count();
             let clear = ui
@@ -62,7 +111,6 @@ pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>
         ui.label(RichText::new("The board is empty. Copy something to start its history.").weak());
         return;
     }
-    let visible: Vec<EntryInfo> = state.visible_entries().into_iter().cloned().collect();
     if visible.is_empty() {
         ui.add_space(12.0);
         ui.label(RichText::new("No entry matches the search.").weak());
@@ -78,18 +126,31 @@ pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>
     let mut area = egui::ScrollArea::vertical()
         .id_salt("history-rows")
         .auto_shrink([false, false]);
-    if let Some(index) = scroll_to {
+    if let Some(offset) = offset {
+        area = area.vertical_scroll_offset(offset);
+    } else if let Some(index) = scroll_to {
         area = keep_in_view(ui, area, index);
     }
-    let spacing = ui.spacing().item_spacing.y;
     let output = area.show_rows(ui, ROW_HEIGHT, visible.len(), |ui, rows| {
         for entry in &visible[rows] {
             row(ui, state, entry, commands);
         }
     });
-    let first = (output.state.clamped_offset().y / (ROW_HEIGHT + spacing)).floor() as usize;
-    let shown = (output.inner_rect.height() / (ROW_HEIGHT + spacing)).floor() as usize;
-    ui.data_mut(|d| d.insert_temp(Id::unique("history-view"), (first, shown.max(1))));
+    let offset = output.state.clamped_offset().y;
+    let first = ((offset / step).floor() as usize).min(visible.len() - 1);
+    let shown = (output.inner_rect.height() / step).floor() as usize;
+    ui.data_mut(|d| {
+        d.insert_temp(Id::unique("history-view"), (first, shown.max(1)));
+        d.insert_temp(
+            anchor_id(),
+            Anchor {
+                seq: visible[first].seq,
+                index: first,
+                offset,
+                search: state.history.search.clone(),
+            },
+        );
+    });
 }
 
 /// Scrolls just enough that row `index` is in view.
@@ -190,8 +251,13 @@ fn keyboard(
         }
     } else if key(ui, Key::Enter) {
         commands.extend(state.paste_entry(visible[index].seq));
+    } else if key(ui, Key::Escape) && state.history.confirm_delete.is_some() {
+        state.history.confirm_delete = None;
     } else if key(ui, Key::Delete) {
-        commands.push(Command::Delete(visible[index].seq));
+        let Some(delete) = state.request_delete(&visible[index]) else {
+            return; // a pinned entry: its row now asks
+        };
+        commands.push(delete);
         if let Some(next) = visible
             .get(index + 1)
             .or(index.checked_sub(1).map(|i| &visible[i]))
@@ -238,8 +304,10 @@ fn row(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut V
         egui::WidgetInfo::selected(egui::Role::ListBoxOption, true, selected, &name)
     });
 
+    // One highlight: the selected entry (which is also the focused one
+    // whenever a row has the keyboard).
     let visuals = ui.visuals().clone();
-    let fill = if selected || response.has_focus() {
+    let fill = if selected {
         visuals.selection.bg_fill.gamma_multiply(0.45)
     } else if response.hovered() {
         visuals.widgets.hovered.weak_bg_fill
@@ -253,7 +321,7 @@ fn row(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut V
         let bar = egui::Rect::from_min_size(rect.min, vec2(3.0, rect.height()));
         ui.painter().rect_filled(bar, 1.5, palette::good(&visuals));
     }
-    if response.has_focus() {
+    if selected {
         ui.painter().rect_stroke(
             rect,
             4.0,
@@ -268,6 +336,10 @@ fn row(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut V
             .layout(Layout::left_to_right(Align::Center)),
     );
     inner.set_clip_rect(rect.intersect(ui.clip_rect()));
+    if state.history.confirm_delete == Some(entry.seq) {
+        confirm_delete(&mut inner, state, entry, commands);
+        return;
+    }
     if let Some(thumb) = state.thumbnails.get(&entry.seq).cloned() {
         let texture = textures::texture(inner.ctx(), &thumb);
         let size = vec2(thumb.pixels_size[0] as f32, thumb.pixels_size[1] as f32);
@@ -278,7 +350,7 @@ fn row(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut V
         )));
     }
     inner.with_layout(Layout::right_to_left(Align::Center), |ui| {
-        buttons(ui, entry, commands);
+        buttons(ui, state, entry, commands);
         marks(ui, entry);
         ui.with_layout(Layout::top_down(Align::Min), |ui| {
             ui.add_space(2.0);
@@ -311,10 +383,14 @@ fn row(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut V
         });
     });
 
-    if response.clicked() {
+    if response.double_clicked() {
+        state.history.selected = Some(entry.seq);
+        if entry.index != 0 {
+            commands.push(Command::Select(entry.seq));
+        }
+    } else if response.clicked() {
         state.history.selected = Some(entry.seq);
         response.request_focus();
-        commands.extend(state.paste_entry(entry.seq));
     }
     response.context_menu(|ui| {
         if ui.button("Paste into the document").clicked() {
@@ -332,27 +408,47 @@ fn row(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut V
         }
         ui.separator();
         if ui.button("Delete").clicked() {
-            commands.push(Command::Delete(entry.seq));
+            commands.extend(state.request_delete(entry));
         }
     });
 }
 
-/// Make current, pin or unpin, and delete, as small icon buttons.
-fn buttons(ui: &mut egui::Ui, entry: &EntryInfo, commands: &mut Vec<Command>) {
+/// A pinned entry's delete, asked in its own row so that nothing moves.
+fn confirm_delete(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    entry: &EntryInfo,
+    commands: &mut Vec<Command>,
+) {
+    ui.label(
+        RichText::new(format!("\u{26a0} Delete pinned entry {}?", entry.index))
+            .color(palette::warn(ui.visuals())),
+    );
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        if named(ui.button("Keep it"), "Keep the pinned entry").clicked() {
+            state.history.confirm_delete = None;
+        }
+        if named(ui.button("Delete"), "Delete the pinned entry").clicked() {
+            commands.extend(state.request_delete(entry));
+        }
+    });
+}
+
+/// Paste, make current, pin or unpin, and delete, as small icon buttons.
+fn buttons(ui: &mut egui::Ui, state: &mut State, entry: &EntryInfo, commands: &mut Vec<Command>) {
     let n = entry.index;
     let weak = ui.visuals().weak_text_color();
     let icon = |ui: &mut egui::Ui, icon: &str, color: Color32, name: String, hover: &str| {
         let button = egui::Button::new(RichText::new(icon).size(14.0).color(color)).frame(false);
         named(ui.add(button), &name).on_hover_text(hover).clicked()
     };
-    if icon(
-        ui,
-        "\u{1f5d1}",
-        weak,
-        format!("Delete entry {n}"),
-        "Delete, and overwrite its bytes",
-    ) {
-        commands.push(Command::Delete(entry.seq));
+    let hover = if entry.pinned {
+        "Delete (asks first: it is pinned), and overwrite its bytes"
+    } else {
+        "Delete, and overwrite its bytes (Undo for a few seconds)"
+    };
+    if icon(ui, "\u{1f5d1}", weak, format!("Delete entry {n}"), hover) {
+        commands.extend(state.request_delete(entry));
     }
     let (color, verb, hover) = if entry.pinned {
         (
@@ -372,10 +468,20 @@ fn buttons(ui: &mut egui::Ui, entry: &EntryInfo, commands: &mut Vec<Command>) {
             "\u{2b06}",
             weak,
             format!("Make entry {n} current"),
-            "Make it the current clip",
+            "Make it the current clip (or double-click the entry)",
         )
     {
         commands.push(Command::Select(entry.seq));
+    }
+    if icon(
+        ui,
+        "\u{1f4cb}",
+        weak,
+        format!("Paste entry {n} into the document"),
+        "Paste it at the cursor in the document (or select it and press Enter)",
+    ) {
+        state.history.selected = Some(entry.seq);
+        commands.extend(state.paste_entry(entry.seq));
     }
 }
 

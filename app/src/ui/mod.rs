@@ -14,7 +14,7 @@ mod status;
 mod textures;
 mod toolbar;
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use eframe::egui::{self, Align2, Color32, Id, RichText};
 
@@ -38,6 +38,9 @@ pub fn window(ui: &mut egui::Ui, state: &mut State) -> Vec<Command> {
             keys::Action::Copy => state.copy(),
             keys::Action::Paste => state.paste(),
         });
+    }
+    if let Some(due) = state.expire(Instant::now()) {
+        ctx.request_repaint_after(due);
     }
     dropped_files(&ctx, state, &mut commands);
     textures::keep_only(

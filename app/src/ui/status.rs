@@ -8,28 +8,46 @@ use super::{age_label, named, palette};
 use crate::state::{Notice, Phase, State, origin, plural};
 use crate::worker::{Command, Spawn};
 
-pub fn status_bar(ui: &mut egui::Ui, state: &State, commands: &mut Vec<Command>) {
+pub fn status_bar(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>) {
     ui.add_space(3.0);
-    match &state.notice {
-        Some(Notice::Info(message)) => {
-            ui.label(message);
-        }
-        Some(Notice::Error(problem)) => {
-            ui.horizontal_wrapped(|ui| {
-                ui.label(
-                    RichText::new(format!("\u{26a0} {}", problem.message))
-                        .color(ui.visuals().error_fg_color),
-                );
-                if let Some(hint) = &problem.hint {
-                    ui.label(RichText::new(format!("Hint: {hint}")).weak());
+    // The message line is always there, one line high, so that a message
+    // coming or going never resizes the panels above (and never moves the
+    // history under the pointer).
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(ui.available_width(), height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(egui::vec2(ui.available_width(), height));
+            if state.history.undo.is_some()
+                && named(ui.small_button("Undo"), "Undo delete")
+                    .on_hover_text(
+                        "Copy the deleted entry back to the board, from this window's memory",
+                    )
+                    .clicked()
+            {
+                commands.extend(state.undo());
+            }
+            match &state.notice {
+                Some(Notice::Info(message)) => {
+                    ui.add(egui::Label::new(message.as_str()).truncate());
                 }
-            });
-        }
-        None => {}
-    }
-    if state.notice.is_some() {
-        ui.separator();
-    }
+                Some(Notice::Error(problem)) => {
+                    let text = match &problem.hint {
+                        Some(hint) => format!("\u{26a0} {}  Hint: {hint}", problem.message),
+                        None => format!("\u{26a0} {}", problem.message),
+                    };
+                    ui.add(
+                        egui::Label::new(RichText::new(&text).color(ui.visuals().error_fg_color))
+                            .truncate(),
+                    )
+                    .on_hover_text(text);
+                }
+                None => {}
+            }
+        },
+    );
+    ui.separator();
     ui.horizontal_wrapped(|ui| {
         live(ui, state, commands);
         let Some(snapshot) = &state.snapshot else {

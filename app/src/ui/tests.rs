@@ -177,7 +177,7 @@ fn another_process_clip_appears_in_the_history() {
 }
 
 #[test]
-fn clicking_an_entry_pastes_it_at_the_cursor() {
+fn the_paste_button_pastes_an_entry_at_the_cursor() {
     let (_board, mut ui) = open("kt-click", &["older", "newest"]);
     {
         let editor = &mut ui.state_mut().state.editor;
@@ -187,12 +187,270 @@ fn clicking_an_entry_pastes_it_at_the_cursor() {
     }
     ui.run();
     // Not the current entry: the worker fetches it.
-    ui.get_by_label("Entry 1: older").click();
+    ui.get_by_label("Paste entry 1 into the document").click();
     wait_for(&mut ui, "the paste", |w| w.state.editor.text == "[older]");
     // The current entry was read ahead, so it goes in at once.
-    ui.get_by_label("Entry 0: newest").click();
+    ui.get_by_label("Paste entry 0 into the document").click();
     ui.run();
     assert_eq!(ui.state().state.editor.text, "[oldernewest]");
+}
+
+/// Two clicks on `label` in one frame. (`click()` queues three events, and
+/// kittest runs a 0.25 s frame for each: two of them are never a double-click.)
+fn double_click(ui: &mut Ui, label: &str) {
+    let at = ui.get_by_label(label).rect().center();
+    ui.input_mut().events.push(egui::Event::PointerMoved(at));
+    ui.step();
+    for pressed in [true, false, true, false] {
+        ui.input_mut().events.push(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    ui.step();
+}
+
+/// The seq of the board's current entry, and its text.
+fn board_current(board: &TestBoard) -> (u64, String) {
+    let first = board.open().history().unwrap().remove(0);
+    (first.seq, first.preview)
+}
+
+#[test]
+fn a_click_selects_a_double_click_makes_current_and_enter_pastes() {
+    let (board, mut ui) = open("kt-clicks", &["older", "newest"]);
+    let seq_older = board.open().history().unwrap()[1].seq;
+
+    // One click: selected and focused, one highlight; nothing else happens.
+    ui.get_by_label("Entry 1: older").click();
+    ui.run();
+    assert_eq!(ui.state().state.history.selected, Some(seq_older));
+    assert!(ui.get_by_label("Entry 1: older").is_focused());
+    assert_eq!(ui.state().state.editor.text, "", "a click does not paste");
+    assert_eq!(ui.state().state.notice, None, "nor says anything");
+
+    // A double-click makes it current. The board's order proves the single
+    // click above sent nothing: a Select then would have been seen first.
+    double_click(&mut ui, "Entry 1: older");
+    wait_for(&mut ui, "the double-click to make it current", |_| {
+        board_current(&board).1 == "older"
+    });
+    assert_eq!(board_current(&board).0, seq_older);
+    wait_for(&mut ui, "the window to show it current", |w| {
+        w.state
+            .entries()
+            .first()
+            .is_some_and(|e| e.seq == seq_older)
+    });
+    assert_eq!(
+        ui.state().state.editor.text,
+        "",
+        "a double-click does not paste"
+    );
+    assert_eq!(ui.state().state.history.selected, Some(seq_older));
+
+    // Enter on the selected entry pastes it into the document.
+    ui.key_press(Key::Enter);
+    wait_for(&mut ui, "Enter to paste", |w| {
+        w.state.editor.text == "older"
+    });
+}
+
+#[test]
+fn deleting_a_pinned_entry_asks_first_in_its_row() {
+    let (board, mut ui) = open("kt-pinned", &["keep me", "scratch"]);
+    ui.get_by_label("Pin entry 1").click();
+    wait_for(&mut ui, "the pin", |w| {
+        w.state.entries().iter().any(|e| e.pinned)
+    });
+    let rows_before = row_rects(&ui);
+
+    ui.get_by_label("Delete entry 1").click();
+    ui.run();
+    ui.get_by_label_contains("Delete pinned entry 1?");
+    assert_eq!(
+        row_rects(&ui),
+        rows_before,
+        "the question takes the row's place"
+    );
+    ui.get_by_label("Keep the pinned entry").click();
+    ui.run();
+    assert!(ui.query_by_label("Delete the pinned entry").is_none());
+    // Keyboard Delete asks too.
+    ui.get_by_label("Entry 1: keep me").click();
+    ui.run();
+    ui.key_press(Key::Delete);
+    ui.run();
+    ui.get_by_label("Keep the pinned entry").click();
+    ui.run();
+
+    // Nothing was deleted: an unpinned delete after it must be the first.
+    ui.get_by_label("Delete entry 0").click();
+    wait_for(&mut ui, "the unpinned delete", |w| {
+        w.state.entries().len() == 1
+    });
+    let left = board.open().history().unwrap();
+    assert_eq!(
+        (left[0].preview.as_str(), left[0].pinned),
+        ("keep me", true)
+    );
+
+    ui.get_by_label("Delete entry 0").click();
+    ui.run();
+    ui.get_by_label("Delete the pinned entry").click();
+    wait_for(&mut ui, "the confirmed delete", |w| {
+        w.state.entries().is_empty()
+    });
+    assert!(board.open().history().unwrap().is_empty());
+}
+
+#[test]
+fn undo_copies_a_deleted_entry_back_from_the_window_memory() {
+    let (board, mut ui) = open("kt-undo", &["precious", "other"]);
+    ui.get_by_label("Pin entry 1").click();
+    wait_for(&mut ui, "the pin", |w| {
+        w.state.entries().iter().any(|e| e.pinned)
+    });
+    ui.get_by_label("Delete entry 1").click();
+    ui.run();
+    ui.get_by_label("Delete the pinned entry").click();
+    wait_for(&mut ui, "the delete and its Undo", |w| {
+        w.state.entries().len() == 1 && w.state.history.undo.is_some()
+    });
+    assert_eq!(
+        board.open().history().unwrap().len(),
+        1,
+        "gone from the board"
+    );
+
+    ui.get_by_label("Undo delete").click();
+    wait_for(&mut ui, "the undo", |w| w.state.entries().len() == 2);
+    let back = board.open().history().unwrap().remove(0);
+    assert_eq!((back.preview.as_str(), back.pinned), ("precious", true));
+    assert_eq!(board_text(&board).as_deref(), Some("precious"));
+    ui.run();
+    assert!(
+        ui.query_by_label("Undo delete").is_none(),
+        "one undo per delete"
+    );
+    ui.get_by_label_contains("Undone: the entry is back");
+}
+
+/// Each visible entry row by its preview text, with where it is drawn.
+fn row_rects(ui: &Ui) -> Vec<(String, egui::Rect)> {
+    let mut rows: Vec<(String, egui::Rect)> = ui
+        .root()
+        .children_recursive()
+        .filter(|n| n.accesskit_node().role() == egui::accesskit::Role::ListBoxOption)
+        .map(|n| {
+            let name = n.accesskit_node().label().unwrap_or_default();
+            let text = name
+                .split_once(": ")
+                .map_or(name.clone(), |(_, t)| t.to_owned());
+            (text, n.rect())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.min.y.total_cmp(&b.1.min.y));
+    rows
+}
+
+/// The rows whose top is inside the history's scroll area (the search
+/// field's bottom to the status bar's top).
+fn rows_on_screen(ui: &Ui) -> Vec<(String, egui::Rect)> {
+    let top = ui.get_by_label("Search history").rect().max.y;
+    row_rects(ui)
+        .into_iter()
+        .filter(|(_, r)| r.min.y >= top && r.max.y <= 680.0)
+        .collect()
+}
+
+#[test]
+fn a_scrolled_list_holds_still_when_new_clips_arrive() {
+    let texts: Vec<String> = (0..30).map(|i| format!("clip number {i}")).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (board, mut ui) = open("kt-still", &texts);
+    // Scroll down with the keyboard, as far as entry 20.
+    ui.get_by_label("Search history").focus();
+    ui.run();
+    for _ in 0..21 {
+        ui.key_press(Key::ArrowDown);
+        ui.run();
+    }
+    ui.run();
+    let before = rows_on_screen(&ui);
+    assert!(before.len() >= 5, "{before:?}");
+    assert!(
+        before.iter().all(|(t, _)| t != "clip number 29"),
+        "the list is scrolled: {before:?}"
+    );
+
+    copy_from_another_process(&board.0, TEXT_MIME, b"new arrival one");
+    copy_from_another_process(&board.0, TEXT_MIME, b"new arrival two");
+    wait_for(&mut ui, "the new clips", |w| w.state.entries().len() == 32);
+    ui.run();
+    assert_eq!(rows_on_screen(&ui), before, "the visible rows moved");
+    ui.get_by_label_contains("2 new").click();
+    ui.run();
+    ui.run();
+    let top: Vec<String> = rows_on_screen(&ui)
+        .into_iter()
+        .map(|(t, _)| t)
+        .take(2)
+        .collect();
+    assert_eq!(top, ["new arrival two", "new arrival one"]);
+    assert!(ui.query_by_label_contains("2 new").is_none());
+}
+
+#[test]
+fn status_messages_do_not_resize_the_panel_or_scroll_the_list() {
+    let texts: Vec<String> = (0..20).map(|i| format!("line {i}")).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let (_board, mut ui) = open("kt-steady", &texts);
+    // Walk down with the keyboard until the list scrolls: the focused entry
+    // is then the last one in view, where a shorter panel would scroll.
+    ui.get_by_label("Search history").focus();
+    ui.run();
+    ui.key_press(Key::ArrowDown);
+    ui.run();
+    let mut before = row_rects(&ui);
+    loop {
+        ui.key_press(Key::ArrowDown);
+        ui.run();
+        let now = row_rects(&ui);
+        if now != before {
+            before = now;
+            break;
+        }
+        assert!(
+            ui.state().state.history.selected != Some(1),
+            "never scrolled"
+        );
+    }
+    assert_eq!(ui.state().state.notice, None);
+    let document = ui.get_by_label("Document").rect();
+    // Enter pastes, and the status bar says so.
+    ui.key_press(Key::Enter);
+    wait_for(&mut ui, "the paste's message", |w| w.state.notice.is_some());
+    ui.run();
+    assert_eq!(
+        ui.get_by_label("Document").rect(),
+        document,
+        "the panels shrank"
+    );
+    assert_eq!(row_rects(&ui), before, "the message moved the list");
+    ui.state_mut().state.say(crate::state::Notice::Error(
+        crate::worker::Problem::new("a long error that goes on and on ".repeat(8))
+            .with_hint("and a hint that is long as well ".repeat(4)),
+    ));
+    ui.run();
+    assert_eq!(
+        ui.get_by_label("Document").rect(),
+        document,
+        "the panels shrank"
+    );
+    assert_eq!(row_rects(&ui), before, "the error moved the list");
 }
 
 #[test]
@@ -280,7 +538,7 @@ fn an_image_clip_shows_the_image_view() {
         w.state.entries().len() == 2 && !w.state.thumbnails.is_empty()
     });
     ui.get_by_label("Thumbnail, 120 by 60 pixels");
-    ui.get_by_label("Entry 0: image").click();
+    ui.get_by_label("Paste entry 0 into the document").click();
     wait_for(&mut ui, "the image view", |w| w.state.image.is_some());
     ui.get_by_label("Pasted image, 120 by 60 pixels");
     ui.get_by_label_contains("120 \u{d7} 60 px \u{b7} PNG");

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use shm_clip::{Board, BoardName, EntryInfo, OriginKind, Status, Subscription};
+use shm_clip::{Board, BoardName, Clip, EntryInfo, OriginKind, Status, Subscription};
 
 pub use picture::Picture;
 pub use spawn::Spawn;
@@ -49,8 +49,11 @@ pub enum Command {
     Select(u64),
     /// Pin (true) or unpin (false) an entry.
     SetPinned(u64, bool),
-    /// Delete an entry.
+    /// Delete an entry; its content comes back in [`Event::Deleted`], for Undo.
     Delete(u64),
+    /// Undo a delete: copy this content back (it becomes current), and pin
+    /// it again if it was pinned.
+    Restore { clip: Arc<Clip>, pinned: bool },
     /// Delete every unpinned entry.
     Clear,
     /// Copy files or images dropped onto the window.
@@ -59,6 +62,8 @@ pub enum Command {
     Spawn(Spawn),
     /// Re-read the board; also retries opening it after a failure.
     Refresh,
+    /// Exit now: drop the mailbox (unlinking its queue) and the board.
+    Shutdown,
 }
 
 /// What the worker reports back.
@@ -87,6 +92,8 @@ pub enum Event {
     Thumbnail(Arc<Picture>),
     /// Something worth a line in the status bar.
     Info(String),
+    /// An entry was deleted; here is its content, for Undo.
+    Deleted { clip: Arc<Clip>, pinned: bool },
     /// An operation failed; the board stays open. `restore` carries the text
     /// of a failed cut and where it was, so that it goes back into the editor.
     Failed {
@@ -199,6 +206,34 @@ pub struct Worker {
     /// Write end of the wake-up pipe; `None` once dropped.
     wake: Option<OwnedFd>,
     thread: Option<JoinHandle<()>>,
+    /// Disconnected once the worker thread has let go of the board.
+    exited: Arc<std::sync::Mutex<Receiver<()>>>,
+}
+
+/// Stops the worker from another thread (the signal thread), and waits until
+/// it has let go of its mailbox and board.
+#[derive(Debug)]
+pub struct Stopper {
+    commands: Sender<Command>,
+    wake: OwnedFd,
+    exited: Arc<std::sync::Mutex<Receiver<()>>>,
+}
+
+impl Stopper {
+    /// Asks the worker to exit and waits for it, at most `within`; true if
+    /// it has exited.
+    pub fn stop(&self, within: Duration) -> bool {
+        let _ = self.commands.send(Command::Shutdown);
+        let _ = nix::unistd::write(&self.wake, &[1]);
+        let exited = self
+            .exited
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        matches!(
+            exited.recv_timeout(within),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        )
+    }
 }
 
 impl Worker {
@@ -215,13 +250,33 @@ impl Worker {
             events,
             repaint: Arc::new(repaint),
         };
+        let (exited_tx, exited) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("shm-clip-worker".into())
-            .spawn(move || Inner::new(name, outbox).run(&rx, &wake_rx))?;
+            .spawn(move || {
+                Inner::new(name, outbox).run(&rx, &wake_rx);
+                // Inner (mailbox, then board) is dropped by now.
+                drop(exited_tx);
+            })?;
         Ok(Worker {
             commands,
             wake: Some(wake_tx),
             thread: Some(thread),
+            exited: Arc::new(std::sync::Mutex::new(exited)),
+        })
+    }
+
+    /// A handle that stops this worker from another thread.
+    pub fn stopper(&self) -> std::io::Result<Stopper> {
+        let wake = self
+            .wake
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("the worker is stopping"))?
+            .try_clone()?;
+        Ok(Stopper {
+            commands: self.commands.clone(),
+            wake,
+            exited: Arc::clone(&self.exited),
         })
     }
 
@@ -244,7 +299,9 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing the pipe tells the worker to exit; it then drops its mailbox.
+        // The worker exits on Shutdown (a Stopper may hold the pipe open),
+        // or when the pipe closes; it then drops its mailbox.
+        self.send(Command::Shutdown);
         self.wake = None;
         if self
             .thread
@@ -341,12 +398,12 @@ impl Inner {
             let hung_up = woken && drain_pipe(wake);
             loop {
                 match commands.try_recv() {
+                    Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => return,
                     Ok(command) => {
                         self.handle(command);
                         refresh = false; // every command ends with a fresh snapshot
                     }
                     Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => return,
                 }
             }
             if hung_up {

@@ -55,8 +55,35 @@ impl Inner {
                 self.report(result.map(|_| if pinned { "Pinned" } else { "Unpinned" }.into()));
             }
             Command::Delete(seq) => {
-                let result = board.delete(Selector::Seq(seq));
-                self.report(result.map(|_| "Deleted the entry and overwrote its bytes".into()));
+                // Kept in this window's memory for Undo; the board's copy is
+                // overwritten.
+                let kept = board.get(Selector::Seq(seq)).ok();
+                let pinned = board
+                    .history()
+                    .ok()
+                    .and_then(|h| h.into_iter().find(|e| e.seq == seq))
+                    .is_some_and(|e| e.pinned);
+                match (board.delete(Selector::Seq(seq)), kept) {
+                    (Ok(_), Some(clip)) => self.outbox.send(Event::Deleted {
+                        clip: Arc::new(clip),
+                        pinned,
+                    }),
+                    (Ok(_), None) => self.outbox.send(Event::Info(
+                        "Deleted the entry and overwrote its bytes".into(),
+                    )),
+                    (Err(err), _) => self.outbox.fail(Problem::from(&err)),
+                }
+            }
+            Command::Restore { clip, pinned } => {
+                let result = board.copy(&clip).and_then(|outcome| {
+                    if pinned {
+                        board.set_pinned(Selector::Current, true)?;
+                    }
+                    Ok(outcome.seq)
+                });
+                self.report(result.map(|seq| {
+                    format!("Undone: the entry is back, as the current clip (seq {seq})")
+                }));
             }
             Command::Clear => {
                 let result = board.clear(false);
@@ -90,7 +117,7 @@ impl Inner {
                 self.rereads
                     .extend([300, 1000, 3000].map(|ms| now + Duration::from_millis(ms)));
             }
-            Command::Refresh => {}
+            Command::Refresh | Command::Shutdown => {}
         }
         self.refresh();
     }
