@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use shm_clip::{BoardName, Config, CreateOptions, DEFAULT_BOARD, Selector};
 
+pub use crate::menu::HistoryMenuArgs;
+pub use crate::pick::PickArgs;
+
 const ABOUT_LONG: &str = "\
 A clipboard shared by every process of a user through POSIX shared memory.
 
@@ -84,14 +87,16 @@ of its text, cut to COLUMNS on a terminal.
 
 Example:
   shm-clip history
-  shm-clip history --json | jq '.[0].types'";
+  shm-clip history --json | jq '.[0].types'
+  shm-clip history --menu | dmenu -l 20 | shm-clip select --menu-line";
 
 const SELECT_LONG: &str = "\
 Make a history entry the current clip again.
 
 Example:
   shm-clip select 2
-  shm-clip select --seq 41";
+  shm-clip select --seq 41
+  shm-clip history --menu | fzf -d '\\t' --with-nth 2 | shm-clip select --menu-line";
 
 const PIN_LONG: &str = "\
 Pin a history entry: it is never evicted and survives clear.
@@ -227,10 +232,13 @@ pub enum Command {
     Watch(WatchArgs),
     /// List the clip history
     #[command(long_about = HISTORY_LONG)]
-    History(JsonArgs),
+    History(HistoryArgs),
     /// Make a history entry current
     #[command(long_about = SELECT_LONG)]
     Select(Target),
+    /// Choose an entry with a menu or a terminal picker and make it current
+    #[command(long_about = crate::pick::LONG_ABOUT)]
+    Pick(PickArgs),
     /// Pin a history entry
     #[command(long_about = PIN_LONG)]
     Pin(Target),
@@ -332,6 +340,10 @@ pub struct PasteArgs {
     #[arg(long, value_name = "S")]
     pub seq: Option<u64>,
 
+    /// Paste the entry of the menu line on stdin (from `history --menu`)
+    #[arg(long, conflicts_with_all = ["entry", "seq"])]
+    pub menu_line: bool,
+
     /// Accepted for wl-paste compatibility: shm-clip never adds a newline
     #[arg(short = 'n', long)]
     pub no_newline: bool,
@@ -364,6 +376,15 @@ pub struct WatchArgs {
     pub mime: Option<String>,
 }
 
+/// `history`: a table, JSON, or menu lines.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub list: JsonArgs,
+    #[command(flatten)]
+    pub menu: HistoryMenuArgs,
+}
+
 /// Subcommands whose only option is `--json`.
 #[derive(Debug, clap::Args)]
 pub struct JsonArgs {
@@ -383,6 +404,10 @@ pub struct Target {
     /// The entry created at commit seq S instead
     #[arg(long, value_name = "S")]
     pub seq: Option<u64>,
+
+    /// The entry of the menu line on stdin (from `history --menu`)
+    #[arg(long)]
+    pub menu_line: bool,
 }
 
 impl Target {

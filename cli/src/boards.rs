@@ -20,6 +20,7 @@ pub fn list() -> Result<(), CliError> {
 pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
     let report = Board::destroy(&global.board, args.force)?;
     tracing::debug!(board = %global.board, force = args.force, ?report, "destroyed");
+    crate::menu::thumbnails::remove_all(&global.board);
     let mut line = format!(
         "destroyed board {}: wiped {}, told {}",
         global.board,

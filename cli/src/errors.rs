@@ -28,6 +28,18 @@ pub enum CliError {
     #[error("running sh -c {cmd:?}: {source}")]
     Exec { cmd: String, source: io::Error },
 
+    /// The user cancelled a menu or the picker: exit 1, say nothing.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// `--menu-line` got something that is not a menu line.
+    #[error("reading the menu line: {0}")]
+    MenuLine(String),
+
+    /// `pick` was given no menu program.
+    #[error("pick: no --menu given")]
+    NoMenu,
+
     /// Another OS call failed.
     #[error("{what}: {errno}")]
     Os { what: &'static str, errno: Errno },
@@ -43,6 +55,10 @@ impl CliError {
     fn hint(&self) -> Option<String> {
         match self {
             CliError::Board(err) => err.hint(),
+            CliError::MenuLine(_) => {
+                Some("give it a line that `shm-clip history --menu` printed".into())
+            }
+            CliError::NoMenu => Some("give a menu program with --menu CMD".into()),
             _ => None,
         }
     }
@@ -58,6 +74,10 @@ pub fn report(err: &CliError) -> ExitCode {
     if err.is_broken_pipe() {
         tracing::debug!("stdout closed by its reader; exiting quietly");
         return ExitCode::SUCCESS;
+    }
+    if matches!(err, CliError::Cancelled) {
+        tracing::debug!("cancelled; nothing changed");
+        return ExitCode::FAILURE;
     }
     let message = match err.hint() {
         Some(hint) => format!("shm-clip: {err} ({hint})\n"),
