@@ -36,9 +36,13 @@ pub enum CliError {
     #[error("reading the menu line: {0}")]
     MenuLine(String),
 
-    /// `pick` was given no menu program.
-    #[error("pick: no --menu given")]
-    NoMenu,
+    /// `pick` without `--menu` needs a terminal.
+    #[error("pick: stdin and stdout are not a terminal")]
+    NoTerminal,
+
+    /// Setting up or drawing the terminal picker failed.
+    #[error("terminal: {0}")]
+    Terminal(io::Error),
 
     /// Another OS call failed.
     #[error("{what}: {errno}")]
@@ -58,7 +62,7 @@ impl CliError {
             CliError::MenuLine(_) => {
                 Some("give it a line that `shm-clip history --menu` printed".into())
             }
-            CliError::NoMenu => Some("give a menu program with --menu CMD".into()),
+            CliError::NoTerminal => Some("give a menu program with --menu CMD".into()),
             _ => None,
         }
     }

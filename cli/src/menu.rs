@@ -16,7 +16,7 @@ use std::io::{self, Read};
 
 use shm_clip::{Board, EntryInfo, Error, Selector};
 
-pub use self::preview::Body;
+pub use self::preview::{Body, visible_line};
 use crate::args::Global;
 use crate::errors::CliError;
 use crate::{open, output};

@@ -1,7 +1,11 @@
 //! `shm-clip pick`: choose a history entry with a menu program or the
 //! built-in terminal picker, and make it current.
 
-use std::io::{Read, Write};
+mod filter;
+mod terminal;
+mod tui;
+
+use std::io::{IsTerminal, Read, Write};
 use std::process::{Command, Stdio};
 
 use shm_clip::{Error, Selector};
@@ -17,12 +21,15 @@ Choose a history entry and make it the current clip.
 With --menu, `sh -c CMD` gets one line per entry on stdin (as `history --menu` \
 prints them: seq, tab, preview) and prints the chosen line. Only the seq before \
 the tab is read back, so the entry chosen is the one shown even if the history \
-changed meanwhile.
+changed meanwhile. Without --menu, a terminal picker opens: type to filter \
+(text, type and origin; substring or fuzzy, case-insensitive), arrows to move, \
+Enter to choose, Esc to cancel.
 
 A cancelled menu (non-zero exit or no output) or picker changes nothing and \
 exits with status 1.
 
 Example:
+  shm-clip pick
   shm-clip pick --menu 'rofi -dmenu -display-columns 2' --icons
   shm-clip pick --menu 'fzf -d \"\\t\" --with-nth 2'
   shm-clip pick --menu 'dmenu -l 20'";
@@ -32,7 +39,7 @@ Example:
 pub struct PickArgs {
     /// Run `sh -c CMD` as the menu: it gets the menu lines on stdin and
     /// prints the chosen one (rofi -dmenu, dmenu, fuzzel --dmenu, wofi
-    /// --dmenu, fzf).
+    /// --dmenu, fzf). Without it, a terminal picker opens.
     #[arg(long, value_name = "CMD")]
     pub menu: Option<String>,
 
@@ -51,7 +58,14 @@ pub fn run(global: &Global, args: &PickArgs) -> Result<(), CliError> {
         let chosen = run_menu(cmd, menu::lines(&items, args.format).into_bytes())?;
         menu::parse_choice(&chosen)?
     } else {
-        return Err(CliError::NoMenu);
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+            return Err(CliError::NoTerminal);
+        }
+        let items = menu::load(&board, false)?;
+        if items.is_empty() {
+            return Err(Error::Empty.into());
+        }
+        tui::pick(items)?.ok_or(CliError::Cancelled)?
     };
     let commit = board.select(Selector::Seq(seq))?;
     tracing::debug!(seq, commit, "picked");

@@ -1,11 +1,13 @@
 //! Menu integration end to end: `history --menu`, `select`/`paste
 //! --menu-line` and `pick`, with real menu programs (fzf --filter; dmenu and
-//! rofi under a private Xvfb, driven with xdotool).
+//! rofi under a private Xvfb, driven with xdotool) and the terminal picker
+//! in a real tmux, driven with send-keys and read back with capture-pane.
 //!
-//! Every test has its own board, cache directory, X server.
-//! Waits are for events (a window that appears) under a watchdog; nothing sleeps to
+//! Every test has its own board, cache directory, X server or tmux server.
+//! Waits are for events (a window that appears, a tmux wait-for channel, a
+//! screen that shows something) under a watchdog; nothing sleeps to
 //! synchronise. scripts/lib/deps.sh installs fzf, suckless-tools (dmenu),
-//! rofi, xvfb and xdotool.
+//! rofi, tmux, xvfb and xdotool.
 
 use shm_clip_test_kit as common;
 
@@ -13,7 +15,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The longest any single command or wait may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -470,4 +472,295 @@ fn dmenu_and_rofi_round_trips_under_xvfb() {
         assert_eq!(out.status.code(), Some(1), "{menu} Escape: {out:?}");
         assert_eq!((board.seq(), board.paste()), before, "{menu} Escape");
     }
+}
+
+/// A private tmux server with one `sh` pane on the board; killed on drop.
+struct Tmux {
+    dir: PathBuf,
+    socket: PathBuf,
+    runs: u32,
+}
+
+/// What one command run in the pane left behind.
+struct Ran {
+    status: i32,
+    stty: String,
+}
+
+impl Tmux {
+    fn start(board: &Board) -> Tmux {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tmux-{}", board.name));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmux = Tmux {
+            socket: dir.join("socket"),
+            dir,
+            runs: 0,
+        };
+        tmux.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "110",
+            "-y",
+            "30",
+            "-e",
+            &format!("SHM_CLIP_BOARD={}", board.name),
+            "-e",
+            &format!("XDG_CACHE_HOME={}", board.cache.display()),
+            "-e",
+            "RUST_LOG=warn",
+            "sh",
+        ]);
+        tmux
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = run(
+            Command::new("tmux").arg("-S").arg(&self.socket).args(args),
+            b"",
+        );
+        assert!(out.status.success(), "tmux {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn format(&self, format: &str) -> String {
+        self.tmux(&["display-message", "-p", "-t", "t", format])
+            .trim()
+            .to_owned()
+    }
+
+    /// Polls the screen until `cond` holds: the pane's output is the event.
+    fn wait_screen(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let screen = self.screen();
+            if cond(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend(keys);
+        self.tmux(&args);
+    }
+
+    /// Types `cmd` into the shell; it records its status and `stty -a`
+    /// afterwards, then signals a wait-for channel.
+    fn start_command(&mut self, cmd: &str) -> String {
+        self.runs += 1;
+        let channel = format!("done-{}", self.runs);
+        let line = format!(
+            "{cmd}; echo $? > '{dir}/status'; stty -a > '{dir}/stty'; tmux wait-for -S {channel}",
+            dir = self.dir.display()
+        );
+        self.tmux(&["send-keys", "-t", "t", "-l", &line]);
+        self.keys(&["Enter"]);
+        channel
+    }
+
+    fn finish(&self, channel: &str) -> Ran {
+        self.tmux(&["wait-for", channel]);
+        let read = |name| std::fs::read_to_string(self.dir.join(name)).expect("the pane wrote it");
+        Ran {
+            status: read("status").trim().parse().expect("a status"),
+            stty: read("stty"),
+        }
+    }
+
+    /// The terminal settings of the pane's tty, read from outside.
+    fn stty_now(&self) -> String {
+        let tty = self.format("#{pane_tty}");
+        let out = run(Command::new("stty").args(["-a", "-F", &tty]), b"");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The pid of the program the pane's shell is running.
+    fn foreground_child(&self) -> u32 {
+        let shell = self.format("#{pane_pid}");
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .expect("the shell's children");
+        children
+            .split_whitespace()
+            .next()
+            .expect("a child")
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `stty -a` says the terminal is cooked again: canonical input and echo.
+fn assert_cooked(stty: &str, what: &str) {
+    let flags: Vec<&str> = stty.split([' ', '\n', ';']).collect();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(flags.contains(&flag), "{what}: {flag} is off: {stty}");
+    }
+}
+
+fn assert_raw(stty: &str) {
+    let flags: Vec<&str> = stty.split([' ', '\n', ';']).collect();
+    assert!(
+        flags.contains(&"-icanon") && flags.contains(&"-echo"),
+        "not raw: {stty}"
+    );
+}
+
+/// A tmux pane on a board of three fruits, newest first: cherry, banana, apple.
+fn fruit_pane(test: &str) -> (Board, Tmux) {
+    let board = Board::new(test);
+    for fruit in ["apple pie", "banana split", "cherry tart"] {
+        board.copy(fruit.as_bytes());
+    }
+    let tmux = Tmux::start(&board);
+    // dash's prompt ("$ ", or "# " as root) means the shell is reading.
+    tmux.wait_screen("the shell's prompt", |s| !s.trim().is_empty());
+    assert_cooked(&tmux.stty_now(), "before");
+    (board, tmux)
+}
+
+/// Starts `pick` in the pane and waits until it has drawn every entry.
+fn start_picker(tmux: &mut Tmux, env: &str) -> String {
+    let channel = tmux.start_command(&format!("{env}'{}' pick", bin()));
+    tmux.wait_screen("the picker", |s| s.contains("filter>") && s.contains("3/3"));
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "1",
+        "on the alternate screen"
+    );
+    assert_raw(&tmux.stty_now());
+    channel
+}
+
+/// After the picker: cooked terminal, main screen, cursor shown.
+fn assert_restored(tmux: &Tmux, ran: &Ran, what: &str) {
+    assert_cooked(&ran.stty, what);
+    assert_cooked(&tmux.stty_now(), what);
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "{what}: alternate screen left"
+    );
+    assert_eq!(tmux.format("#{cursor_flag}"), "1", "{what}: cursor shown");
+}
+
+#[test]
+fn terminal_picker_filters_and_enter_selects() {
+    let (board, mut tmux) = fruit_pane("tui-filter");
+    let channel = start_picker(&mut tmux, "");
+    tmux.keys(&["-l", "BAN"]);
+    let screen = tmux.wait_screen("the filtered list", |s| {
+        s.contains("filter> BAN") && s.contains("1/3")
+    });
+    assert!(screen.contains("banana split"), "{screen}");
+    assert!(
+        !screen.contains("apple") && !screen.contains("cherry"),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    let ran = tmux.finish(&channel);
+    assert_eq!(ran.status, 0);
+    assert_restored(&tmux, &ran, "Enter");
+    assert_eq!(board.paste(), b"banana split");
+
+    // Type and origin are searched too: "image/png" matches nothing here,
+    // "cli" (every entry's origin) matches everything.
+    let channel = start_picker(&mut tmux, "");
+    tmux.keys(&["-l", "image/png"]);
+    tmux.wait_screen("no match", |s| s.contains("0/3") && s.contains("no match"));
+    tmux.keys(&["C-u"]);
+    tmux.keys(&["-l", "cli"]);
+    tmux.wait_screen("all by origin", |s| {
+        s.contains("filter> cli") && s.contains("3/3")
+    });
+    tmux.keys(&["Escape"]);
+    assert_eq!(tmux.finish(&channel).status, 1);
+}
+
+#[test]
+fn terminal_picker_arrows_move_and_the_preview_follows() {
+    let (board, mut tmux) = fruit_pane("tui-arrows");
+    let channel = start_picker(&mut tmux, "");
+    tmux.keys(&["Down", "Down"]);
+    // The preview pane shows the highlighted entry's text and its seq line.
+    tmux.wait_screen("apple highlighted", |s| {
+        s.lines()
+            .any(|l| l.starts_with('>') && l.contains("apple pie"))
+    });
+    tmux.keys(&["Up"]);
+    tmux.wait_screen("banana highlighted", |s| {
+        s.lines()
+            .any(|l| l.starts_with('>') && l.contains("banana split"))
+    });
+    tmux.keys(&["Enter"]);
+    let ran = tmux.finish(&channel);
+    assert_eq!(ran.status, 0);
+    assert_restored(&tmux, &ran, "arrows");
+    assert_eq!(board.paste(), b"banana split");
+}
+
+#[test]
+fn terminal_picker_esc_sigint_and_panic_change_nothing_and_restore_the_terminal() {
+    let (board, mut tmux) = fruit_pane("tui-cancel");
+    let before = board.seq();
+
+    let channel = start_picker(&mut tmux, "");
+    tmux.keys(&["Down", "Escape"]);
+    let ran = tmux.finish(&channel);
+    assert_eq!(ran.status, 1, "Esc exits 1");
+    assert_restored(&tmux, &ran, "Esc");
+
+    let channel = start_picker(&mut tmux, "");
+    let pid = tmux.foreground_child();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("kill -INT");
+    let ran = tmux.finish(&channel);
+    assert_eq!(ran.status, 130, "SIGINT exits 128 + 2");
+    assert_restored(&tmux, &ran, "SIGINT");
+
+    let channel = start_picker(&mut tmux, "SHM_CLIP_TEST_PICK_PANIC=boom ");
+    tmux.keys(&["-l", "boom"]);
+    let ran = tmux.finish(&channel);
+    assert_eq!(ran.status, 101, "a panic exits 101");
+    assert_restored(&tmux, &ran, "panic");
+    // The message went to the normal screen, where it can be read.
+    let screen = tmux.screen();
+    assert!(screen.contains("test panic requested"), "{screen}");
+
+    assert_eq!(board.seq(), before, "nothing was selected");
+    assert_eq!(board.paste(), b"cherry tart");
+    // Then a pick that must change the board, in the same pane.
+    let channel = start_picker(&mut tmux, "");
+    tmux.keys(&["End", "Enter"]);
+    assert_eq!(tmux.finish(&channel).status, 0);
+    assert_eq!(board.paste(), b"apple pie");
 }

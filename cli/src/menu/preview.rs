@@ -56,6 +56,16 @@ impl Body {
         }
     }
 
+    /// The MIME type shown, without parameters.
+    pub fn mime(&self) -> &str {
+        match self {
+            Body::Text { mime, .. } | Body::Image { mime, .. } | Body::Binary { mime, .. } => {
+                human::mime_base(mime)
+            }
+            Body::Empty => "",
+        }
+    }
+
     /// The preview, at most `width` columns wide (but never empty).
     pub fn line(&self, width: usize) -> String {
         let summary = match self {
@@ -178,6 +188,21 @@ pub fn visible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         push_visible(&mut out, c);
+    }
+    out
+}
+
+/// One line of text for a preview pane: tabs as spaces, a CR dropped,
+/// every other control made visible.
+pub fn visible_line(line: &str) -> String {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c == '\t' {
+            out.push_str("    ");
+        } else {
+            push_visible(&mut out, c);
+        }
     }
     out
 }
