@@ -30,7 +30,7 @@ exits with status 1.
 
 Example:
   shm-clip pick
-  shm-clip pick --menu 'rofi -dmenu -display-columns 2' --icons
+  shm-clip pick --menu 'rofi -dmenu -i -show-icons' --icons
   shm-clip pick --menu 'fzf -d \"\\t\" --with-nth 2'
   shm-clip pick --menu 'dmenu -l 20'";
 
