@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use shm_clip::{BoardName, Config, CreateOptions, DEFAULT_BOARD, Selector};
 
 use crate::errors::CliError;
+pub use crate::menu::HistoryMenuArgs;
+pub use crate::pick::PickArgs;
 
 const ABOUT_LONG: &str = "\
 A clipboard shared by every process of a user through POSIX shared memory.
@@ -108,14 +110,16 @@ of its text, cut to COLUMNS on a terminal.
 
 Example:
   shm-clip history
-  shm-clip history --json | jq '.[0].types'";
+  shm-clip history --json | jq '.[0].types'
+  shm-clip history --menu | dmenu -l 20 | shm-clip select --menu-line";
 
 const SELECT_LONG: &str = "\
 Make a history entry the current clip again.
 
 Example:
   shm-clip select 2
-  shm-clip select --seq 41";
+  shm-clip select --seq 41
+  shm-clip history --menu | fzf -d '\\t' --with-nth 2 | shm-clip select --menu-line";
 
 const PIN_LONG: &str = "\
 Pin a history entry: it is never evicted and survives clear.
@@ -320,10 +324,13 @@ pub enum Command {
     Watch(WatchArgs),
     /// List the clip history
     #[command(long_about = HISTORY_LONG)]
-    History(JsonArgs),
+    History(HistoryArgs),
     /// Make a history entry current
     #[command(long_about = SELECT_LONG)]
     Select(Target),
+    /// Choose an entry with a menu or a terminal picker and make it current
+    #[command(long_about = crate::pick::LONG_ABOUT)]
+    Pick(PickArgs),
     /// Pin a history entry
     #[command(long_about = PIN_LONG)]
     Pin(Target),
@@ -362,7 +369,9 @@ impl Command {
             Command::Copy(a) => (Some(&a.board), Some(&a.create)),
             Command::Watch(a) => (Some(&a.board), Some(&a.create)),
             Command::Paste(a) => (Some(&a.board), None),
-            Command::History(a) | Command::Status(a) => (Some(&a.board), None),
+            Command::History(a) => (Some(&a.list.board), None),
+            Command::Status(a) => (Some(&a.board), None),
+            Command::Pick(a) => (Some(&a.board), None),
             Command::Select(a) | Command::Pin(a) | Command::Unpin(a) | Command::Rm(a) => {
                 (Some(&a.board), None)
             }
@@ -525,6 +534,10 @@ pub struct PasteArgs {
     #[arg(long, value_name = "S")]
     pub seq: Option<u64>,
 
+    /// Paste the entry of the menu line on stdin (from `history --menu`)
+    #[arg(long, conflicts_with_all = ["entry", "seq"])]
+    pub menu_line: bool,
+
     /// Add no newline on a terminal (a pipe or file never gets one)
     #[arg(short = 'n', long)]
     pub no_newline: bool,
@@ -574,6 +587,15 @@ pub struct WatchArgs {
     pub create: CreateArgs,
 }
 
+/// `history`: a table, JSON, or menu lines.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub list: JsonArgs,
+    #[command(flatten)]
+    pub menu: HistoryMenuArgs,
+}
+
 /// Subcommands whose only option is `--json`.
 #[derive(Debug, clap::Args)]
 pub struct JsonArgs {
@@ -590,7 +612,7 @@ pub struct JsonArgs {
 // The group names its two members: a struct-level group would take in the
 // flattened board options too.
 #[group(skip)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["index", "seq"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["index", "seq", "menu_line"])))]
 pub struct Target {
     /// History index, as listed by `shm-clip history` (0 is current)
     // Negative numbers reach `parse_index`, which explains how indexes
@@ -601,6 +623,10 @@ pub struct Target {
     /// The entry created at commit seq S instead
     #[arg(long, value_name = "S")]
     pub seq: Option<u64>,
+
+    /// The entry of the menu line on stdin (from `history --menu`)
+    #[arg(long)]
+    pub menu_line: bool,
 
     #[command(flatten)]
     pub board: BoardArg,

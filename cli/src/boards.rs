@@ -25,6 +25,7 @@ pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
         err => err.into(),
     })?;
     tracing::debug!(board = %global.board, force = args.force, ?report, "destroyed");
+    crate::menu::thumbnails::remove_all(&global.board);
     let mut line = format!(
         "destroyed board {}: wiped {}, told {}",
         global.board,

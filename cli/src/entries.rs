@@ -16,7 +16,11 @@ pub enum Edit {
 /// Applies `edit` to the targeted entry. Silent on success, like `cp`.
 pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError> {
     let board = open::existing(global)?;
-    let which = target.selector();
+    let which = if target.menu_line {
+        crate::menu::read_choice()?
+    } else {
+        target.selector()
+    };
     let seq = match edit {
         Edit::Select => board.select(which)?,
         Edit::Pin => board.set_pinned(which, true)?,
@@ -24,6 +28,9 @@ pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError>
         Edit::Remove => board.delete(which)?,
     };
     tracing::debug!(?edit, ?which, seq, "edited history");
+    if matches!(edit, Edit::Remove) {
+        crate::menu::thumbnails::prune_to_history(&board);
+    }
     Ok(())
 }
 
@@ -31,6 +38,7 @@ pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError>
 pub fn clear(global: &Global, args: &ClearArgs) -> Result<(), CliError> {
     let board = open::existing(global)?;
     let removed = board.clear(args.all)?;
+    crate::menu::thumbnails::prune_to_history(&board);
     output::text(&format!(
         "removed {}\n",
         human::count(removed, "entry", "entries")

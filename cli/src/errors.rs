@@ -35,6 +35,26 @@ pub enum CliError {
         source: io::Error,
     },
 
+    /// The `pick --menu` command could not be started or waited for.
+    #[error("pick --menu: cannot run sh -c {}: {source}", shell_quote(cmd))]
+    Menu { cmd: String, source: io::Error },
+
+    /// The user cancelled a menu or the picker: exit 1, say nothing.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// `--menu-line` got something that is not a menu line.
+    #[error("reading the menu line: {0}")]
+    MenuLine(String),
+
+    /// `pick` without `--menu` needs a terminal.
+    #[error("pick: stdin and stdout are not a terminal")]
+    NoTerminal,
+
+    /// Setting up or drawing the terminal picker failed.
+    #[error("terminal: {0}")]
+    Terminal(io::Error),
+
     /// Another OS call failed.
     #[error("{what}: {errno}")]
     Os { what: &'static str, errno: Errno },
@@ -120,6 +140,10 @@ impl CliError {
             CliError::NothingToDestroy { .. } => {
                 Some("list your boards with: shm-clip boards".into())
             }
+            CliError::MenuLine(_) => {
+                Some("give it a line that `shm-clip history --menu` printed".into())
+            }
+            CliError::NoTerminal => Some("give a menu program with --menu CMD".into()),
             _ => None,
         }
     }
@@ -151,6 +175,10 @@ pub fn report(err: &CliError) -> ExitCode {
     if err.is_broken_pipe() {
         tracing::debug!("stdout closed by its reader; exiting quietly");
         return ExitCode::SUCCESS;
+    }
+    if matches!(err, CliError::Cancelled) {
+        tracing::debug!("cancelled; nothing changed");
+        return ExitCode::FAILURE;
     }
     let message = match err.hint() {
         Some(hint) => format!("shm-clip: {err} ({hint})\n"),

@@ -16,9 +16,11 @@ mod generate;
 mod history;
 mod human;
 mod json;
+mod menu;
 mod open;
 mod output;
 mod paste;
+mod pick;
 mod primary;
 mod status;
 mod watch;
@@ -74,7 +76,9 @@ fn run(args: &Args, global: &Global) -> Result<(), CliError> {
         Command::Copy(copy) => copy::run(global, copy),
         Command::Paste(paste) => paste::run(global, paste),
         Command::Watch(watch) => watch::run(global, watch),
-        Command::History(history) => history::run(global, history),
+        Command::History(history) if history.menu.menu => menu::run(global, &history.menu),
+        Command::History(history) => history::run(global, &history.list),
+        Command::Pick(pick) => pick::run(global, pick),
         Command::Select(target) => entries::run(global, target, Edit::Select),
         Command::Pin(target) => entries::run(global, target, Edit::Pin),
         Command::Unpin(target) => entries::run(global, target, Edit::Unpin),

@@ -14,7 +14,11 @@ pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
         return Err(primary::refusal(global));
     }
     let board = open::existing(global)?;
-    let which = args.selector();
+    let which = if args.menu_line {
+        crate::menu::read_choice()?
+    } else {
+        args.selector()
+    };
     if args.list_types {
         // The history index lists types without copying any payload out.
         let entries = board.history()?;

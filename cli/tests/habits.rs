@@ -545,7 +545,7 @@ fn usage_lines_do_not_make_board_look_required() {
         .lines()
         .find(|l| l.starts_with("Usage:"))
         .unwrap_or_else(|| panic!("no usage line: {stderr}"));
-    assert_eq!(usage, "Usage: shm-clip rm <N|--seq <S>>");
+    assert_eq!(usage, "Usage: shm-clip rm <N|--seq <S>|--menu-line>");
 }
 
 #[test]

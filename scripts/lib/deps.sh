@@ -20,12 +20,15 @@ SHM_CLIP_GUI_PACKAGES=(
 
 # Testing: a private X server and session bus, tools that drive and inspect
 # windows and the system clipboard, a headless tray watcher, ps/kill/setsid,
-# and a headless Wayland compositor with data-control (sway) plus wl-copy/wl-paste.
+# and a headless Wayland compositor with data-control (sway) plus wl-copy/wl-paste;
+# menu programs for `shm-clip pick` (dmenu is in suckless-tools, fzf for
+# --filter) and tmux for driving the terminal picker.
 SHM_CLIP_TEST_PACKAGES=(
     xvfb xauth xdotool imagemagick xclip xsel
     'dbus-daemon|dbus' 'dbus-session-bus-common|dbus' libglib2.0-bin
     haskell-status-notifier-item-utils procps util-linux
     sway wl-clipboard
+    suckless-tools rofi fzf tmux
 )
 
 # Packaging checks (scripts/check-packaging): validators for the desktop
