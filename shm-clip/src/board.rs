@@ -700,13 +700,16 @@ impl Board {
             }
         };
         let mut report = DestroyReport::default();
+        let mut told = Vec::new();
         if let Some(board) = &board {
             report.entries = board.wipe()?;
+            told = mailbox::registered(&board.seg);
         }
         Segment::unlink(name)?;
         if let Some(board) = &board {
-            report.notified = mailbox::farewell(&board.seg);
+            mailbox::farewell(&board.seg, &told);
         }
+        report.notified = told.len();
         Ok(report)
     }
 
@@ -769,7 +772,8 @@ fn stamped(rec: &IndexRecord, origin: &Origin) -> IndexRecord {
 pub struct DestroyReport {
     /// Entries wiped (0 for a segment that could not be read).
     pub entries: usize,
-    /// Live mailboxes told that the board is gone.
+    /// Live mailboxes when the board went, each told that it is gone: by a
+    /// last note, or by its own watch on the removal, whichever came first.
     pub notified: usize,
 }
 

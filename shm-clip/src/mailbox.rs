@@ -647,13 +647,26 @@ pub(crate) fn subscribers(seg: &Segment) -> Result<Vec<SubscriberInfo>> {
         .collect())
 }
 
-/// For destroy, after the segment's name is gone: sends every registered
-/// mailbox a last note, so its owner wakes and finds the segment removed,
-/// then unlinks the queue (its owner's open descriptor keeps the note).
-/// Returns how many mailboxes were told.
-pub(crate) fn farewell(seg: &Segment) -> usize {
+/// For destroy, before the segment's name goes: the mailboxes registered
+/// now, every one of which is told that the board is gone.
+pub(crate) fn registered(seg: &Segment) -> Vec<String> {
     let prefix = seg.name().mailbox_prefix(euid());
-    let Ok(live) = live_slots(seg) else { return 0 };
+    live_slots(seg)
+        .map(|live| {
+            live.into_iter()
+                .map(|(_, rec)| rec.name)
+                .filter(|name| name.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// For destroy, after the segment's name is gone: sends each of `names` a
+/// last note, so its owner wakes and finds the segment removed, then
+/// unlinks the queue (its owner's open descriptor keeps the note). An owner
+/// that already noticed the removal by itself (its inotify watch) has gone
+/// from the table and unlinked its queue: it needs no note.
+pub(crate) fn farewell(seg: &Segment, names: &[String]) {
     let note = Notification {
         seq: current_seq(seg),
         origin_pid: std::process::id(),
@@ -662,20 +675,13 @@ pub(crate) fn farewell(seg: &Segment) -> usize {
         coalesced: 1,
     }
     .encode();
-    let mut told = 0;
-    for (_, rec) in live {
-        if !rec.name.starts_with(&prefix) {
-            continue;
-        }
-        if let Ok(mq) = open_for_send(&rec.name) {
+    for name in names {
+        if let Ok(mq) = open_for_send(name) {
             // A full queue already wakes its owner: EAGAIN is as good.
-            if matches!(mq_send(mq.get(), &note, 0), Ok(()) | Err(Errno::EAGAIN)) {
-                told += 1;
-            }
+            let _ = mq_send(mq.get(), &note, 0);
         }
-        let _ = mq_unlink(rec.name.as_str());
+        let _ = mq_unlink(name.as_str());
     }
-    told
 }
 
 /// Loads the commit seq (for callers that only need a cheap freshness check).
