@@ -339,7 +339,7 @@ pub enum Command {
     Unpin(Target),
     /// Delete a history entry
     #[command(long_about = RM_LONG)]
-    Rm(Target),
+    Rm(RmArgs),
     /// Delete all unpinned entries
     #[command(long_about = CLEAR_LONG)]
     Clear(ClearArgs),
@@ -372,9 +372,8 @@ impl Command {
             Command::History(a) => (Some(&a.list.board), None),
             Command::Status(a) => (Some(&a.board), None),
             Command::Pick(a) => (Some(&a.board), None),
-            Command::Select(a) | Command::Pin(a) | Command::Unpin(a) | Command::Rm(a) => {
-                (Some(&a.board), None)
-            }
+            Command::Rm(a) => (Some(&a.target.board), None),
+            Command::Select(a) | Command::Pin(a) | Command::Unpin(a) => (Some(&a.board), None),
             Command::Clear(a) => (Some(&a.board), None),
             Command::Destroy(a) => (Some(&a.board), None),
             Command::Boards | Command::Config(_) | Command::Completions(_) => (None, None),
@@ -641,6 +640,18 @@ impl Target {
             (None, None) => Selector::Current,
         }
     }
+}
+
+/// `rm`.
+#[derive(Debug, clap::Args)]
+pub struct RmArgs {
+    #[command(flatten)]
+    pub target: Target,
+
+    /// Delete the entry even if it is pinned (pinned entries are the ones
+    /// kept on purpose, so rm refuses them without this)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `clear`.

@@ -1,6 +1,8 @@
 //! `select`, `pin`, `unpin`, `rm` and `clear`: editing the history.
 
-use crate::args::{ClearArgs, Global, Target};
+use shm_clip::Selector;
+
+use crate::args::{ClearArgs, Global, RmArgs, Target};
 use crate::errors::CliError;
 use crate::{human, open, output};
 
@@ -10,7 +12,6 @@ pub enum Edit {
     Select,
     Pin,
     Unpin,
-    Remove,
 }
 
 /// Applies `edit` to the targeted entry. Silent on success, like `cp`.
@@ -25,12 +26,35 @@ pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError>
         Edit::Select => board.select(which)?,
         Edit::Pin => board.set_pinned(which, true)?,
         Edit::Unpin => board.set_pinned(which, false)?,
-        Edit::Remove => board.delete(which)?,
     };
     tracing::debug!(?edit, ?which, seq, "edited history");
-    if matches!(edit, Edit::Remove) {
-        crate::menu::thumbnails::prune_to_history(&board);
-    }
+    Ok(())
+}
+
+/// `rm`: deletes one entry; a pinned one only with `--force`.
+pub fn remove(global: &Global, args: &RmArgs) -> Result<(), CliError> {
+    let board = open::existing(global)?;
+    let which = if args.target.menu_line {
+        crate::menu::read_choice()?
+    } else {
+        args.target.selector()
+    };
+    let history = board.history()?;
+    let entry = match which {
+        Selector::Current => history.first(),
+        Selector::Index(i) => history.get(i),
+        Selector::Seq(seq) => history.iter().find(|e| e.seq == seq),
+    };
+    // Deleting by seq: the entry checked is the entry deleted, even if the
+    // history moves in between.
+    let target = match entry {
+        Some(e) if e.pinned && !args.force => return Err(CliError::Pinned { seq: e.seq }),
+        Some(e) => Selector::Seq(e.seq),
+        None => which,
+    };
+    let commit = board.delete(target)?;
+    tracing::debug!(?target, commit, "removed");
+    crate::menu::thumbnails::prune_to_history(&board);
     Ok(())
 }
 

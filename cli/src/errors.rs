@@ -39,6 +39,10 @@ pub enum CliError {
     #[error("pick --menu: cannot run sh -c {}: {source}", shell_quote(cmd))]
     Menu { cmd: String, source: io::Error },
 
+    /// `rm` of a pinned entry without `--force`.
+    #[error("entry seq {seq} is pinned; not deleting it")]
+    Pinned { seq: u64 },
+
     /// The user cancelled a menu or the picker: exit 1, say nothing.
     #[error("cancelled")]
     Cancelled,
@@ -140,6 +144,9 @@ impl CliError {
             CliError::NothingToDestroy { .. } => {
                 Some("list your boards with: shm-clip boards".into())
             }
+            CliError::Pinned { seq } => Some(format!(
+                "unpin it first (shm-clip unpin --seq {seq}), or delete it anyway: shm-clip rm --seq {seq} --force"
+            )),
             CliError::MenuLine(_) => {
                 Some("give it a line that `shm-clip history --menu` printed".into())
             }

@@ -82,7 +82,7 @@ fn run(args: &Args, global: &Global) -> Result<(), CliError> {
         Command::Select(target) => entries::run(global, target, Edit::Select),
         Command::Pin(target) => entries::run(global, target, Edit::Pin),
         Command::Unpin(target) => entries::run(global, target, Edit::Unpin),
-        Command::Rm(target) => entries::run(global, target, Edit::Remove),
+        Command::Rm(rm) => entries::remove(global, rm),
         Command::Clear(clear) => entries::clear(global, clear),
         Command::Status(status) => status::run(global, status),
         Command::Boards => boards::list(),

@@ -630,3 +630,24 @@ fn watch_exec_failures_name_the_command_and_the_seq() {
         )
     );
 }
+
+#[test]
+fn rm_of_a_pinned_entry_needs_force() {
+    let board = TestBoard::new("rm-pinned");
+    board.ok(&["copy", "kept on purpose"]);
+    board.ok(&["copy", "newer"]);
+    board.ok(&["pin", "1"]);
+    let out = board.run(&["rm", "1"]);
+    assert_fails_saying(
+        &out,
+        &[
+            "entry seq 1 is pinned; not deleting it",
+            "shm-clip rm --seq 1 --force",
+        ],
+    );
+    assert_eq!(board.ok(&["paste", "--seq", "1"]), b"kept on purpose");
+    // Unpinned entries go as before; --force takes a pinned one.
+    board.ok(&["rm", "0"]);
+    board.ok(&["rm", "0", "--force"]);
+    assert_fails_saying(&board.run(&["paste", "--seq", "1"]), &["no such entry"]);
+}
