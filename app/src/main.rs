@@ -38,6 +38,13 @@ Examples:
 
 Set RUST_LOG=debug to see what shm-clip-app does; clip contents are never logged.";
 
+/// `--board`, worded as the CLI words it.
+const BOARD_HELP: &str = "The board to use: 1-64 characters from A-Z a-z 0-9 . _ - [default: default; SHM_CLIP_BOARD sets another]";
+const BOARD_LONG_HELP: &str = "The board to use: 1-64 characters from A-Z a-z 0-9 . _ - [default: \
+default; SHM_CLIP_BOARD sets another]
+
+It is created if it does not exist.";
+
 /// The command line of `shm-clip-app`, in the wording of `shm-clip`'s.
 #[derive(Debug, Parser)]
 #[command(
@@ -47,13 +54,15 @@ Set RUST_LOG=debug to see what shm-clip-app does; clip contents are never logged
     after_help = EXAMPLES
 )]
 struct Args {
-    /// The board to use: 1-64 characters from A-Z a-z 0-9 . _ -
-    ///
-    /// It is created if it does not exist.
+    /// The board to use (the help text is the CLI's, in `BOARD_HELP`).
     #[arg(
         long,
+        help = BOARD_HELP,
+        long_help = BOARD_LONG_HELP,
         env = "SHM_CLIP_BOARD",
+        hide_env = true,
         default_value = shm_clip::DEFAULT_BOARD,
+        hide_default_value = true,
         value_name = "NAME"
     )]
     board: BoardName,

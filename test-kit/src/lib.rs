@@ -715,3 +715,34 @@ pub fn wait_or_kill(
         thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// The variable that names the directory holding the workspace's binaries
+/// (`shm-clip`, `shm-clip-app`) for tests in packages that do not own them.
+pub const BIN_DIR_VAR: &str = "SHM_CLIP_BIN_DIR";
+
+/// A workspace binary that this test's package does not own (Cargo sets
+/// `CARGO_BIN_EXE_*` only for a package's own binaries). It is looked up in
+/// `$SHM_CLIP_BIN_DIR`, else in this test's own `target/<profile>`. Tests
+/// never build anything: `cargo build --workspace --bins` does, as
+/// scripts/test does before the tests (and sets the variable).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os(BIN_DIR_VAR).map_or_else(
+        || {
+            let exe = std::env::current_exe().expect("current_exe");
+            // target/<profile>/deps/NAME-HASH
+            exe.parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>")
+                .to_owned()
+        },
+        PathBuf::from,
+    );
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} does not exist: build the binaries first with `cargo build --workspace --bins` \
+         (scripts/test does), or point {BIN_DIR_VAR} at them",
+        path.display()
+    );
+    path
+}

@@ -35,7 +35,7 @@ const OPTS: CreateOptions = CreateOptions {
 /// A copy or paste that takes longer than this is treated as blocked.
 const NEVER_BLOCKS: Duration = Duration::from_secs(2);
 
-/// The `shm-clip` binary, built as `cargo test --workspace` builds it.
+/// The `shm-clip` binary (`shm_clip_test_kit::workspace_bin`).
 fn bin() -> PathBuf {
     tray_support::bin("shm-clip")
 }
@@ -632,8 +632,7 @@ fn clip_contents_never_reach_logs_even_at_trace() {
     assert!(logged > runs.len(), "trace logging produced almost nothing");
 }
 
-/// The window and tray binary, built with this test's profile on first use
-/// (no `cargo test` builds it).
+/// The window and tray binary (`shm_clip_test_kit::workspace_bin`).
 fn app_bin() -> PathBuf {
     tray_support::bin("shm-clip-app")
 }

@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long any single wait may take before the test fails.
@@ -25,34 +24,9 @@ fn target_dir() -> PathBuf {
         .to_owned()
 }
 
-/// A workspace binary. A test package cannot depend on a binary-only package
-/// on stable Cargo, so the first call builds both binaries with this test's
-/// profile (Cargo has released its lock while tests run; with nothing to do
-/// it takes a fraction of a second). So they are never stale.
+/// A workspace binary: see `shm_clip_test_kit::workspace_bin`.
 fn bin(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let release = target_dir().file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "shm-clip",
-            "-p",
-            "shm-clip-app",
-            "--bins",
-        ]);
-        if release {
-            cmd.arg("--release");
-        }
-        cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-        let status = cmd.status().expect("running cargo build for the binaries");
-        assert!(status.success(), "cargo build of the binaries failed");
-    });
-    let path = target_dir().join(name);
-    assert!(path.exists(), "{} was not built", path.display());
-    path
+    shm_clip_test_kit::workspace_bin(name)
 }
 
 /// Polls `check` every 20 ms until it gives `Some`, failing after the watchdog.
@@ -424,7 +398,9 @@ fn the_default_log_level_filters_winit() {
 #[test]
 fn app_help_matches_the_cli_wording() {
     let help = |bin_name: &str| {
-        let out = run(Command::new(bin(bin_name)).arg("--help"));
+        let out = run(Command::new(bin(bin_name))
+            .env_remove("SHM_CLIP_BOARD")
+            .arg("--help"));
         String::from_utf8(out.stdout).unwrap()
     };
     let (cli, app) = (help("shm-clip"), help("shm-clip-app"));
@@ -432,7 +408,11 @@ fn app_help_matches_the_cli_wording() {
     for (name, text) in [("shm-clip", &cli), ("shm-clip-app", &app)] {
         assert!(text.contains("--board <NAME>"), "{name}: {text}");
         assert!(text.contains(board), "{name}: {text}");
-        assert!(text.contains("[env: SHM_CLIP_BOARD=]"), "{name}: {text}");
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("[default: default; SHM_CLIP_BOARD sets another]"),
+            "{name}: {text}"
+        );
         let examples = &text[text.find("\nExamples:\n").expect("Examples") + 11..];
         let closing =
             format!("Set RUST_LOG=debug to see what {name} does; clip contents are never logged.");

@@ -2,16 +2,15 @@
 //! bus per test, the built binaries, and watchdogs on every wait.
 //!
 //! Each test starts its own Xvfb (and dbus-daemon where it needs one), so the
-//! tests run in parallel, own their clipboards, and work under plain
-//! `cargo test` as well as under `scripts/test`. A missing tool fails the
-//! test; nothing is skipped.
+//! tests run in parallel and own their clipboards. They run the binaries
+//! that `cargo build --workspace --bins` built (scripts/test does, first),
+//! and never build them. A missing tool fails the test; nothing is skipped.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long any single wait may take before the test fails.
@@ -25,56 +24,9 @@ pub fn target_dir() -> PathBuf {
     deps.parent().expect("profile dir").to_owned()
 }
 
-/// The path of a workspace binary, built first if needed.
-///
-/// Cargo sets `CARGO_BIN_EXE_*` only for a package's own binaries, and
-/// `cargo test` builds a package's binaries only when that package has
-/// integration tests: `shm-clip` has them, `shm-clip-app` does not, and
-/// `cargo test -p shm-clip-tests` builds neither. So the first call runs,
-/// with this test's profile:
-///
-/// 1. `cargo test --workspace --no-run`, which builds `shm-clip` exactly as
-///    `cargo test --workspace` does (same features, so inside scripts/test
-///    and CI it finds everything fresh and returns at once);
-/// 2. `cargo build -p shm-clip-app --bin shm-clip-app`, the window and tray
-///    binary, which no `cargo test` builds.
-///
-/// Cargo has released its build lock by the time tests run. With
-/// `SHM_CLIP_TESTS_PREBUILT=1` (scripts/bench-tray, which builds both
-/// binaries itself) nothing is built.
+/// The path of a workspace binary: see `shm_clip_test_kit::workspace_bin`.
 pub fn bin(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        if std::env::var_os("SHM_CLIP_TESTS_PREBUILT").is_some_and(|v| v == "1") {
-            return;
-        }
-        let dir = target_dir();
-        let release = dir.file_name().is_some_and(|n| n == "release");
-        for args in [
-            &["test", "--workspace", "--no-run", "--quiet"][..],
-            &[
-                "build",
-                "--quiet",
-                "-p",
-                "shm-clip-app",
-                "--bin",
-                "shm-clip-app",
-            ][..],
-        ] {
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.args(args);
-            if release {
-                cmd.arg("--release");
-            }
-            // The workspace root is one level above this package.
-            cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-            let status = cmd.status().expect("running cargo to build the binaries");
-            assert!(status.success(), "cargo {args:?} failed");
-        }
-    });
-    let path = target_dir().join(name);
-    assert!(path.exists(), "{} was not built", path.display());
-    path
+    shm_clip_test_kit::workspace_bin(name)
 }
 
 /// Polls `check` every 10 ms until it returns `Some`, failing after `WATCHDOG`.
