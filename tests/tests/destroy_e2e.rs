@@ -112,3 +112,36 @@ fn a_destroyed_clip_never_comes_back() {
         );
     }
 }
+
+/// The tray may notice a destroy only after the next copy has already
+/// created the fresh board (here forced with SIGSTOP): that copy is still
+/// served, saved, and restored after a restart.
+#[test]
+fn a_copy_that_beats_the_tray_to_the_fresh_board_is_kept() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let w = World::new("destroy-late");
+    let tray = w.tray(&["--no-icon"]);
+    assert!(
+        w.cli(&["copy", "secret-before-destroy"], b"")
+            .status
+            .success()
+    );
+    wait_for("xclip to paste the secret", || {
+        (w.xclip_out(None).as_deref() == Some(&b"secret-before-destroy"[..])).then_some(())
+    });
+    let pid = Pid::from_raw(tray.pid() as i32);
+    kill(pid, Signal::SIGSTOP).unwrap();
+    assert!(w.cli(&["destroy"], b"").status.success());
+    assert!(w.cli(&["copy", "after-destroy"], b"").status.success());
+    kill(pid, Signal::SIGCONT).unwrap();
+    wait_for("xclip to paste the new clip", || {
+        (w.xclip_out(None).as_deref() == Some(&b"after-destroy"[..])).then_some(())
+    });
+    tray.stop();
+    assert!(w.cli(&["destroy", "--keep-history"], b"").status.success());
+    let _tray = w.tray(&["--no-icon"]);
+    wait_for("the restored clip on the desktop clipboard", || {
+        (w.xclip_out(None).as_deref() == Some(&b"after-destroy"[..])).then_some(())
+    });
+}

@@ -343,7 +343,9 @@ impl Service {
                 None
             }
         };
-        self.saved_seq = Some(board.seq());
+        // Unsaved, whatever it holds: a copy may have created the fresh
+        // board before we noticed the destroy, and it must reach the disk.
+        self.saved_seq = None;
         self.board = board;
         self.head = None;
         self.on_board_change();
