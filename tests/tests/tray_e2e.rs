@@ -490,11 +490,27 @@ fn oversized_and_ignored_clips_are_skipped_with_a_log_line() {
     w.write_config("[sync]\nmax_size = \"64K\"\nignore_types = [\"text/html\"]\n");
     let tray = w.tray(&["--no-icon"]);
     let mut src = w.xclip_in(&png(100 << 10), Some("image/png"));
+    // The reader stops at the limit, so it knows a lower bound, and says so
+    // exactly: never a size that looks like the clip's own.
+    let png_len = png(100 << 10).len();
     wait_for("the skip to be logged", || {
         tray.log_text()
-            .contains("larger than sync.max_size")
+            .contains("skipped a clipboard change of at least")
             .then_some(())
     });
+    let log = tray.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("skipped a clipboard change of at least"))
+        .unwrap();
+    assert!(line.contains("sync.max_size is 65536 bytes"), "{line}");
+    let at_least: usize = line
+        .split("at_least=")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no at_least field: {line}"));
+    assert!(at_least > 65536 && at_least <= png_len, "{line}");
     assert_eq!(w.paste(None), None, "an oversized clip reached the board");
     let _ = src.kill();
     let _ = src.wait();

@@ -291,10 +291,12 @@ impl Service {
             Ok(ReadOutcome::Secret) => tracing::info!(
                 "skipped a clip marked secret by a password manager (x-kde-passwordManagerHint); it is not stored"
             ),
+            // Reading stops at the limit (or at INCR's announced lower
+            // bound), so the size known is a lower bound: said as one.
             Ok(ReadOutcome::TooLarge { size, max }) => tracing::warn!(
-                size,
+                at_least = size,
                 max,
-                "skipped a clipboard change larger than sync.max_size"
+                "skipped a clipboard change of at least {size} bytes: sync.max_size is {max} bytes"
             ),
             Ok(ReadOutcome::Nothing) => {
                 tracing::info!(
