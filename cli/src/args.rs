@@ -52,9 +52,10 @@ names it.
 --clear empties the history as `shm-clip clear` does (wl-copy --clear). \
 `shm-clip -i` is `shm-clip copy`, for xclip's -i.
 
--p/--primary would copy to the PRIMARY selection through the board's tray \
-(shm-clip-app --tray). The tray does not take that request yet: -p says so, \
-or that no tray is running.
+-p/--primary copies to the desktop's PRIMARY selection (the middle-click \
+one) instead of the board, as wl-copy --primary does: the board's tray \
+(shm-clip-app --tray) owns PRIMARY with it until another application takes \
+it. Without a running tray it says how to start one. X11 only for now.
 
 Example:
   grep -r TODO src | shm-clip copy
@@ -70,9 +71,9 @@ newline after text that lacks one, as wl-paste adds it (-n/--no-newline \
 leaves it out), and no clip that is not text: that is refused with a hint \
 unless --force is given. An empty or missing board exits with status 1.
 
-`shm-clip -o` is `shm-clip paste`, for xclip's -o. -p/--primary would paste \
-the PRIMARY selection through the board's tray; the tray does not take that \
-request yet, and -p says so.
+`shm-clip -o` is `shm-clip paste`, for xclip's -o. -p/--primary pastes the \
+desktop's PRIMARY selection, read by the board's tray, instead of the board \
+(as wl-paste --primary); -t picks its type. X11 only for now.
 
 Example:
   shm-clip paste > out.txt

@@ -34,7 +34,7 @@ pub fn run(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
         return Err(CliError::TwoInputs { named });
     }
     if args.primary {
-        return Err(primary::refusal(global));
+        return copy_primary(global, args);
     }
     let board = open::or_create(global)?;
     let mut data = if args.text.is_empty() {
@@ -157,6 +157,50 @@ fn read_input(board: &Board, file: Option<&Path>, mime: Option<&str>) -> Result<
             read_bounded(stdin.lock(), bound, hint).map_err(|err| too_large("stdin", err))
         }
     }
+}
+
+/// `copy --primary`: the clip goes to the desktop's PRIMARY selection
+/// through the tray, not into the board's history (as wl-copy --primary).
+fn copy_primary(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
+    let mut data = if args.text.is_empty() {
+        let bound = *shm_clip::CreateOptions::CAPACITY.end();
+        let read = |input: &str, file: Box<dyn io::Read>| {
+            read_bounded(file, bound, None).map_err(|err| match err {
+                ReadError::Io(source) => CliError::Read {
+                    path: input.to_owned(),
+                    source,
+                },
+                ReadError::TooLarge { size, exact, .. } => CliError::InputTooLarge {
+                    input: input.to_owned(),
+                    size,
+                    exact,
+                    limit: bound,
+                    mime: args.mime.clone().unwrap_or_default(),
+                },
+            })
+        };
+        match args.file.as_deref() {
+            Some(path) if path != Path::new("-") => {
+                let name = path.display().to_string();
+                let file = File::open(path).map_err(|source| CliError::Read {
+                    path: name.clone(),
+                    source,
+                })?;
+                read(&name, Box::new(file))?
+            }
+            _ => read("stdin", Box::new(io::stdin()))?,
+        }
+    } else {
+        join(&args.text)
+    };
+    if args.trim_newline && data.last() == Some(&b'\n') {
+        data.pop();
+    }
+    let mime = args
+        .mime
+        .clone()
+        .unwrap_or_else(|| sniff_mime(&data).to_owned());
+    primary::copy(global, &shm_clip::Representation { mime, data })
 }
 
 /// The length of `fd` if it is a regular file, to refuse a large one before

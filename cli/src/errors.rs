@@ -97,11 +97,9 @@ pub enum CliError {
     )]
     NoTray { board: String },
 
-    /// `--primary` with a tray that cannot take the request.
-    #[error(
-        "--primary: the tray on board {board} (pid {pid}) does not take PRIMARY requests from the command line yet"
-    )]
-    TrayWithoutPrimary { board: String, pid: u32 },
+    /// `--primary`: the tray could not do it, and says why.
+    #[error("--primary: the tray on board {board} refused: {why}")]
+    TrayRefused { board: String, why: String },
 
     /// `destroy` of a board that does not exist.
     #[error("board {board:?} does not exist, so there is nothing to destroy")]
@@ -134,13 +132,9 @@ impl CliError {
                 "redirect it to a file: shm-clip paste > file, or write it anyway with --force"
                     .into(),
             ),
-            CliError::NoTray { board } => Some(format!(
-                "start one: shm-clip-app --tray --board {board}"
-            )),
-            CliError::TrayWithoutPrimary { .. } => Some(
-                "use wl-copy --primary, wl-paste --primary or xclip -selection primary meanwhile; with sync.primary = true in config.toml the tray copies PRIMARY into the board's history"
-                    .into(),
-            ),
+            CliError::NoTray { board } => {
+                Some(format!("start one: shm-clip-app --tray --board {board}"))
+            }
             CliError::NothingToDestroy { .. } => {
                 Some("list your boards with: shm-clip boards".into())
             }

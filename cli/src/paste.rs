@@ -11,7 +11,8 @@ use crate::{open, output, primary};
 /// Writes the selected clip (or its types) to stdout.
 pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
     if args.primary {
-        return Err(primary::refusal(global));
+        let rep = primary::paste(global, args.mime.as_deref())?;
+        return write(rep, args);
     }
     let board = open::existing(global)?;
     let which = if args.menu_line {
@@ -36,6 +37,12 @@ pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
             .next()
             .ok_or(Error::Empty)?,
     };
+    write(rep, args)
+}
+
+/// Writes `rep` to stdout: exactly to a pipe or file, and on a terminal
+/// only text, ending in a newline.
+fn write(rep: shm_clip::Representation, args: &PasteArgs) -> Result<(), CliError> {
     let mut data = rep.data;
     tracing::debug!(size = data.len(), "pasting");
     // Pipes and files get the bytes exactly. A terminal gets text only, and

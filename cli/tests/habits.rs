@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 use serde_json::Value;
-use shm_clip::{Board, BoardName, Origin, OriginKind};
+use shm_clip::{Board, BoardName};
 
 /// The longest any single command may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -270,26 +270,32 @@ fn primary_without_a_tray_names_the_fix() {
     assert_eq!(board.ok(&["paste"]), b"now the board exists");
 }
 
+/// A tray that died left its socket behind: nobody answers, and that is
+/// "no tray", not a hang or a confusing I/O error. (The real round trip
+/// through a tray and an X server is in `tests/tests/tray_e2e.rs`.)
 #[test]
-fn primary_with_a_tray_says_what_the_tray_cannot_do_yet() {
-    let board = TestBoard::new("primtray");
-    // A subscriber that identifies as a tray, as shm-clip-app --tray does.
-    let tray = Board::open_with(
-        &board.name(),
-        Origin::this_process(OriginKind::Tray).labelled("tray"),
-        Some(shm_clip::CreateOptions::default()),
-    )
-    .unwrap();
-    let _subscription = tray.subscribe().unwrap();
-    let out = board.run(&["paste", "-p"]);
+fn primary_with_a_dead_trays_socket_names_the_fix() {
+    let board = TestBoard::new("primdead");
+    let runtime = std::env::temp_dir().join(format!("shm-clip-primdead-{}", std::process::id()));
+    std::fs::create_dir_all(&runtime).unwrap();
+    let name = shm_clip::BoardName::new(&board.name).unwrap();
+    // Where the CLI and the tray look, given this XDG_RUNTIME_DIR.
+    let uid = nix::unistd::geteuid().as_raw();
+    let path = runtime.join(format!("shm-clip-tray-{uid}-{name}.sock"));
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists(), "the dead tray's socket file stays");
+    let mut cmd = board.bare();
+    cmd.env("XDG_RUNTIME_DIR", &runtime)
+        .args(["--board", &board.name, "paste", "-p"]);
+    let out = output(cmd);
     assert_fails_saying(
         &out,
-        &[
-            &format!("(pid {})", std::process::id()),
-            "does not take PRIMARY requests from the command line yet",
-            "xclip -selection primary",
-        ],
+        &[&format!(
+            "--primary: no tray is running on board {}",
+            board.name
+        )],
     );
+    std::fs::remove_dir_all(&runtime).unwrap();
 }
 
 #[test]

@@ -58,6 +58,18 @@ impl BoardName {
         format!("/{}{}", segment_prefix(uid), self.0)
     }
 
+    /// Where this board's tray takes requests from the command line
+    /// (`copy/paste --primary`): a Unix socket in `$XDG_RUNTIME_DIR` (else
+    /// the temp directory), beside the tray's lock file.
+    #[must_use]
+    pub fn tray_socket_path(&self) -> std::path::PathBuf {
+        let uid = nix::unistd::geteuid().as_raw();
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+        dir.join(format!("shm-clip-tray-{uid}-{}.sock", self.0))
+    }
+
     /// The prefix that every mailbox name of this board starts with.
     pub(crate) fn mailbox_prefix(&self, uid: u32) -> String {
         format!("{}@", self.segment_name(uid))

@@ -702,3 +702,42 @@ mod secret_owner {
         }
     }
 }
+
+/// `--primary` goes through the tray to the X server's PRIMARY selection,
+/// both ways, with xclip as the other application.
+#[test]
+fn primary_round_trips_through_the_tray() {
+    let w = World::new("primary-cli");
+    let _tray = w.tray(&["--no-icon"]);
+    // Another application's selection reaches paste -p.
+    let mut sel = primary_in(&w, "sélection by xclip".as_bytes());
+    wait_for("paste -p to read xclip's PRIMARY", || {
+        let out = w.cli(&["paste", "-p"], b"");
+        (out.status.success() && out.stdout == "sélection by xclip".as_bytes()).then_some(())
+    });
+    let _ = sel.kill();
+    let _ = sel.wait();
+    // copy -p makes the tray own PRIMARY: xclip reads it, paste -p too
+    // (answered from the tray's memory), and the board is not touched.
+    let out = w.cli(&["copy", "-p", "primary from the cli"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = Command::new("xclip");
+    cmd.args(["-selection", "primary", "-o"]);
+    w.env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.stdout, b"primary from the cli");
+    let out = w.cli(&["paste", "-p"], b"");
+    assert_eq!(out.stdout, b"primary from the cli");
+    assert_eq!(w.paste(None), None, "copy -p went into the board");
+    // A type PRIMARY does not have is refused by the tray, saying so.
+    let out = w.cli(&["paste", "-p", "-t", "image/png"], b"");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("PRIMARY has no image/png representation"),
+        "{stderr}"
+    );
+}

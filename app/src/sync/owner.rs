@@ -70,6 +70,8 @@ pub struct Owner {
     atoms: Atoms,
     cache: AtomCache,
     served: Option<Served>,
+    /// What we own PRIMARY with (`shm-clip copy --primary`), if anything.
+    served_primary: Option<Served>,
     transfers: Vec<Incr>,
     /// Bytes per INCR chunk, and the size above which INCR is used.
     chunk: usize,
@@ -119,6 +121,7 @@ impl Owner {
             atoms,
             cache: AtomCache::default(),
             served: None,
+            served_primary: None,
             transfers: Vec::new(),
             chunk,
         })
@@ -163,6 +166,26 @@ impl Owner {
         Ok(true)
     }
 
+    /// The clip we own PRIMARY with, if we still do: a paste of it must be
+    /// answered from here (asking the X server would ask ourselves).
+    pub fn primary_clip(&self) -> Option<Arc<Clip>> {
+        self.served_primary.as_ref().map(|s| Arc::clone(&s.clip))
+    }
+
+    /// Takes PRIMARY with `clip` at `time`; false if another client kept it.
+    pub fn own_primary(&mut self, clip: Arc<Clip>, time: Timestamp) -> Result<bool> {
+        self.conn
+            .set_selection_owner(self.win, self.atoms.PRIMARY, time)?;
+        if self.owner_of(self.atoms.PRIMARY)? != Some(self.win) {
+            tracing::warn!("could not take the PRIMARY selection");
+            self.served_primary = None;
+            return Ok(false);
+        }
+        tracing::debug!(types = ?clip.types(), size = clip.total_size(), "own PRIMARY");
+        self.served_primary = Some(Served { clip, time });
+        Ok(true)
+    }
+
     /// Gives up CLIPBOARD if we own it, so that nobody can paste what we
     /// served any more (its board was destroyed). True if we owned it.
     pub fn disown(&mut self, time: Timestamp) -> Result<bool> {
@@ -191,6 +214,10 @@ impl Owner {
                 Event::SelectionClear(c) if c.selection == self.atoms.CLIPBOARD => {
                     tracing::debug!("another application took CLIPBOARD");
                     self.served = None;
+                }
+                Event::SelectionClear(c) if c.selection == self.atoms.PRIMARY => {
+                    tracing::debug!("another application took PRIMARY");
+                    self.served_primary = None;
                 }
                 Event::PropertyNotify(p) if p.state == Property::DELETE => {
                     self.on_deleted(p.window, p.atom)?;
@@ -222,11 +249,15 @@ impl Owner {
         } else {
             req.property
         };
-        let served = match &self.served {
-            Some(s)
-                if req.selection == self.atoms.CLIPBOARD
-                    && (req.time == x11rb::CURRENT_TIME || req.time >= s.time) =>
-            {
+        let slot = if req.selection == self.atoms.CLIPBOARD {
+            &self.served
+        } else if req.selection == self.atoms.PRIMARY {
+            &self.served_primary
+        } else {
+            &None
+        };
+        let served = match slot {
+            Some(s) if req.time == x11rb::CURRENT_TIME || req.time >= s.time => {
                 Some((Arc::clone(&s.clip), s.time))
             }
             _ => None,

@@ -12,6 +12,7 @@
 mod instance;
 mod menu;
 mod persist;
+mod requests;
 mod service;
 
 use std::os::unix::net::UnixDatagram;
@@ -141,6 +142,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         save_at: None,
         skipped_secret: false,
         serving: false,
+        requests: bind_requests(&args.board),
     };
     service.start();
     let result = service.run();
@@ -215,6 +217,19 @@ fn open_store(name: &BoardName, board: &Board) -> Option<Store> {
         }
     }
     Some(store)
+}
+
+/// The socket for `shm-clip copy/paste --primary`; without it the tray
+/// still syncs, and the CLI says that no tray answered.
+fn bind_requests(board: &BoardName) -> Option<requests::Requests> {
+    let path = board.tray_socket_path();
+    match requests::Requests::bind(&path) {
+        Ok(requests) => Some(requests),
+        Err(err) => {
+            tracing::warn!(%err, path = %path.display(), "cannot listen for --primary requests");
+            None
+        }
+    }
 }
 
 /// Serves the icon over D-Bus; without a session bus, warns once and goes on.

@@ -14,6 +14,7 @@ use shm_clip::{Board, Config, EntryInfo, Error, Selector, Subscription};
 
 use super::menu::{Command, TrayIcon, View};
 use super::persist::Store;
+use super::requests::{self, Request, Requests};
 use crate::sync::{Owner, OwnerChange, ReadOutcome, ReadPolicy, Reader, Wayland, WlEvent};
 
 /// The desktop clipboard the tray bridges to.
@@ -56,6 +57,9 @@ pub struct Service {
     pub skipped_secret: bool,
     /// We serve the desktop clipboard (a board clip), as far as we know.
     pub serving: bool,
+    /// Requests from the command line (`--primary`); `None` if the socket
+    /// could not be made (logged once).
+    pub requests: Option<Requests>,
 }
 
 impl std::fmt::Debug for Service {
@@ -118,11 +122,17 @@ impl Service {
                     .subscription
                     .as_ref()
                     .map_or(self.wake.as_fd(), AsFd::as_fd);
+                // Without a request socket the wake socket stands in, as above.
+                let requests = self
+                    .requests
+                    .as_ref()
+                    .map_or(self.wake.as_fd(), |r| r.listener().as_fd());
                 let mut fds = [
                     PollFd::new(desktop, PollFlags::POLLIN),
                     PollFd::new(mailbox, PollFlags::POLLIN),
                     PollFd::new(self.wake.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(requests, PollFlags::POLLIN),
                 ];
                 match poll(&mut fds, timeout) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
@@ -145,6 +155,9 @@ impl Service {
             } else if self.subscription.is_none() && self.board.is_destroyed() {
                 // No mailbox to be told through: check on every wake-up.
                 self.on_destroyed();
+            }
+            if ready[4] && self.requests.is_some() {
+                self.on_requests();
             }
             if ready[2] && self.on_commands() {
                 return Ok(());
@@ -351,6 +364,74 @@ impl Service {
         self.board = board;
         self.head = None;
         self.on_board_change();
+    }
+
+    /// Answers every waiting command-line request.
+    fn on_requests(&mut self) {
+        loop {
+            let Some((stream, request)) = self.requests.as_ref().and_then(Requests::accept) else {
+                return;
+            };
+            let result = request.and_then(|request| self.serve_request(request));
+            if let Err(why) = &result {
+                tracing::info!(why, "refused a command-line request");
+            }
+            requests::answer(stream, result);
+        }
+    }
+
+    /// What a `--primary` request gets.
+    fn serve_request(&mut self, request: Request) -> Result<shm_clip::Representation, String> {
+        let Desktop::X11 { owner, reader } = &mut self.desktop else {
+            return Err("the PRIMARY selection is not supported on Wayland yet".into());
+        };
+        match request {
+            Request::PastePrimary { mime } => {
+                if let Some(clip) = owner.primary_clip() {
+                    return requests::pick((*clip).clone(), mime.as_deref());
+                }
+                let policy = ReadPolicy {
+                    max_size: self.config.sync.max_size.0,
+                    ignore: Vec::new(),
+                };
+                match reader.read(owner.primary(), x11rb::CURRENT_TIME, &policy) {
+                    Ok(ReadOutcome::Clip(clip)) => {
+                        tracing::info!(
+                            size = clip.total_size(),
+                            types = ?clip.types(),
+                            "PRIMARY pasted to the command line"
+                        );
+                        requests::pick(clip, mime.as_deref())
+                    }
+                    Ok(ReadOutcome::Secret) => Err(
+                        "PRIMARY holds a password manager's secret; it is not handed out".into(),
+                    ),
+                    Ok(ReadOutcome::TooLarge { size, max }) => Err(format!(
+                        "PRIMARY holds at least {size} bytes, more than sync.max_size ({max} bytes)"
+                    )),
+                    Ok(ReadOutcome::Nothing) => {
+                        Err("PRIMARY is empty, or offers no type shm-clip reads".into())
+                    }
+                    Err(err) => Err(format!("cannot read PRIMARY: {err}")),
+                }
+            }
+            Request::CopyPrimary(rep) => {
+                let clip = std::sync::Arc::new(shm_clip::Clip { reps: vec![rep] });
+                let (size, types) = (clip.total_size(), format!("{:?}", clip.types()));
+                let owned = reader
+                    .server_time()
+                    .and_then(|time| owner.own_primary(clip, time))
+                    .map_err(|e| format!("cannot take PRIMARY: {e}"))?;
+                if !owned {
+                    return Err("another application kept the PRIMARY selection".into());
+                }
+                tracing::info!(size, types, "command-line clip put on PRIMARY");
+                Ok(shm_clip::Representation {
+                    mime: String::new(),
+                    data: Vec::new(),
+                })
+            }
+        }
     }
 
     /// Another process changed the board.
