@@ -155,17 +155,19 @@ impl Board {
             let written = if let Some(dup) = duplicate {
                 // Same content again: move it to the front instead of storing it twice.
                 let rec = index.at(dup.slot).expect("duplicate is live").rec.clone();
-                self.seg
-                    .write_index(
-                        dup.slot,
-                        &IndexRecord {
-                            order: seq,
-                            touched_ns: meta.touched_ns,
-                            flags: rec.flags | meta.flags,
-                            ..stamped(&rec, meta.origin)
-                        },
-                    )
-                    .map(|()| vec![dup.slot])
+                let moved = self.seg.write_index(
+                    dup.slot,
+                    &IndexRecord {
+                        order: seq,
+                        touched_ns: meta.touched_ns,
+                        flags: rec.flags | meta.flags,
+                        ..stamped(&rec, meta.origin)
+                    },
+                );
+                // Moved to the front, not yet published.
+                #[cfg(feature = "test-hooks")]
+                crate::test_hooks::park_if_asked("dedup");
+                moved.map(|()| vec![dup.slot])
             } else {
                 // A plan that fails has written nothing: no commit.
                 let plan = self.plan(&entries, &enc)?;
@@ -217,9 +219,15 @@ impl Board {
         for &slot in &plan.evict {
             let l = find(slot);
             self.erase(slot, l.entry.offset, l.entry.len)?;
+            // A victim freed and zeroed, the new record not yet placed.
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::park_if_asked("evict");
         }
         for m in &plan.moves {
             self.seg.arena_move(m.from, m.to, m.len)?;
+            // The bytes moved, the slot still names the old offset.
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::park_if_asked("compact");
             self.seg.write_index(
                 m.slot,
                 &IndexRecord {
@@ -276,6 +284,15 @@ impl Board {
         self.seg.arena_zero(offset, len)
     }
 
+    /// `erase` for `delete` and `clear`, with a park point between
+    /// freeing the slot and zeroing its bytes.
+    fn wipe_entry(&self, slot: usize, offset: u64, len: u64) -> Result<()> {
+        self.seg.clear_index(slot)?;
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::park_if_asked("wipe");
+        self.seg.arena_zero(offset, len)
+    }
+
     fn next_seq(&self) -> u64 {
         self.seg.seq_cell().load(Ordering::Relaxed) + 1
     }
@@ -304,6 +321,9 @@ impl Board {
         self.seg
             .set_header_u32(off::LAST_KIND, self.origin.kind.to_raw());
         self.seg.set_header_u64(off::LAST_NS, now);
+        // The change is made, its seq not yet published.
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::park_if_asked("commit");
         self.seg.seq_cell().store(seq, Ordering::Release);
         // Usually one header read: the table is re-read only when it changed.
         self.notifier
@@ -561,7 +581,7 @@ impl Board {
     /// Deletes an entry and overwrites its bytes. Returns the commit seq.
     pub fn delete(&self, which: Selector) -> Result<u64> {
         self.mutate(which, |b, l, _| {
-            b.erase(l.entry.slot, l.entry.offset, l.entry.len)
+            b.wipe_entry(l.entry.slot, l.entry.offset, l.entry.len)
         })
     }
 
@@ -575,7 +595,7 @@ impl Board {
             let mut result = Ok(());
             for l in self.live_entries(&guard)? {
                 if all || !l.entry.pinned {
-                    result = self.erase(l.entry.slot, l.entry.offset, l.entry.len);
+                    result = self.wipe_entry(l.entry.slot, l.entry.offset, l.entry.len);
                     if result.is_err() {
                         break;
                     }

@@ -3,12 +3,14 @@
 //! cleaning up their mailboxes.
 //!
 //! The kill inside the critical section uses the library's `test-hooks`
-//! feature: with `SHM_CLIP_TEST_PARK=<marker>`, `copy` writes half of the
-//! payload, writes the marker file and sleeps forever, still holding the lock.
+//! feature: with `SHM_CLIP_TEST_PARK=<marker>` and
+//! `SHM_CLIP_TEST_PARK_AT=copy`, `copy` writes half of the payload, writes
+//! the marker file and sleeps forever, still holding the lock (the other
+//! park points, such as "evict" or "compact", come before it in a copy).
 
 use shm_clip_test_kit as common;
 
-use common::{CHILD_TIMEOUT, PARK_VAR, Rng, TestBoard, report};
+use common::{CHILD_TIMEOUT, PARK_AT_VAR, PARK_VAR, Rng, TestBoard, report};
 use shm_clip::{Board, Clip, CreateOptions, Selector};
 
 // ---------------------------------------------------------------------------
@@ -80,6 +82,7 @@ fn kill_one_parked_writer(tb: &TestBoard, board: &Board, round: usize, rng: &mut
         "park",
         &[
             (PARK_VAR, marker_str),
+            (PARK_AT_VAR, "copy"),
             ("SHM_CLIP_TEST_ROUND", &round_s),
             ("SHM_CLIP_TEST_SIZE", &size_s),
             ("SHM_CLIP_TEST_PARENT", &parent_s),
@@ -283,6 +286,7 @@ fn unsubscribing_under_a_stuck_lock_returns_soon() {
         "park",
         &[
             (PARK_VAR, marker.to_str().unwrap()),
+            (PARK_AT_VAR, "copy"),
             ("SHM_CLIP_TEST_ROUND", "0"),
             ("SHM_CLIP_TEST_SIZE", "4096"),
             ("SHM_CLIP_TEST_PARENT", &parent),
