@@ -148,7 +148,7 @@ impl Board {
         let (seq, written, entry_seq) = {
             let guard = self.seg.lock()?;
             let mut index = self.index(&guard)?;
-            let seq = self.next_seq();
+            let seq = self.next_seq()?;
             // By offset: what placement wants, so its sort finds one run.
             let entries: Vec<Entry> = index.by_offset().map(|l| l.entry.clone()).collect();
             let duplicate = history::find_duplicate(&entries, enc.content_hash, enc.len);
@@ -293,8 +293,18 @@ impl Board {
         self.seg.arena_zero(offset, len)
     }
 
-    fn next_seq(&self) -> u64 {
-        self.seg.seq_cell().load(Ordering::Relaxed) + 1
+    /// The seq the next commit publishes. Taken before any change: `seq`
+    /// never goes back, so a forged `u64::MAX` leaves no commit possible,
+    /// and a change that could not be published must not be made.
+    fn next_seq(&self) -> Result<u64> {
+        self.seg
+            .seq_cell()
+            .load(Ordering::Relaxed)
+            .checked_add(1)
+            .ok_or_else(|| Error::CorruptHeader {
+                path: self.seg.path().to_owned(),
+                what: "seq is at its maximum, so no change can be published".into(),
+            })
     }
 
     /// Commits a change, or what a failed one may have written (`None`): a
@@ -532,7 +542,7 @@ impl Board {
         let (seq, changed) = {
             let guard = self.seg.lock()?;
             let l = self.find(&guard, which)?;
-            let seq = self.next_seq();
+            let seq = self.next_seq()?;
             let slot = l.entry.slot;
             let changed = change(self, l, seq);
             let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
@@ -591,6 +601,7 @@ impl Board {
         let now = now_ns();
         let (removed, seq) = {
             let guard = self.seg.lock()?;
+            let seq = self.next_seq()?;
             let mut erased = Vec::new();
             let mut result = Ok(());
             for l in self.live_entries(&guard)? {
@@ -602,7 +613,6 @@ impl Board {
                     erased.push(l.entry.slot);
                 }
             }
-            let seq = self.next_seq();
             let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
             let written = result.is_ok().then_some(&erased[..]);
             self.publish(&guard, &mut index, seq, now, written);
@@ -733,11 +743,13 @@ impl Board {
     /// Wipes every entry without notifying anyone: the farewell note follows.
     fn wipe(&self) -> Result<usize> {
         let guard = self.seg.lock()?;
+        // The board goes next: a forged, exhausted seq must not keep its
+        // clips from being wiped.
+        let seq = self.next_seq().unwrap_or(u64::MAX);
         let live = self.live_entries(&guard)?;
         for l in &live {
             self.erase(l.entry.slot, l.entry.offset, l.entry.len)?;
         }
-        let seq = self.next_seq();
         let mut index = self.index(&guard)?;
         self.publish(&guard, &mut index, seq, now_ns(), None);
         Ok(live.len())
