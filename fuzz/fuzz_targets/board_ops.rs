@@ -41,7 +41,12 @@ const OPTS: CreateOptions = CreateOptions {
     depth: 4,
 };
 const NAME_PREFIX: &str = "fuzz-ops-";
-const MIMES: [&str; 4] = ["text/plain;charset=utf-8", "text/html", "image/png", "text/*"];
+const MIMES: [&str; 4] = [
+    "text/plain;charset=utf-8",
+    "text/html",
+    "image/png",
+    "text/*",
+];
 
 /// The board of this process and where its regions are.
 struct Target {
@@ -138,8 +143,7 @@ fn remove_stale_boards() {
             continue;
         };
         if pid.parse::<u32>().is_ok_and(|pid| {
-            !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                || pid == std::process::id()
+            !std::path::Path::new(&format!("/proc/{pid}")).exists() || pid == std::process::id()
         }) {
             let _ = Board::destroy(&name, true);
         }
@@ -202,7 +206,7 @@ impl Input<'_> {
     }
 }
 
-/// Writes `bytes` at `at` in the segment's region image.
+/// Lays `image` over the fuzzed regions, in order; zero where it ends.
 fn lay(t: &Target, image: &[u8]) {
     let mut rest = image;
     for &(at, len) in &t.regions {
