@@ -15,9 +15,9 @@
 //!   ([`PARK_POINTS`], in turn: a copy half-way, eviction, compaction moves,
 //!   dedup moves, commit, delete/clear wiping, and the owner-died repair
 //!   itself), and the killer kills it there. Each point has a recipe that
-//!   reaches it; for the repair, the killer first kills a holder parked at
-//!   "copy" while every other worker is stopped, so that the armed worker is
-//!   the one that finds the owner dead. The figures give the kills per
+//!   reaches it; for compaction and the repair, the killer first kills a
+//!   holder parked at "copy" while every other worker is stopped, so that
+//!   the armed worker is the one that finds the owner dead and works alone. The figures give the kills per
 //!   point; with `CI=true` each needs [`CI_PARKED_PER_POINT`].
 //! - A worker that sees a torn or foreign clip, or breaks any other promise
 //!   (every panic), writes one [`FAILURE_MARKER`] line to stderr and aborts.
@@ -71,7 +71,7 @@ const OPTS: CreateOptions = CreateOptions {
     depth: 24,
 };
 /// The largest clip a worker copies at random (the compaction recipe in
-/// [`PARK_POINTS`] copies one of 1.5 times this).
+/// [`PARK_POINTS`] copies one of 9 MiB).
 const MAX_CLIP: u64 = 4 << 20;
 /// Workers pin only clips up to this size, so pins never fill the arena.
 const MAX_PINNED_CLIP: u64 = 64 << 10;
@@ -227,24 +227,19 @@ const OPS: [(Op, u64); 13] = [
 const PARK_POINTS: &[(&str, Reach)] = &[
     // Every change publishes its seq.
     ("commit", |w| w.run(Op::Copy)),
-    // Least-recently-used eviction with first-fit placement fragments only
-    // when a newer entry sits between older ones. So: A, B, C of 4 MiB, B
-    // made current, then 6 MiB: evicting A (and maybe C) frees enough in
-    // total, but B splits it.
+    // Run alone (`Chaos::park_alone`), on a board of pins only (at most
+    // about 1.6 MiB of them): A and B of 4 MiB go first-fit, B above A;
+    // then 9 MiB evicts A (B is newer) and fits in no hole. A free run of
+    // 9 MiB below B would have held A lower or B right after A (each hole
+    // below B is under 4 MiB on either side of A), and above B there are at
+    // most 16 - 8 MiB.
     ("compact", |w| {
-        for _ in 0..30 {
-            w.copy_sized(MAX_CLIP);
-            let b = w.copy_sized(MAX_CLIP);
-            w.copy_sized(MAX_CLIP);
-            if let Some(b) = b {
-                let before = w.last_seq;
-                match w.board.select(Selector::Seq(b)) {
-                    Ok(seq) => w.committed(seq, before, "select"),
-                    Err(e) => Worker::fail(&e, "select"),
-                }
-            }
-            w.copy_sized(MAX_CLIP * 3 / 2);
-        }
+        w.board
+            .clear(false)
+            .unwrap_or_else(|e| panic!("clear: {e:?}"));
+        w.copy_sized(MAX_CLIP);
+        w.copy_sized(MAX_CLIP);
+        w.copy_sized(9 << 20);
     }),
     ("copy", |w| w.run(Op::Copy)),
     // The same clip twice: the second copy moves it to the front.
@@ -264,7 +259,7 @@ const PARK_POINTS: &[(&str, Reach)] = &[
     }),
     // Needs a lock whose holder died: the killer parks a holder at "copy"
     // and kills it there with every other worker stopped, so this one is
-    // the next locker (`Chaos::park_in_repair`).
+    // the next locker (`Chaos::park_alone`).
     ("repair", |w| w.run(Op::Paste)),
     // Delete a clip of our own.
     ("wipe", |w| {
@@ -288,6 +283,8 @@ type Reach = fn(&mut Worker);
 
 /// The park point that needs a holder to die first.
 const REPAIR_POINT: &str = "repair";
+/// The park points whose recipe must run with every other worker stopped.
+const ALONE_POINTS: [&str; 2] = ["compact", REPAIR_POINT];
 
 /// What reaches park point `point`.
 fn park_routine(point: &str) -> Reach {
@@ -1040,7 +1037,7 @@ impl Chaos {
 
     /// Restarts a random worker armed to park inside the lock, waits until
     /// it is parked, and kills it there. `probe_gate` keeps the parent's
-    /// lock probe out of the lock while [`Chaos::park_in_repair`] needs
+    /// lock probe out of the lock while [`Chaos::park_alone`] needs
     /// its worker to be the only locker.
     fn parked_kill(&mut self, round: u64, probe_gate: &Mutex<()>) {
         let i = self.rng.below(self.procs.len() as u64) as usize;
@@ -1051,8 +1048,8 @@ impl Chaos {
         // The park points take turns.
         let (point, _) = PARK_POINTS[self.park_turn % PARK_POINTS.len()];
         self.park_turn += 1;
-        if point == REPAIR_POINT {
-            self.park_in_repair(round, probe_gate);
+        if ALONE_POINTS.contains(&point) {
+            self.park_alone(round, probe_gate, point);
         } else {
             let writer = self.park(&format!("parked-{round}"), point);
             self.kill_parked(writer, point);
@@ -1103,14 +1100,15 @@ impl Chaos {
         *self.figures.parked_at.entry(point.to_owned()).or_default() += 1;
     }
 
-    /// Parks a worker inside the owner-died repair: a holder parks at
-    /// "copy"; every other worker is stopped (outside the lock, which the
-    /// holder has, and so out of the mutex's wait queue) and the parent's
-    /// probe is held off; the holder is killed there, and a worker armed for
-    /// the repair is then the only process to lock, so it is the one that
-    /// finds the owner dead. It is killed inside the repair, before
-    /// `pthread_mutex_consistent`; the others continue.
-    fn park_in_repair(&mut self, round: u64, probe_gate: &Mutex<()>) {
+    /// Parks a worker at `point` while it is the only one at work: a holder
+    /// parks at "copy"; every other worker is stopped (outside the lock,
+    /// which the holder has, and so out of the mutex's wait queue) and the
+    /// parent's probe is held off; the holder is killed there. The worker
+    /// armed for `point` is then the only process to lock: it finds the
+    /// owner dead (and parks in the repair if armed for it), and its recipe
+    /// sees no one else's changes. It is killed where it parks; the others
+    /// continue.
+    fn park_alone(&mut self, round: u64, probe_gate: &Mutex<()>, point: &str) {
         let probe = probe_gate.lock().unwrap_or_else(PoisonError::into_inner);
         let holder = self.park(&format!("parked-{round}-holder"), "copy");
         let others: Vec<u32> = self
@@ -1126,23 +1124,15 @@ impl Chaos {
             wait_stopped(pid);
         }
         self.kill_parked(holder, "copy");
-        let repairer = self.park(&format!("parked-{round}"), REPAIR_POINT);
-        let i = self
-            .procs
-            .iter()
-            .position(|p| p.writer == repairer)
-            .unwrap();
+        let alone = self.park(&format!("parked-{round}"), point);
+        let i = self.procs.iter().position(|p| p.writer == alone).unwrap();
         let landed = self.kill(i);
         assert!(
-            landed.in_lock && landed.in_repair,
-            "worker {repairer} wrote its park marker in the repair but is not repairing ({landed:?})"
+            landed.in_lock && (landed.in_repair || point != REPAIR_POINT),
+            "worker {alone} wrote its park marker at {point:?} but is not there ({landed:?})"
         );
         self.figures.parked_kills += 1;
-        *self
-            .figures
-            .parked_at
-            .entry(REPAIR_POINT.to_owned())
-            .or_default() += 1;
+        *self.figures.parked_at.entry(point.to_owned()).or_default() += 1;
         for &pid in &others {
             kill(Pid::from_raw(pid as i32), Signal::SIGCONT).expect("SIGCONT a worker");
         }
