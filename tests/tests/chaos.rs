@@ -35,7 +35,7 @@
 //! where neither works (a chroot without `/dev/mqueue`, as non-root) the
 //! figures say so, and only the registered names are checked.
 //!
-//! In CI it takes about two and a half minutes (2 cores). `SHM_CLIP_SOAK=1` runs a long soak
+//! In CI it takes about a minute (2 cores). `SHM_CLIP_SOAK=1` runs a long soak
 //! (`SHM_CLIP_SOAK_SECS`, default 1800 s); `SHM_CLIP_CHAOS_SEED` replays the
 //! workers' random choices (the kill timing is never replayable).
 
