@@ -9,6 +9,9 @@
 # Building: eframe needs no -dev packages, only a C toolchain for build scripts.
 SHM_CLIP_BUILD_PACKAGES=(gcc libc6-dev ca-certificates)
 
+# Fuzzing (scripts/test's fuzz step): libfuzzer-sys compiles libFuzzer, C++17.
+SHM_CLIP_FUZZ_PACKAGES=(g++)
+
 # Running the window: winit and glow dlopen X11, xkbcommon, GL and EGL, and
 # the Wayland client libraries (the .deb depends on the same list).
 SHM_CLIP_GUI_PACKAGES=(

@@ -148,24 +148,26 @@ impl Board {
         let (seq, written, entry_seq) = {
             let guard = self.seg.lock()?;
             let mut index = self.index(&guard)?;
-            let seq = self.next_seq();
+            let seq = self.next_seq()?;
             // By offset: what placement wants, so its sort finds one run.
             let entries: Vec<Entry> = index.by_offset().map(|l| l.entry.clone()).collect();
             let duplicate = history::find_duplicate(&entries, enc.content_hash, enc.len);
             let written = if let Some(dup) = duplicate {
                 // Same content again: move it to the front instead of storing it twice.
                 let rec = index.at(dup.slot).expect("duplicate is live").rec.clone();
-                self.seg
-                    .write_index(
-                        dup.slot,
-                        &IndexRecord {
-                            order: seq,
-                            touched_ns: meta.touched_ns,
-                            flags: rec.flags | meta.flags,
-                            ..stamped(&rec, meta.origin)
-                        },
-                    )
-                    .map(|()| vec![dup.slot])
+                let moved = self.seg.write_index(
+                    dup.slot,
+                    &IndexRecord {
+                        order: seq,
+                        touched_ns: meta.touched_ns,
+                        flags: rec.flags | meta.flags,
+                        ..stamped(&rec, meta.origin)
+                    },
+                );
+                // Moved to the front, not yet published.
+                #[cfg(feature = "test-hooks")]
+                crate::test_hooks::park_if_asked("dedup");
+                moved.map(|()| vec![dup.slot])
             } else {
                 // A plan that fails has written nothing: no commit.
                 let plan = self.plan(&entries, &enc)?;
@@ -217,9 +219,15 @@ impl Board {
         for &slot in &plan.evict {
             let l = find(slot);
             self.erase(slot, l.entry.offset, l.entry.len)?;
+            // A victim freed and zeroed, the new record not yet placed.
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::park_if_asked("evict");
         }
         for m in &plan.moves {
             self.seg.arena_move(m.from, m.to, m.len)?;
+            // The bytes moved, the slot still names the old offset.
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::park_if_asked("compact");
             self.seg.write_index(
                 m.slot,
                 &IndexRecord {
@@ -276,8 +284,27 @@ impl Board {
         self.seg.arena_zero(offset, len)
     }
 
-    fn next_seq(&self) -> u64 {
-        self.seg.seq_cell().load(Ordering::Relaxed) + 1
+    /// `erase` for `delete` and `clear`, with a park point between
+    /// freeing the slot and zeroing its bytes.
+    fn wipe_entry(&self, slot: usize, offset: u64, len: u64) -> Result<()> {
+        self.seg.clear_index(slot)?;
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::park_if_asked("wipe");
+        self.seg.arena_zero(offset, len)
+    }
+
+    /// The seq the next commit publishes. Taken before any change: `seq`
+    /// never goes back, so a forged `u64::MAX` leaves no commit possible,
+    /// and a change that could not be published must not be made.
+    fn next_seq(&self) -> Result<u64> {
+        self.seg
+            .seq_cell()
+            .load(Ordering::Relaxed)
+            .checked_add(1)
+            .ok_or_else(|| Error::CorruptHeader {
+                path: self.seg.path().to_owned(),
+                what: "seq is at its maximum, so no change can be published".into(),
+            })
     }
 
     /// Commits a change, or what a failed one may have written (`None`): a
@@ -304,6 +331,9 @@ impl Board {
         self.seg
             .set_header_u32(off::LAST_KIND, self.origin.kind.to_raw());
         self.seg.set_header_u64(off::LAST_NS, now);
+        // The change is made, its seq not yet published.
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::park_if_asked("commit");
         self.seg.seq_cell().store(seq, Ordering::Release);
         // Usually one header read: the table is re-read only when it changed.
         self.notifier
@@ -512,7 +542,7 @@ impl Board {
         let (seq, changed) = {
             let guard = self.seg.lock()?;
             let l = self.find(&guard, which)?;
-            let seq = self.next_seq();
+            let seq = self.next_seq()?;
             let slot = l.entry.slot;
             let changed = change(self, l, seq);
             let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
@@ -561,7 +591,7 @@ impl Board {
     /// Deletes an entry and overwrites its bytes. Returns the commit seq.
     pub fn delete(&self, which: Selector) -> Result<u64> {
         self.mutate(which, |b, l, _| {
-            b.erase(l.entry.slot, l.entry.offset, l.entry.len)
+            b.wipe_entry(l.entry.slot, l.entry.offset, l.entry.len)
         })
     }
 
@@ -571,18 +601,18 @@ impl Board {
         let now = now_ns();
         let (removed, seq) = {
             let guard = self.seg.lock()?;
+            let seq = self.next_seq()?;
             let mut erased = Vec::new();
             let mut result = Ok(());
             for l in self.live_entries(&guard)? {
                 if all || !l.entry.pinned {
-                    result = self.erase(l.entry.slot, l.entry.offset, l.entry.len);
+                    result = self.wipe_entry(l.entry.slot, l.entry.offset, l.entry.len);
                     if result.is_err() {
                         break;
                     }
                     erased.push(l.entry.slot);
                 }
             }
-            let seq = self.next_seq();
             let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
             let written = result.is_ok().then_some(&erased[..]);
             self.publish(&guard, &mut index, seq, now, written);
@@ -716,11 +746,13 @@ impl Board {
     /// Wipes every entry without notifying anyone: the farewell note follows.
     fn wipe(&self) -> Result<usize> {
         let guard = self.seg.lock()?;
+        // The board goes next: a forged, exhausted seq must not keep its
+        // clips from being wiped.
+        let seq = self.next_seq().unwrap_or(u64::MAX);
         let live = self.live_entries(&guard)?;
         for l in &live {
             self.erase(l.entry.slot, l.entry.offset, l.entry.len)?;
         }
-        let seq = self.next_seq();
         let mut index = self.index(&guard)?;
         self.publish(&guard, &mut index, seq, now_ns(), None);
         Ok(live.len())

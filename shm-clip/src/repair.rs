@@ -3,7 +3,9 @@
 //! this module sits above the lock, the index, the records and the
 //! subscriber table, and nothing below it imports it.
 
-use crate::format::{SLOT_COMMITTED, SLOT_FREE};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::format::{IndexRecord, SLOT_COMMITTED, SLOT_FREE};
 use crate::history::{self, Entry};
 use crate::record;
 use crate::segment::Segment;
@@ -30,10 +32,26 @@ pub(crate) fn repair(seg: &Segment) -> usize {
             max_seq = max_seq.max(rec.seq).max(rec.order);
             survivors.push(Entry::of(&rec, slot));
         } else {
-            broken.push((slot, rec.offset, rec.len));
+            broken.push((slot, rec));
         }
     }
-    for (slot, offset, len) in broken {
+    // Before anything is zeroed: a record whose compaction move was cut
+    // short is whole at its destination only.
+    let mut lost = Vec::new();
+    for (slot, rec) in broken {
+        match moved_record(seg, slot, &rec, &survivors) {
+            Some(entry) => {
+                tracing::warn!(
+                    slot,
+                    seq = rec.seq,
+                    "re-indexed a record that a compaction had moved"
+                );
+                survivors.push(entry);
+            }
+            None => lost.push((slot, rec.offset, rec.len)),
+        }
+    }
+    for (slot, offset, len) in lost {
         // Never zero bytes that an intact entry lives in.
         let overlaps = survivors
             .iter()
@@ -41,6 +59,10 @@ pub(crate) fn repair(seg: &Segment) -> usize {
         discard(seg, slot, offset, if overlaps { 0 } else { len });
         discarded += 1;
     }
+    // Half-way: broken entries are gone, overlaps and seq not yet settled,
+    // the mutex not yet consistent. The next locker repairs again.
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::park_if_asked("repair");
     // Intact records can still overlap if a compaction was cut short.
     while let Some(slot) = history::first_conflict(&survivors, arena) {
         let e = survivors
@@ -56,6 +78,53 @@ pub(crate) fn repair(seg: &Segment) -> usize {
         .store(max_seq, std::sync::atomic::Ordering::Release);
     crate::mailbox::repair_table(seg);
     discarded
+}
+
+/// Finds the record of a committed slot whose bytes are torn at its offset
+/// because its holder died half-way through a compaction: after moving the
+/// record down over its own start, before re-indexing it. Compaction packs
+/// records from offset 0 in offset order and re-indexes each before the
+/// next move, so the destination is the end of the survivor below it. The
+/// record counts as found there only if it decodes whole, with the slot's
+/// length and content hash, overlapping no survivor. Then the slot is
+/// re-indexed to it.
+fn moved_record(
+    seg: &Segment,
+    slot: usize,
+    rec: &IndexRecord,
+    survivors: &[Entry],
+) -> Option<Entry> {
+    if rec.state != SLOT_COMMITTED || !rec.meta_ok || rec.check(seg.geometry().arena_size).is_err()
+    {
+        return None;
+    }
+    // Survivors are intact, so their ends lie in the arena.
+    let to = survivors
+        .iter()
+        .filter(|e| e.offset < rec.offset)
+        .map(|e| e.offset + history::aligned(e.len))
+        .max()
+        .unwrap_or(0);
+    let end = to.checked_add(rec.len)?;
+    if to >= rec.offset
+        || survivors
+            .iter()
+            .any(|e| e.offset < end && to < e.offset + e.len)
+    {
+        return None;
+    }
+    let mut bytes = vec![0u8; usize::try_from(rec.len).ok()?];
+    seg.arena_read(to, &mut bytes).ok()?;
+    let (_, directory) = record::parse_directory(&bytes, rec.len).ok()?;
+    if xxh3_64(&bytes[..directory]) != rec.content_hash || record::decode_record(&bytes).is_err() {
+        return None;
+    }
+    let moved = IndexRecord {
+        offset: to,
+        ..rec.clone()
+    };
+    seg.write_index(slot, &moved).ok()?;
+    Some(Entry::of(&moved, slot))
 }
 
 /// Frees a slot and overwrites whatever part of its range lies in the arena.

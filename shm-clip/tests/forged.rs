@@ -165,3 +165,38 @@ fn misaligned_and_empty_records_are_refused() {
     let seqs = run_everything(reopen(&tb), "misaligned and empty records");
     assert!(seqs.is_empty(), "forged entries are listed: {seqs:?}");
 }
+
+/// A forged `seq` at its maximum: `seq` never goes back, so no change can be
+/// published after it. Every change is refused with an error before it is
+/// made, reads still work, and destroy still wipes the clips. Found by the
+/// `board_ops` fuzz target: `seq + 1` overflowed (a panic in a debug build,
+/// a wrap to 0, so seq going back, in a release build).
+#[test]
+fn a_seq_at_its_maximum_refuses_changes_and_panics_nowhere() {
+    let (tb, f) = board("forged-seq");
+    f.file
+        .write_all_at(&u64::MAX.to_ne_bytes(), off::SEQ as u64)
+        .unwrap();
+    let board = reopen(&tb);
+    let name = tb.name.clone();
+    within("seq at u64::MAX", Duration::from_secs(20), move || {
+        let refused = [
+            board.copy(&Clip::text("new")).map(drop),
+            board.copy(&Clip::text("second")).map(drop),
+            board.select(Selector::Index(1)).map(drop),
+            board.set_pinned(Selector::Current, true).map(drop),
+            board.delete(Selector::Index(2)).map(drop),
+            board.clear(true).map(drop),
+        ];
+        for outcome in refused {
+            let err = outcome.expect_err("a change after seq u64::MAX");
+            assert!(err.to_string().contains("seq is at its maximum"), "{err}");
+        }
+        assert_eq!(board.seq(), u64::MAX);
+        assert_eq!(board.paste().unwrap().text_str(), Some("third"));
+        let listed: Vec<u64> = board.history().unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(listed, [3, 2, 1], "nothing was changed");
+        board.status().unwrap();
+        assert_eq!(Board::destroy(&name, false).unwrap().entries, 3);
+    });
+}

@@ -3,12 +3,14 @@
 //! cleaning up their mailboxes.
 //!
 //! The kill inside the critical section uses the library's `test-hooks`
-//! feature: with `SHM_CLIP_TEST_PARK=<marker>`, `copy` writes half of the
-//! payload, writes the marker file and sleeps forever, still holding the lock.
+//! feature: with `SHM_CLIP_TEST_PARK=<marker>` and
+//! `SHM_CLIP_TEST_PARK_AT=copy`, `copy` writes half of the payload, writes
+//! the marker file and sleeps forever, still holding the lock (the other
+//! park points, such as "evict" or "compact", come before it in a copy).
 
 use shm_clip_test_kit as common;
 
-use common::{CHILD_TIMEOUT, PARK_VAR, Rng, TestBoard, report};
+use common::{CHILD_TIMEOUT, PARK_AT_VAR, PARK_VAR, Rng, TestBoard, report};
 use shm_clip::{Board, Clip, CreateOptions, Selector};
 
 // ---------------------------------------------------------------------------
@@ -53,6 +55,12 @@ fn recovery_child(role: &str) {
             report("UNPARKED", format!("{out:?}"));
             std::process::exit(2);
         }
+        "compact" => {
+            // Parks after moving the first record; returns only without the hook.
+            let out = board.copy(&Clip::new("text/plain", vec![b'd'; 20_000]));
+            report("UNPARKED", format!("{out:?}"));
+            std::process::exit(2);
+        }
         "paste" => {
             let clip = board.paste().unwrap();
             std::fs::write(common::child_dir().join("pasted"), &clip.reps[0].data).unwrap();
@@ -80,6 +88,7 @@ fn kill_one_parked_writer(tb: &TestBoard, board: &Board, round: usize, rng: &mut
         "park",
         &[
             (PARK_VAR, marker_str),
+            (PARK_AT_VAR, "copy"),
             ("SHM_CLIP_TEST_ROUND", &round_s),
             ("SHM_CLIP_TEST_SIZE", &size_s),
             ("SHM_CLIP_TEST_PARENT", &parent_s),
@@ -283,6 +292,7 @@ fn unsubscribing_under_a_stuck_lock_returns_soon() {
         "park",
         &[
             (PARK_VAR, marker.to_str().unwrap()),
+            (PARK_AT_VAR, "copy"),
             ("SHM_CLIP_TEST_ROUND", "0"),
             ("SHM_CLIP_TEST_SIZE", "4096"),
             ("SHM_CLIP_TEST_PARENT", &parent),
@@ -303,4 +313,72 @@ fn unsubscribing_under_a_stuck_lock_returns_soon() {
     let status = board.status().unwrap();
     assert_eq!(status.subscribers.len(), 1);
     assert_eq!(board.paste().unwrap().text_str(), Some("before the park"));
+}
+
+// ---------------------------------------------------------------------------
+// A holder killed half-way through a compaction.
+
+/// Compaction slides each record down, then re-indexes it. A holder killed
+/// in between, when the two ranges overlap, leaves the old offset torn: the
+/// record is whole only at its destination, and repair must find it there
+/// instead of discarding a committed (here: pinned) entry.
+#[test]
+fn a_holder_killed_mid_compaction_loses_no_entry() {
+    const TEST: &str = "a_holder_killed_mid_compaction_loses_no_entry";
+    if let Some(role) = common::role() {
+        return recovery_child(&role);
+    }
+    let tb = TestBoard::new("mid-compact");
+    let board = tb.open(CreateOptions {
+        capacity: 64 << 10,
+        depth: 8,
+    });
+    // A, B, C at 0, 10 064 and 40 128 (records of 10 058, 30 058 and 10 058
+    // bytes, 8-aligned); the tail from 50 192 on is 15 344 bytes.
+    let seqs: Vec<u64> = [(b'a', 10_000), (b'b', 30_000), (b'c', 10_000)]
+        .into_iter()
+        .map(|(fill, len)| {
+            let clip = Clip::new("text/plain", vec![fill; len]);
+            board.copy(&clip).unwrap().seq
+        })
+        .collect();
+    let (b, c) = (
+        board.get(Selector::Seq(seqs[1])).unwrap(),
+        board.get(Selector::Seq(seqs[2])).unwrap(),
+    );
+    board.set_pinned(Selector::Seq(seqs[1]), true).unwrap();
+    board.delete(Selector::Seq(seqs[0])).unwrap();
+    let before = board.status().unwrap();
+    // D (20 058 bytes) fits in the 25 408 free bytes but in neither hole:
+    // B moves from 10 064 to 0, over its own first 20 000 bytes.
+    let marker = tb.file("parked");
+    let mut child = tb.spawn(
+        TEST,
+        "compact",
+        &[
+            (PARK_VAR, marker.to_str().unwrap()),
+            (PARK_AT_VAR, "compact"),
+        ],
+    );
+    child.wait_for_file(&marker, CHILD_TIMEOUT);
+    child.kill();
+
+    let after = board.status().unwrap();
+    assert_eq!(after.lock.recoveries, before.lock.recoveries + 1);
+    let history = board.history().unwrap();
+    let listed: Vec<(u64, bool)> = history.iter().map(|e| (e.seq, e.pinned)).collect();
+    assert_eq!(
+        listed,
+        [(seqs[2], false), (seqs[1], true)],
+        "B (pinned) and C survive the kill, D was never committed"
+    );
+    assert_eq!(board.get(Selector::Seq(seqs[1])).unwrap(), b);
+    assert_eq!(board.get(Selector::Seq(seqs[2])).unwrap(), c);
+    shm_clip::fuzzing::validate_image(&std::fs::read(tb.path()).unwrap())
+        .unwrap_or_else(|e| panic!("repaired image: {e}"));
+    // The board works: D fits now, after a compaction that runs to the end.
+    let d = Clip::new("text/plain", vec![b'd'; 20_000]);
+    board.copy(&d).unwrap();
+    assert_eq!(board.paste().unwrap(), d);
+    assert_eq!(board.get(Selector::Seq(seqs[1])).unwrap(), b);
 }

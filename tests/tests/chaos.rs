@@ -12,9 +12,13 @@
 //! - At least [`CI_PARKED_KILLS`] kills happen inside the critical section on
 //!   purpose: a worker armed with `SHM_CLIP_TEST_PARK` and
 //!   `SHM_CLIP_TEST_PARK_AT` parks at one of the library's park points
-//!   ([`PARK_POINTS`], in turn), and the killer kills it there. The figures
-//!   give the kills per point; with `CI=true` each needs
-//!   [`CI_PARKED_PER_POINT`].
+//!   ([`PARK_POINTS`], in turn: a copy half-way, eviction, compaction moves,
+//!   dedup moves, commit, delete/clear wiping, and the owner-died repair
+//!   itself), and the killer kills it there. Each point has a recipe that
+//!   reaches it; for compaction and the repair, the killer first kills a
+//!   holder parked at "copy" while every other worker is stopped, so that
+//!   the armed worker is the one that finds the owner dead and works alone. The figures give the kills per
+//!   point; with `CI=true` each needs [`CI_PARKED_PER_POINT`].
 //! - A worker that sees a torn or foreign clip, or breaks any other promise
 //!   (every panic), writes one [`FAILURE_MARKER`] line to stderr and aborts.
 //!   The parent reads the stderr of every worker, killed or not, and fails on
@@ -31,7 +35,7 @@
 //! where neither works (a chroot without `/dev/mqueue`, as non-root) the
 //! figures say so, and only the registered names are checked.
 //!
-//! In CI it takes about two minutes. `SHM_CLIP_SOAK=1` runs a long soak
+//! In CI it takes about a minute (2 cores). `SHM_CLIP_SOAK=1` runs a long soak
 //! (`SHM_CLIP_SOAK_SECS`, default 1800 s); `SHM_CLIP_CHAOS_SEED` replays the
 //! workers' random choices (the kill timing is never replayable).
 
@@ -46,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -66,22 +70,23 @@ const OPTS: CreateOptions = CreateOptions {
     capacity: 16 << 20,
     depth: 24,
 };
-/// The largest clip a worker copies.
+/// The largest clip a worker copies at random (the compaction recipe in
+/// [`PARK_POINTS`] copies one of 9 MiB).
 const MAX_CLIP: u64 = 4 << 20;
 /// Workers pin only clips up to this size, so pins never fill the arena.
 const MAX_PINNED_CLIP: u64 = 64 << 10;
 
 /// CI figures: the run continues until all are reached.
 const CI_KILLS: u64 = 520;
-const CI_PARKED_KILLS: u64 = 60;
 /// Kills parked at each park point; with `CI=true` the test fails below it.
 const CI_PARKED_PER_POINT: u64 = 20;
+const CI_PARKED_KILLS: u64 = PARK_POINTS.len() as u64 * CI_PARKED_PER_POINT;
 /// A CI run that has not reached them by then fails.
 const CI_MAX_RUN: Duration = Duration::from_secs(4 * 60);
 /// Mean pause between two kills.
 const MEAN_KILL_GAP_MS: u64 = 80;
 /// The share of kill actions that park a worker inside the lock first.
-const PARK_PERCENT: u64 = 13;
+const PARK_PERCENT: u64 = 30;
 
 /// Any single operation, and any wait of the killer, must end within this.
 const OP_WATCHDOG: Duration = Duration::from_secs(15);
@@ -215,17 +220,78 @@ const OPS: [(Op, u64); 13] = [
 ];
 
 /// Every park point of the library (`park_if_asked("…")` in shm-clip/src),
-/// with the operation that an armed worker runs to reach it. The killer
-/// rotates through them; [`every_library_park_point_is_rotated`] fails when
-/// the library gains a point that is missing here.
-const PARK_POINTS: &[(&str, Op)] = &[("copy", Op::Copy)];
+/// in name order, with what an armed worker does to reach it: it returns
+/// only if it never got there. The killer rotates through them;
+/// [`every_library_park_point_is_rotated`] fails when the library gains a
+/// point that is missing here.
+const PARK_POINTS: &[(&str, Reach)] = &[
+    // Every change publishes its seq.
+    ("commit", |w| w.run(Op::Copy)),
+    // Run alone (`Chaos::park_alone`), on a board of pins only (at most
+    // about 1.6 MiB of them): A and B of 4 MiB go first-fit, B above A;
+    // then 9 MiB evicts A (B is newer) and fits in no hole. A free run of
+    // 9 MiB below B would have held A lower or B right after A (each hole
+    // below B is under 4 MiB on either side of A), and above B there are at
+    // most 16 - 8 MiB.
+    ("compact", |w| {
+        w.board
+            .clear(false)
+            .unwrap_or_else(|e| panic!("clear: {e:?}"));
+        w.copy_sized(MAX_CLIP);
+        w.copy_sized(MAX_CLIP);
+        w.copy_sized(9 << 20);
+    }),
+    ("copy", |w| w.run(Op::Copy)),
+    // The same clip twice: the second copy moves it to the front.
+    ("dedup", |w| {
+        for _ in 0..20 {
+            let len = w.size();
+            let id = w.next_id(len);
+            w.copy(id, false);
+            w.copy(id, false);
+        }
+    }),
+    // At most `depth` entries: the next copy evicts.
+    ("evict", |w| {
+        for _ in 0..4 * OPTS.depth {
+            w.run(Op::Copy);
+        }
+    }),
+    // Needs a lock whose holder died: the killer parks a holder at "copy"
+    // and kills it there with every other worker stopped, so this one is
+    // the next locker (`Chaos::park_alone`).
+    ("repair", |w| w.run(Op::Paste)),
+    // Delete a clip of our own.
+    ("wipe", |w| {
+        for _ in 0..20 {
+            let before = w.last_seq;
+            let len = w.size();
+            let id = w.next_id(len);
+            let Some(seq) = w.copy(id, false) else {
+                continue;
+            };
+            match w.board.delete(Selector::Seq(seq)) {
+                Ok(seq) => w.committed(seq, before, "delete"),
+                Err(e) => Worker::fail(&e, "delete"),
+            }
+        }
+    }),
+];
 
-/// The operation that reaches park point `point`.
-fn park_op(point: &str) -> Op {
+/// What an armed worker does to reach its park point.
+type Reach = fn(&mut Worker);
+
+/// The park point that needs a holder to die first.
+const REPAIR_POINT: &str = "repair";
+/// The park points whose recipe must run with every other worker stopped.
+const ALONE_POINTS: [&str; 2] = ["compact", REPAIR_POINT];
+
+/// What reaches park point `point`.
+fn park_routine(point: &str) -> Reach {
     PARK_POINTS
         .iter()
         .find(|(p, _)| *p == point)
-        .map_or_else(|| panic!("unknown park point {point:?}"), |&(_, op)| op)
+        .map_or_else(|| panic!("unknown park point {point:?}"), |&(_, f)| f)
 }
 
 /// The park points named in the library's sources.
@@ -364,25 +430,44 @@ impl Worker {
         candidates.into_iter().nth(i)
     }
 
-    fn copy(&mut self, id: Id, with_text: bool) {
+    /// Copies `id`; returns the entry's seq if the copy committed.
+    fn copy(&mut self, id: Id, with_text: bool) -> Option<u64> {
         report("intent", format!("{} {} {}", id.writer, id.counter, id.len));
         let before = self.last_seq;
         match self.board.copy(&id.clip(with_text)) {
-            Ok(out) => self.committed(out.seq, before, "copy"),
-            Err(e) => Self::fail(&e, "copy"),
+            Ok(out) => {
+                self.committed(out.seq, before, "copy");
+                Some(out.entry_seq)
+            }
+            Err(e) => {
+                Self::fail(&e, "copy");
+                None
+            }
         }
     }
 
-    fn copy_new(&mut self) {
+    /// A new value of `len` bytes, remembered for copying it again.
+    fn next_id(&mut self, len: u64) -> Id {
         self.counter += 1;
         let id = Id {
             writer: self.writer,
             counter: self.counter,
-            len: self.size(),
+            len,
         };
         self.copied.push(id);
+        id
+    }
+
+    fn copy_new(&mut self) {
+        let len = self.size();
         let with_text = self.rng.below(8) == 0;
+        let id = self.next_id(len);
         self.copy(id, with_text);
+    }
+
+    fn copy_sized(&mut self, len: u64) -> Option<u64> {
+        let id = self.next_id(len);
+        self.copy(id, false)
     }
 
     /// Runs a history operation on a random entry, by seq; checks the commit.
@@ -597,9 +682,9 @@ fn worker_main() {
         // Armed: the operation that reaches the park point parks inside the
         // lock until the killer comes.
         let point = common::child_var(PARK_AT_VAR);
-        let op = park_op(&point);
+        let reach = park_routine(&point);
         report("op", format!("0 park-{point}"));
-        w.run(op);
+        reach(&mut w);
         panic!("the park hook did not park at {point:?} (is the test-hooks feature on?)");
     }
     let started = Instant::now();
@@ -951,8 +1036,10 @@ impl Chaos {
     }
 
     /// Restarts a random worker armed to park inside the lock, waits until
-    /// it is parked, and kills it there.
-    fn parked_kill(&mut self, round: u64) {
+    /// it is parked, and kills it there. `probe_gate` keeps the parent's
+    /// lock probe out of the lock while [`Chaos::park_alone`] needs
+    /// its worker to be the only locker.
+    fn parked_kill(&mut self, round: u64, probe_gate: &Mutex<()>) {
         let i = self.rng.below(self.procs.len() as u64) as usize;
         let landed = self.kill(i);
         if landed.in_lock {
@@ -961,7 +1048,20 @@ impl Chaos {
         // The park points take turns.
         let (point, _) = PARK_POINTS[self.park_turn % PARK_POINTS.len()];
         self.park_turn += 1;
-        let marker = self.tb.file(&format!("parked-{round}"));
+        if ALONE_POINTS.contains(&point) {
+            self.park_alone(round, probe_gate, point);
+        } else {
+            let writer = self.park(&format!("parked-{round}"), point);
+            self.kill_parked(writer, point);
+        }
+        let p = self.spawn(None);
+        self.procs.push(p);
+    }
+
+    /// Starts a worker armed for `point` and waits until it is parked
+    /// there, holding the lock; returns its writer number.
+    fn park(&mut self, tag: &str, point: &str) -> u32 {
+        let marker = self.tb.file(tag);
         let p = self.spawn(Some((marker.clone(), point)));
         let writer = p.writer;
         self.procs.push(p);
@@ -985,6 +1085,11 @@ impl Chaos {
             parked_at, point,
             "worker {writer} was armed for park point {point:?}"
         );
+        writer
+    }
+
+    /// Kills the worker that [`Chaos::park`] parked at `point`.
+    fn kill_parked(&mut self, writer: u32, point: &str) {
         let i = self.procs.iter().position(|p| p.writer == writer).unwrap();
         let landed = self.kill(i);
         assert!(
@@ -993,8 +1098,45 @@ impl Chaos {
         );
         self.figures.parked_kills += 1;
         *self.figures.parked_at.entry(point.to_owned()).or_default() += 1;
-        let p = self.spawn(None);
-        self.procs.push(p);
+    }
+
+    /// Parks a worker at `point` while it is the only one at work: a holder
+    /// parks at "copy"; every other worker is stopped (outside the lock,
+    /// which the holder has, and so out of the mutex's wait queue) and the
+    /// parent's probe is held off; the holder is killed there. The worker
+    /// armed for `point` is then the only process to lock: it finds the
+    /// owner dead (and parks in the repair if armed for it), and its recipe
+    /// sees no one else's changes. It is killed where it parks; the others
+    /// continue.
+    fn park_alone(&mut self, round: u64, probe_gate: &Mutex<()>, point: &str) {
+        let probe = probe_gate.lock().unwrap_or_else(PoisonError::into_inner);
+        let holder = self.park(&format!("parked-{round}-holder"), "copy");
+        let others: Vec<u32> = self
+            .procs
+            .iter()
+            .filter(|p| p.writer != holder)
+            .map(|p| p.pid)
+            .collect();
+        for &pid in &others {
+            kill(Pid::from_raw(pid as i32), Signal::SIGSTOP).expect("SIGSTOP a worker");
+        }
+        for &pid in &others {
+            wait_stopped(pid);
+        }
+        self.kill_parked(holder, "copy");
+        let alone = self.park(&format!("parked-{round}"), point);
+        let i = self.procs.iter().position(|p| p.writer == alone).unwrap();
+        let landed = self.kill(i);
+        assert!(
+            landed.in_lock && (landed.in_repair || point != REPAIR_POINT),
+            "worker {alone} wrote its park marker at {point:?} but is not there ({landed:?})"
+        );
+        self.figures.parked_kills += 1;
+        *self.figures.parked_at.entry(point.to_owned()).or_default() += 1;
+        for &pid in &others {
+            kill(Pid::from_raw(pid as i32), Signal::SIGCONT).expect("SIGCONT a worker");
+        }
+        drop(probe);
     }
 
     /// What the owner of mailbox `name` was doing when it was killed.
@@ -1283,6 +1425,9 @@ struct Watchers {
     problems: Arc<Mutex<Vec<String>>>,
     max_wait_us: Arc<AtomicU64>,
     probes: Arc<AtomicU64>,
+    /// Held by the probe while it locks; the killer holds it to keep the
+    /// probe out of the lock.
+    probe_gate: Arc<Mutex<()>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -1293,6 +1438,7 @@ impl Watchers {
             problems: Arc::new(Mutex::new(Vec::new())),
             max_wait_us: Arc::new(AtomicU64::new(0)),
             probes: Arc::new(AtomicU64::new(0)),
+            probe_gate: Arc::new(Mutex::new(())),
             threads: Vec::new(),
         };
         let (b, stop, problems) = (
@@ -1318,10 +1464,13 @@ impl Watchers {
             Arc::clone(&w.problems),
         );
         let (max_wait_us, probes) = (Arc::clone(&w.max_wait_us), Arc::clone(&w.probes));
+        let gate = Arc::clone(&w.probe_gate);
         let lock_thread = common::spawn_named("chaos-probe", move || {
             while !stop.load(Ordering::Relaxed) {
+                let gated = gate.lock().unwrap_or_else(PoisonError::into_inner);
                 let t = Instant::now();
                 let result = b.types(Selector::Current);
+                drop(gated);
                 max_wait_us.fetch_max(t.elapsed().as_micros() as u64, Ordering::Relaxed);
                 probes.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = result
@@ -1424,7 +1573,7 @@ impl Chaos {
             if Instant::now() >= next_kill {
                 rounds += 1;
                 if self.rng.below(100) < PARK_PERCENT {
-                    self.parked_kill(rounds);
+                    self.parked_kill(rounds, &watchers.probe_gate);
                 } else {
                     self.random_kill();
                 }
@@ -1670,7 +1819,10 @@ fn chaos_sigkill_workers_while_they_use_one_board() {
     assert!(failures.is_empty(), "chaos found problems:\n{failures:#?}");
     let f = &chaos.figures;
     if settings.soak.is_none() {
-        assert!(f.kills >= 500 && f.parked_kills >= 50, "{f:?}");
+        assert!(
+            f.kills >= CI_KILLS && f.parked_kills >= CI_PARKED_KILLS,
+            "{f:?}"
+        );
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         for (point, _) in PARK_POINTS {
