@@ -37,18 +37,12 @@ pub fn run(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
         return copy_primary(global, args);
     }
     let board = open::or_create(global)?;
-    let mut data = if args.text.is_empty() {
+    let data = if args.text.is_empty() {
         read_input(&board, args.file.as_deref(), args.mime.as_deref())?
     } else {
         join(&args.text)
     };
-    if args.trim_newline && data.last() == Some(&b'\n') {
-        data.pop();
-    }
-    let mime = args
-        .mime
-        .clone()
-        .unwrap_or_else(|| sniff_mime(&data).to_owned());
+    let (data, mime) = trimmed_and_typed(args, data);
     let size = data.len() as u64;
     tracing::debug!(size, mime, "copying");
     let outcome = board.copy(&Clip::new(mime.clone(), data))?;
@@ -159,10 +153,23 @@ fn read_input(board: &Board, file: Option<&Path>, mime: Option<&str>) -> Result<
     }
 }
 
+/// The input after `-n` (one trailing newline dropped), and its type:
+/// `--type`, else sniffed.
+fn trimmed_and_typed(args: &CopyArgs, mut data: Vec<u8>) -> (Vec<u8>, String) {
+    if args.trim_newline && data.last() == Some(&b'\n') {
+        data.pop();
+    }
+    let mime = args
+        .mime
+        .clone()
+        .unwrap_or_else(|| sniff_mime(&data).to_owned());
+    (data, mime)
+}
+
 /// `copy --primary`: the clip goes to the desktop's PRIMARY selection
 /// through the tray, not into the board's history (as wl-copy --primary).
 fn copy_primary(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
-    let mut data = if args.text.is_empty() {
+    let data = if args.text.is_empty() {
         let bound = *shm_clip::CreateOptions::CAPACITY.end();
         let read = |input: &str, file: Box<dyn io::Read>| {
             read_bounded(file, bound, None).map_err(|err| match err {
@@ -193,13 +200,7 @@ fn copy_primary(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
     } else {
         join(&args.text)
     };
-    if args.trim_newline && data.last() == Some(&b'\n') {
-        data.pop();
-    }
-    let mime = args
-        .mime
-        .clone()
-        .unwrap_or_else(|| sniff_mime(&data).to_owned());
+    let (data, mime) = trimmed_and_typed(args, data);
     primary::copy(global, &shm_clip::Representation { mime, data })
 }
 
