@@ -73,11 +73,15 @@ pub fn window(ui: &mut egui::Ui, state: &mut State) -> Vec<Command> {
         egui::CentralPanel::default().show(ui, |ui| inspector::inspector(ui, state));
         return commands;
     }
+    // The split is proportional: the history takes at most 45 % of the width
+    // (the rest goes to margins), so a window narrowed after it was wide still
+    // leaves the document at least half (a panel keeps its width otherwise).
     let width = ui.available_width();
+    let widest = (width * 0.45).max(120.0);
     egui::Panel::right("history")
         .resizable(true)
-        .default_size((width * 0.42).clamp(240.0, 460.0))
-        .size_range(220.0..=(width * 0.7).max(240.0))
+        .default_size((width * 0.42).clamp(240.0, 460.0).min(widest))
+        .size_range(120.0_f32.min(widest)..=widest)
         .show(ui, |ui| history::history(ui, state, &mut commands));
     egui::CentralPanel::default().show(ui, |ui| editor::editor(ui, state, &mut commands));
     commands

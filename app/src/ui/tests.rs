@@ -794,3 +794,44 @@ fn a_destroyed_board_is_shown_as_destroyed_with_a_way_to_a_fresh_one() {
     copy_from_another_process(&board.0, TEXT_MIME, b"after-destroy");
     wait_for(&mut ui, "the new clip", |w| w.state.entries().len() == 1);
 }
+
+/// A new window takes typing at once: the document has keyboard focus
+/// without a click (issue 10 §4).
+#[test]
+fn the_document_has_focus_when_the_window_opens() {
+    let (_board, mut ui) = open("kt-focus", &["one"]);
+    ui.run();
+    assert!(ui.get_by_label("Document").is_focused());
+    ui.get_by_label("Document").type_text("typed at once");
+    ui.run();
+    assert_eq!(ui.state().state.editor.text, "typed at once");
+}
+
+/// A narrow window splits by proportion: the document keeps at least half
+/// the width, not what a fixed-width history panel leaves (issue 10 §4).
+#[test]
+fn a_narrow_window_keeps_half_its_width_for_the_document() {
+    let board = TestBoard::new("kt-narrow");
+    board.open().copy(&Clip::text("x")).unwrap();
+    let window = Window::start(&board.0, || {}).unwrap();
+    // Wide first, as a window the user then narrows: the panel must not
+    // keep a width that only suited the wide window.
+    let mut ui = Harness::builder()
+        .with_size(egui::vec2(1400.0, 600.0))
+        .build_ui_state(|ui, window: &mut Window| window.frame(ui), window);
+    wait_for(&mut ui, "the history", |w| {
+        w.state
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.entries.len() == 1)
+    });
+    ui.set_size(egui::vec2(630.0, 600.0));
+    ui.run();
+    ui.run();
+    let doc = ui.get_by_label("Document").rect();
+    assert!(
+        doc.width() >= 630.0 / 2.0,
+        "the document is {} px wide in a 630 px window",
+        doc.width()
+    );
+}
