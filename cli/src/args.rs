@@ -55,7 +55,9 @@ names it.
 -p/--primary copies to the desktop's PRIMARY selection (the middle-click \
 one) instead of the board, as wl-copy --primary does: the board's tray \
 (shm-clip-app --tray) owns PRIMARY with it until another application takes \
-it. Without a running tray it says how to start one. X11 only for now.
+it. Without a running tray it says how to start one. On Wayland this needs \
+a compositor whose data-control protocol offers the primary selection \
+(wlroots-based ones such as sway do).
 
 Example:
   grep -r TODO src | shm-clip copy
@@ -73,7 +75,7 @@ unless --force is given. An empty or missing board exits with status 1.
 
 `shm-clip -o` is `shm-clip paste`, for xclip's -o. -p/--primary pastes the \
 desktop's PRIMARY selection, read by the board's tray, instead of the board \
-(as wl-paste --primary); -t picks its type. X11 only for now.
+(as wl-paste --primary); -t picks its type.
 
 Example:
   shm-clip paste > out.txt

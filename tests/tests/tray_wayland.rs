@@ -82,3 +82,48 @@ fn wayland_data_control_both_ways_and_keep_alive() {
     drop(tray);
     drop(sway);
 }
+
+/// `--primary` on Wayland: the tray reads and owns the primary selection
+/// through data-control (sway offers it), with wl-copy/wl-paste --primary as
+/// the other application.
+#[test]
+fn primary_round_trips_through_the_tray_on_wayland() {
+    let mut w = World::new("wayland-primary");
+    let sway = Sway::start(&w.dir);
+    w.wayland = Some(sway.socket.clone());
+    let _tray = w.tray(&["--no-icon"]);
+    let mut cmd = Command::new("wl-copy");
+    cmd.args(["--primary", "--foreground"]);
+    w.env(&mut cmd);
+    let mut src = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wl-copy");
+    src.stdin
+        .take()
+        .unwrap()
+        .write_all(b"wayland primary")
+        .unwrap();
+    wait_for("paste -p to read wl-copy's primary", || {
+        let out = w.cli(&["paste", "-p"], b"");
+        (out.status.success() && out.stdout == b"wayland primary").then_some(())
+    });
+    src.kill().unwrap();
+    wait_child(&mut src, "wl-copy");
+    let out = w.cli(&["copy", "-p", "primary from the cli"], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for("wl-paste --primary to read the tray's", || {
+        let mut cmd = Command::new("wl-paste");
+        cmd.args(["--primary", "--no-newline"]);
+        w.env(&mut cmd);
+        let out = run(cmd, b"", "wl-paste --primary");
+        (out.stdout == b"primary from the cli").then_some(())
+    });
+    assert_eq!(w.paste(None), None, "copy -p went into the board");
+}

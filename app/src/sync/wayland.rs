@@ -139,6 +139,48 @@ impl Wayland {
 }
 
 impl Wayland {
+    /// Reads the PRIMARY selection's representation of `mime` (any, text
+    /// first, without one), up to `max` bytes. It needs a compositor whose
+    /// data-control offers the primary selection (wlroots does).
+    #[expect(
+        clippy::unused_self,
+        reason = "a method, like X11's Reader::read, though wl-clipboard-rs keeps no state"
+    )]
+    pub fn read_primary(
+        &self,
+        mime: Option<&str>,
+        max: u64,
+    ) -> Result<shm_clip::Representation, String> {
+        use wl_clipboard_rs::paste;
+        let want = mime.map_or(paste::MimeType::Any, paste::MimeType::Specific);
+        let (pipe, got) =
+            paste::get_contents(paste::ClipboardType::Primary, Seat::Unspecified, want)
+                .map_err(|e| format!("cannot read PRIMARY: {e}"))?;
+        match read_pipe(File::from(OwnedFd::from(pipe)), max)? {
+            Some(data) => Ok(shm_clip::Representation { mime: got, data }),
+            None => Err(format!(
+                "PRIMARY holds more than sync.max_size ({max} bytes)"
+            )),
+        }
+    }
+
+    /// Takes PRIMARY with `rep`; a thread serves it until another client
+    /// takes the selection.
+    #[expect(
+        clippy::unused_self,
+        reason = "a method, like X11's Owner::own_primary, though wl-clipboard-rs keeps no state"
+    )]
+    pub fn own_primary(&self, rep: &shm_clip::Representation) -> Result<(), String> {
+        let mut options = copy::Options::new();
+        options.clipboard(copy::ClipboardType::Primary);
+        options
+            .copy(
+                Source::Bytes(rep.data.clone().into_boxed_slice()),
+                MimeType::Specific(rep.mime.clone()),
+            )
+            .map_err(|e| format!("cannot take PRIMARY: {e}"))
+    }
+
     /// Clears the selection (call it only while we own it): what we served
     /// came from a board that was destroyed.
     #[expect(

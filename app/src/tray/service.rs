@@ -382,8 +382,23 @@ impl Service {
 
     /// What a `--primary` request gets.
     fn serve_request(&mut self, request: Request) -> Result<shm_clip::Representation, String> {
-        let Desktop::X11 { owner, reader } = &mut self.desktop else {
-            return Err("the PRIMARY selection is not supported on Wayland yet".into());
+        let (owner, reader) = match &mut self.desktop {
+            Desktop::X11 { owner, reader } => (owner, reader),
+            Desktop::Wayland(wayland) => {
+                return match request {
+                    Request::PastePrimary { mime } => {
+                        wayland.read_primary(mime.as_deref(), self.config.sync.max_size.0)
+                    }
+                    Request::CopyPrimary(rep) => {
+                        wayland.own_primary(&rep)?;
+                        tracing::info!(size = rep.data.len(), "command-line clip put on PRIMARY");
+                        Ok(shm_clip::Representation {
+                            mime: String::new(),
+                            data: Vec::new(),
+                        })
+                    }
+                };
+            }
         };
         match request {
             Request::PastePrimary { mime } => {
@@ -418,11 +433,11 @@ impl Service {
             Request::CopyPrimary(rep) => {
                 let clip = std::sync::Arc::new(shm_clip::Clip { reps: vec![rep] });
                 let (size, types) = (clip.total_size(), format!("{:?}", clip.types()));
-                let owned = reader
+                let taken = reader
                     .server_time()
                     .and_then(|time| owner.own_primary(clip, time))
                     .map_err(|e| format!("cannot take PRIMARY: {e}"))?;
-                if !owned {
+                if !taken {
                     return Err("another application kept the PRIMARY selection".into());
                 }
                 tracing::info!(size, types, "command-line clip put on PRIMARY");
