@@ -52,18 +52,10 @@ const MIMES: [&str; 4] = [
 struct Target {
     name: BoardName,
     file: File,
-    /// The mutex, mapped by this process itself, for the dying thread.
-    mutex: *mut libc::pthread_mutex_t,
     /// (offset in the segment, length) of each fuzzed region, in image order.
     regions: [(u64, usize); 4],
     index: u64,
 }
-
-// SAFETY: `mutex` points into a shared mapping that lives as long as the
-// process; it is only handed to pthread calls, which are thread-safe.
-unsafe impl Send for Target {}
-// SAFETY: as above.
-unsafe impl Sync for Target {}
 
 fn target() -> &'static Target {
     static TARGET: OnceLock<Target> = OnceLock::new();
@@ -97,43 +89,16 @@ fn target() -> &'static Target {
             (off::SEQ as u64, HEADER_BYTES - off::SEQ),
             (sub, 128 * SUB_SLOT_SIZE),
         ];
-        let map_len = off::MUTEX + std::mem::size_of::<libc::pthread_mutex_t>();
-        // SAFETY: a shared read-write mapping of the first bytes of a file
-        // that is at least a whole header long (the board was just created
-        // there), and which only this process's own board shrinks (never).
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                std::os::fd::AsRawFd::as_raw_fd(&file),
-                0,
-            )
-        };
-        assert_ne!(base, libc::MAP_FAILED, "mmap the segment header");
-        // SAFETY: `off::MUTEX` is inside the mapping just made.
-        let mutex = unsafe { base.cast::<u8>().add(off::MUTEX) }.cast();
-        // The board goes when the fuzzer exits normally; a crash leaves it
-        // for the next run's `remove_stale_boards`.
-        // SAFETY: `unlink_board` is an `extern "C" fn()` that never unwinds.
-        unsafe { libc::atexit(unlink_board) };
+        // A crash or the fuzzer's exit leaves the board behind: the next
+        // run's `remove_stale_boards` removes it (statics are never dropped).
         Target {
             name,
             file,
-            mutex,
             regions,
             index,
         }
     })
 }
-
-extern "C" fn unlink_board() {
-    if let Some(t) = TARGET_NAME.get() {
-        let _ = Board::destroy(t, true);
-    }
-}
-static TARGET_NAME: OnceLock<BoardName> = OnceLock::new();
 
 /// Removes the boards of earlier fuzz processes that are gone.
 fn remove_stale_boards() {
@@ -228,26 +193,6 @@ fn fix_checksum(t: &Target, slot: usize) {
     t.file.write_all_at(&b, at).unwrap();
 }
 
-/// A thread locks the board and exits holding it: the kernel marks the
-/// robust mutex owner-died, and the next locker repairs.
-fn die_holding_the_lock(t: &'static Target) {
-    std::thread::Builder::new()
-        .name("dies-locked".into())
-        .spawn(move || {
-            // SAFETY: `t.mutex` is the board's initialised robust,
-            // process-shared mutex, in a mapping that outlives the thread.
-            // No thread of ours holds it (every board call has returned).
-            let rc = unsafe { libc::pthread_mutex_lock(t.mutex) };
-            assert!(
-                rc == 0 || rc == libc::EOWNERDEAD,
-                "pthread_mutex_lock: {rc}"
-            );
-        })
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
 fn run(t: &'static Target, board: &Board, ops: &mut Input<'_>) {
     let mut subs = Vec::new();
     let mut seqs: Vec<u64> = Vec::new();
@@ -317,7 +262,10 @@ fn run(t: &'static Target, board: &Board, ops: &mut Input<'_>) {
                     let _ = sub.try_recv();
                 }
             }
-            14 => die_holding_the_lock(t),
+            // A thread dies holding the lock: the next operation repairs.
+            14 => {
+                let _ = board.abandon_lock();
+            }
             15 => {
                 let _ = board.reap();
             }
@@ -364,7 +312,6 @@ fn poke(t: &Target, at: usize, bytes: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     let t = target();
-    let _ = TARGET_NAME.set(t.name.clone());
     let mut input = Input(data);
     let mask = input.byte();
     let n = usize::from(input.u16());

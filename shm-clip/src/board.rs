@@ -758,6 +758,30 @@ impl Board {
         Ok(live.len())
     }
 
+    /// For tests and fuzzing: a thread of this process takes the board lock
+    /// and ends holding it, as a process killed inside the critical section
+    /// would; the next locker gets `EOWNERDEAD` and repairs the board.
+    #[cfg(feature = "test-hooks")]
+    #[doc(hidden)]
+    pub fn abandon_lock(&self) -> Result<()> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("shm-clip-abandons-lock".into())
+                .spawn_scoped(scope, || {
+                    // Never unlocked: the thread's end makes the robust
+                    // mutex owner-dead, exactly what repair is for.
+                    std::mem::forget(self.seg.lock()?);
+                    Ok(())
+                })
+                .map_err(|e| {
+                    let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
+                    Error::os("spawning a thread", errno)
+                })?
+                .join()
+                .unwrap_or(Ok(()))
+        })
+    }
+
     /// Whether this board was destroyed since it was opened (its segment's
     /// name removed): whatever it still holds is unreachable to everyone
     /// else, and opening the name again gives a fresh board. One `fstat`.
