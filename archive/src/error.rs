@@ -1,0 +1,99 @@
+//! The archive's one error type: each variant names the file and, where
+//! there is one, the fix.
+
+use std::path::PathBuf;
+
+/// What went wrong with the archive.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The archive's directory or file belongs to another user.
+    #[error(
+        "{path}: owned by uid {uid}, not by you (uid {euid}); the archive holds your clipboard history, so it is not used. Fix: `chown {euid} {path}`, or move it away"
+    )]
+    NotOwner { path: PathBuf, uid: u32, euid: u32 },
+    /// Group or others may read or write the archive's directory or file.
+    #[error(
+        "{path}: mode {mode:04o} lets group or others in; the archive holds your clipboard history, so it is not used. Fix: `chmod {fix:o} {path}`"
+    )]
+    Permissions { path: PathBuf, mode: u32, fix: u32 },
+    /// The path exists but is not a regular file (or directory).
+    #[error("{path}: {what}; move it away, the archive never replaces it")]
+    NotAFile { path: PathBuf, what: String },
+    /// The file is not an SQLite database.
+    #[error(
+        "{path}: not an SQLite database, so it is not the archive; it is left as it is. Fix: move it away (a new archive is made in its place) or set SHM_CLIP_ARCHIVE to another file"
+    )]
+    NotADatabase { path: PathBuf },
+    /// SQLite found the database damaged.
+    #[error(
+        "{path}: the archive is damaged ({detail}); it is left as it is. Fix: `sqlite3 {path} .recover > archive.sql` to rescue it, then move it away"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    /// A newer shm-clip wrote the database.
+    #[error(
+        "{path}: schema version {found}, but this shm-clip knows versions up to {supported}; a newer shm-clip made it, so it is left as it is. Fix: use that newer shm-clip, or move the file away"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// The disk (or quota) is full.
+    #[error("{path}: the disk is full; archiving resumes when there is space again")]
+    DiskFull { path: PathBuf },
+    /// No archived clip has that id.
+    #[error("no archived clip has id {0}; `shm-clip history --archive` lists them")]
+    NoSuchClip(i64),
+    /// Another archiver runs for this board.
+    #[error(
+        "an archiver is already running for board {board:?} (pid {pid}); it may be the tray's. Stop it first (kill {pid}), or leave it: one is enough"
+    )]
+    Running { board: String, pid: String },
+    /// The archiver's lock file could not be used.
+    #[error("cannot use the archiver lock file {path}: {why}")]
+    LockFile { path: PathBuf, why: String },
+    /// A file system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other SQLite error.
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The board failed.
+    #[error(transparent)]
+    Board(#[from] shm_clip::Error),
+}
+
+/// The archive's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether this error is the disk running out of space: worth a warning
+    /// and a retry later, not an exit.
+    #[must_use]
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Error::DiskFull { .. })
+    }
+}
+
+/// Turns an SQLite error on `path` into the variant that says what to do.
+pub(crate) fn sqlite(path: &std::path::Path, err: rusqlite::Error) -> Error {
+    use rusqlite::ffi::ErrorCode;
+    let path = path.to_owned();
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => Error::NotADatabase { path },
+        Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt {
+            path,
+            detail: err.to_string(),
+        },
+        Some(ErrorCode::DiskFull) => Error::DiskFull { path },
+        _ => Error::Sqlite { path, source: err },
+    }
+}

@@ -1,0 +1,218 @@
+//! Reading the archive: one clip, the list by recency, full-text search,
+//! statistics, and the order in which a new board is refilled.
+
+use rusqlite::{OptionalExtension, Row, params};
+use shm_clip::{Clip, Origin, OriginKind, Representation};
+
+use crate::model::{from_ns, preview};
+use crate::{Archive, ArchivedInfo, Error, Hit, Result, Stats, files, text};
+
+/// The columns [`info_from`] reads, in its order.
+const INFO_COLUMNS: &str = "c.id, c.clip_id, c.board, c.first_seen, c.last_used, \
+     c.origin_kind, c.origin_pid, c.origin_label, c.pinned, c.total_size";
+
+/// How many bytes of a text representation a preview reads.
+const PREVIEW_READ: i64 = 400;
+
+impl Archive {
+    /// One archived clip's info, or `NoSuchClip`.
+    pub fn info(&self, id: i64) -> Result<ArchivedInfo> {
+        let sql = format!("SELECT {INFO_COLUMNS} FROM clips c WHERE c.id = ?1");
+        let row = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([id], info_from).optional())
+            .map_err(|e| self.err(e))?
+            .ok_or(Error::NoSuchClip(id))?;
+        self.complete(row)
+    }
+
+    /// One archived clip with its content, or `NoSuchClip`.
+    pub fn get(&self, id: i64) -> Result<(ArchivedInfo, Clip)> {
+        let info = self.info(id)?;
+        let reps = self
+            .conn
+            .prepare_cached(
+                "SELECT r.mime, b.data FROM representations r JOIN blobs b ON b.id = r.blob
+                 WHERE r.clip = ?1 ORDER BY r.position",
+            )
+            .and_then(|mut s| {
+                s.query_map([id], |r| {
+                    Ok(Representation {
+                        mime: r.get(0)?,
+                        data: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))?;
+        Ok((info, Clip { reps }))
+    }
+
+    /// Archived clips, most recently used first, skipping `offset`.
+    pub fn list(&self, limit: usize, offset: usize) -> Result<Vec<ArchivedInfo>> {
+        let sql = format!(
+            "SELECT {INFO_COLUMNS} FROM clips c ORDER BY c.last_used DESC, c.id DESC
+             LIMIT ?1 OFFSET ?2"
+        );
+        let rows = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(params![limit as i64, offset as i64], info_from)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))?;
+        rows.into_iter().map(|r| self.complete(r)).collect()
+    }
+
+    /// Clips whose text holds every word of `query` (the last one as a
+    /// prefix), most relevant (bm25) first, then most recently used.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
+        let Some(fts) = text::fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {INFO_COLUMNS}, bm25(clip_text) AS score
+             FROM clip_text JOIN clips c ON c.id = clip_text.rowid
+             WHERE clip_text MATCH ?1
+             ORDER BY score, c.last_used DESC LIMIT ?2"
+        );
+        let rows = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(params![fts, limit as i64], |r| {
+                    Ok((info_from(r)?, r.get::<_, f64>(10)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(info, score)| {
+                Ok(Hit {
+                    info: self.complete(info)?,
+                    score,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts and sizes.
+    pub fn stats(&self) -> Result<Stats> {
+        let q = |sql: &str| -> Result<i64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+                .map(Option::unwrap_or_default)
+                .map_err(|e| self.err(e))
+        };
+        let opt = |sql: &str| -> Result<Option<i64>> {
+            self.conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| self.err(e))
+        };
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        Ok(Stats {
+            clips: q("SELECT count(*) FROM clips")? as u64,
+            pinned: q("SELECT count(*) FROM clips WHERE pinned")? as u64,
+            representations: q("SELECT count(*) FROM representations")? as u64,
+            blobs: q("SELECT count(*) FROM blobs")? as u64,
+            stored_bytes: q("SELECT sum(size) FROM blobs")? as u64,
+            clip_bytes: q("SELECT sum(total_size) FROM clips")? as u64,
+            file_bytes: size(&self.path),
+            wal_bytes: size(&files::side_file(&self.path, "-wal")),
+            oldest: opt("SELECT min(last_used) FROM clips")?.map(from_ns),
+            newest: opt("SELECT max(last_used) FROM clips")?.map(from_ns),
+        })
+    }
+
+    /// The clips that refill a new board, in the order to restore them
+    /// (oldest first, so the newest ends up current): pinned clips first,
+    /// then the most recently used, up to `depth` clips whose sizes add up
+    /// to at most `capacity` bytes (a clip that does not fit is skipped).
+    pub fn restore_order(&self, depth: usize, capacity: u64) -> Result<Vec<i64>> {
+        let mut chosen = Vec::new();
+        let mut room = capacity;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, total_size FROM clips ORDER BY pinned DESC, last_used DESC, id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while chosen.len() < depth {
+            let Some(row) = rows.next().map_err(|e| self.err(e))? else {
+                break;
+            };
+            let (id, size): (i64, i64) = (
+                row.get(0).map_err(|e| self.err(e))?,
+                row.get(1).map_err(|e| self.err(e))?,
+            );
+            let size = size as u64;
+            if size <= room {
+                room -= size;
+                chosen.push(id);
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        // Restore by recency alone, so the board's order matches the
+        // archive's; pinned clips stay pinned wherever they land.
+        let mut timed: Vec<(i64, i64)> = chosen
+            .into_iter()
+            .map(|id| {
+                self.conn
+                    .query_row("SELECT last_used FROM clips WHERE id = ?1", [id], |r| {
+                        Ok((r.get(0)?, id))
+                    })
+                    .map_err(|e| self.err(e))
+            })
+            .collect::<Result<_>>()?;
+        timed.sort_unstable();
+        Ok(timed.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// Adds the representation list and preview to a row.
+    fn complete(&self, mut info: ArchivedInfo) -> Result<ArchivedInfo> {
+        let reps: Vec<(String, u64, Option<Vec<u8>>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT r.mime, b.size, substr(b.data, 1, ?2) FROM representations r
+                 JOIN blobs b ON b.id = r.blob WHERE r.clip = ?1 ORDER BY r.position",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![info.id, PREVIEW_READ], |r| {
+                    Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| self.err(e))?;
+        let head = text::searchable(
+            reps.iter()
+                .filter_map(|(m, _, d)| d.as_deref().map(|d| (m.as_str(), d))),
+        );
+        info.preview = preview(head.trim_start());
+        info.types = reps.into_iter().map(|(m, s, _)| (m, s)).collect();
+        Ok(info)
+    }
+}
+
+fn info_from(r: &Row<'_>) -> rusqlite::Result<ArchivedInfo> {
+    let clip_id: Option<Vec<u8>> = r.get(1)?;
+    Ok(ArchivedInfo {
+        id: r.get(0)?,
+        clip_id: clip_id.and_then(|c| <[u8; 16]>::try_from(c.as_slice()).ok()),
+        board: r.get(2)?,
+        first_seen: from_ns(r.get(3)?),
+        last_used: from_ns(r.get(4)?),
+        origin: Origin {
+            kind: OriginKind::from_raw(r.get(5)?),
+            pid: r.get(6)?,
+            label: r.get(7)?,
+        },
+        pinned: r.get(8)?,
+        total_size: r.get::<_, i64>(9)? as u64,
+        types: Vec::new(),
+        preview: String::new(),
+    })
+}

@@ -1,0 +1,295 @@
+//! Changing the archive: insert (with deduplication), delete, clear, pin.
+//!
+//! Every change is one transaction. Deletes are followed by a checkpoint so
+//! that the deleted bytes, zeroed in the database by `secure_delete` and
+//! dropped from the full-text index by its `secure-delete` option, leave the
+//! WAL file too.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::model::to_ns;
+use crate::{Archive, Inserted, NewClip, Result, text};
+
+impl Archive {
+    /// Archives one clip. Content already archived is not stored again: that
+    /// clip's last use, pin and board clip id are updated instead.
+    pub fn insert(&mut self, clip: &NewClip<'_>) -> Result<Inserted> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| crate::error::sqlite(&path, e))?;
+        let done = insert_in(&tx, clip).and_then(|d| tx.commit().map(|()| d));
+        done.map_err(|e| crate::error::sqlite(&path, e))
+    }
+
+    /// Runs `f` in one write transaction: many inserts and links commit
+    /// together, or not at all (the archiver's batches).
+    pub fn batch<T>(&mut self, f: impl FnOnce(&Batch<'_>) -> rusqlite::Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| crate::error::sqlite(&path, e))?;
+        let out = f(&Batch { tx: &tx }).and_then(|v| tx.commit().map(|()| v));
+        out.map_err(|e| crate::error::sqlite(&path, e))
+    }
+
+    /// Deletes archived clips by id, then checkpoints. Returns how many existed.
+    pub fn delete(&mut self, ids: &[i64]) -> Result<usize> {
+        let n = self.batch(|b| {
+            let mut n = 0;
+            for &id in ids {
+                n += usize::from(b.delete(id)?);
+            }
+            Ok(n)
+        })?;
+        if n > 0 {
+            self.checkpoint()?;
+        }
+        Ok(n)
+    }
+
+    /// Deletes every archived clip (`clear --all`), then checkpoints.
+    pub fn clear(&mut self) -> Result<usize> {
+        let n = self.batch(|b| {
+            let n = b.tx.execute("DELETE FROM clips", [])?;
+            b.tx.execute_batch(
+                "DELETE FROM blobs;
+                 INSERT INTO clip_text (clip_text) VALUES ('delete-all');
+                 DELETE FROM board_entries;",
+            )?;
+            Ok(n)
+        })?;
+        self.checkpoint()?;
+        Ok(n)
+    }
+
+    /// Pins or unpins an archived clip. Returns false for an unknown id.
+    pub fn set_pinned(&mut self, id: i64, pinned: bool) -> Result<bool> {
+        self.batch(|b| b.set_pinned(id, pinned))
+    }
+
+    /// Marks an archived clip as used now (brought back to a board).
+    pub fn touch(&mut self, id: i64, at: std::time::SystemTime) -> Result<bool> {
+        self.batch(|b| {
+            Ok(b.tx.execute(
+                "UPDATE clips SET last_used = max(last_used, ?2) WHERE id = ?1",
+                params![id, to_ns(at)],
+            )? > 0)
+        })
+    }
+}
+
+/// One write transaction of [`Archive::batch`].
+pub struct Batch<'t> {
+    pub(crate) tx: &'t Transaction<'t>,
+}
+
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Batch")
+    }
+}
+
+impl Batch<'_> {
+    /// [`Archive::insert`] inside this transaction.
+    pub fn insert(&self, clip: &NewClip<'_>) -> rusqlite::Result<Inserted> {
+        insert_in(self.tx, clip)
+    }
+
+    /// Deletes one clip with its representations, its index entry, and the
+    /// blobs no other clip uses. Returns whether it existed.
+    pub fn delete(&self, id: i64) -> rusqlite::Result<bool> {
+        let blobs: Vec<i64> = self
+            .tx
+            .prepare_cached("SELECT blob FROM representations WHERE clip = ?1")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let body = indexed_text(self.tx, id)?;
+        if !body.trim().is_empty() {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO clip_text (clip_text, rowid, body) VALUES ('delete', ?1, ?2)",
+                )?
+                .execute(params![id, body])?;
+        }
+        let existed = self
+            .tx
+            .prepare_cached("DELETE FROM clips WHERE id = ?1")?
+            .execute([id])?
+            > 0;
+        let mut orphan = self.tx.prepare_cached(
+            "DELETE FROM blobs WHERE id = ?1
+             AND NOT EXISTS (SELECT 1 FROM representations WHERE blob = ?1)",
+        )?;
+        for b in blobs {
+            orphan.execute([b])?;
+        }
+        Ok(existed)
+    }
+
+    /// Pins or unpins a clip. Returns false for an unknown id.
+    pub fn set_pinned(&self, id: i64, pinned: bool) -> rusqlite::Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("UPDATE clips SET pinned = ?2 WHERE id = ?1")?
+            .execute(params![id, pinned])?
+            > 0)
+    }
+
+    /// The underlying transaction, for the crate's other modules.
+    pub(crate) fn tx(&self) -> &Transaction<'_> {
+        self.tx
+    }
+}
+
+/// The hash that makes two board entries one archived clip: every
+/// representation's MIME type, size and content hash, in order.
+pub(crate) fn content_key(reps: &[shm_clip::Representation]) -> [u8; 16] {
+    let mut key = Vec::with_capacity(reps.len() * 48);
+    for r in reps {
+        key.extend_from_slice(&(r.mime.len() as u64).to_le_bytes());
+        key.extend_from_slice(r.mime.as_bytes());
+        key.extend_from_slice(&(r.data.len() as u64).to_le_bytes());
+        key.extend_from_slice(&xxh3_128(&r.data).to_le_bytes());
+    }
+    xxh3_128(&key).to_le_bytes()
+}
+
+fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inserted> {
+    let key = content_key(clip.reps);
+    let touched = to_ns(clip.touched);
+    let candidates: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM clips WHERE content = ?1")?
+        .query_map([&key[..]], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in candidates {
+        if !same_content(tx, id, clip.reps)? {
+            continue;
+        }
+        // The board's newest entry with this content is the one a restore
+        // should name; a clip id another clip already holds stays there.
+        tx.prepare_cached(
+            "UPDATE clips SET last_used = max(last_used, ?2), pinned = ?3,
+                 clip_id = CASE WHEN ?4 IS NULL OR EXISTS
+                     (SELECT 1 FROM clips c WHERE c.clip_id = ?4 AND c.id != ?1)
+                     THEN clip_id ELSE ?4 END
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            touched,
+            clip.pinned,
+            clip.clip_id.as_ref().map(|c| &c[..])
+        ])?;
+        return Ok(Inserted { id, new: false });
+    }
+    let clip_id = match clip.clip_id {
+        Some(c) => {
+            let taken: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM clips WHERE clip_id = ?1)")?
+                .query_row([&c[..]], |r| r.get(0))?;
+            (!taken).then_some(c)
+        }
+        None => None,
+    };
+    let total: u64 = clip.reps.iter().map(|r| r.data.len() as u64).sum();
+    tx.prepare_cached(
+        "INSERT INTO clips (clip_id, content, board, first_seen, last_used,
+             origin_kind, origin_pid, origin_label, pinned, total_size)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        clip_id.as_ref().map(|c| &c[..]),
+        &key[..],
+        clip.board,
+        to_ns(clip.created),
+        touched,
+        clip.origin.kind.to_raw(),
+        clip.origin.pid,
+        clip.origin.label,
+        clip.pinned,
+        i64::try_from(total).unwrap_or(i64::MAX),
+    ])?;
+    let id = tx.last_insert_rowid();
+    for (position, rep) in clip.reps.iter().enumerate() {
+        let blob = blob_for(tx, &rep.data)?;
+        tx.prepare_cached(
+            "INSERT INTO representations (clip, position, mime, blob) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, position as i64, rep.mime, blob])?;
+    }
+    let body = text::searchable(clip.reps.iter().map(|r| (r.mime.as_str(), &r.data[..])));
+    if !body.trim().is_empty() {
+        tx.prepare_cached("INSERT INTO clip_text (rowid, body) VALUES (?1, ?2)")?
+            .execute(params![id, body])?;
+    }
+    Ok(Inserted { id, new: true })
+}
+
+/// The text that was indexed for clip `id`: the same function of the same
+/// bytes as at insert, which a contentless index needs to delete it.
+fn indexed_text(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<String> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT mime, blob FROM representations WHERE clip = ?1 ORDER BY position",
+    )?;
+    let reps: Vec<(String, i64)> = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut texts = Vec::new();
+    for (mime, blob) in reps {
+        if text::kind(&mime).is_none() {
+            continue;
+        }
+        let data: Vec<u8> = tx
+            .prepare_cached("SELECT substr(data, 1, ?2) FROM blobs WHERE id = ?1")?
+            .query_row(params![blob, text::MAX_INDEXED as i64], |r| r.get(0))?;
+        texts.push((mime, data));
+    }
+    Ok(text::searchable(
+        texts.iter().map(|(m, d)| (m.as_str(), d.as_slice())),
+    ))
+}
+
+/// Whether clip `id` holds exactly `reps`, byte for byte.
+fn same_content(
+    tx: &Transaction<'_>,
+    id: i64,
+    reps: &[shm_clip::Representation],
+) -> rusqlite::Result<bool> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT r.mime, b.data FROM representations r JOIN blobs b ON b.id = r.blob
+         WHERE r.clip = ?1 ORDER BY r.position",
+    )?;
+    let mut rows = stmt.query([id])?;
+    let mut n = 0;
+    while let Some(row) = rows.next()? {
+        let Some(rep) = reps.get(n) else {
+            return Ok(false);
+        };
+        let mime: String = row.get(0)?;
+        let data = row.get_ref(1)?.as_blob()?;
+        if mime != rep.mime || data != &rep.data[..] {
+            return Ok(false);
+        }
+        n += 1;
+    }
+    Ok(n == reps.len())
+}
+
+/// The blob holding `data`, stored if no blob has these bytes yet.
+fn blob_for(tx: &Transaction<'_>, data: &[u8]) -> rusqlite::Result<i64> {
+    let hash = xxh3_128(data).to_le_bytes();
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM blobs WHERE hash = ?1 AND size = ?2 AND data = ?3")?
+        .query_row(params![&hash[..], data.len() as i64, data], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO blobs (hash, size, data) VALUES (?1, ?2, ?3)")?
+        .execute(params![&hash[..], data.len() as i64, data])?;
+    Ok(tx.last_insert_rowid())
+}
