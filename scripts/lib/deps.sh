@@ -32,6 +32,8 @@ SHM_CLIP_TEST_PACKAGES=(
     haskell-status-notifier-item-utils procps util-linux
     sway wl-clipboard
     suckless-tools rofi fzf tmux
+    # sqlite3: the archive's tests read the database with another SQLite.
+    sqlite3
 )
 
 # Packaging checks (scripts/check-packaging): validators for the desktop
