@@ -19,6 +19,13 @@
 //!
 //! [persistence]
 //! enabled = true       # save the whole history (pinned entries always are)
+//!
+//! [archive]
+//! enabled = true       # keep every clip in the on-disk archive (archive.sqlite3)
+//! max_bytes = "1G"     # over this, the least recently used unpinned clips go
+//! # max_age = "90d"    # clips unused for longer go (default: kept forever)
+//! images = true        # archive image clips too
+//! max_clip_size = "64M" # larger clips are not archived
 //! ```
 
 use std::fmt;
@@ -42,6 +49,38 @@ pub struct Config {
     pub sync: SyncConfig,
     /// What the tray saves to disk.
     pub persistence: PersistenceConfig,
+    /// The on-disk archive of every clip (crate `shm-clip-archive`).
+    pub archive: ArchiveConfig,
+}
+
+/// `[archive]`: what the archiver keeps in `archive.sqlite3`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// Run an archiver (in the tray) that keeps every clip on disk.
+    pub enabled: bool,
+    /// Over this many bytes of content, the least recently used unpinned
+    /// clips are removed.
+    pub max_bytes: Size,
+    /// Unpinned clips not used for this long are removed; none: kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Age>,
+    /// Archive clips that carry an image.
+    pub images: bool,
+    /// Clips larger than this (all representations together) are not archived.
+    pub max_clip_size: Size,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        ArchiveConfig {
+            enabled: true,
+            max_bytes: Size(1 << 30),
+            max_age: None,
+            images: true,
+            max_clip_size: Size(64 << 20),
+        }
+    }
 }
 
 /// `[board]`: sizes used when a board is created; an existing board keeps its own.
@@ -184,6 +223,21 @@ impl Config {
         }
         if let Some(bad) = self.sync.ignore_types.iter().find(|t| t.trim().is_empty()) {
             return fail("sync.ignore_types", format!("{bad:?} is not a MIME type"));
+        }
+        if self.archive.max_bytes.0 < 1 << 20 {
+            return fail(
+                "archive.max_bytes",
+                format!("must be at least 1M, not {}", self.archive.max_bytes),
+            );
+        }
+        if self.archive.max_clip_size.0 == 0 {
+            return fail("archive.max_clip_size", "must be more than 0".into());
+        }
+        if self.archive.max_age.is_some_and(|a| a.0.is_zero()) {
+            return fail(
+                "archive.max_age",
+                "must be more than 0; leave it out to keep clips forever".into(),
+            );
         }
         Ok(())
     }
@@ -372,6 +426,85 @@ impl<'de> Deserialize<'de> for Size {
     }
 }
 
+/// A length of time: an integer of seconds, or a string with a unit such as
+/// `"30d"` (s, m, h, d, w).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Age(pub std::time::Duration);
+
+impl Age {
+    /// Parses `90s`, `45m`, `12h`, `30d`, `2w` or plain seconds. The one
+    /// parser of config.toml's `archive.max_age` and `archive prune --older-than`.
+    pub fn parse(text: &str) -> std::result::Result<Age, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number.parse().map_err(|_| {
+            format!("{text:?} is not a length of time; use a number with s, m, h, d or w, like 30d")
+        })?;
+        let secs = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "s" => 1,
+            "m" | "min" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => {
+                return Err(format!(
+                    "unknown unit {unit:?} in {text:?}; use s, m, h, d or w (30d is 30 days)"
+                ));
+            }
+        };
+        number
+            .checked_mul(secs)
+            .map(|s| Age(std::time::Duration::from_secs(s)))
+            .ok_or_else(|| format!("{text} is too long"))
+    }
+}
+
+impl fmt::Display for Age {
+    /// The shortest exact spelling: `30d`, `2w`, `90s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.as_secs();
+        for (secs, unit) in [(7 * 86_400, "w"), (86_400, "d"), (3600, "h"), (60, "m")] {
+            if n != 0 && n.is_multiple_of(secs) {
+                return write!(f, "{}{unit}", n / secs);
+            }
+        }
+        write!(f, "{n}s")
+    }
+}
+
+impl Serialize for Age {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Age {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Age, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Age;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("seconds, or a string like \"30d\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Age, E> {
+                Ok(Age(std::time::Duration::from_secs(v)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Age, E> {
+                u64::try_from(v)
+                    .map(|v| Age(std::time::Duration::from_secs(v)))
+                    .map_err(|_| E::custom(format!("a length of time cannot be negative ({v})")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Age, E> {
+                Age::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,6 +591,42 @@ mod tests {
     fn shown_config_parses_back() {
         let c = Config::default();
         assert_eq!(parse(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn the_archive_section_is_read_and_checked() {
+        let d = Config::default().archive;
+        assert!(d.enabled && d.images && d.max_age.is_none());
+        assert_eq!(
+            (d.max_bytes, d.max_clip_size),
+            (Size(1 << 30), Size(64 << 20))
+        );
+        let c = parse(
+            "[archive]\nenabled = false\nmax_bytes = \"2G\"\nmax_age = \"30d\"\n\
+             images = false\nmax_clip_size = \"1M\"\n",
+        )
+        .unwrap();
+        assert!(!c.archive.enabled && !c.archive.images);
+        assert_eq!(
+            c.archive.max_age,
+            Some(Age(std::time::Duration::from_secs(30 * 86_400)))
+        );
+        assert_eq!(c.archive.max_bytes, Size(2 << 30));
+        assert_eq!(parse(&c.to_toml()).unwrap(), c);
+        let err = parse("[archive]\nmax_age = \"30 parsecs\"\n").unwrap_err();
+        let Error::Config { line, key, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (*line, key.as_deref()),
+            (Some(2), Some("archive.max_age")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("30d"), "{err}");
+        let err = parse("[archive]\n\nmax_bytes = 10\n").unwrap_err();
+        assert!(err.to_string().contains("archive.max_bytes"), "{err}");
+        assert_eq!(Age::parse("2w").unwrap().to_string(), "2w");
+        assert_eq!(Age::parse("90").unwrap().to_string(), "90s");
     }
 
     #[test]
