@@ -14,22 +14,31 @@
 #![forbid(unsafe_code)]
 
 mod archive;
+mod archiver;
 mod error;
 mod export;
 mod files;
+mod ids;
+mod instance;
 mod model;
+mod policy;
 mod prune;
 mod read;
+mod runner;
 mod schema;
 mod text;
 mod tracking;
 mod write;
 
 pub use archive::Archive;
+pub use archiver::{Archiver, Synced};
 pub use error::{Error, Result};
 pub use export::{EXPORT_VERSION, Exported, hex};
 pub use files::{ARCHIVE_ENV, default_path, side_file};
+pub use instance::{Instance, acquire, lock_path};
 pub use model::{ArchivedInfo, Hit, Inserted, NewClip, Pruned, Stats};
+pub use policy::Policy;
+pub use runner::{Control, Ended, Wakeup, control, run};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use text::{MAX_INDEXED, fts_query};
 pub use tracking::BoardState;

@@ -1,0 +1,153 @@
+//! Running an archiver until it is told to stop: sync, then sleep in
+//! `poll(2)` on the board's mailbox and a control socket, sync again.
+//!
+//! A full disk is not fatal: one warning, then a retry every few seconds
+//! (and at every notification) until a sync succeeds, which is logged once.
+//! The board never waits for any of this.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::{Archiver, Error, Result};
+
+/// How often a full disk is retried.
+const FULL_RETRY: Duration = Duration::from_secs(5);
+
+/// Why [`run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The [`Control`] asked it to stop, or was dropped.
+    Stopped,
+    /// The board was destroyed; open the new one and run again.
+    BoardDestroyed,
+}
+
+/// The other end of a running archiver: wake it (after this process's own
+/// commits, which the board does not announce to the process that made
+/// them) or stop it.
+#[derive(Debug)]
+pub struct Control(UnixStream);
+
+/// The archiver's end of its [`Control`].
+#[derive(Debug)]
+pub struct Wakeup(UnixStream);
+
+/// A connected [`Control`] and [`Wakeup`].
+pub fn control() -> Result<(Control, Wakeup)> {
+    let (a, b) = UnixStream::pair().map_err(|source| Error::Io {
+        path: "socketpair".into(),
+        source,
+    })?;
+    for s in [&a, &b] {
+        s.set_nonblocking(true).map_err(|source| Error::Io {
+            path: "socketpair".into(),
+            source,
+        })?;
+    }
+    Ok((Control(a), Wakeup(b)))
+}
+
+impl Control {
+    /// Makes the archiver look at the board now.
+    pub fn wake(&self) {
+        // A full socket already holds a wake-up.
+        let _ = (&self.0).write(b"w");
+    }
+
+    /// Makes the archiver return [`Ended::Stopped`].
+    pub fn stop(&self) {
+        let _ = (&self.0).write(b"q");
+    }
+}
+
+impl Wakeup {
+    /// Reads what is pending: true when asked to stop (or the other end is gone).
+    fn drain(&self) -> bool {
+        let mut buf = [0u8; 64];
+        loop {
+            match (&self.0).read(&mut buf) {
+                Ok(0) => return true,
+                Ok(n) => {
+                    if buf[..n].contains(&b'q') {
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return true,
+            }
+        }
+    }
+}
+
+/// Runs `archiver` until `wakeup`'s [`Control`] stops it or the board is
+/// destroyed, calling `synced` after every successful sync. Errors other
+/// than a full disk end the run.
+pub fn run(
+    archiver: &mut Archiver,
+    wakeup: &Wakeup,
+    synced: &mut dyn FnMut(&crate::Synced),
+) -> Result<Ended> {
+    let mut sub = archiver.board().subscribe()?;
+    let mut full = false;
+    loop {
+        match archiver.sync() {
+            Ok(done) => {
+                if full {
+                    tracing::warn!(path = %archiver.archive().path().display(), "archiving resumed: there is space again");
+                    full = false;
+                }
+                tracing::debug!(?done, "archive synced");
+                synced(&done);
+            }
+            Err(e) if e.is_disk_full() => {
+                if !full {
+                    tracing::warn!(
+                        "{e}; the board keeps working, archiving is retried every {}s",
+                        FULL_RETRY.as_secs()
+                    );
+                    full = true;
+                }
+            }
+            Err(Error::Board(shm_clip::Error::BoardDestroyed { .. })) => {
+                return Ok(Ended::BoardDestroyed);
+            }
+            Err(e) => return Err(e),
+        }
+        let timeout = if full {
+            PollTimeout::from(FULL_RETRY.as_millis() as u16)
+        } else {
+            PollTimeout::NONE
+        };
+        let mut fds = [
+            PollFd::new(sub.as_fd(), PollFlags::POLLIN),
+            PollFd::new(wakeup.0.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(errno) => {
+                return Err(Error::Io {
+                    path: "poll".into(),
+                    source: errno.into(),
+                });
+            }
+        }
+        let woken = fds[1].revents().is_some_and(|r| !r.is_empty());
+        if woken && wakeup.drain() {
+            return Ok(Ended::Stopped);
+        }
+        // Every pending note at once: one sync answers them all.
+        loop {
+            match sub.try_recv() {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(shm_clip::Error::BoardDestroyed { .. }) => return Ok(Ended::BoardDestroyed),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
