@@ -34,6 +34,8 @@ SHM_CLIP_TEST_PACKAGES=(
     suckless-tools rofi fzf tmux
     # sqlite3: the archive's tests read the database with another SQLite.
     sqlite3
+    # python3-venv: nats-server from PyPI for the bridge (scripts/lib/nats.sh).
+    python3-venv
 )
 
 # Packaging checks (scripts/check-packaging): validators for the desktop

@@ -30,6 +30,9 @@ use nix::mqueue::{MQ_OFlag, mq_close, mq_open};
 use nix::sys::stat::Mode;
 use shm_clip::{Board, BoardName, CreateOptions, Origin, OriginKind};
 
+/// nats-server processes for the bridge's tests.
+pub mod nats;
+
 /// The role a re-run test binary plays; unset in the parent.
 pub const ROLE_VAR: &str = "SHM_CLIP_ROLE";
 /// The board a child works on.

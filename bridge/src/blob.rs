@@ -1,0 +1,236 @@
+//! Large payloads in the Object Store, sealed chunk by chunk (age's STREAM
+//! idea): chunk `i` of `n` is sealed with its index and the count in the
+//! associated data, so chunks cannot be reordered, dropped or moved into
+//! another clip. Uploading seals one chunk at a time as the Object Store
+//! reads, and downloading opens one chunk at a time, so a blob is never held
+//! twice in memory.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+
+use crate::envelope::{Envelope, OVERHEAD, Place};
+
+/// Plaintext bytes per chunk: a sealed chunk is exactly the Object Store's
+/// default 128 KiB chunk.
+pub const CHUNK: usize = 128 * 1024 - OVERHEAD;
+/// Bytes each sealed chunk adds.
+pub const OVERHEAD_PER_CHUNK: u64 = OVERHEAD as u64;
+
+/// How many chunks a blob of `size` bytes has (at least one).
+pub fn chunk_count(size: u64, chunk: u64) -> u64 {
+    size.div_ceil(chunk).max(1)
+}
+
+/// An `AsyncRead` of the sealed chunks of `data`, sealing each on demand.
+#[derive(Debug)]
+pub struct SealingReader {
+    envelope: Envelope,
+    place: Place,
+    data: Arc<Vec<u8>>,
+    /// The next chunk to seal.
+    next: u64,
+    /// The sealed chunk being handed out, and how much of it was.
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl SealingReader {
+    /// Seals `data` as representation `rep` of the clip that `manifest_place` names.
+    pub fn new(envelope: Envelope, manifest_place: Place, rep: u32, data: Arc<Vec<u8>>) -> Self {
+        let chunks = chunk_count(data.len() as u64, CHUNK as u64);
+        SealingReader {
+            envelope,
+            place: Place {
+                rep,
+                chunk: 0,
+                chunks,
+                ..manifest_place
+            },
+            data,
+            next: 0,
+            current: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl AsyncRead for SealingReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if this.at == this.current.len() {
+            if this.next == this.place.chunks {
+                return Poll::Ready(Ok(())); // end of blob
+            }
+            let start = (this.next as usize) * CHUNK;
+            let end = (start + CHUNK).min(this.data.len());
+            let place = Place {
+                chunk: this.next,
+                ..this.place
+            };
+            this.current = this.envelope.seal(&place, &this.data[start..end]);
+            this.at = 0;
+            this.next += 1;
+        }
+        let n = buf.remaining().min(this.current.len() - this.at);
+        buf.put_slice(&this.current[this.at..this.at + n]);
+        this.at += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Why a blob was refused. Carries no content.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The manifest's numbers do not describe a blob we accept.
+    #[error("blob of {size} bytes in chunks of {chunk} is out of bounds")]
+    Bounds { size: u64, chunk: u32 },
+    /// The object ended before the manifest's size.
+    #[error("blob truncated in chunk {chunk} of {chunks}")]
+    Truncated { chunk: u64, chunks: u64 },
+    /// A chunk did not open.
+    #[error("blob chunk {chunk} of {chunks}: {source}")]
+    Chunk {
+        chunk: u64,
+        chunks: u64,
+        #[source]
+        source: crate::envelope::OpenError,
+    },
+    /// Bytes after the last chunk.
+    #[error("blob longer than its manifest says")]
+    TooLong,
+    /// The object could not be read.
+    #[error("reading the blob: {0}")]
+    Read(std::io::Error),
+}
+
+/// Reads and opens a sealed blob of `size` bytes from `object`.
+pub async fn open_blob(
+    object: &mut (impl AsyncRead + Unpin),
+    envelope: &Envelope,
+    manifest_place: Place,
+    rep: u32,
+    size: u64,
+    chunk: u32,
+    max_size: u64,
+) -> Result<Vec<u8>, BlobError> {
+    let chunk_len = chunk as usize;
+    if size > max_size || chunk_len == 0 || chunk_len > 4 * CHUNK {
+        return Err(BlobError::Bounds { size, chunk });
+    }
+    let chunks = chunk_count(size, u64::from(chunk));
+    let mut out = Vec::with_capacity(size as usize);
+    let mut sealed = vec![0; chunk_len + OVERHEAD];
+    for i in 0..chunks {
+        let plain_len = (size - i * u64::from(chunk)).min(u64::from(chunk)) as usize;
+        let piece = &mut sealed[..plain_len + OVERHEAD];
+        object.read_exact(piece).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                BlobError::Truncated { chunk: i, chunks }
+            } else {
+                BlobError::Read(e)
+            }
+        })?;
+        let place = Place {
+            rep,
+            chunk: i,
+            chunks,
+            ..manifest_place
+        };
+        let plain = envelope
+            .open(&place, piece)
+            .map_err(|source| BlobError::Chunk {
+                chunk: i,
+                chunks,
+                source,
+            })?;
+        out.extend_from_slice(&plain);
+    }
+    let mut extra = [0u8; 1];
+    match object.read(&mut extra).await {
+        Ok(0) => Ok(out),
+        Ok(_) => Err(BlobError::TooLong),
+        Err(e) => Err(BlobError::Read(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::BoardKey;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_blob_seals_and_opens_chunk_by_chunk() {
+        let env = Envelope::new(&BoardKey::from_bytes([5; 32]));
+        let place = Place::manifest([1; 32], [2; 16]);
+        let data: Arc<Vec<u8>> = Arc::new((0..(CHUNK * 2 + 17)).map(|i| i as u8).collect());
+        let mut sealed = Vec::new();
+        rt().block_on(async {
+            SealingReader::new(env.clone(), place, 0, data.clone())
+                .read_to_end(&mut sealed)
+                .await
+                .unwrap();
+        });
+        assert_eq!(sealed.len(), data.len() + 3 * OVERHEAD);
+        let open = |bytes: &[u8], rep: u32| {
+            rt().block_on(open_blob(
+                &mut &bytes[..],
+                &env,
+                place,
+                rep,
+                data.len() as u64,
+                CHUNK as u32,
+                1 << 30,
+            ))
+        };
+        assert_eq!(&open(&sealed, 0).unwrap()[..], &data[..]);
+        // Another representation's place, a cut, a flipped bit, an extra byte.
+        assert!(matches!(
+            open(&sealed, 1),
+            Err(BlobError::Chunk { chunk: 0, .. })
+        ));
+        assert!(matches!(
+            open(&sealed[..sealed.len() - 1], 0),
+            Err(BlobError::Truncated { chunk: 2, .. })
+        ));
+        let mut bad = sealed.clone();
+        bad[CHUNK + OVERHEAD + 30] ^= 1;
+        assert!(matches!(
+            open(&bad, 0),
+            Err(BlobError::Chunk { chunk: 1, .. })
+        ));
+        let mut longer = sealed.clone();
+        longer.push(0);
+        assert!(matches!(open(&longer, 0), Err(BlobError::TooLong)));
+        // Chunks swapped: each is bound to its index.
+        let mut swapped = sealed.clone();
+        let (a, b) = swapped.split_at_mut(CHUNK + OVERHEAD);
+        a.swap_with_slice(&mut b[..CHUNK + OVERHEAD]);
+        assert!(matches!(
+            open(&swapped, 0),
+            Err(BlobError::Chunk { chunk: 0, .. })
+        ));
+        let too_big = rt().block_on(open_blob(
+            &mut &sealed[..],
+            &env,
+            place,
+            0,
+            1 << 40,
+            CHUNK as u32,
+            1 << 30,
+        ));
+        assert!(matches!(too_big, Err(BlobError::Bounds { .. })));
+    }
+}

