@@ -119,6 +119,21 @@ impl Archive {
         })
     }
 
+    /// `PRAGMA quick_check`: the cheaper check an archiver runs at start.
+    pub fn quick_check(&self) -> Result<()> {
+        let first: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if first == "ok" {
+            return Ok(());
+        }
+        Err(Error::Corrupt {
+            path: self.path.clone(),
+            detail: first,
+        })
+    }
+
     /// Moves every committed change from the WAL into the database and
     /// empties the WAL file, so that bytes a delete overwrote are no longer
     /// in either file. Returns false when a reader kept it from finishing

@@ -3,8 +3,8 @@
 //! Each [`Archiver::sync`] looks at the board's history once (a consistent
 //! look: the board's seq is the same before and after it) and, in one
 //! transaction:
-//! - archives entries it has not seen, by seq (at start that is the
-//!   catch-up: whatever the board still holds);
+//! - archives entries newer than the last seq it saw (at start that is the
+//!   catch-up of what the board still holds; on a new board, all of it);
 //! - follows pins and selections (last use) of entries it has seen;
 //! - for entries that left the board, deletes them from the archive only
 //!   when the look proves a removal (`rm`, `clear`): the board moved by one
@@ -89,7 +89,7 @@ impl Archiver {
 
     /// Brings the archive up to date with the board (see the module docs).
     pub fn sync(&mut self) -> Result<Synced> {
-        let (hist, seq, consistent) = self.look()?;
+        let (hist, seq, consistent, before) = self.look()?;
         if self.board.is_destroyed() {
             // A destroyed board's wipe is not the user removing clips.
             return Err(Error::Board(shm_clip::Error::BoardDestroyed {
@@ -159,7 +159,9 @@ impl Archiver {
                 &name,
                 BoardState {
                     node,
-                    seen_seq: seq,
+                    // After a look that raced a commit, only what came before
+                    // it counts as seen: a later entry it missed is still new.
+                    seen_seq: if consistent { seq } else { before },
                 },
             )?;
             Ok(wipe_all)
@@ -185,7 +187,7 @@ impl Archiver {
     /// The board's history and the seq it belongs to, read so that no
     /// commit came between: retried a few times under a stream of copies,
     /// then the last look is used, marked inconsistent (it proves no removal).
-    fn look(&self) -> Result<(Vec<EntryInfo>, u64, bool)> {
+    fn look(&self) -> Result<(Vec<EntryInfo>, u64, bool, u64)> {
         let mut tries = 0;
         loop {
             let before = self.board.seq();
@@ -193,7 +195,7 @@ impl Archiver {
             let after = self.board.seq();
             tries += 1;
             if before == after || tries == 5 {
-                return Ok((hist, after, before == after));
+                return Ok((hist, after, before == after, before));
             }
         }
     }
@@ -269,6 +271,12 @@ impl Look<'_> {
                         .execute(params![clip, e.pinned, to_ns(e.touched)])?;
                     report.updated += 1;
                 }
+                continue;
+            }
+            // Seen before and not linked: refused by the policy, or deleted
+            // from the archive (prune, rm --archive) while still on the
+            // board. Either way it is not archived again.
+            if prev.is_some_and(|p| e.seq <= p) {
                 continue;
             }
             if skipped.contains(&e.seq) {

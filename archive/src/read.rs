@@ -216,3 +216,17 @@ fn info_from(r: &Row<'_>) -> rusqlite::Result<ArchivedInfo> {
         preview: String::new(),
     })
 }
+
+impl Archive {
+    /// The live entries of `board` the archive knows, as (seq, archive id):
+    /// which archived clips are on that board now.
+    pub fn board_links(&self, board: &str) -> Result<Vec<(u64, i64)>> {
+        self.conn
+            .prepare_cached("SELECT seq, clip FROM board_entries WHERE board = ?1 ORDER BY seq")
+            .and_then(|mut s| {
+                s.query_map([board], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| self.err(e))
+    }
+}

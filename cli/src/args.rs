@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use shm_clip::{BoardName, Config, CreateOptions, DEFAULT_BOARD, Selector};
 
+pub use crate::archive::ArchiveArgs;
 use crate::errors::CliError;
 pub use crate::menu::HistoryMenuArgs;
 pub use crate::pick::PickArgs;
+pub use crate::search::SearchArgs;
 
 const ABOUT_LONG: &str = "\
 A clipboard shared by every process of a user through POSIX shared memory.
@@ -346,6 +348,12 @@ pub enum Command {
     /// Delete all unpinned entries
     #[command(long_about = CLEAR_LONG)]
     Clear(ClearArgs),
+    /// Search the board and the archive
+    #[command(long_about = crate::search::LONG_ABOUT)]
+    Search(SearchArgs),
+    /// The on-disk archive: stats, prune, export, vacuum, run
+    #[command(long_about = crate::archive::LONG_ABOUT)]
+    Archive(ArchiveArgs),
     /// Show the board's state, counters and subscribers
     #[command(long_about = STATUS_LONG)]
     Status(JsonArgs),
@@ -379,6 +387,8 @@ impl Command {
             Command::Select(a) | Command::Pin(a) | Command::Unpin(a) => (Some(&a.board), None),
             Command::Clear(a) => (Some(&a.board), None),
             Command::Destroy(a) => (Some(&a.board), None),
+            Command::Search(a) => (Some(&a.board), None),
+            Command::Archive(a) => a.board_options(),
             Command::Boards | Command::Config(_) | Command::Completions(_) => (None, None),
         }
     }
@@ -596,6 +606,12 @@ pub struct HistoryArgs {
     pub list: JsonArgs,
     #[command(flatten)]
     pub menu: HistoryMenuArgs,
+    /// List the archive instead: every clip kept on disk, most recent first
+    #[arg(long, conflicts_with = "menu")]
+    pub archive: bool,
+    /// With --archive: list at most N clips
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "archive")]
+    pub limit: usize,
 }
 
 /// Subcommands whose only option is `--json`.
@@ -614,7 +630,7 @@ pub struct JsonArgs {
 // The group names its two members: a struct-level group would take in the
 // flattened board options too.
 #[group(skip)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["index", "seq", "menu_line"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["index", "seq", "menu_line", "archive"])))]
 pub struct Target {
     /// History index, as listed by `shm-clip history` (0 is current)
     // Negative numbers reach `parse_index`, which explains how indexes
@@ -629,6 +645,11 @@ pub struct Target {
     /// The entry of the menu line on stdin (from `history --menu`)
     #[arg(long)]
     pub menu_line: bool,
+
+    /// The archived clip with this id (from `history --archive` or `search`):
+    /// select brings it back to the board, pin/unpin/rm act on the archive
+    #[arg(long, value_name = "ID")]
+    pub archive: Option<i64>,
 
     #[command(flatten)]
     pub board: BoardArg,

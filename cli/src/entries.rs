@@ -16,6 +16,9 @@ pub enum Edit {
 
 /// Applies `edit` to the targeted entry. Silent on success, like `cp`.
 pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError> {
+    if let Some(id) = target.archive {
+        return archived(global, id, edit);
+    }
     let board = open::existing(global)?;
     let which = if target.menu_line {
         crate::menu::read_choice()?
@@ -33,6 +36,9 @@ pub fn run(global: &Global, target: &Target, edit: Edit) -> Result<(), CliError>
 
 /// `rm`: deletes one entry; a pinned one only with `--force`.
 pub fn remove(global: &Global, args: &RmArgs) -> Result<(), CliError> {
+    if let Some(id) = args.target.archive {
+        return remove_archived(global, id, args.force);
+    }
     let board = open::existing(global)?;
     let which = if args.target.menu_line {
         crate::menu::read_choice()?
@@ -67,4 +73,58 @@ pub fn clear(global: &Global, args: &ClearArgs) -> Result<(), CliError> {
         "removed {}\n",
         human::count(removed, "entry", "entries")
     ))
+}
+
+/// `select --archive ID` brings an archived clip back to the board as the
+/// current clip, with its first origin and times; `pin`/`unpin --archive`
+/// change the archived clip's pin.
+fn archived(global: &Global, id: i64, edit: Edit) -> Result<(), CliError> {
+    let mut archive = crate::archive::open_required()?;
+    match edit {
+        Edit::Select => {
+            let (info, clip) = archive.get(id)?;
+            let board = open::or_create(global)?;
+            let now = std::time::SystemTime::now();
+            let outcome = board.restore(
+                &clip,
+                &shm_clip::Provenance {
+                    origin: info.origin.clone(),
+                    created: info.first_seen,
+                    touched: now,
+                    pinned: info.pinned,
+                },
+            )?;
+            archive.touch(id, now)?;
+            tracing::debug!(id, seq = outcome.seq, "brought back from the archive");
+        }
+        Edit::Pin | Edit::Unpin => {
+            if !archive.set_pinned(id, matches!(edit, Edit::Pin))? {
+                return Err(shm_clip_archive::Error::NoSuchClip(id).into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `rm --archive ID`: deletes the clip from the archive, and from the board
+/// too if it is there now (else the archiver would archive it again).
+fn remove_archived(global: &Global, id: i64, force: bool) -> Result<(), CliError> {
+    let mut archive = crate::archive::open_required()?;
+    let info = archive.info(id)?;
+    if info.pinned && !force {
+        return Err(CliError::PinnedArchived { id });
+    }
+    let on_board = archive
+        .board_links(global.board.as_str())?
+        .into_iter()
+        .find(|(_, clip)| *clip == id);
+    if let Some((seq, _)) = on_board {
+        match open::existing(global).and_then(|b| b.delete(Selector::Seq(seq))) {
+            Ok(_)
+            | Err(shm_clip::Error::NoSuchBoard { .. } | shm_clip::Error::NoSuchEntry { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    archive.delete(&[id])?;
+    Ok(())
 }

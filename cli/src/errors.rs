@@ -12,6 +12,18 @@ pub enum CliError {
     #[error(transparent)]
     Board(#[from] shm_clip::Error),
 
+    /// The archive refused or failed.
+    #[error("archive: {0}")]
+    Archive(#[from] shm_clip_archive::Error),
+
+    /// An archive command, and there is no archive file yet.
+    #[error("there is no archive yet at {}", path.display())]
+    NoArchive { path: std::path::PathBuf },
+
+    /// `archive run` with `archive.enabled = false`.
+    #[error("archive run: the archive is turned off (archive.enabled = false in {})", path.display())]
+    ArchiveDisabled { path: std::path::PathBuf },
+
     /// Reading the input failed.
     #[error("reading {path}: {source}")]
     Read { path: String, source: io::Error },
@@ -42,6 +54,10 @@ pub enum CliError {
     /// `rm` of a pinned entry without `--force`.
     #[error("entry seq {seq} is pinned; not deleting it")]
     Pinned { seq: u64 },
+
+    /// `rm --archive` of a pinned archived clip without `--force`.
+    #[error("archived clip {id} is pinned; not deleting it")]
+    PinnedArchived { id: i64 },
 
     /// The user cancelled a menu or the picker: exit 1, say nothing.
     #[error("cancelled")]
@@ -115,7 +131,15 @@ impl CliError {
     /// What to do about it, where the library knows.
     fn hint(&self) -> Option<String> {
         match self {
-            CliError::Board(err) => err.hint(),
+            CliError::Board(err) | CliError::Archive(shm_clip_archive::Error::Board(err)) => {
+                err.hint()
+            }
+            CliError::NoArchive { .. } => Some(
+                "an archiver makes it: the tray runs one, or start `shm-clip archive run`".into(),
+            ),
+            CliError::ArchiveDisabled { .. } => {
+                Some("set archive.enabled = true there to archive clips".into())
+            }
             CliError::BoardEnv { .. } => Some(format!(
                 "set {} to 1-64 characters from A-Z a-z 0-9 . _ -, or unset it; --board NAME overrides it",
                 crate::args::BOARD_ENV
@@ -140,6 +164,9 @@ impl CliError {
             }
             CliError::Pinned { seq } => Some(format!(
                 "unpin it first (shm-clip unpin --seq {seq}), or delete it anyway: shm-clip rm --seq {seq} --force"
+            )),
+            CliError::PinnedArchived { id } => Some(format!(
+                "unpin it first (shm-clip unpin --archive {id}), or delete it anyway: shm-clip rm --archive {id} --force"
             )),
             CliError::MenuLine(_) => {
                 Some("give it a line that `shm-clip history --menu` printed".into())
@@ -181,11 +208,21 @@ pub fn report(err: &CliError) -> ExitCode {
         tracing::debug!("cancelled; nothing changed");
         return ExitCode::FAILURE;
     }
+    // `archive run` next to a running archiver (the tray's): a status of its
+    // own, so that the systemd unit does not restart it again and again.
+    let status = if matches!(
+        err,
+        CliError::Archive(shm_clip_archive::Error::Running { .. })
+    ) {
+        ExitCode::from(3)
+    } else {
+        ExitCode::FAILURE
+    };
     let message = match err.hint() {
         Some(hint) => format!("shm-clip: {err} ({hint})\n"),
         None => format!("shm-clip: {err}\n"),
     };
     // Nothing sensible is left to do if stderr is gone too.
     let _ = io::stderr().write_all(message.as_bytes());
-    ExitCode::FAILURE
+    status
 }

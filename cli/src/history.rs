@@ -32,6 +32,74 @@ pub fn run(global: &Global, args: &JsonArgs) -> Result<(), CliError> {
     output::text(&table(&entries, human::output_width()))
 }
 
+/// `history --archive`: the archived clips, most recently used first.
+pub fn archived(limit: usize, as_json: bool) -> Result<(), CliError> {
+    let (_, archive) = crate::archive::open_existing()?;
+    let clips = match &archive {
+        Some(a) => a.list(limit, 0)?,
+        None => Vec::new(),
+    };
+    if as_json {
+        let clips: Vec<_> = clips
+            .iter()
+            .map(|c| json::Versioned::new(json::Archived::from(c)))
+            .collect();
+        return output::json(&clips);
+    }
+    if clips.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = clips
+        .iter()
+        .map(|c| {
+            [
+                c.id.to_string(),
+                human::age(c.last_used),
+                types_cell(&c.types),
+                human::size(c.total_size),
+                c.origin.to_string(),
+                if c.pinned { "*" } else { "" }.to_owned(),
+            ]
+        })
+        .collect();
+    let headers = ["ID", "AGE", "TYPE", "SIZE", "ORIGIN", "PIN"].map(String::from);
+    let mut widths = headers.clone().map(|h| h.len());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let used: usize = widths.iter().map(|w| w + 2).sum();
+    let room = human::output_width().saturating_sub(used).max(MIN_PREVIEW);
+    let mut text = String::new();
+    let mut line = |cells: &[String; 6], preview: &str| {
+        for (i, (cell, &w)) in cells.iter().zip(&widths).enumerate() {
+            let _ = if i == 2 || i == 4 || i == 5 {
+                write!(text, "{cell:<w$}  ")
+            } else {
+                write!(text, "{cell:>w$}  ")
+            };
+        }
+        text.push_str(preview);
+        let trimmed = text.trim_end_matches(' ').len();
+        text.truncate(trimmed);
+        text.push('\n');
+    };
+    line(&headers, "PREVIEW");
+    for (row, c) in rows.iter().zip(&clips) {
+        line(row, &human::fit(&c.preview, room));
+    }
+    output::text(&text)
+}
+
+fn types_cell(types: &[(String, u64)]) -> String {
+    match types {
+        [] => "-".to_owned(),
+        [(mime, _)] => human::mime_base(mime).to_owned(),
+        [(mime, _), rest @ ..] => format!("{} +{}", human::mime_base(mime), rest.len()),
+    }
+}
+
 /// The table for `entries`, fitted to `width` columns where possible.
 fn table(entries: &[EntryInfo], width: usize) -> String {
     let rows: Vec<[String; 7]> = entries.iter().map(row).collect();

@@ -5,6 +5,7 @@
 //! subcommand to its module, and turn an error into `shm-clip: what: why
 //! (hint)` with exit status 1. A reader closing our stdout is not an error.
 
+mod archive;
 mod args;
 mod boards;
 mod change;
@@ -22,6 +23,7 @@ mod output;
 mod paste;
 mod pick;
 mod primary;
+mod search;
 mod status;
 mod watch;
 
@@ -77,6 +79,9 @@ fn run(args: &Args, global: &Global) -> Result<(), CliError> {
         Command::Paste(paste) => paste::run(global, paste),
         Command::Watch(watch) => watch::run(global, watch),
         Command::History(history) if history.menu.menu => menu::run(global, &history.menu),
+        Command::History(history) if history.archive => {
+            history::archived(history.limit, history.list.json)
+        }
         Command::History(history) => history::run(global, &history.list),
         Command::Pick(pick) => pick::run(global, pick),
         Command::Select(target) => entries::run(global, target, Edit::Select),
@@ -84,6 +89,8 @@ fn run(args: &Args, global: &Global) -> Result<(), CliError> {
         Command::Unpin(target) => entries::run(global, target, Edit::Unpin),
         Command::Rm(rm) => entries::remove(global, rm),
         Command::Clear(clear) => entries::clear(global, clear),
+        Command::Search(search) => search::run(global, search),
+        Command::Archive(archive) => archive::run(global, archive),
         Command::Status(status) => status::run(global, status),
         Command::Boards => boards::list(),
         Command::Destroy(destroy) => boards::destroy(global, destroy),

@@ -551,7 +551,10 @@ fn usage_lines_do_not_make_board_look_required() {
         .lines()
         .find(|l| l.starts_with("Usage:"))
         .unwrap_or_else(|| panic!("no usage line: {stderr}"));
-    assert_eq!(usage, "Usage: shm-clip rm <N|--seq <S>|--menu-line>");
+    assert_eq!(
+        usage,
+        "Usage: shm-clip rm <N|--seq <S>|--menu-line|--archive <ID>>"
+    );
 }
 
 #[test]

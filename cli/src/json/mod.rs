@@ -11,14 +11,17 @@
 //! `docs/json.md` (its tables and changelog), and the fingerprint that
 //! `cli/tests/json_schema.rs` keeps per schema version.
 
+mod archive;
 mod entry;
 mod event;
 mod status;
 mod time;
 
+pub use archive::{ArchiveStats, Archived, Hit};
 pub use entry::{Entry, EntryMeta};
 pub use event::{Event, EventKind};
 pub use status::Status;
+pub use time::{epoch_ms, rfc3339};
 
 use serde::Serialize;
 

@@ -1,0 +1,326 @@
+//! The archive through the real `shm-clip` binary: `archive run` in the
+//! foreground against real CLI copies, `search`, `history --archive`,
+//! `select --archive`, `rm --archive`, `archive stats | prune | export`, one
+//! archiver per board, and refused archive files that leave the board working.
+
+use shm_clip_test_kit::TestBoard;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The longest any wait may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_shm-clip")
+}
+
+/// A board plus a private archive file and runtime directory.
+struct Setup {
+    tb: TestBoard,
+}
+
+impl Setup {
+    fn new(test: &str) -> Setup {
+        let tb = TestBoard::new(test);
+        for d in ["data", "run"] {
+            std::fs::create_dir_all(tb.file(d)).unwrap();
+            std::fs::set_permissions(tb.file(d), std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        Setup { tb }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.tb.file("data").join("archive.sqlite3")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.env_remove("SHM_CLIP_BOARD")
+            .env("SHM_CLIP_CONFIG", self.tb.file("config.toml"))
+            .env("SHM_CLIP_ARCHIVE", self.db())
+            .env("XDG_RUNTIME_DIR", self.tb.file("run"))
+            .env("RUST_LOG", "warn")
+            .arg("--board")
+            .arg(self.tb.name.as_str())
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "shm-clip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn stdout(&self, args: &[&str]) -> String {
+        String::from_utf8(self.run(args).stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.stdout(args)).unwrap()
+    }
+
+    /// `archive run -v`, with its stderr lines delivered to the test.
+    fn archiver(&self) -> Archiver {
+        let mut child = self
+            .cmd(&["archive", "run", "-v"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::Builder::new()
+            .name("archiver-stderr".into())
+            .spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            })
+            .unwrap();
+        let mut a = Archiver { child, lines: rx };
+        a.expect("archiving board");
+        a
+    }
+}
+
+/// A running `archive run`, killed on drop.
+struct Archiver {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Archiver {
+    /// Waits for a stderr line containing `what`; returns it.
+    fn expect(&mut self, what: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(TIMEOUT) {
+                Ok(line) if line.contains(what) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("archive run printed no line with {what:?}: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Archiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // What it said after the test stopped listening: the failure's context.
+        for line in self.lines.try_iter() {
+            eprintln!("archive run: {line}");
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["destroy", "--force"]).output();
+    }
+}
+
+fn unchanged_after(path: &Path, f: impl FnOnce()) {
+    let before = std::fs::read(path).unwrap();
+    f();
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "{} was changed",
+        path.display()
+    );
+}
+
+#[test]
+fn the_archiver_keeps_evicted_clips_and_search_finds_them() {
+    let s = Setup::new("arc-run");
+    s.run(&["copy", "--depth", "2", "alpha invoice march"]);
+    let mut a = s.archiver();
+    for text in ["beta notes", "gamma invoice april", "delta"] {
+        s.run(&["copy", text]);
+        a.expect("1 archived");
+    }
+    // alpha and beta are evicted from the board (depth 2), not from the archive.
+    let hits = s.json(&["search", "--json", "invoice"]);
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    let by_preview = |p: &str| {
+        hits.iter()
+            .find(|h| h["preview"].as_str().unwrap().starts_with(p))
+            .unwrap()
+    };
+    let gamma = by_preview("gamma");
+    assert_eq!(
+        (gamma["location"].as_str(), gamma["index"].as_u64()),
+        (Some("board"), Some(1))
+    );
+    let alpha = by_preview("alpha");
+    assert_eq!(alpha["location"], "archive");
+    assert_eq!(alpha["index"], Value::Null);
+    let id = alpha["archive_id"].as_i64().unwrap();
+    // The text list says where each hit lives.
+    let text = s.stdout(&["search", "invoice"]);
+    assert!(
+        text.contains(&format!("archive {id}")) && text.contains("board 1"),
+        "{text}"
+    );
+    // history --archive lists all four, newest first.
+    let listed = s.json(&["history", "--archive", "--json"]);
+    let previews: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["preview"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        previews,
+        [
+            "delta",
+            "gamma invoice april",
+            "beta notes",
+            "alpha invoice march"
+        ]
+    );
+    // select --archive brings it back as the current clip; the archiver sees it
+    // as the same archived clip.
+    s.run(&["select", "--archive", &id.to_string()]);
+    assert_eq!(s.stdout(&["paste"]), "alpha invoice march");
+    let stats = s.json(&["archive", "stats", "--json"]);
+    assert_eq!(stats["clips"], 4);
+    assert_eq!(stats["schema"], 1);
+    // A second archiver of the board says which one runs.
+    let second = s.cmd(&["archive", "run"]).output().unwrap();
+    assert_eq!(
+        second.status.code(),
+        Some(3),
+        "the unit's RestartPreventExitStatus"
+    );
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains(&format!("pid {}", a.child.id())), "{err}");
+}
+
+#[test]
+fn rm_and_clear_on_the_board_leave_the_archive() {
+    let s = Setup::new("arc-rm");
+    s.run(&["copy", "keep this"]);
+    s.run(&["copy", "Wombat5512 private"]);
+    s.run(&["copy", "newest"]);
+    let mut a = s.archiver();
+    s.run(&["rm", "1"]);
+    a.expect("1 deleted");
+    assert!(
+        s.json(&["search", "--json", "wombat5512"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for f in [s.db(), PathBuf::from(format!("{}-wal", s.db().display()))] {
+        let bytes = std::fs::read(&f).unwrap_or_default().to_ascii_lowercase();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"wombat5512"),
+            "{} holds the marker",
+            f.display()
+        );
+    }
+    s.run(&["clear"]);
+    a.expect("2 deleted");
+    assert_eq!(s.json(&["archive", "stats", "--json"])["clips"], 0);
+}
+
+#[test]
+fn archive_commands_prune_export_and_rm_by_id() {
+    let s = Setup::new("arc-cmds");
+    s.run(&["copy", "small"]);
+    s.run(&["copy", &"x".repeat(3000)]);
+    s.run(&["copy", "pinned one"]);
+    s.run(&["pin", "0"]);
+    // Started after the copies: its catch-up archives all three.
+    let _a = s.archiver();
+    let listed = s.json(&["history", "--archive", "--json"]);
+    let pinned_id = listed[0]["id"].as_i64().unwrap();
+    assert_eq!(listed[0]["pinned"], true);
+    let out = s.stdout(&["archive", "prune", "--larger-than", "2K"]);
+    assert!(out.contains("removed 1 clip"), "{out}");
+    let out = s.stdout(&["archive", "prune", "--older-than", "0s"]);
+    assert!(
+        out.contains("removed 1 clip"),
+        "{out}: the small one; the pinned one stays"
+    );
+    let export = s.tb.file("export");
+    let out = s.stdout(&["archive", "export", export.to_str().unwrap()]);
+    assert!(out.contains("exported 1 clip"), "{out}");
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(export.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["clips"][0]["id"], pinned_id);
+    // rm --archive of a pinned clip wants --force, and takes it off the board too.
+    let refused = s
+        .cmd(&["rm", "--archive", &pinned_id.to_string()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    s.run(&["rm", "--archive", &pinned_id.to_string(), "--force"]);
+    assert_eq!(s.json(&["archive", "stats", "--json"])["clips"], 0);
+    assert!(
+        s.json(&["history", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["pinned"] == false)
+    );
+    s.run(&["archive", "vacuum"]);
+}
+
+#[test]
+fn a_bad_archive_file_stops_the_archiver_and_not_the_board() {
+    let s = Setup::new("arc-bad");
+    std::fs::write(
+        s.db(),
+        b"this is not a database, but someone's file\n".repeat(100),
+    )
+    .unwrap();
+    std::fs::set_permissions(s.db(), std::fs::Permissions::from_mode(0o600)).unwrap();
+    unchanged_after(&s.db(), || {
+        let out = s.cmd(&["archive", "run"]).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&s.db().display().to_string()) && err.contains("not an SQLite database"),
+            "{err}"
+        );
+        let out = s.cmd(&["search", "x"]).output().unwrap();
+        assert!(!out.status.success(), "search reports the bad archive too");
+    });
+    std::fs::set_permissions(s.db(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = s.cmd(&["archive", "run"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chmod 600"), "{err}");
+    // The board works all the same.
+    s.run(&["copy", "still fine"]);
+    assert_eq!(s.stdout(&["paste"]), "still fine");
+}
+
+#[test]
+fn archive_run_refuses_when_turned_off() {
+    let s = Setup::new("arc-off");
+    std::fs::write(s.tb.file("config.toml"), "[archive]\nenabled = false\n").unwrap();
+    let out = s.cmd(&["archive", "run"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("archive.enabled = false") && err.contains("config.toml"),
+        "{err}"
+    );
+    assert!(!s.db().exists(), "nothing was created");
+}
