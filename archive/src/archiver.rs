@@ -107,6 +107,7 @@ impl Archiver {
         let known = &mut self.known;
         let skipped = &mut self.skipped;
         let mut new_bytes = 0u64;
+        let mut fresh = Vec::new();
         let wipe_all = self.archive.batch(|b| {
             let state = b.board_state(&name)?;
             let prev = match state {
@@ -135,7 +136,7 @@ impl Archiver {
                 known,
                 skipped,
                 &mut report,
-                &mut new_bytes,
+                (&mut new_bytes, &mut fresh),
             )?;
             // One commit, and it made no entry: it evicted nothing, so what
             // left the board was removed.
@@ -166,6 +167,15 @@ impl Archiver {
             )?;
             Ok(wipe_all)
         })?;
+        if self.board.is_destroyed() {
+            // Destroyed while this sync read it: what it just archived came
+            // off a board that `destroy` wiped, after `destroy` deleted that
+            // board's clips from the archive. It goes too.
+            self.archive.delete(&fresh)?;
+            return Err(Error::Board(shm_clip::Error::BoardDestroyed {
+                name: self.board.name().to_string(),
+            }));
+        }
         self.known = hist
             .iter()
             .filter(|e| !self.skipped.contains(&e.seq))
@@ -222,6 +232,15 @@ impl Archiver {
         Ok(())
     }
 
+    /// The archiver of `board`, the fresh board that replaced a destroyed
+    /// one under the same name: the archive forgets what it knew of the old
+    /// one, whose seqs the new one starts again.
+    pub fn renew(self, board: Board) -> Result<Archiver> {
+        let mut archive = self.archive;
+        archive.forget_board(board.name().as_str())?;
+        Ok(Archiver::new(board, archive, self.policy))
+    }
+
     /// Gives the board and the archive back.
     #[must_use]
     pub fn into_parts(self) -> (Board, Archive) {
@@ -253,7 +272,7 @@ impl Look<'_> {
         known: &HashMap<u64, (bool, SystemTime)>,
         skipped: &mut HashSet<u64>,
         report: &mut Synced,
-        new_bytes: &mut u64,
+        (new_bytes, fresh): (&mut u64, &mut Vec<i64>),
     ) -> rusqlite::Result<bool> {
         let (board, name, policy, prev) = (self.board, self.name, self.policy, self.prev);
         let mut created_since = false;
@@ -303,6 +322,9 @@ impl Look<'_> {
             })?;
             b.link(name, e.seq, inserted.id)?;
             *new_bytes += clip.total_size();
+            if inserted.new {
+                fresh.push(inserted.id);
+            }
             report.archived += 1;
         }
         Ok(created_since)

@@ -11,7 +11,8 @@ pub enum Error {
         "{path}: owned by uid {uid}, not by you (uid {euid}); the archive holds your clipboard history, so it is not used. Fix: `chown {euid} {path}`, or move it away"
     )]
     NotOwner { path: PathBuf, uid: u32, euid: u32 },
-    /// Group or others may read or write the archive's directory or file.
+    /// Group or others may read or write the archive file, or write its
+    /// directory.
     #[error(
         "{path}: mode {mode:04o} lets group or others in; the archive holds your clipboard history, so it is not used. Fix: `chmod {fix:o} {path}`"
     )]

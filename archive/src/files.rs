@@ -1,6 +1,7 @@
 //! Where the archive lives, and the checks before SQLite may open it: the
 //! same rules as the board's segment (owned by this user, nobody else may
-//! read it), because it holds the same secrets for longer.
+//! read it), because it holds the same secrets for longer. Its directory
+//! must be this user's and writable by nobody else.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
@@ -21,8 +22,9 @@ pub fn default_path() -> Result<PathBuf> {
     Ok(shm_clip::Config::data_dir()?.join("archive.sqlite3"))
 }
 
-/// Makes sure `path`'s directory exists as a 0700 directory of this user
-/// and that `path`, if it exists, is a 0600 regular file of this user.
+/// Makes sure `path`'s directory exists as a directory of this user that
+/// nobody else may write (created 0700), and that `path`, if it exists, is
+/// a 0600 regular file of this user.
 /// Creates an empty 0600 file when there is none and `create` is set.
 /// Returns whether the file exists afterwards.
 pub(crate) fn prepare(path: &Path, create: bool) -> Result<bool> {
@@ -122,11 +124,20 @@ fn check(path: &Path, meta: &std::fs::Metadata, dir: bool) -> Result<()> {
         });
     }
     let mode = meta.mode() & 0o7777;
-    if mode & 0o077 != 0 {
+    // The file: nobody else may read or write it. Its directory: nobody
+    // else may add, remove or rename files in it (a 0755 directory is
+    // fine: the window's eframe makes the data directory so). A directory
+    // the archive creates is 0700.
+    let (forbidden, fix) = if dir {
+        (0o022, mode & !0o022)
+    } else {
+        (0o077, 0o600)
+    };
+    if mode & forbidden != 0 {
         return Err(Error::Permissions {
             path: path.to_owned(),
             mode,
-            fix: if dir { 0o700 } else { 0o600 },
+            fix,
         });
     }
     Ok(())

@@ -138,6 +138,12 @@ pub fn run(
         }
         let woken = fds[1].revents().is_some_and(|r| !r.is_empty());
         if woken && wakeup.drain() {
+            // A last look, so that what was committed before the stop was
+            // asked for is archived (the tray stops it when it quits).
+            match archiver.sync() {
+                Ok(done) => synced(&done),
+                Err(e) => tracing::warn!("{e}; the last changes before stopping were not archived"),
+            }
             return Ok(Ended::Stopped);
         }
         // Every pending note at once: one sync answers them all.

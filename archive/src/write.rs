@@ -66,6 +66,17 @@ impl Archive {
         Ok(n)
     }
 
+    /// Forgets what the archive knew of board `board` (its last seq, which
+    /// clips are on it): for a board that was just created, whose seqs start
+    /// again and must not be matched with the old board's.
+    pub fn forget_board(&mut self, board: &str) -> Result<()> {
+        self.batch(|b| {
+            b.forget_board(board)?;
+            b.tx.execute("DELETE FROM boards WHERE board = ?1", [board])?;
+            Ok(())
+        })
+    }
+
     /// Pins or unpins an archived clip. Returns false for an unknown id.
     pub fn set_pinned(&mut self, id: i64, pinned: bool) -> Result<bool> {
         self.batch(|b| b.set_pinned(id, pinned))

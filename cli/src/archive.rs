@@ -233,9 +233,15 @@ fn run_archiver(global: &Global, args: &RunArgs) -> Result<(), CliError> {
         })?;
     let origin = Origin::this_process(OriginKind::Cli).labelled("archiver");
     let mut first = true;
+    let open = || Board::open_with(&global.board, origin.clone(), Some(global.create_options()));
+    let board = open()?;
+    if board.seq() == 0 {
+        // A new board (after a reboot, say): its seqs start again and must
+        // not be matched with the old board's.
+        archive.forget_board(global.board.as_str())?;
+    }
+    let mut archiver = Archiver::new(board, archive, policy);
     loop {
-        let board = Board::open_with(&global.board, origin.clone(), Some(global.create_options()))?;
-        let mut archiver = Archiver::new(board, archive, policy);
         let ended = shm_clip_archive::run(&mut archiver, &wakeup, &mut |s| {
             if first {
                 first = false;
@@ -252,7 +258,6 @@ fn run_archiver(global: &Global, args: &RunArgs) -> Result<(), CliError> {
                 ));
             }
         })?;
-        archive = archiver.into_parts().1;
         match ended {
             Ended::Stopped => return Ok(()),
             Ended::BoardDestroyed => {
@@ -260,6 +265,7 @@ fn run_archiver(global: &Global, args: &RunArgs) -> Result<(), CliError> {
                     "board {} was destroyed; archiving the fresh one",
                     global.board
                 ));
+                archiver = archiver.renew(open()?)?;
             }
         }
     }

@@ -174,8 +174,9 @@ open (the tray, windows, watchers) find nothing. Then the segment and the \
 mailboxes are removed, and each of those programs is told: a window says \
 \"board destroyed\", the tray drops the clip it serves on the desktop \
 clipboard and moves to a fresh board, `watch` exits. The history the tray \
-saved on disk for this board is deleted too, so a restart brings nothing \
-back; --keep-history keeps that file.
+saved on disk for this board is deleted too, and so are the archive's copies \
+of the clips the board held, so a restart brings nothing back; \
+--keep-history keeps both.
 
 Without --force the segment must be a valid board of this version. With \
 --force any segment of that name owned by you is removed, which is how to get \
@@ -695,8 +696,9 @@ pub struct DestroyArgs {
     /// Remove the segment even if it is not a valid board of this version
     #[arg(long)]
     pub force: bool,
-    /// Keep the history the tray saved for this board on disk (by default
-    /// it is deleted with the board, so that nothing comes back)
+    /// Keep the history saved for this board on disk, the tray's file and
+    /// the archived copies of its clips (by default they are deleted with
+    /// the board, so that nothing comes back)
     #[arg(long)]
     pub keep_history: bool,
 

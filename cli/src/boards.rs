@@ -16,8 +16,28 @@ pub fn list() -> Result<(), CliError> {
     ))
 }
 
-/// Removes the board named by `--board`, and the history the tray saved for it.
+/// Removes the board named by `--board`, the history the tray saved for it,
+/// and the archived copies of the clips it held (entries evicted earlier
+/// stay archived: they were no longer on it).
 pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
+    // Which archived clips are on the board, read before it goes: its
+    // archiver forgets them once it sees the fresh board.
+    let archived = if args.keep_history {
+        None
+    } else {
+        match crate::archive::open_existing() {
+            Ok((_, Some(a))) => {
+                let ids: Vec<i64> = a
+                    .board_links(global.board.as_str())?
+                    .into_iter()
+                    .map(|(_, id)| id)
+                    .collect();
+                Some(Ok((a, ids)))
+            }
+            Ok((_, None)) => None,
+            Err(err) => Some(Err(err)),
+        }
+    };
     let report = Board::destroy(&global.board, args.force).map_err(|err| match err {
         // The library's hint for a missing board is to copy something,
         // which is the last thing someone destroying it wants.
@@ -47,6 +67,26 @@ pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
                     path: file.display().to_string(),
                     source,
                 });
+            }
+        }
+    }
+    match archived {
+        None => {}
+        // Said once the board is gone, so that a refused board is the only error.
+        Some(Err(err)) => {
+            crate::errors::warn(&format!(
+                "{err}; the board is destroyed, its archived copies are not"
+            ));
+        }
+        Some(Ok((mut archive, ids))) => {
+            let n = archive.delete(&ids)?;
+            if n > 0 {
+                let _ = write!(
+                    line,
+                    "; deleted its {} from {}",
+                    human::count(n, "archived clip", "archived clips"),
+                    archive.path().display()
+                );
             }
         }
     }

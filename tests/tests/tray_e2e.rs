@@ -199,9 +199,10 @@ fn tray_menu_over_dbus() {
         assert!(w.cli(&["copy", text], b"").status.success());
     }
     let bus = w.bus.as_ref().unwrap();
+    // The last copy listed means all three are (the menu is redrawn whole).
     let layout = wait_for("the menu to list three clips", || {
         let layout = bus.menu_layout(&tray.item());
-        layout.contains("first clip").then_some(layout)
+        layout.contains("third clip").then_some(layout)
     });
     for label in [
         "second clip",
@@ -352,6 +353,11 @@ fn pause_stops_sync_and_resume_restarts_it() {
     let _ = src.wait();
 }
 
+/// Whether `needle` is in the file at `path` (false for a missing file).
+fn file_holds(path: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+}
+
 #[test]
 fn persistence_round_trip_without_the_secret() {
     let w = World::new("persist");
@@ -368,19 +374,30 @@ fn persistence_round_trip_without_the_secret() {
     tray.stop();
     let _ = secret.kill();
     let _ = secret.wait();
-    let file = w.dir.join(format!("data/shm-clip/history-{}.bin", w.board));
-    let meta = std::fs::metadata(&file).expect("the history file");
+    // The archive keeps the history; no history file is written beside it.
+    let data = w.dir.join("data/shm-clip");
+    let db = data.join("archive.sqlite3");
+    let meta = std::fs::metadata(&db).expect("the archive");
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
         0o600
     );
-    let bytes = std::fs::read(&file).unwrap();
+    assert!(!data.join(format!("history-{}.bin", w.board)).exists());
     assert!(
-        !bytes.windows(16).any(|win| win == b"persisted-secret"),
-        "the secret was written to disk"
+        file_holds(&db, b"kept two") || file_holds(&data.join("archive.sqlite3-wal"), b"kept two")
     );
-    // A reboot: the board is gone, the saved history is not; the next tray
-    // restores it.
+    for file in [
+        "archive.sqlite3",
+        "archive.sqlite3-wal",
+        "archive.sqlite3-shm",
+    ] {
+        assert!(
+            !file_holds(&data.join(file), b"persisted-secret"),
+            "the secret was written to {file}"
+        );
+    }
+    // A reboot: the board is gone, the archive is not; the next tray
+    // refills the new board from it.
     assert!(w.cli(&["destroy", "--keep-history"], b"").status.success());
     let tray = w.tray(&["--no-icon"]);
     assert!(
@@ -388,6 +405,12 @@ fn persistence_round_trip_without_the_secret() {
         "{}",
         tray.log_text()
     );
+    restored_as_saved(&w);
+}
+
+/// The history after a restart holds both kept clips, the pin and the
+/// origins, and not the secret.
+fn restored_as_saved(w: &World) {
     let history = w.history();
     assert!(
         history.contains("kept one") && history.contains("kept two"),
@@ -406,6 +429,37 @@ fn persistence_round_trip_without_the_secret() {
         json.contains("\"kind\": \"cli\"") && !json.contains("\"kind\": \"tray\""),
         "the origins survived: {json}"
     );
+}
+
+/// Without the archive the tray saves the history file, as before; a tray
+/// with the archive imports that file once and removes it.
+#[test]
+fn the_history_file_is_imported_into_the_archive_once() {
+    let w = World::new("import");
+    w.write_config("[archive]\nenabled = false\n");
+    let tray = w.tray(&["--no-icon"]);
+    assert!(w.cli(&["copy", "kept one"], b"").status.success());
+    assert!(w.cli(&["copy", "kept two"], b"").status.success());
+    assert!(w.cli(&["pin", "1"], b"").status.success());
+    tray.stop();
+    let data = w.dir.join("data/shm-clip");
+    let file = data.join(format!("history-{}.bin", w.board));
+    assert!(
+        file_holds(&file, b"kept two"),
+        "the tray saved no history file"
+    );
+    assert!(!data.join("archive.sqlite3").exists());
+    assert!(w.cli(&["destroy", "--keep-history"], b"").status.success());
+    w.write_config("");
+    let tray = w.tray(&["--no-icon"]);
+    assert!(
+        tray.log_text()
+            .contains("imported into the archive and removed"),
+        "{}",
+        tray.log_text()
+    );
+    assert!(!file.exists(), "the history file is still there");
+    restored_as_saved(&w);
 }
 
 #[test]

@@ -4,11 +4,15 @@
 //!
 //! - [`instance`]: one tray per board (a `flock`ed lock file).
 //! - [`menu`]: the icon, its tooltip and menu (ksni), as plain data.
-//! - [`persist`]: the history file in the XDG data directory.
+//! - [`archiving`]: the archiver thread and the refill of a new board from
+//!   the archive (`shm-clip-archive`), which replace the history file.
+//! - [`persist`]: the history file in the XDG data directory, used when the
+//!   archive is off (`archive.enabled = false`) or refused.
 //! - [`service`]: the event loop tying the board, X11 and the menu together.
 //!
 //! The X11 side lives in [`crate::sync`].
 
+mod archiving;
 mod instance;
 mod menu;
 mod persist;
@@ -75,7 +79,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         Some(config.create_options()),
     )
     .map_err(|err| err.to_string())?;
-    let store = open_store(&args.board, &board);
+    let (archiving, store) = persistence(&args.board, &board, &config);
     let saved_seq = store.as_ref().map(|_| board.seq());
     // Without a mailbox (queue limits, a full subscriber table) the tray
     // still brings the desktop's clips into the board; only the other
@@ -143,10 +147,14 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         skipped_secret: false,
         serving: false,
         requests: bind_requests(&args.board),
+        archiving,
     };
     service.start();
     let result = service.run();
     service.save();
+    if let Some(mut archiving) = service.archiving.take() {
+        archiving.stop();
+    }
     if let Some(icon) = service.icon.take() {
         icon.shutdown().wait();
     }
@@ -193,6 +201,25 @@ fn connect_desktop(config: &Config) -> Result<Desktop, String> {
         owner: Box::new(owner),
         reader: Box::new(reader),
     })
+}
+
+/// Where the history lives: the archive (with the tray's archiver thread,
+/// unless another archiver runs), else the history file, which is then
+/// restored into a board that was just created.
+fn persistence(
+    name: &BoardName,
+    board: &Board,
+    config: &Config,
+) -> (Option<archiving::Archiving>, Option<Store>) {
+    if config.archive.enabled {
+        match archiving::start(name, board, config, board.seq() == 0) {
+            Ok(started) => return (started.archiving, None),
+            Err(err) => {
+                tracing::warn!(%err, "the archive is not used; saving the history file instead");
+            }
+        }
+    }
+    (None, open_store(name, board))
 }
 
 /// The history file, restoring it into a board that was just created.

@@ -60,6 +60,9 @@ pub struct Service {
     /// Requests from the command line (`--primary`); `None` if the socket
     /// could not be made (logged once).
     pub requests: Option<Requests>,
+    /// The archiver thread, woken after the tray's own commits; `None` when
+    /// the archive is off or another archiver runs.
+    pub archiving: Option<super::archiving::Archiving>,
 }
 
 impl std::fmt::Debug for Service {
@@ -512,6 +515,11 @@ impl Service {
             }
         };
         self.head = history.first().map(|e| e.seq);
+        // The board does not tell this process of its own commits; every one
+        // of them ends here, so the archiver hears of them here.
+        if let Some(archiving) = &self.archiving {
+            archiving.wake();
+        }
         if self.saved_seq != Some(self.board.seq()) && self.save_at.is_none() {
             self.save_at = Some(Instant::now() + SAVE_DELAY);
         }
