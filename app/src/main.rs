@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod picker;
 mod prefs;
 mod signals;
 mod state;
@@ -35,6 +36,8 @@ Examples:
   shm-clip-app --board work                  use another board (or set SHM_CLIP_BOARD=work)
   shm-clip-app --tray                        bridge the board and the desktop clipboard
   shm-clip-app --tray --no-icon              the same, on a desktop without a system tray
+  shm-clip-app --picker                      the keyboard popup: type to filter, Enter to choose
+  shm-clip-app --print-shortcut-setup        how to bind a key to the picker on this desktop
 
 Set RUST_LOG=debug to see what shm-clip-app does; clip contents are never logged.";
 
@@ -47,6 +50,10 @@ It is created if it does not exist.";
 
 /// The command line of `shm-clip-app`, in the wording of `shm-clip`'s.
 #[derive(Debug, Parser)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line flags"
+)]
 #[command(
     version,
     about = "A desktop window on a shm-clip board, and its system-tray bridge",
@@ -76,6 +83,19 @@ struct Args {
     #[arg(long, requires = "tray")]
     no_icon: bool,
 
+    /// Show the picker, a popup for the keyboard: type to filter the history,
+    /// Enter makes the entry current (Shift+Enter also pastes it), Alt+1..9
+    /// pick directly, Ctrl+P pins, Delete deletes, Esc closes. The first
+    /// --picker stays resident (hidden) so that later ones show at once; the
+    /// tray's hotkey (picker.hotkey in config.toml) summons it too
+    #[arg(long, conflicts_with = "tray")]
+    picker: bool,
+
+    /// Print how to bind a key to `shm-clip-app --picker` on this desktop
+    /// (sway, Hyprland, GNOME, KDE) and exit
+    #[arg(long, exclusive = true)]
+    print_shortcut_setup: bool,
+
     /// Write the man page shm-clip-app.1 into DIR and exit (for packaging).
     #[arg(long, value_name = "DIR", hide = true, exclusive = true)]
     generate_man: Option<std::path::PathBuf>,
@@ -99,6 +119,13 @@ fn main() -> std::process::ExitCode {
         // journald and log files get plain text, not escape codes.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if args.print_shortcut_setup {
+        print!("{}", tray::shortcut_setup(&args.board));
+        return std::process::ExitCode::SUCCESS;
+    }
+    if args.picker {
+        return picker::run(&args.board);
+    }
     if args.tray {
         return tray::run(&tray::TrayArgs {
             board: args.board,

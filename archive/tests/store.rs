@@ -427,7 +427,10 @@ fn a_directory_others_may_write_is_refused_and_one_they_may_read_is_not() {
     std::fs::create_dir_all(&data).unwrap();
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o775)).unwrap();
     let err = Archive::open(&dir.db()).unwrap_err();
-    assert!(matches!(err, Error::Permissions { mode: 0o775, .. }), "{err}");
+    assert!(
+        matches!(err, Error::Permissions { mode: 0o775, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("chmod 755"), "{err}");
     assert!(!dir.db().exists(), "nothing is created in it");
     // 0755, as eframe makes the data directory: fine, the file is 0600.

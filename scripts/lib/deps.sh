@@ -25,13 +25,14 @@ SHM_CLIP_GUI_PACKAGES=(
 # windows and the system clipboard, a headless tray watcher, ps/kill/setsid,
 # and a headless Wayland compositor with data-control (sway) plus wl-copy/wl-paste;
 # menu programs for `shm-clip pick` (dmenu is in suckless-tools, fzf for
-# --filter) and tmux for driving the terminal picker.
+# --filter) and tmux for driving the terminal picker; zenity is the GTK text
+# field that receives the picker's auto-paste.
 SHM_CLIP_TEST_PACKAGES=(
     xvfb xauth xdotool imagemagick xclip xsel
     'dbus-daemon|dbus' 'dbus-session-bus-common|dbus' libglib2.0-bin
     haskell-status-notifier-item-utils procps util-linux
     sway wl-clipboard
-    suckless-tools rofi fzf tmux
+    suckless-tools rofi fzf tmux zenity
     # sqlite3: the archive's tests read the database with another SQLite.
     sqlite3
     # python3-venv: nats-server from PyPI for the bridge (scripts/lib/nats.sh).

@@ -26,6 +26,12 @@
 //! # max_age = "90d"    # clips unused for longer go (default: kept forever)
 //! images = true        # archive image clips too
 //! max_clip_size = "64M" # larger clips are not archived
+//!
+//! [picker]
+//! hotkey = "Super+Shift+V"    # the tray's global key for the picker ("" = none)
+//! paste = false               # Enter also pastes into the window that had the focus
+//! paste_keys = "Shift+Insert" # the keys that paste, unless a rule says otherwise
+//! paste_rules = { kitty = "Ctrl+Shift+V" }  # per application, by WM_CLASS
 //! ```
 
 use std::fmt;
@@ -51,6 +57,8 @@ pub struct Config {
     pub persistence: PersistenceConfig,
     /// The on-disk archive of every clip (crate `shm-clip-archive`).
     pub archive: ArchiveConfig,
+    /// The picker (`shm-clip-app --picker`) and its hotkey.
+    pub picker: PickerConfig,
 }
 
 /// `[archive]`: what the archiver keeps in `archive.sqlite3`.
@@ -79,6 +87,36 @@ impl Default for ArchiveConfig {
             max_age: None,
             images: true,
             max_clip_size: Size(64 << 20),
+        }
+    }
+}
+
+/// `[picker]`: the keyboard popup, its global hotkey and auto-paste. Key
+/// names are checked by the program that uses them (the tray), which knows
+/// the keyboard's layout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PickerConfig {
+    /// The global key combination that shows the picker, such as
+    /// `Super+Shift+V`; empty for none.
+    pub hotkey: String,
+    /// Enter also pastes the pick into the window that had the focus
+    /// (Shift+Enter always does).
+    pub paste: bool,
+    /// The keys that paste, for applications without a rule.
+    pub paste_keys: String,
+    /// Paste keys per application, by X11 `WM_CLASS` (instance or class,
+    /// case-insensitive), such as `kitty = "Ctrl+Shift+V"`.
+    pub paste_rules: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for PickerConfig {
+    fn default() -> Self {
+        PickerConfig {
+            hotkey: "Super+Shift+V".into(),
+            paste: false,
+            paste_keys: "Shift+Insert".into(),
+            paste_rules: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -237,6 +275,12 @@ impl Config {
             return fail(
                 "archive.max_age",
                 "must be more than 0; leave it out to keep clips forever".into(),
+            );
+        }
+        if self.picker.paste_keys.trim().is_empty() {
+            return fail(
+                "picker.paste_keys",
+                "must name the keys that paste, such as \"Shift+Insert\"".into(),
             );
         }
         Ok(())
@@ -521,6 +565,25 @@ mod tests {
         assert_eq!(d.board.capacity, Size(64 << 20));
         assert!(d.sync.to_board && d.sync.to_system && !d.sync.primary);
         assert!(d.persistence.enabled);
+        assert_eq!(d.picker.hotkey, "Super+Shift+V");
+        assert!(!d.picker.paste);
+    }
+
+    #[test]
+    fn reads_the_picker_table() {
+        let c = parse(
+            "[picker]\nhotkey = \"Ctrl+Alt+H\"\npaste = true\n\
+             paste_rules = { kitty = \"Ctrl+Shift+V\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.picker.hotkey, "Ctrl+Alt+H");
+        assert!(c.picker.paste);
+        assert_eq!(c.picker.paste_keys, "Shift+Insert");
+        assert_eq!(c.picker.paste_rules["kitty"], "Ctrl+Shift+V");
+        let err = parse("[picker]\npaste_keys = \" \"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("picker.paste_keys"), "{err}");
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn display_name() -> String {
 }
 
 /// Connects to the X server named by `$DISPLAY`.
-fn connect() -> Result<(x11rb::rust_connection::RustConnection, usize)> {
+pub(crate) fn connect() -> Result<(x11rb::rust_connection::RustConnection, usize)> {
     x11rb::connect(None).map_err(|source| SyncError::Connect {
         display: display_name(),
         source,

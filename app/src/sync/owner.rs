@@ -277,6 +277,15 @@ impl Owner {
         };
         self.conn
             .send_event(false, req.requestor, EventMask::NO_EVENT, notify)?;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let target = self.cache.name(&self.conn, req.target).unwrap_or_default();
+            tracing::debug!(
+                requestor = req.requestor,
+                target,
+                ok,
+                "answered a selection request"
+            );
+        }
         Ok(())
     }
 

@@ -9,15 +9,21 @@
 //! - [`persist`]: the history file in the XDG data directory, used when the
 //!   archive is off (`archive.enabled = false`) or refused.
 //! - [`service`]: the event loop tying the board, X11 and the menu together.
+//! - [`hotkey`], [`keyboard`], [`shortcut`]: the picker's global hotkey
+//!   (X11 `GrabKey`), auto-paste's keys (`XTest`), and the bindings to write
+//!   by hand where the tray cannot own a key.
 //!
 //! The X11 side lives in [`crate::sync`].
 
 mod archiving;
+mod hotkey;
 mod instance;
+mod keyboard;
 mod menu;
 mod persist;
 mod requests;
 mod service;
+mod shortcut;
 
 use std::os::unix::net::UnixDatagram;
 use std::process::ExitCode;
@@ -97,6 +103,8 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         }
     };
     let desktop = connect_desktop(&config)?;
+    let keys = PickerKeys::from_config(&config)?;
+    let keyboard = connect_keyboard(&desktop, &keys, &args.board);
 
     let (tx, commands) = mpsc::channel();
     let (wake, waker) = UnixDatagram::pair().map_err(|e| format!("socketpair: {e}"))?;
@@ -148,6 +156,8 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         serving: false,
         requests: bind_requests(&args.board),
         archiving,
+        keyboard,
+        keys,
     };
     service.start();
     let result = service.run();
@@ -220,6 +230,90 @@ fn persistence(
         }
     }
     (None, open_store(name, board))
+}
+
+/// The picker's keys from `[picker]`: the hotkey and the paste keys,
+/// checked once at start so that a typo is an error naming the key.
+#[derive(Debug, Clone)]
+pub struct PickerKeys {
+    /// `None` when `picker.hotkey` is empty.
+    pub hotkey: Option<hotkey::Combo>,
+    pub paste: hotkey::Combo,
+    /// (`WM_CLASS`, keys), lowercase.
+    pub rules: Vec<(String, hotkey::Combo)>,
+}
+
+impl PickerKeys {
+    fn from_config(config: &Config) -> Result<PickerKeys, String> {
+        let path =
+            Config::path().map_or_else(|_| "config.toml".into(), |p| p.display().to_string());
+        let bad = |key: &str, value: &str, why: String| format!("{path}: {key} = {value:?}: {why}");
+        let picker = &config.picker;
+        let hotkey = if picker.hotkey.trim().is_empty() {
+            None
+        } else {
+            Some(
+                hotkey::parse(&picker.hotkey)
+                    .map_err(|why| bad("picker.hotkey", &picker.hotkey, why))?,
+            )
+        };
+        let paste = hotkey::parse(&picker.paste_keys)
+            .map_err(|why| bad("picker.paste_keys", &picker.paste_keys, why))?;
+        let mut rules = Vec::new();
+        for (class, keys) in &picker.paste_rules {
+            let combo = hotkey::parse(keys)
+                .map_err(|why| bad(&format!("picker.paste_rules.{class}"), keys, why))?;
+            rules.push((class.to_lowercase(), combo));
+        }
+        Ok(PickerKeys {
+            hotkey,
+            paste,
+            rules,
+        })
+    }
+
+    /// The paste keys for a window of these `WM_CLASS` names.
+    #[must_use]
+    pub fn paste_keys_for(&self, classes: &[String]) -> hotkey::Combo {
+        self.rules
+            .iter()
+            .find(|(class, _)| classes.iter().any(|c| c.to_lowercase() == *class))
+            .map_or_else(|| self.paste.clone(), |(_, combo)| combo.clone())
+    }
+}
+
+/// `--print-shortcut-setup`: how to bind the picker on each desktop.
+#[must_use]
+pub fn shortcut_setup(board: &BoardName) -> String {
+    let hotkey = Config::load()
+        .ok()
+        .and_then(|c| hotkey::parse(&c.picker.hotkey).ok());
+    shortcut::setup_text(board, hotkey.as_ref())
+}
+
+/// X11: the keyboard connection for the picker's hotkey and auto-paste.
+/// Wayland: none; the bindings to add by hand are printed once.
+fn connect_keyboard(
+    desktop: &Desktop,
+    keys: &PickerKeys,
+    board: &BoardName,
+) -> Option<keyboard::Keyboard> {
+    match desktop {
+        Desktop::X11 { .. } => match keyboard::Keyboard::connect(keys.hotkey.clone()) {
+            Ok(keyboard) => Some(keyboard),
+            Err(err) => {
+                tracing::warn!(%err, "no keyboard connection: no picker hotkey, no auto-paste");
+                None
+            }
+        },
+        Desktop::Wayland(_) => {
+            tracing::warn!(
+                "no global hotkey on Wayland without the GlobalShortcuts portal; bind the picker in your compositor:\n{}",
+                shortcut::setup_text(board, keys.hotkey.as_ref())
+            );
+            None
+        }
+    }
 }
 
 /// The history file, restoring it into a board that was just created.

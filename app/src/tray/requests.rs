@@ -10,6 +10,7 @@
 //! ```text
 //! request:  PASTE-PRIMARY <mime or ->\n
 //!           COPY-PRIMARY <mime> <length>\n<length bytes>
+//!           PASTE <X11 window id or ->\n   (auto-paste, from the picker)
 //! answer:   OK <mime> <length>\n<length bytes>
 //!           ERR <one line>\n
 //! ```
@@ -34,6 +35,8 @@ pub enum Request {
     PastePrimary { mime: Option<String> },
     /// Own PRIMARY with this content.
     CopyPrimary(Representation),
+    /// Send the paste keys to this window (the picker's auto-paste).
+    Paste { target: Option<u32> },
 }
 
 /// The listening socket; removed when dropped.
@@ -118,6 +121,11 @@ pub fn read_request(stream: impl Read, max_size: u64) -> Result<Request, String>
         ["PASTE-PRIMARY", mime] => Ok(Request::PastePrimary {
             mime: Some((*mime).to_owned()),
         }),
+        ["PASTE", "-"] => Ok(Request::Paste { target: None }),
+        ["PASTE", window] => window
+            .parse()
+            .map(|w| Request::Paste { target: Some(w) })
+            .map_err(|_| format!("bad window id {window:?}")),
         ["COPY-PRIMARY", mime, len] if !mime.is_empty() => {
             let len: u64 = len.parse().map_err(|_| format!("bad length {len:?}"))?;
             if len > max_size {
@@ -188,6 +196,12 @@ mod tests {
             Ok(Request::PastePrimary { mime: None })
         );
         assert_eq!(
+            read_request(&b"PASTE 4194305\n"[..], 10),
+            Ok(Request::Paste {
+                target: Some(4_194_305)
+            })
+        );
+        assert_eq!(
             read_request(&b"COPY-PRIMARY text/plain 3\nabcdef"[..], 10),
             Ok(Request::CopyPrimary(Representation {
                 mime: "text/plain".into(),
@@ -200,6 +214,7 @@ mod tests {
             b"COPY-PRIMARY  3\nabc",
             b"PASTE-PRIMARY -",
             b"FROB x\n",
+            b"PASTE window\n",
             &[b'x'; 400],
         ] {
             assert!(read_request(bad, 10).is_err(), "{bad:?}");

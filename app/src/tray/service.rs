@@ -63,6 +63,10 @@ pub struct Service {
     /// The archiver thread, woken after the tray's own commits; `None` when
     /// the archive is off or another archiver runs.
     pub archiving: Option<super::archiving::Archiving>,
+    /// X11: the picker's hotkey and auto-paste's keys; `None` on Wayland.
+    pub keyboard: Option<super::keyboard::Keyboard>,
+    /// The picker's hotkey and paste keys from `[picker]`.
+    pub keys: super::PickerKeys,
 }
 
 impl std::fmt::Debug for Service {
@@ -130,12 +134,18 @@ impl Service {
                     .requests
                     .as_ref()
                     .map_or(self.wake.as_fd(), |r| r.listener().as_fd());
+                // Without a keyboard connection the wake socket stands in, as above.
+                let keyboard = self
+                    .keyboard
+                    .as_ref()
+                    .map_or(self.wake.as_fd(), super::keyboard::Keyboard::fd);
                 let mut fds = [
                     PollFd::new(desktop, PollFlags::POLLIN),
                     PollFd::new(mailbox, PollFlags::POLLIN),
                     PollFd::new(self.wake.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
                     PollFd::new(requests, PollFlags::POLLIN),
+                    PollFd::new(keyboard, PollFlags::POLLIN),
                 ];
                 match poll(&mut fds, timeout) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
@@ -161,6 +171,18 @@ impl Service {
             }
             if ready[4] && self.requests.is_some() {
                 self.on_requests();
+            }
+            // x11rb may have queued events while answering other requests,
+            // so the keyboard is read on every wake-up, not only when ready.
+            if let Some(keyboard) = &mut self.keyboard {
+                match keyboard.dispatch() {
+                    Ok(true) => super::shortcut::summon_picker(self.board.name()),
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(%err, "the keyboard connection failed: no picker hotkey any more");
+                        self.keyboard = None;
+                    }
+                }
             }
             if ready[2] && self.on_commands() {
                 return Ok(());
@@ -385,6 +407,9 @@ impl Service {
 
     /// What a `--primary` request gets.
     fn serve_request(&mut self, request: Request) -> Result<shm_clip::Representation, String> {
+        if let Request::Paste { target } = request {
+            return self.paste(target);
+        }
         let (owner, reader) = match &mut self.desktop {
             Desktop::X11 { owner, reader } => (owner, reader),
             Desktop::Wayland(wayland) => {
@@ -392,6 +417,7 @@ impl Service {
                     Request::PastePrimary { mime } => {
                         wayland.read_primary(mime.as_deref(), self.config.sync.max_size.0)
                     }
+                    Request::Paste { .. } => unreachable!("answered above"),
                     Request::CopyPrimary(rep) => {
                         wayland.own_primary(&rep)?;
                         tracing::info!(size = rep.data.len(), "command-line clip put on PRIMARY");
@@ -404,6 +430,7 @@ impl Service {
             }
         };
         match request {
+            Request::Paste { .. } => unreachable!("answered above"),
             Request::PastePrimary { mime } => {
                 if let Some(clip) = owner.primary_clip() {
                     return requests::pick((*clip).clone(), mime.as_deref());
@@ -450,6 +477,31 @@ impl Service {
                 })
             }
         }
+    }
+
+    /// Auto-paste for the picker: make sure the desktop clipboard serves
+    /// the board's current clip (the picker's choice), then send the paste
+    /// keys to the window the picker was summoned over.
+    fn paste(&mut self, target: Option<u32>) -> Result<shm_clip::Representation, String> {
+        self.on_board_change();
+        let Some(keyboard) = &mut self.keyboard else {
+            return Err(match self.desktop {
+                Desktop::Wayland(_) => {
+                    "Wayland: no virtual keyboard here; the clip is on the clipboard".into()
+                }
+                Desktop::X11 { .. } => "the tray has no keyboard connection".into(),
+            });
+        };
+        if !self.serving {
+            return Err("the tray does not serve the desktop clipboard (sync.to_system is off, or syncing is paused)".into());
+        }
+        let keys = &self.keys;
+        let sent = keyboard.paste(target, |classes| keys.paste_keys_for(classes))?;
+        tracing::info!(keys = %sent, target = ?target, "pasted the picker's choice");
+        Ok(shm_clip::Representation {
+            mime: String::new(),
+            data: Vec::new(),
+        })
     }
 
     /// Another process changed the board.

@@ -11,7 +11,7 @@ mod history;
 mod inspector;
 pub mod keys;
 mod status;
-mod textures;
+pub(crate) mod textures;
 mod toolbar;
 
 use std::time::{Duration, Instant, SystemTime};
