@@ -72,6 +72,17 @@ impl Setup {
         serde_json::from_str(&self.stdout(args)).unwrap()
     }
 
+    /// `json` against the archive file `db` instead of the test's own.
+    fn json_with(&self, db: &Path, args: &[&str]) -> Value {
+        let out = self.cmd(args).env("SHM_CLIP_ARCHIVE", db).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// `archive run -v`, with its stderr lines delivered to the test.
     fn archiver(&self) -> Archiver {
         let mut child = self
@@ -323,4 +334,120 @@ fn archive_run_refuses_when_turned_off() {
         "{err}"
     );
     assert!(!s.db().exists(), "nothing was created");
+}
+
+/// A tmpfs of 2 MiB mounted for one test, unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: PathBuf) -> SmallDisk {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "the full-disk test mounts a tmpfs and needs root (CI runs as root)"
+        );
+        std::fs::create_dir_all(&at).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"])
+            .arg(&at)
+            .status()
+            .expect("mount (util-linux) must be installed");
+        assert!(status.success(), "mount -t tmpfs failed");
+        SmallDisk(at)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_warns_once_and_archiving_resumes() {
+    let s = Setup::new("arc-full");
+    let disk = SmallDisk::mount(s.tb.file("small"));
+    // A filler takes most of the disk; removing it gives the space back.
+    let filler = disk.0.join("filler");
+    std::fs::write(&filler, vec![0u8; 1200 << 10]).unwrap();
+    let db = disk.0.join("archive.sqlite3");
+    let cmd = |args: &[&str]| {
+        let mut c = s.cmd(args);
+        c.env("SHM_CLIP_ARCHIVE", &db);
+        c
+    };
+    let mut child = cmd(&["archive", "run", "-v"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::Builder::new()
+        .name("archiver-stderr".into())
+        .spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        })
+        .unwrap();
+    let mut a = Archiver { child, lines: rx };
+    a.expect("archiving board");
+    // Incompressible 100 KiB clips until the disk is full.
+    let mut n = 0u32;
+    let copy = |n: u32| {
+        let data: Vec<u8> = (0..100 << 10)
+            .map(|i: u32| (i.wrapping_mul(2_654_435_761).wrapping_add(n) >> 13) as u8)
+            .collect();
+        let file = s.tb.file("clip.bin");
+        std::fs::write(&file, data).unwrap();
+        s.run(&["copy", "--file", file.to_str().unwrap()]);
+    };
+    let warning = loop {
+        n += 1;
+        assert!(n < 40, "the 2 MiB disk never filled");
+        copy(n);
+        let line = loop {
+            let line = a.lines.recv_timeout(TIMEOUT).expect("a line per copy");
+            if line.contains("archived") || line.contains("disk is full") {
+                break line;
+            }
+        };
+        if line.contains("disk is full") {
+            break line;
+        }
+    };
+    assert!(
+        warning.contains(&db.display().to_string()) && warning.contains("board keeps working"),
+        "{warning}"
+    );
+    // The board keeps working, and more copies bring no second warning.
+    for _ in 0..3 {
+        n += 1;
+        copy(n);
+    }
+    s.run(&["copy", "after the full disk"]);
+    assert_eq!(s.stdout(&["paste"]), "after the full disk");
+    std::fs::remove_file(&filler).unwrap();
+    // Space is back: the next try (a copy, or the retry timer) succeeds.
+    s.run(&["copy", "space again"]);
+    let mut later = Vec::new();
+    loop {
+        let line = a.lines.recv_timeout(TIMEOUT).expect("archiving resumes");
+        let done = line.contains("archiving resumed");
+        later.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        !later.iter().any(|l| l.contains("disk is full")),
+        "a second warning: {later:?}"
+    );
+    a.expect("archived");
+    let hits = s.json_with(&db, &["search", "--json", "space again"]);
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    drop(a);
+    shm_clip_archive::Archive::open(&db)
+        .unwrap()
+        .integrity_check()
+        .unwrap();
 }
