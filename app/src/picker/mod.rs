@@ -44,6 +44,11 @@ const STARTING_WITHIN: Duration = Duration::from_secs(10);
 
 /// Summons the resident picker of `board`, or becomes it.
 pub fn run(board: &BoardName) -> ExitCode {
+    // As the window does: SIGINT/SIGTERM/SIGHUP close it cleanly (and a
+    // tray that started it passes its own blocked mask down anyway).
+    if let Err(err) = crate::signals::block() {
+        tracing::warn!(%err, "cannot block SIGINT/SIGTERM; a signal will skip the clean shutdown");
+    }
     if let Ok(pid) = summon::summon(board) {
         tracing::info!(pid, "summoned the resident picker");
         return ExitCode::SUCCESS;
@@ -191,6 +196,14 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
             window.leave = if resident { Leave::Hide } else { Leave::Close };
             let return_to = display.as_deref().and_then(x11::Display::focused);
             window.summon(return_to);
+            let ctx = cc.egui_ctx.clone();
+            crate::signals::spawn_waiter(
+                move || {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    ctx.request_repaint();
+                },
+                window.stopper()?,
+            )?;
             let (tx, summons) = mpsc::channel();
             let ctx = cc.egui_ctx.clone();
             mailbox.serve(move || {

@@ -89,6 +89,11 @@ impl PickerWindow {
         })
     }
 
+    /// A handle that stops the worker from the signal thread.
+    pub fn stopper(&self) -> std::io::Result<crate::worker::Stopper> {
+        self.worker.stopper()
+    }
+
     /// Applies the worker's events; sends a pending auto-paste once the
     /// board's current entry is the chosen one.
     pub fn pump(&mut self) {

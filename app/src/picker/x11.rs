@@ -29,9 +29,13 @@ pub struct Display {
 }
 
 impl Display {
-    /// Connects to `$DISPLAY`; `None` without one (Wayland).
+    /// Connects to `$DISPLAY`; `None` without one, and on Wayland, where
+    /// winit opens a Wayland window and `XWayland` knows nothing of it.
     pub fn connect() -> Option<Display> {
         std::env::var_os("DISPLAY").filter(|d| !d.is_empty())?;
+        if std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty()) {
+            return None;
+        }
         match x11rb::connect(None) {
             Ok((conn, screen)) => {
                 let root = conn.setup().roots.get(screen)?.root;
