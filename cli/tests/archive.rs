@@ -209,7 +209,7 @@ fn the_archiver_keeps_evicted_clips_and_search_finds_them() {
     assert_eq!(s.stdout(&["paste"]), "alpha invoice march");
     let stats = s.json(&["archive", "stats", "--json"]);
     assert_eq!(stats["clips"], 4);
-    assert_eq!(stats["schema"], 1);
+    assert_eq!(stats["schema"], 2);
     // A second archiver of the board says which one runs.
     let second = s.cmd(&["archive", "run"]).output().unwrap();
     assert_eq!(

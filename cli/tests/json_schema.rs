@@ -27,19 +27,30 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// The fingerprint of docs/json.md's field tables for each schema number,
 /// append-only. A change of the tables needs a new schema number, a line in
 /// the document's changelog and a new line here.
-const FINGERPRINTS: &[(u64, &str)] = &[(1, "59cb4243531caa27")];
+const FINGERPRINTS: &[(u64, &str)] = &[(1, "59cb4243531caa27"), (2, "96bc9744a54da02e")];
 
 /// Documented types that this test cannot produce, with the reason.
-const UNOBSERVED: &[(&str, &str, &str)] = &[(
-    "status --json",
-    "subscribers[].pending",
-    // Only a mailbox that cannot be opened (another user's, or one removed
-    // under its owner) has no count.
-    "null",
-)];
+const UNOBSERVED: &[(&str, &str, &str)] = &[
+    (
+        "status --json",
+        "subscribers[].pending",
+        // Only a mailbox that cannot be opened (another user's, or one removed
+        // under its owner) has no count.
+        "null",
+    ),
+    // The board gives no clip ids yet (they come with core v3).
+    ("history --archive --json", "clip_id", "string"),
+];
 
-/// The three outputs that the document describes.
-const OUTPUTS: [&str; 3] = ["history --json", "status --json", "watch --json"];
+/// The outputs that the document describes.
+const OUTPUTS: [&str; 6] = [
+    "history --json",
+    "status --json",
+    "watch --json",
+    "history --archive --json",
+    "search --json",
+    "archive stats --json",
+];
 
 const EVENT_KINDS: [&str; 8] = [
     "copy",
@@ -280,6 +291,10 @@ fn check_times(v: &Value, problems: &mut Vec<String>) {
         Value::Object(map) => {
             for (key, value) in map {
                 if let Some(ms) = map.get(&format!("{key}_ms")) {
+                    // A time that does not apply is null in both fields.
+                    if value.is_null() && ms.is_null() {
+                        continue;
+                    }
                     let parsed = value.as_str().and_then(rfc3339_ms);
                     if parsed.is_none() || parsed != ms.as_i64() {
                         problems.push(format!("`{key}` {value} does not match `{key}_ms` {ms}"));
@@ -298,18 +313,28 @@ fn check_times(v: &Value, problems: &mut Vec<String>) {
 
 struct TestBoard {
     name: String,
+    /// A 0700 directory of this test's own for the archive.
+    dir: std::path::PathBuf,
 }
 
 impl TestBoard {
     fn new(test: &str) -> Self {
-        TestBoard {
-            name: format!("t-json-{}-{test}", std::process::id()),
-        }
+        let name = format!("t-json-{}-{test}", std::process::id());
+        let dir = std::env::temp_dir().join(format!("{name}-archive"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        TestBoard { name, dir }
+    }
+
+    fn archive(&self) -> std::path::PathBuf {
+        self.dir.join("archive.sqlite3")
     }
 
     fn cmd(&self) -> Command {
         let mut cmd = Command::new(bin());
         cmd.env_remove("SHM_CLIP_BOARD")
+            .env("SHM_CLIP_ARCHIVE", self.archive())
             .env("RUST_LOG", "warn")
             .arg("--board")
             .arg(&self.name);
@@ -375,6 +400,7 @@ impl Drop for TestBoard {
                 let _ = c.kill();
             });
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -472,6 +498,9 @@ struct Samples {
     history: Vec<Value>,
     statuses: Vec<Value>,
     events: Vec<Value>,
+    archived: Vec<Value>,
+    hits: Vec<Value>,
+    archive_stats: Vec<Value>,
 }
 
 #[test]
@@ -487,6 +516,7 @@ fn every_json_output_matches_the_schema_document() {
     samples.statuses.push(fresh);
     edit_the_history(&board, &watch, &mut samples);
     subscribe_and_leave(&board, &watch, &mut samples);
+    archive_outputs(&board, &watch, &mut samples);
     destroy(&board, watch, &mut samples);
 
     let kinds: BTreeSet<&str> = samples
@@ -500,6 +530,9 @@ fn every_json_output_matches_the_schema_document() {
         ("history --json", &samples.history),
         ("status --json", &samples.statuses),
         ("watch --json", &samples.events),
+        ("history --archive --json", &samples.archived),
+        ("search --json", &samples.hits),
+        ("archive stats --json", &samples.archive_stats),
     ] {
         for object in objects {
             if object["schema"] != schema.current {
@@ -598,6 +631,51 @@ fn subscribe_and_leave(board: &TestBoard, watch: &Watch, samples: &mut Samples) 
     let left = watch.expect("subscribe");
     assert_eq!(left["subscribers"], 1, "{left}");
     samples.events.push(left);
+}
+
+/// The archive's outputs: stats before there is an archive, then two clips
+/// archived (one pinned) and one of them removed from the board only, so
+/// that a search has a board hit and an archive hit.
+fn archive_outputs(board: &TestBoard, watch: &Watch, samples: &mut Samples) {
+    let none = board.json(&["archive", "stats", "--json"]);
+    assert!(none["oldest"].is_null(), "{none}");
+    samples.archive_stats.push(none);
+    board.run(&["copy", "findme alpha"], b"");
+    samples.events.push(watch.expect("copy"));
+    board.run(&["copy", "findme beta"], b"");
+    samples.events.push(watch.expect("copy"));
+    board.run(&["pin", "0"], b"");
+    samples.events.push(watch.expect("pin"));
+    let name = shm_clip::BoardName::new(&board.name).unwrap();
+    let mut archiver = shm_clip_archive::Archiver::new(
+        shm_clip::Board::open(&name, shm_clip::OriginKind::Cli).unwrap(),
+        shm_clip_archive::Archive::open(&board.archive()).unwrap(),
+        shm_clip_archive::Policy::default(),
+    );
+    assert_eq!(archiver.sync().unwrap().archived, 2);
+    drop(archiver);
+    // Off the board, still archived (no archiver runs to see the rm).
+    board.run(&["rm", "1"], b"");
+    samples.events.push(watch.expect("delete"));
+    let hits = board.json(&["search", "--json", "findme"]);
+    let places: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(places.len(), 2, "{hits}");
+    assert!(
+        places.contains(&"board") && places.contains(&"archive"),
+        "{hits}"
+    );
+    samples.hits.extend(hits.as_array().unwrap().clone());
+    let listed = board.json(&["history", "--archive", "--json"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    samples.archived.extend(listed.as_array().unwrap().clone());
+    samples
+        .archive_stats
+        .push(board.json(&["archive", "stats", "--json"]));
 }
 
 /// Destroyed: a last event, then watch exits and says why.

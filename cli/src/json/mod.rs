@@ -26,7 +26,7 @@ pub use time::{epoch_ms, rfc3339};
 use serde::Serialize;
 
 /// The version of the JSON schema, in every top-level object's `schema`.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 /// A top-level object: `value`'s fields with `"schema": SCHEMA` first.
 #[derive(Debug, Serialize)]
