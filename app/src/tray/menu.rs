@@ -32,6 +32,8 @@ pub enum Command {
     TogglePause,
     /// Delete every unpinned entry.
     ClearHistory,
+    /// Show the picker (its global shortcut, from the portal).
+    ShowPicker,
     /// Stop the tray.
     Quit,
 }

@@ -21,6 +21,7 @@ mod instance;
 mod keyboard;
 mod menu;
 mod persist;
+mod portal;
 mod requests;
 mod service;
 mod shortcut;
@@ -104,13 +105,13 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
     };
     let desktop = connect_desktop(&config)?;
     let keys = PickerKeys::from_config(&config)?;
-    let keyboard = connect_keyboard(&desktop, &keys, &args.board);
+    let keyboard = connect_keyboard(&desktop, &keys);
 
     let (tx, commands) = mpsc::channel();
-    let (wake, waker) = UnixDatagram::pair().map_err(|e| format!("socketpair: {e}"))?;
-    wake.set_nonblocking(true)
-        .and_then(|()| waker.set_nonblocking(true))
-        .map_err(|e| format!("socketpair: {e}"))?;
+    let (wake, waker) = wake_pair()?;
+    if matches!(desktop, Desktop::Wayland(_)) {
+        start_portal(&args.board, &keys, tx.clone(), Arc::clone(&waker));
+    }
     let icon = if args.no_icon {
         None
     } else {
@@ -119,7 +120,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
             TrayIcon::new(
                 View::new(&args.board.to_string(), &[], false),
                 tx,
-                Arc::new(waker),
+                waker,
                 Arc::new(AtomicBool::new(false)),
             ),
         )
@@ -292,12 +293,8 @@ pub fn shortcut_setup(board: &BoardName) -> String {
 }
 
 /// X11: the keyboard connection for the picker's hotkey and auto-paste.
-/// Wayland: none; the bindings to add by hand are printed once.
-fn connect_keyboard(
-    desktop: &Desktop,
-    keys: &PickerKeys,
-    board: &BoardName,
-) -> Option<keyboard::Keyboard> {
+/// Wayland: none (see [`start_portal`]).
+fn connect_keyboard(desktop: &Desktop, keys: &PickerKeys) -> Option<keyboard::Keyboard> {
     match desktop {
         Desktop::X11 { .. } => match keyboard::Keyboard::connect(keys.hotkey.clone()) {
             Ok(keyboard) => Some(keyboard),
@@ -306,13 +303,38 @@ fn connect_keyboard(
                 None
             }
         },
-        Desktop::Wayland(_) => {
-            tracing::warn!(
-                "no global hotkey on Wayland without the GlobalShortcuts portal; bind the picker in your compositor:\n{}",
-                shortcut::setup_text(board, keys.hotkey.as_ref())
-            );
-            None
-        }
+        Desktop::Wayland(_) => None,
+    }
+}
+
+/// The menu's and the portal's wake-up socket: the loop polls `wake`, the
+/// other threads write to `waker`.
+fn wake_pair() -> Result<(UnixDatagram, Arc<UnixDatagram>), String> {
+    let (wake, waker) = UnixDatagram::pair().map_err(|e| format!("socketpair: {e}"))?;
+    wake.set_nonblocking(true)
+        .and_then(|()| waker.set_nonblocking(true))
+        .map_err(|e| format!("socketpair: {e}"))?;
+    Ok((wake, Arc::new(waker)))
+}
+
+/// Wayland: the picker's shortcut through the `GlobalShortcuts` portal, or,
+/// where there is none (sway, other wlroots compositors), the bindings to
+/// add by hand, printed once.
+fn start_portal(
+    board: &BoardName,
+    keys: &PickerKeys,
+    commands: mpsc::Sender<menu::Command>,
+    waker: Arc<UnixDatagram>,
+) {
+    if keys.hotkey.is_none() {
+        return;
+    }
+    if let Err(why) = portal::start(keys.hotkey.as_ref(), commands, waker) {
+        tracing::warn!(
+            %why,
+            "no global hotkey on Wayland without the GlobalShortcuts portal; bind the picker in your compositor:\n{}",
+            shortcut::setup_text(board, keys.hotkey.as_ref())
+        );
     }
 }
 

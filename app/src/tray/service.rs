@@ -621,6 +621,7 @@ impl Service {
                     }
                     Err(err) => tracing::warn!(%err, "cannot clear the history"),
                 },
+                Command::ShowPicker => super::shortcut::summon_picker(self.board.name()),
                 Command::Quit => return true,
             }
         }
