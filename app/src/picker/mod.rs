@@ -16,6 +16,7 @@
 //! runs (and the tray's hotkey) only send it a message. On Wayland a
 //! window cannot be hidden, so there the picker closes after each use.
 
+mod archive;
 mod filter;
 mod paste;
 pub mod state;
@@ -182,12 +183,19 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
     };
     let board = board.clone();
     let paste = config.picker.paste;
+    let config = config.clone();
     eframe::run_native(
         "shm-clip-picker",
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            let mut window = PickerWindow::start(&board, paste, move || ctx.request_repaint())?;
+            let archive = config
+                .archive
+                .enabled
+                .then(|| shm_clip_archive::default_path().ok())
+                .flatten();
+            let mut window =
+                PickerWindow::start(&board, paste, archive, move || ctx.request_repaint())?;
             if let (Some(display), Some(id)) = (&display, x11::window_of(cc)) {
                 display.set_class(id);
                 let display = std::sync::Arc::clone(display);

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use shm_clip::EntryInfo;
+use shm_clip_archive::ArchivedInfo;
 
 use super::filter;
 use crate::worker::Picture;
@@ -43,6 +44,9 @@ pub enum Action {
     SetPinned(u64, bool),
     /// Delete this entry; the picker stays open.
     Delete(u64),
+    /// Bring this archived clip back as the current entry (and paste it,
+    /// as `Select` does). The picker closes.
+    Restore { id: i64, paste: bool },
     /// Close without choosing.
     Close,
 }
@@ -68,6 +72,9 @@ pub struct Picker {
     pub notice: Option<String>,
     /// The cursor moved: the list scrolls to it on the next frame.
     pub scroll_to_cursor: bool,
+    /// The archive's hits for the query, below the board's entries (those
+    /// the board holds are left out).
+    archive: Vec<ArchivedInfo>,
 }
 
 impl Picker {
@@ -107,6 +114,9 @@ impl Picker {
 
     /// Re-filters if the query changed since the last time.
     pub fn refilter(&mut self) {
+        if self.shown_for != self.query {
+            self.archive.clear();
+        }
         if self.shown_for != self.query || self.shown.is_empty() {
             self.shown = filter::filter(&self.query, &self.entries);
             self.shown_for.clone_from(&self.query);
@@ -133,6 +143,31 @@ impl Picker {
         self.shown.len()
     }
 
+    /// Takes the archive's hits for `query`, if it is still the query.
+    pub fn set_archive_hits(&mut self, query: &str, hits: Vec<ArchivedInfo>) {
+        if query != self.query || query.trim().is_empty() {
+            return;
+        }
+        let on_board = |h: &ArchivedInfo| {
+            self.entries
+                .iter()
+                .any(|e| e.preview == h.preview && e.total_size == h.total_size)
+        };
+        self.archive = hits.into_iter().filter(|h| !on_board(h)).collect();
+        self.clamp();
+    }
+
+    /// The archive's hits shown below the board's entries.
+    #[must_use]
+    pub fn archive_hits(&self) -> &[ArchivedInfo] {
+        &self.archive
+    }
+
+    /// Every row: the board's matches, then the archive's.
+    fn rows(&self) -> usize {
+        self.shown.len() + self.archive.len()
+    }
+
     /// The highlighted row (a position among the shown entries).
     #[must_use]
     pub fn cursor(&self) -> usize {
@@ -146,13 +181,25 @@ impl Picker {
     }
 
     fn clamp(&mut self) {
-        self.cursor = self.cursor.min(self.shown.len().saturating_sub(1));
+        self.cursor = self.cursor.min(self.rows().saturating_sub(1));
+    }
+
+    /// The action that choosing row `at` means.
+    fn choose(&self, at: usize, paste: bool) -> Option<Action> {
+        if let Some(&i) = self.shown.get(at) {
+            return Some(Action::Select {
+                seq: self.entries.get(i)?.seq,
+                paste,
+            });
+        }
+        let hit = self.archive.get(at - self.shown.len())?;
+        Some(Action::Restore { id: hit.id, paste })
     }
 
     /// Acts on one key; `page` is how many rows a page holds.
     pub fn input(&mut self, input: Input, page: usize) -> Option<Action> {
         self.refilter();
-        let last = self.shown.len().saturating_sub(1);
+        let last = self.rows().saturating_sub(1);
         let page = page.max(1);
         self.scroll_to_cursor = true;
         match input {
@@ -163,19 +210,9 @@ impl Picker {
             Input::Home => self.cursor = 0,
             Input::End => self.cursor = last,
             Input::Enter { shift } => {
-                let seq = self.cursor_entry()?.seq;
-                return Some(Action::Select {
-                    seq,
-                    paste: shift || self.paste_by_default,
-                });
+                return self.choose(self.cursor, shift || self.paste_by_default);
             }
-            Input::Pick(n) => {
-                let seq = self.shown().nth(n.checked_sub(1)?)?.seq;
-                return Some(Action::Select {
-                    seq,
-                    paste: self.paste_by_default,
-                });
-            }
+            Input::Pick(n) => return self.choose(n.checked_sub(1)?, self.paste_by_default),
             Input::TogglePin => {
                 let entry = self.cursor_entry()?;
                 return Some(Action::SetPinned(entry.seq, !entry.pinned));

@@ -24,7 +24,7 @@ fn open(test: &str, texts: &[&str]) -> (TestBoard, Ui) {
             writer.copy(&Clip::text(*text)).unwrap();
         }
     }
-    let picker = PickerWindow::start(&board.0, false, || {}).unwrap();
+    let picker = PickerWindow::start(&board.0, false, None, || {}).unwrap();
     let mut ui = Harness::builder()
         .with_size(egui::vec2(640.0, 430.0))
         .build_ui_state(|ui, picker: &mut PickerWindow| picker.frame(ui), picker);
@@ -88,7 +88,7 @@ fn the_first_keystroke_with_the_focus_is_not_lost() {
     let board = TestBoard::new("pk-first");
     board.open().copy(&Clip::text("xylophone")).unwrap();
     board.open().copy(&Clip::text("other")).unwrap();
-    let picker = PickerWindow::start(&board.0, false, || {}).unwrap();
+    let picker = PickerWindow::start(&board.0, false, None, || {}).unwrap();
     let mut ui = Harness::builder()
         .with_size(egui::vec2(640.0, 430.0))
         .build_ui_state(|ui, picker: &mut PickerWindow| picker.frame(ui), picker);
@@ -203,4 +203,50 @@ fn escape_and_focus_loss_close_without_changing_the_board() {
     assert_eq!(board.open().seq(), seq, "nothing changed on the board");
     assert_eq!(current(&board), "second");
     let _ = board.open().get(Selector::Current).unwrap();
+}
+
+#[test]
+fn archive_hits_follow_the_board_and_enter_brings_one_back() {
+    use std::os::unix::fs::PermissionsExt;
+    let board = TestBoard::new("pk-archive");
+    board.open().copy(&Clip::text("on the board")).unwrap();
+    let dir = std::env::temp_dir().join(format!("pk-archive-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let path = dir.join("archive.sqlite3");
+    {
+        let mut archive = shm_clip_archive::Archive::open(&path).unwrap();
+        let origin = shm_clip::Origin::this_process(shm_clip::OriginKind::Cli);
+        let reps = Clip::text("evicted long ago: the wifi password card").reps;
+        let now = std::time::SystemTime::now();
+        archive
+            .insert(&shm_clip_archive::NewClip {
+                board: board.0.as_str(),
+                clip_id: None,
+                created: now,
+                touched: now,
+                origin: &origin,
+                pinned: false,
+                reps: &reps,
+            })
+            .unwrap();
+    }
+    let picker = PickerWindow::start(&board.0, false, Some(path), || {}).unwrap();
+    let mut ui = Harness::builder()
+        .with_size(egui::vec2(640.0, 430.0))
+        .build_ui_state(|ui, picker: &mut PickerWindow| picker.frame(ui), picker);
+    wait_for(&mut ui, "the history", |p| p.picker.entries().len() == 1);
+    ui.event(Event::WindowFocused(true));
+    ui.run_ok();
+    ui.get_by_label("Search").type_text("wifi");
+    wait_for(&mut ui, "the archive's hit", |p| {
+        p.picker.archive_hits().len() == 1
+    });
+    assert_eq!(shown(&ui), Vec::<String>::new(), "the board has no match");
+    ui.key_press(Key::Enter);
+    ui.run_ok();
+    assert!(!ui.state().visible);
+    wait_current(&mut ui, &board, "evicted long ago: the wifi password card");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,6 +119,14 @@ pub fn picker(ui: &mut egui::Ui, picker: &mut Picker, focus: bool) -> bool {
             for (at, entry) in shown.iter().enumerate() {
                 row(ui, picker, entry, at, at == cursor, scroll);
             }
+            if !picker.archive_hits().is_empty() {
+                ui.add_space(4.0);
+                ui.label(RichText::new("From the archive").small().weak());
+            }
+            for (i, hit) in picker.archive_hits().iter().enumerate() {
+                let at = shown.len() + i;
+                archive_row(ui, hit, at, at == cursor, scroll);
+            }
         });
     ui.separator();
     ui.horizontal(|ui| {
@@ -208,6 +216,64 @@ fn row(ui: &mut egui::Ui, picker: &Picker, entry: &EntryInfo, at: usize, on: boo
                 text
             };
             ui.add(egui::Label::new(text).truncate().selectable(false));
+        });
+    });
+}
+
+/// An archived clip's row: its preview, type, size and when it was last used.
+fn archive_row(
+    ui: &mut egui::Ui,
+    hit: &shm_clip_archive::ArchivedInfo,
+    at: usize,
+    on: bool,
+    scroll: bool,
+) {
+    let (rect, response) =
+        ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::hover());
+    let name = if hit.preview.is_empty() {
+        let mime = hit.types.first().map_or("data", |(m, _)| short_mime(m));
+        format!("[{mime}, {}]", human_size(hit.total_size))
+    } else {
+        hit.preview.replace('\u{23ce}', NEWLINE_MARK)
+    };
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::ListBoxOption, true, on, &name));
+    let visuals = ui.visuals().clone();
+    if on {
+        ui.painter()
+            .rect_filled(rect, 4.0, visuals.selection.bg_fill.gamma_multiply(0.55));
+        if scroll {
+            response.scroll_to_me(None);
+        }
+    }
+    let mut inner = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect.shrink2(vec2(8.0, 3.0)))
+            .layout(Layout::left_to_right(Align::Center)),
+    );
+    inner.set_clip_rect(rect.intersect(ui.clip_rect()));
+    let digit = if at < 9 {
+        format!("{}", at + 1)
+    } else {
+        " ".into()
+    };
+    inner.label(RichText::new(digit).monospace().weak());
+    inner.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        let mime = hit.types.first().map_or("", |(m, _)| short_mime(m));
+        let age = crate::state::age(hit.last_used, std::time::SystemTime::now()).0;
+        ui.label(
+            RichText::new(format!(
+                "{mime} · {} · archive, {age}",
+                human_size(hit.total_size)
+            ))
+            .small()
+            .weak(),
+        );
+        ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+            ui.add(
+                egui::Label::new(RichText::new(name).monospace().weak())
+                    .truncate()
+                    .selectable(false),
+            );
         });
     });
 }

@@ -41,6 +41,8 @@ pub struct PickerWindow {
     pub return_to: Option<u32>,
     /// An entry chosen for auto-paste, pasted once the board has made it current.
     paste_after: Option<u64>,
+    /// An archived clip chosen for auto-paste: pasted once it is back.
+    paste_restored: bool,
     /// The picker has had the focus since it showed (focus loss closes it only then).
     had_focus: bool,
     /// Frames since the show in which the focus was asked for and not yet had.
@@ -49,6 +51,10 @@ pub struct PickerWindow {
     pub summoned: Option<Instant>,
     /// Requests sent to the tray, for the tests: the number of auto-pastes asked for.
     pub pastes_asked: usize,
+    /// The archive's searcher, and what it found; `None` without an archive.
+    archive: Option<(super::archive::Searcher, Receiver<super::archive::Found>)>,
+    /// The query the archive was last asked about.
+    searched: String,
     /// Takes the keyboard focus directly (X11 `SetInputFocus`): winit only
     /// asks the window manager, and without one nobody would give it.
     pub take_focus: Option<FocusHook>,
@@ -65,13 +71,27 @@ impl std::fmt::Debug for FocusHook {
 
 impl PickerWindow {
     /// Starts the worker on `board`; it calls `repaint` after each event.
+    /// With `archive`, the archive at that path is searched too.
     pub fn start(
         board: &BoardName,
         paste_by_default: bool,
+        archive: Option<std::path::PathBuf>,
         repaint: impl Fn() + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
         let (events_tx, events) = mpsc::channel();
-        let worker = Worker::spawn(board.clone(), events_tx, repaint)?;
+        let repaint = std::sync::Arc::new(repaint);
+        let again = std::sync::Arc::clone(&repaint);
+        let archive = match archive {
+            Some(path) => Some(super::archive::Searcher::start(
+                path,
+                board.clone(),
+                move || {
+                    again();
+                },
+            )?),
+            None => None,
+        };
+        let worker = Worker::spawn(board.clone(), events_tx, move || repaint())?;
         Ok(PickerWindow {
             picker: Picker::new(paste_by_default),
             events,
@@ -81,10 +101,13 @@ impl PickerWindow {
             leave: Leave::Hide,
             return_to: None,
             paste_after: None,
+            paste_restored: false,
             had_focus: false,
             focus_asks: 0,
             summoned: Some(Instant::now()),
             pastes_asked: 0,
+            archive,
+            searched: String::new(),
             take_focus: None,
         })
     }
@@ -117,6 +140,32 @@ impl PickerWindow {
                     });
                 }
                 _ => {}
+            }
+        }
+        let mut restored = Vec::new();
+        if let Some((_, found)) = &self.archive {
+            while let Ok(found) = found.try_recv() {
+                match found {
+                    super::archive::Found::Hits { query, hits } => {
+                        self.picker.set_archive_hits(&query, hits);
+                    }
+                    super::archive::Found::Restored(result) => restored.push(result),
+                }
+            }
+        }
+        for result in restored {
+            match result {
+                Ok(seq) => {
+                    // Written by this process: its own mailbox hears nothing.
+                    self.worker.send(Command::Refresh);
+                    if std::mem::take(&mut self.paste_restored) {
+                        self.paste_after = Some(seq);
+                    }
+                }
+                Err(why) => {
+                    self.paste_restored = false;
+                    tracing::warn!(%why, "cannot bring the clip back from the archive");
+                }
             }
         }
     }
@@ -206,6 +255,14 @@ impl PickerWindow {
         if !keys.is_empty() {
             ctx.request_repaint(); // the cursor moved
         }
+        if let Some((searcher, _)) = &self.archive
+            && self.searched != self.picker.query
+        {
+            self.searched.clone_from(&self.picker.query);
+            if !self.searched.trim().is_empty() {
+                searcher.search(&self.searched);
+            }
+        }
         for key in keys {
             if let Some(action) = self.picker.input(key, page) {
                 self.act(&ctx, action);
@@ -223,6 +280,15 @@ impl PickerWindow {
                 self.worker.send(Command::Select(seq));
                 if paste {
                     self.paste_after = Some(seq);
+                }
+                self.go(ctx);
+            }
+            Action::Restore { id, paste } => {
+                tracing::info!(id, paste, "picked from the archive");
+                if let Some((searcher, _)) = &self.archive {
+                    searcher.restore(id);
+                    // The seq is known once the clip is back on the board.
+                    self.paste_restored = paste;
                 }
                 self.go(ctx);
             }
