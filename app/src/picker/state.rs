@@ -226,24 +226,25 @@ impl Picker {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
-    use shm_clip::{Origin, OriginKind};
-
     use super::*;
 
+    /// An entry as a real board describes one, changed to `seq`, `text`
+    /// and `pinned` (cloned, so that fields the library adds need nothing here).
     fn entry(seq: u64, text: &str, pinned: bool) -> EntryInfo {
-        EntryInfo {
-            index: 0,
-            seq,
-            created: SystemTime::UNIX_EPOCH,
-            touched: SystemTime::UNIX_EPOCH,
-            origin: Origin::this_process(OriginKind::Cli),
-            pinned,
-            total_size: text.len() as u64,
-            types: vec![("text/plain;charset=utf-8".into(), text.len() as u64)],
-            preview: text.into(),
-        }
+        static TEMPLATE: std::sync::OnceLock<EntryInfo> = std::sync::OnceLock::new();
+        let mut e = TEMPLATE
+            .get_or_init(|| {
+                let board = crate::testing::TestBoard::new("pk-state");
+                board.open().copy(&shm_clip::Clip::text("x")).unwrap();
+                board.open().history().unwrap().remove(0)
+            })
+            .clone();
+        e.seq = seq;
+        e.pinned = pinned;
+        e.total_size = text.len() as u64;
+        e.types = vec![("text/plain;charset=utf-8".into(), text.len() as u64)];
+        e.preview = text.into();
+        e
     }
 
     fn picker() -> Picker {
