@@ -38,6 +38,7 @@ pub use files::{ARCHIVE_ENV, default_path, side_file};
 pub use instance::{Instance, acquire, lock_path};
 pub use model::{ArchivedInfo, Hit, Inserted, NewClip, Pruned, Stats};
 pub use policy::Policy;
+pub use read::SEARCH_WINDOW;
 pub use runner::{Control, Ended, Wakeup, control, run};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use text::{MAX_INDEXED, fts_query};

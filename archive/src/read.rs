@@ -11,6 +11,9 @@ use crate::{Archive, ArchivedInfo, Error, Hit, Result, Stats, files, text};
 const INFO_COLUMNS: &str = "c.id, c.clip_id, c.board, c.first_seen, c.last_used, \
      c.origin_kind, c.origin_pid, c.origin_label, c.pinned, c.total_size";
 
+/// How many of the newest matches a search ranks by relevance.
+pub const SEARCH_WINDOW: usize = 1000;
+
 /// How many bytes of a text representation a preview reads.
 const PREVIEW_READ: i64 = 400;
 
@@ -68,30 +71,43 @@ impl Archive {
 
     /// Clips whose text holds every word of `query` (the last one as a
     /// prefix), most relevant (bm25) first, then most recently used.
+    ///
+    /// Relevance is ranked among the newest [`SEARCH_WINDOW`] matches (by
+    /// archive id, the order clips were first archived): a word that half of
+    /// 100,000 clips contain costs a bounded look, not a score for each of
+    /// them, and what is found while typing is what was copied lately.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
         let Some(fts) = text::fts_query(query) else {
             return Ok(Vec::new());
         };
-        let sql = format!(
-            "SELECT {INFO_COLUMNS}, bm25(clip_text) AS score
-             FROM clip_text JOIN clips c ON c.id = clip_text.rowid
-             WHERE clip_text MATCH ?1
-             ORDER BY score, c.last_used DESC LIMIT ?2"
-        );
-        let rows = self
+        let window = SEARCH_WINDOW.max(limit);
+        let mut scored: Vec<(f64, i64, i64)> = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(
+                "SELECT m.rowid, m.score, c.last_used FROM
+                     (SELECT rowid, bm25(clip_text) AS score FROM clip_text
+                      WHERE clip_text MATCH ?1 ORDER BY rowid DESC LIMIT ?2) AS m
+                 JOIN clips c ON c.id = m.rowid",
+            )
             .and_then(|mut s| {
-                s.query_map(params![fts, limit as i64], |r| {
-                    Ok((info_from(r)?, r.get::<_, f64>(10)?))
+                s.query_map(params![fts, window as i64], |r| {
+                    Ok((
+                        r.get::<_, f64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(0)?,
+                    ))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                .collect::<rusqlite::Result<_>>()
             })
             .map_err(|e| self.err(e))?;
-        rows.into_iter()
-            .map(|(info, score)| {
+        // bm25: lower is better; ties go to the most recently used.
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(score, _, id)| {
                 Ok(Hit {
-                    info: self.complete(info)?,
+                    info: self.info(id)?,
                     score,
                 })
             })

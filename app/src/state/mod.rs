@@ -53,6 +53,10 @@ pub enum Notice {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryView {
     pub search: String,
+    /// The archive's hits for `archive_query`, shown under "From the archive".
+    pub archive_hits: Vec<crate::worker::ArchiveHit>,
+    /// The search the archive was last asked about.
+    pub archive_query: String,
     /// The entry the keyboard is on, by seq.
     pub selected: Option<u64>,
     /// Clear was pressed once and waits for confirmation.
@@ -227,6 +231,12 @@ impl State {
                 self.thumbnails.insert(picture.seq, picture);
             }
             Event::Info(message) => self.inform(message),
+            Event::ArchiveHits { query, hits } => {
+                // An answer to an older keystroke is dropped.
+                if query == self.history.search {
+                    self.history.archive_hits = hits;
+                }
+            }
             Event::Deleted { clip, pinned } => {
                 self.history.undo = Some(Undo {
                     clip,

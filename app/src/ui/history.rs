@@ -100,6 +100,7 @@ pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>
         confirm_clear(ui, state, commands);
     }
     let search = search_field(ui, state);
+    ask_the_archive(state, commands);
 
     let Some(_) = &state.snapshot else {
         ui.add_space(12.0);
@@ -114,6 +115,7 @@ pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>
     if visible.is_empty() {
         ui.add_space(12.0);
         ui.label(RichText::new("No entry matches the search.").weak());
+        from_archive(ui, state, commands);
         return;
     }
     keyboard(ui, state, &visible, &search, commands);
@@ -123,8 +125,10 @@ pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>
         .selected
         .and_then(|seq| visible.iter().position(|e| e.seq == seq))
         .filter(|_| ui.memory(|m| visible.iter().any(|e| m.has_focus(row_id(e.seq)))));
+    let archive_room = archive_room(ui, state);
     let mut area = egui::ScrollArea::vertical()
         .id_salt("history-rows")
+        .max_height((ui.available_height() - archive_room).max(ROW_HEIGHT))
         .auto_shrink([false, false]);
     if let Some(offset) = offset {
         area = area.vertical_scroll_offset(offset);
@@ -136,6 +140,7 @@ pub fn history(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Command>
             row(ui, state, entry, commands);
         }
     });
+    from_archive(ui, state, commands);
     let offset = output.state.clamped_offset().y;
     let first = ((offset / step).floor() as usize).min(visible.len() - 1);
     let shown = (output.inner_rect.height() / step).floor() as usize;
@@ -168,6 +173,58 @@ fn keep_in_view(ui: &egui::Ui, area: egui::ScrollArea, index: usize) -> egui::Sc
     } else {
         area
     }
+}
+
+/// The archive's hits get the lower part of the panel, below the board's.
+fn archive_room(ui: &egui::Ui, state: &State) -> f32 {
+    if state.history.archive_hits.is_empty() {
+        0.0
+    } else {
+        (ui.available_height() * 0.4).max(80.0)
+    }
+}
+
+/// Asks the worker to search the archive when the search text changed.
+fn ask_the_archive(state: &mut State, commands: &mut Vec<Command>) {
+    if state.history.search == state.history.archive_query {
+        return;
+    }
+    state
+        .history
+        .archive_query
+        .clone_from(&state.history.search);
+    state.history.archive_hits.clear();
+    if !state.history.search.trim().is_empty() {
+        commands.push(Command::SearchArchive(state.history.search.clone()));
+    }
+}
+
+/// "From the archive": clips the search found on disk, below the board's
+/// entries. Clicking one brings it back to the board and pastes it.
+fn from_archive(ui: &mut egui::Ui, state: &State, commands: &mut Vec<Command>) {
+    if state.history.archive_hits.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("From the archive").strong());
+    egui::ScrollArea::vertical()
+        .id_salt("archive-rows")
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for hit in &state.history.archive_hits {
+                let text = if hit.preview.is_empty() {
+                    format!("{} ({} bytes)", hit.mime, hit.size)
+                } else {
+                    hit.preview.clone()
+                };
+                let button = ui
+                    .add(egui::Button::new(text).frame(false).truncate())
+                    .on_hover_text("Bring it back to the board and paste it");
+                if button.clicked() {
+                    commands.push(Command::FromArchive(hit.id));
+                }
+            }
+        });
 }
 
 fn search_field(ui: &mut egui::Ui, state: &mut State) -> egui::Response {

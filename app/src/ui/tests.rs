@@ -469,6 +469,52 @@ fn search_filters_the_list() {
 }
 
 #[test]
+fn the_search_shows_archive_hits_and_a_click_brings_one_back() {
+    let dir = std::env::temp_dir().join(format!("shm-clip-kt-archive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let db = dir.join("archive.sqlite3");
+    let _ = std::fs::remove_file(&db);
+    {
+        let mut archive = shm_clip_archive::Archive::open(&db).unwrap();
+        let origin = shm_clip::Origin::this_process(shm_clip::OriginKind::Cli);
+        let reps = [shm_clip::Representation {
+            mime: TEXT_MIME.into(),
+            data: b"an archived marmot".to_vec(),
+        }];
+        let at = std::time::SystemTime::now();
+        archive
+            .insert(&shm_clip_archive::NewClip {
+                board: "elsewhere",
+                clip_id: None,
+                created: at,
+                touched: at,
+                origin: &origin,
+                pinned: false,
+                reps: &reps,
+            })
+            .unwrap();
+    }
+    crate::worker::archive::TEST_PATH.set(db).unwrap();
+    let (board, mut ui) = open("kt-archive", &["alpha one", "beta two"]);
+    ui.get_by_label("Search history").focus();
+    ui.run();
+    ui.get_by_label("Search history").type_text("marmot");
+    wait_for(&mut ui, "the archive's hits", |w| {
+        !w.state.history.archive_hits.is_empty()
+    });
+    ui.run();
+    ui.get_by_label("No entry matches the search.");
+    ui.get_by_label("From the archive");
+    ui.get_by_label("an archived marmot").click();
+    wait_for(&mut ui, "the clip back in the document", |w| {
+        w.state.editor.text.contains("an archived marmot")
+    });
+    assert_eq!(board_text(&board).as_deref(), Some("an archived marmot"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn keyboard_moves_pastes_and_deletes() {
     let (board, mut ui) = open("kt-nav", &["one", "two", "three"]);
     ui.get_by_label("Search history").focus();

@@ -9,6 +9,7 @@
 //! Dropping the [`Worker`] closes the pipe; the worker sees end-of-file, drops
 //! its mailbox (unlinking the queue) and the board, and exits.
 
+pub(crate) mod archive;
 mod files;
 mod ops;
 pub(crate) mod picture;
@@ -60,6 +61,11 @@ pub enum Command {
     CopyFiles(Vec<std::path::PathBuf>),
     /// Start another process on this board.
     Spawn(Spawn),
+    /// Search the on-disk archive for these words (the history's search).
+    SearchArchive(String),
+    /// Bring this archived clip back to the board as the current clip, and
+    /// paste it into the document.
+    FromArchive(i64),
     /// Re-read the board; also retries opening it after a failure.
     Refresh,
     /// Exit now: drop the mailbox (unlinking its queue) and the board.
@@ -90,6 +96,11 @@ pub enum Event {
     Pasted(Pasted),
     /// A decoded thumbnail of an image entry.
     Thumbnail(Arc<Picture>),
+    /// The archive's hits for a search (empty without an archive).
+    ArchiveHits {
+        query: String,
+        hits: Vec<ArchiveHit>,
+    },
     /// Something worth a line in the status bar.
     Info(String),
     /// An entry was deleted; here is its content, for Undo.
@@ -100,6 +111,19 @@ pub enum Event {
         problem: Problem,
         restore: Option<(usize, String)>,
     },
+}
+
+/// One archive hit of the history's search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveHit {
+    /// The archive id.
+    pub id: i64,
+    /// Up to 80 characters of its text.
+    pub preview: String,
+    /// Its first MIME type.
+    pub mime: String,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 /// Pasted content.

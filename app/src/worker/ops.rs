@@ -46,10 +46,10 @@ impl Inner {
                 }
             }
             Command::Paste(which) => self.paste(which),
-            Command::Select(seq) => {
-                let result = board.select(Selector::Seq(seq));
-                self.report(result.map(|_| "Made it the current clip".to_owned()));
-            }
+            Command::SearchArchive(_) | Command::FromArchive(_) => self.archive(board, command),
+            Command::Select(seq) => self.report(
+                (board.select(Selector::Seq(seq))).map(|_| "Made it the current clip".into()),
+            ),
             Command::SetPinned(seq, pinned) => {
                 let result = board.set_pinned(Selector::Seq(seq), pinned);
                 self.report(result.map(|_| if pinned { "Pinned" } else { "Unpinned" }.into()));
@@ -120,6 +120,24 @@ impl Inner {
             Command::Refresh | Command::Shutdown => {}
         }
         self.refresh();
+    }
+
+    /// The history search's archive commands.
+    fn archive(&self, board: &Board, command: Command) {
+        match command {
+            Command::SearchArchive(query) => {
+                let hits = super::archive::search(&query);
+                self.outbox.send(Event::ArchiveHits { query, hits });
+            }
+            Command::FromArchive(id) => match super::archive::bring_back(board, id) {
+                Ok(message) => {
+                    self.outbox.send(Event::Info(message));
+                    self.paste(Which::Current);
+                }
+                Err(problem) => self.outbox.fail(problem),
+            },
+            _ => {}
+        }
     }
 
     fn report(&self, result: shm_clip::Result<String>) {

@@ -1,0 +1,450 @@
+//! `cargo bench -p shm-clip-archive`: the archive's figures, each next to a
+//! floor measured in the same run (BENCHMARKS.md, section "Archive").
+//!
+//! 1. Ingest: small clips archived per second by the archiver (board ->
+//!    archive), against plain SQLite inserts of the same bytes.
+//! 2. The board's copy -> paste latency with an archiver process running,
+//!    against the same without one.
+//! 3. Search over 100,000 archived clips: `shm-clip search` as a whole
+//!    process (p50), against starting `/bin/true`; and `Archive::search`
+//!    in process, what the window pays per keystroke.
+//! 4. Disk: database size against the payload bytes (text).
+//! 5. Writes: bytes the archiver process writes per small clip
+//!    (`/proc/PID/io` `write_bytes`), against rewriting the tray's whole
+//!    history file once.
+//!
+//! Needs the release CLI: `cargo build --release -p shm-clip-cli` first.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use shm_clip::{Board, BoardName, Clip, CreateOptions, Origin, OriginKind, Representation};
+use shm_clip_archive::{Archive, Archiver, NewClip, Policy};
+
+const ROLE: &str = "SHM_CLIP_ARCHIVE_BENCH_ROLE";
+const WORDS: &[&str] = &[
+    "the",
+    "report",
+    "deploy",
+    "server",
+    "meeting",
+    "invoice",
+    "password",
+    "branch",
+    "commit",
+    "kernel",
+    "release",
+    "notes",
+    "draft",
+    "budget",
+    "schedule",
+    "client",
+    "ticket",
+    "merge",
+    "review",
+    "config",
+    "window",
+    "terminal",
+    "screenshot",
+    "quarterly",
+    "summary",
+    "error",
+    "warning",
+    "function",
+    "variable",
+    "address",
+    "phone",
+    "email",
+    "project",
+    "design",
+];
+
+fn main() {
+    if std::env::var(ROLE).as_deref() == Ok("archiver") {
+        archiver_child();
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("shm-clip-archive-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    set_mode(&dir, 0o700);
+    println!(
+        "# shm-clip archive bench ({} CPUs)",
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    ingest(&dir);
+    copy_paste(&dir);
+    search_and_disk(&dir);
+    writes(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn set_mode(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+}
+
+/// A deterministic xorshift generator.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Text of about `len` bytes from the word list, with a unique tag.
+    fn text(&mut self, len: usize, tag: u64) -> String {
+        let mut s = format!("clip{tag} ");
+        while s.len() < len {
+            s.push_str(WORDS[(self.next() % WORDS.len() as u64) as usize]);
+            s.push(if self.next().is_multiple_of(12) {
+                '\n'
+            } else {
+                ' '
+            });
+        }
+        s
+    }
+}
+
+fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
+    (at(0.5), at(0.99), *v.last().unwrap())
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn board(name: &str, depth: u32) -> (BoardName, Board) {
+    let name = BoardName::new(&format!("bench-arch-{}-{name}", std::process::id())).unwrap();
+    let _ = Board::destroy(&name, true);
+    let b = Board::open_with(
+        &name,
+        Origin::this_process(OriginKind::Cli),
+        Some(CreateOptions {
+            depth,
+            ..CreateOptions::default()
+        }),
+    )
+    .unwrap();
+    (name, b)
+}
+
+/// 1. Small clips through the archiver: copy 100, sync, repeat.
+fn ingest(dir: &Path) {
+    const N: u64 = 5000;
+    let (name, b) = board("ingest", 200);
+    let db = dir.join("ingest.sqlite3");
+    let mut a = Archiver::new(
+        Board::open(&name, OriginKind::Cli).unwrap(),
+        Archive::open(&db).unwrap(),
+        Policy::default(),
+    );
+    let mut rng = Rng(7);
+    let mut spent = Duration::ZERO;
+    let mut n = 0;
+    while n < N {
+        for _ in 0..100 {
+            n += 1;
+            b.copy(&Clip::text(rng.text(60, n))).unwrap();
+        }
+        let t = Instant::now();
+        a.sync().unwrap();
+        spent += t.elapsed();
+    }
+    let rate = N as f64 / spent.as_secs_f64();
+    // Floor: the same bytes as plain inserts, 100 per transaction.
+    let floor_db = dir.join("floor.sqlite3");
+    let conn = rusqlite::Connection::open(&floor_db).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB);").unwrap();
+    let mut rng = Rng(7);
+    let t = Instant::now();
+    let mut n = 0;
+    while n < N {
+        let tx = conn.unchecked_transaction().unwrap();
+        for _ in 0..100 {
+            n += 1;
+            tx.execute(
+                "INSERT INTO t(data) VALUES (?1)",
+                [rng.text(60, n).into_bytes()],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let floor = N as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "ingest: {rate:.0} small clips/s through the archiver (target >= 2000); floor (plain SQLite inserts, same batches) {floor:.0}/s; ratio {:.2}",
+        floor / rate
+    );
+    drop(a);
+    let _ = Board::destroy(&name, true);
+}
+
+fn archiver_child() {
+    let name = BoardName::new(&std::env::var("BENCH_BOARD").unwrap()).unwrap();
+    let db = PathBuf::from(std::env::var("BENCH_DB").unwrap());
+    let board = Board::open(&name, OriginKind::Cli).unwrap();
+    let mut a = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
+    let (_c, w) = shm_clip_archive::control().unwrap();
+    let mut first = true;
+    let _ = shm_clip_archive::run(&mut a, &w, &mut |_| {
+        if first {
+            first = false;
+            println!("ready");
+        }
+    });
+}
+
+fn spawn_archiver(name: &BoardName, db: &Path) -> Child {
+    use std::io::BufRead;
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env(ROLE, "archiver")
+        .env("BENCH_BOARD", name.as_str())
+        .env("BENCH_DB", db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    child
+}
+
+/// 2. copy -> paste on the board, with and without an archiver process.
+fn copy_paste(dir: &Path) {
+    const N: usize = 3000;
+    let (name, b) = board("latency", 200);
+    let run = |b: &Board| {
+        let mut v = Vec::with_capacity(N);
+        for i in 0..N {
+            let clip = Clip::text(format!("latency clip {i}"));
+            let t = Instant::now();
+            b.copy(&clip).unwrap();
+            let got = b.paste().unwrap();
+            v.push(t.elapsed());
+            assert_eq!(got.reps.len(), 1);
+        }
+        percentiles(v)
+    };
+    let _ = run(&b);
+    let without = run(&b);
+    let mut child = spawn_archiver(&name, &dir.join("latency.sqlite3"));
+    let with = run(&b);
+    let _ = child.kill();
+    let _ = child.wait();
+    let without2 = run(&b);
+    println!(
+        "copy->paste (small text, same process): without archiver p50/p99/max {:.1}/{:.1}/{:.1} us; with an archiver process {:.1}/{:.1}/{:.1} us; without again {:.1}/{:.1}/{:.1} us; p50 ratio with/without {:.3}",
+        us(without.0),
+        us(without.1),
+        us(without.2),
+        us(with.0),
+        us(with.1),
+        us(with.2),
+        us(without2.0),
+        us(without2.1),
+        us(without2.2),
+        us(with.0) / us(without.0.min(without2.0))
+    );
+    let _ = Board::destroy(&name, true);
+}
+
+/// 3 and 4. 100,000 clips of realistic text sizes; whole-process search.
+#[allow(clippy::too_many_lines, reason = "one measurement, in order")]
+fn search_and_disk(dir: &Path) {
+    const N: u64 = 100_000;
+    let db = dir.join("search.sqlite3");
+    let mut a = Archive::open(&db).unwrap();
+    let origin = Origin::this_process(OriginKind::Tray);
+    let mut rng = Rng(42);
+    let mut payload = 0u64;
+    let t = Instant::now();
+    for chunk in 0..N / 1000 {
+        let clips: Vec<Vec<Representation>> = (0..1000)
+            .map(|i| {
+                // Sizes: most clips short (a word to a line), some paragraphs, a few pages.
+                let len = match rng.next() % 100 {
+                    0..=59 => 20 + rng.next() % 100,
+                    60..=94 => 200 + rng.next() % 800,
+                    _ => 2000 + rng.next() % 6000,
+                } as usize;
+                vec![Representation {
+                    mime: "text/plain;charset=utf-8".into(),
+                    data: rng.text(len, chunk * 1000 + i).into_bytes(),
+                }]
+            })
+            .collect();
+        payload += clips.iter().map(|r| r[0].data.len() as u64).sum::<u64>();
+        a.batch(|b| {
+            for (i, reps) in clips.iter().enumerate() {
+                let at = SystemTime::UNIX_EPOCH
+                    + Duration::from_secs(1_700_000_000 + chunk * 1000 + i as u64);
+                b.insert(&NewClip {
+                    board: "bench",
+                    clip_id: None,
+                    created: at,
+                    touched: at,
+                    origin: &origin,
+                    pinned: false,
+                    reps,
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    let fill = t.elapsed();
+    a.checkpoint().unwrap();
+    let stats = a.stats().unwrap();
+    println!(
+        "disk: {} clips, payload {:.1} MiB, database {:.1} MiB: {:.2}x the payload (target <= 1.3); filled in {:.1} s",
+        stats.clips,
+        payload as f64 / 1_048_576.0,
+        stats.file_bytes as f64 / 1_048_576.0,
+        stats.file_bytes as f64 / payload as f64,
+        fill.as_secs_f64()
+    );
+    // In process, per keystroke: the prefixes of a word as typed.
+    let mut v = Vec::new();
+    for q in [
+        "q",
+        "qu",
+        "qua",
+        "quar",
+        "quarterly",
+        "quarterly r",
+        "quarterly re",
+        "deploy serv",
+        "clip4242",
+        "invoice budget notes",
+    ] {
+        for _ in 0..5 {
+            let t = Instant::now();
+            let hits = a.search(q, 20).unwrap();
+            v.push(t.elapsed());
+            assert!(!hits.is_empty(), "{q}");
+        }
+    }
+    let (p50, p99, max) = percentiles(v);
+    println!(
+        "search in process (the window's, limit 20, per keystroke): p50/p99/max {:.2}/{:.2}/{:.2} ms (target <= 5)",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    );
+    drop(a);
+    // Whole `shm-clip search` processes, against starting /bin/true.
+    let cli = shm_clip_test_kit::workspace_bin("shm-clip");
+    let time = |cmd: &mut Command| {
+        let t = Instant::now();
+        let out = cmd.stdout(Stdio::null()).status().unwrap();
+        assert!(out.success());
+        t.elapsed()
+    };
+    let mut v = Vec::new();
+    let mut floor = Vec::new();
+    for q in [
+        "report",
+        "quarterly draft",
+        "clip777",
+        "deploy",
+        "invoice budget",
+    ] {
+        for _ in 0..10 {
+            v.push(time(
+                Command::new(&cli)
+                    .args(["--board", "bench-no-such-board", "search", q])
+                    .env("SHM_CLIP_ARCHIVE", &db)
+                    .env("SHM_CLIP_CONFIG", dir.join("none.toml")),
+            ));
+            floor.push(time(&mut Command::new("/bin/true")));
+        }
+    }
+    let (p50, p99, max) = percentiles(v);
+    let (f50, _, _) = percentiles(floor);
+    println!(
+        "shm-clip search over {N} clips, whole process: p50/p99/max {:.1}/{:.1}/{:.1} ms (target p50 <= 20); floor /bin/true p50 {:.2} ms; ratio {:.1}",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3,
+        f50.as_secs_f64() * 1e3,
+        p50.as_secs_f64() / f50.as_secs_f64()
+    );
+}
+
+fn write_bytes(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Measurement 5: what the archiver writes per small clip, and what one save of the
+/// tray's whole history file writes.
+fn writes(dir: &Path) {
+    const N: usize = 1000;
+    // Deep enough that no clip is evicted before the archiver looks (1,000
+    // copies in a burst outrun it on a 200-entry board).
+    let (name, b) = board("writes", 1100);
+    let db = dir.join("writes.sqlite3");
+    let child = spawn_archiver(&name, &db);
+    let before = write_bytes(child.id());
+    let mut last = 0;
+    for i in 0..N {
+        let c = b
+            .copy(&Clip::text(format!(
+                "a small clip number {i} with a few words"
+            )))
+            .unwrap();
+        last = c.seq;
+    }
+    // Wait until the archiver has it all: the last clip in the file.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let a = Archive::open(&db).unwrap();
+        if a.stats().unwrap().clips as usize >= N {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the archiver did not catch up (seq {last})"
+        );
+        std::thread::yield_now();
+    }
+    let after = write_bytes(child.id());
+    let mut child = child;
+    let _ = child.kill();
+    let _ = child.wait();
+    let per = (after - before) as f64 / N as f64;
+    // The tray's file for a default 200-entry board of these clips (200 x
+    // ~40 B plus framing),
+    // rewritten whole at each save.
+    let hist = b.history().unwrap();
+    let file: u64 = 20
+        + hist
+            .iter()
+            .map(|e| {
+                1 + 12
+                    + 16
+                    + 4
+                    + e.total_size
+                    + e.types
+                        .iter()
+                        .map(|(m, _)| 12 + m.len() as u64)
+                        .sum::<u64>()
+            })
+            .sum::<u64>();
+    println!(
+        "writes: the archiver wrote {per:.0} bytes per small clip ({N} clips, /proc/PID/io write_bytes); one rewrite of the tray's whole history file of this board is {file} bytes (the tray rewrites it at most every 2 s: during 1,000 copies that is one rewrite per 2 s of copying, each the whole file, up to 64 MiB for a full board)"
+    );
+    let _ = Board::destroy(&name, true);
+}
