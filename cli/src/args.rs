@@ -1,4 +1,9 @@
 //! The command line, as clap derive types. Nothing here touches a board.
+//!
+//! This file is compiled twice: into the binary, and on its own by
+//! `build.rs`, which writes the man pages and completions from it. So it uses
+//! only `clap`, `clap_complete` and the `shm_clip` library, never another module
+//! of the CLI (`global.rs` resolves the board these options name).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -6,11 +11,15 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use shm_clip::{BoardName, Config, CreateOptions, DEFAULT_BOARD, Selector};
 
-pub use crate::archive::ArchiveArgs;
-use crate::errors::CliError;
-pub use crate::menu::HistoryMenuArgs;
-pub use crate::pick::PickArgs;
-pub use crate::search::SearchArgs;
+// Explicit paths: build.rs includes this file with `#[path]`, and a file
+// included that way looks for its submodules beside it, not in `args/`.
+#[path = "args/archive.rs"]
+pub mod archive;
+#[path = "args/search.rs"]
+pub mod search;
+
+pub use archive::ArchiveArgs;
+pub use search::SearchArgs;
 
 const ABOUT_LONG: &str = "\
 A clipboard shared by every process of a user through POSIX shared memory.
@@ -257,34 +266,6 @@ pub struct Global {
 }
 
 impl Global {
-    /// Merges the options given before the subcommand with those given
-    /// after it (which win), then `SHM_CLIP_BOARD`, then the default board.
-    /// A bad `SHM_CLIP_BOARD` is an error only where a board is used.
-    pub fn resolve(args: &Args, config: Config) -> Result<Global, CliError> {
-        // Options given before a subcommand that does not use them (an
-        // alias `shm-clip --board work` running `boards`) change nothing.
-        let (board, create) = args.command.board_options();
-        let Some(board) = board else {
-            return Ok(Global {
-                board: BoardName::new(DEFAULT_BOARD)?,
-                capacity: None,
-                depth: None,
-                config,
-            });
-        };
-        let create = create.cloned().unwrap_or_default();
-        let board = match board.board.clone().or_else(|| args.board.board.clone()) {
-            Some(name) => name,
-            None => board_from_env()?,
-        };
-        Ok(Global {
-            board,
-            capacity: create.capacity.or(args.create.capacity),
-            depth: create.depth.or(args.create.depth),
-            config,
-        })
-    }
-
     /// The sizes for a board this command creates: the options, else the config.
     pub fn create_options(&self) -> CreateOptions {
         let default = self.config.create_options();
@@ -292,24 +273,6 @@ impl Global {
             capacity: self.capacity.unwrap_or(default.capacity),
             depth: self.depth.unwrap_or(default.depth),
         }
-    }
-}
-
-/// `SHM_CLIP_BOARD`, else the default board; a bad value is blamed on the
-/// variable, not on `--board`.
-fn board_from_env() -> Result<BoardName, CliError> {
-    match std::env::var_os(BOARD_ENV) {
-        Some(value) if !value.is_empty() => {
-            let text = value.to_string_lossy().into_owned();
-            BoardName::new(&text).map_err(|err| CliError::BoardEnv {
-                value: text,
-                reason: match err {
-                    shm_clip::Error::InvalidName { reason, .. } => reason,
-                    _ => "it is not a valid board name",
-                },
-            })
-        }
-        _ => Ok(BoardName::new(DEFAULT_BOARD)?),
     }
 }
 
@@ -335,7 +298,7 @@ pub enum Command {
     #[command(long_about = SELECT_LONG)]
     Select(Target),
     /// Choose an entry with a menu or a terminal picker and make it current
-    #[command(long_about = crate::pick::LONG_ABOUT)]
+    #[command(long_about = PICK_LONG)]
     Pick(PickArgs),
     /// Pin a history entry
     #[command(long_about = PIN_LONG)]
@@ -350,10 +313,10 @@ pub enum Command {
     #[command(long_about = CLEAR_LONG)]
     Clear(ClearArgs),
     /// Search the board and the archive
-    #[command(long_about = crate::search::LONG_ABOUT)]
+    #[command(long_about = search::LONG_ABOUT)]
     Search(SearchArgs),
     /// The on-disk archive: stats, prune, export, vacuum, run
-    #[command(long_about = crate::archive::LONG_ABOUT)]
+    #[command(long_about = archive::LONG_ABOUT)]
     Archive(ArchiveArgs),
     /// Show the board's state, counters and subscribers
     #[command(long_about = STATUS_LONG)]
@@ -365,7 +328,7 @@ pub enum Command {
     #[command(long_about = DESTROY_LONG)]
     Destroy(DestroyArgs),
     /// Show where the config file is, or the effective settings
-    #[command(long_about = crate::config::LONG_ABOUT)]
+    #[command(long_about = CONFIG_LONG)]
     Config(ConfigArgs),
     /// Print a shell completion script to stdout
     #[command(long_about = COMPLETIONS_LONG)]
@@ -376,7 +339,7 @@ impl Command {
     /// The board options given after the subcommand: `None` for the
     /// subcommands that use no board, and no `CreateArgs` for those that
     /// never create one.
-    fn board_options(&self) -> (Option<&BoardArg>, Option<&CreateArgs>) {
+    pub fn board_options(&self) -> (Option<&BoardArg>, Option<&CreateArgs>) {
         match self {
             Command::Copy(a) => (Some(&a.board), Some(&a.create)),
             Command::Watch(a) => (Some(&a.board), Some(&a.create)),
@@ -782,6 +745,81 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         shm_clip::config::Size(n) => Ok(n),
     }
 }
+
+const PICK_LONG: &str = "\
+Choose a history entry and make it the current clip.
+
+With --menu, `sh -c CMD` gets one line per entry on stdin (as `history --menu` \
+prints them: seq, tab, preview) and prints the chosen line. Only the seq before \
+the tab is read back, so the entry chosen is the one shown even if the history \
+changed meanwhile. Without --menu, a terminal picker opens: type to filter \
+(text, type and origin; substring or fuzzy, case-insensitive), arrows to move, \
+Enter to choose, Esc to cancel.
+
+A cancelled menu (non-zero exit or no output) or picker changes nothing and \
+exits with status 1.
+
+Example:
+  shm-clip pick
+  shm-clip pick --menu 'rofi -dmenu -i -show-icons' --icons
+  shm-clip pick --menu 'fzf -d \"\\t\" --with-nth 2'
+  shm-clip pick --menu 'dmenu -l 20'";
+
+/// `pick`.
+#[derive(Debug, clap::Args)]
+pub struct PickArgs {
+    /// Run `sh -c CMD` as the menu: it gets the menu lines on stdin and
+    /// prints the chosen one (rofi -dmenu, dmenu, fuzzel --dmenu, wofi
+    /// --dmenu, fzf). Without it, a terminal picker opens.
+    #[arg(long, value_name = "CMD")]
+    pub menu: Option<String>,
+
+    #[command(flatten)]
+    pub format: MenuFormat,
+
+    #[command(flatten)]
+    pub board: BoardArg,
+}
+
+/// How menu lines look; shared by `history --menu` and `pick`.
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct MenuFormat {
+    /// Cut previews to N columns
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "menu",
+          value_parser = clap::value_parser!(u16).range(8..))]
+    pub width: u16,
+
+    /// End lines with NUL instead of newline (for fzf --read0)
+    #[arg(short = '0', long = "null", requires = "menu")]
+    pub null: bool,
+
+    /// Add rofi's icon hint (a cached thumbnail) to image lines
+    #[arg(long, requires = "menu", conflicts_with = "null")]
+    pub icons: bool,
+}
+
+/// The menu options of `history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryMenuArgs {
+    /// Print `<seq>TAB<preview>` lines for a menu program, newest first
+    #[arg(long, conflicts_with = "json")]
+    pub menu: bool,
+
+    #[command(flatten)]
+    pub format: MenuFormat,
+}
+
+const CONFIG_LONG: &str = "\
+Show where the config file is, or the effective settings.
+
+The file is config.toml in the XDG config directory (~/.config/shm-clip/), or \
+the file named by SHM_CLIP_CONFIG. A missing file means the defaults; an invalid \
+one is an error naming its line and key, and no command starts with it. Every \
+setting is described in the README.
+
+Example:
+  shm-clip config path
+  shm-clip config show > ~/.config/shm-clip/config.toml";
 
 #[cfg(test)]
 mod tests {

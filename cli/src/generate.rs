@@ -1,8 +1,7 @@
-//! `shm-clip completions SHELL` and the unlisted `shm-clip generate-man DIR`:
-//! shell completions and man pages from the clap definitions in `args`, so
-//! that neither can drift from the real flags.
-
-use std::path::Path;
+//! `shm-clip completions SHELL`: a shell completion script from the clap
+//! definitions in `args`, so that it cannot drift from the real flags. (The
+//! man pages and the packaged completions come from the same definitions,
+//! written by `build.rs`.)
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -16,15 +15,4 @@ pub fn completions(shell: Shell) -> Result<(), CliError> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Args::command(), "shm-clip", &mut script);
     output::bytes(&script)
-}
-
-/// Writes `shm-clip.1` and one `shm-clip-SUBCOMMAND.1` per visible
-/// subcommand into `dir`, which is created if needed.
-pub fn man_pages(dir: &Path) -> Result<(), CliError> {
-    let write_error = |source| CliError::Write {
-        path: dir.display().to_string(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(write_error)?;
-    clap_mangen::generate_to(Args::command(), dir).map_err(write_error)
 }

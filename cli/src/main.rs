@@ -14,6 +14,7 @@ mod copy;
 mod entries;
 mod errors;
 mod generate;
+mod global;
 mod history;
 mod human;
 mod json;
@@ -27,9 +28,7 @@ mod search;
 mod status;
 mod watch;
 
-use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::FromArgMatches;
@@ -39,19 +38,6 @@ use crate::entries::Edit;
 use crate::errors::CliError;
 
 fn main() -> ExitCode {
-    // `generate-man DIR` is for packaging only. It is not a clap subcommand
-    // because completion scripts list hidden subcommands too.
-    let raw: Vec<OsString> = std::env::args_os().skip(1).collect();
-    if raw.first().is_some_and(|a| a == "generate-man") {
-        let [_, dir] = &raw[..] else {
-            eprintln!("usage: shm-clip generate-man DIR");
-            return ExitCode::from(2);
-        };
-        return match generate::man_pages(Path::new(dir)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => errors::report(&err),
-        };
-    }
     // The config is read before parsing, so that --help shows the defaults
     // in effect. An invalid one is reported after parsing, below.
     let config = shm_clip::Config::load();

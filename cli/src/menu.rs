@@ -17,37 +17,10 @@ use std::io::{self, Read};
 use shm_clip::{Board, EntryInfo, Error, Selector};
 
 pub use self::preview::{Body, visible_line};
-use crate::args::Global;
+pub use crate::args::MenuFormat;
+use crate::args::{Global, HistoryMenuArgs};
 use crate::errors::CliError;
 use crate::{open, output};
-
-/// How menu lines look; shared by `history --menu` and `pick`.
-#[derive(Clone, Copy, Debug, clap::Args)]
-pub struct MenuFormat {
-    /// Cut previews to N columns
-    #[arg(long, value_name = "N", default_value_t = 100, requires = "menu",
-          value_parser = clap::value_parser!(u16).range(8..))]
-    pub width: u16,
-
-    /// End lines with NUL instead of newline (for fzf --read0)
-    #[arg(short = '0', long = "null", requires = "menu")]
-    pub null: bool,
-
-    /// Add rofi's icon hint (a cached thumbnail) to image lines
-    #[arg(long, requires = "menu", conflicts_with = "null")]
-    pub icons: bool,
-}
-
-/// The menu options of `history`.
-#[derive(Debug, clap::Args)]
-pub struct HistoryMenuArgs {
-    /// Print `<seq>TAB<preview>` lines for a menu program, newest first
-    #[arg(long, conflicts_with = "json")]
-    pub menu: bool,
-
-    #[command(flatten)]
-    pub format: MenuFormat,
-}
 
 /// One entry, summarised for a menu.
 #[derive(Debug)]

@@ -10,45 +10,10 @@ use std::process::{Command, Stdio};
 
 use shm_clip::{Error, Selector};
 
-use crate::args::Global;
+use crate::args::{Global, PickArgs};
 use crate::errors::CliError;
-use crate::menu::{self, MenuFormat};
+use crate::menu;
 use crate::open;
-
-pub const LONG_ABOUT: &str = "\
-Choose a history entry and make it the current clip.
-
-With --menu, `sh -c CMD` gets one line per entry on stdin (as `history --menu` \
-prints them: seq, tab, preview) and prints the chosen line. Only the seq before \
-the tab is read back, so the entry chosen is the one shown even if the history \
-changed meanwhile. Without --menu, a terminal picker opens: type to filter \
-(text, type and origin; substring or fuzzy, case-insensitive), arrows to move, \
-Enter to choose, Esc to cancel.
-
-A cancelled menu (non-zero exit or no output) or picker changes nothing and \
-exits with status 1.
-
-Example:
-  shm-clip pick
-  shm-clip pick --menu 'rofi -dmenu -i -show-icons' --icons
-  shm-clip pick --menu 'fzf -d \"\\t\" --with-nth 2'
-  shm-clip pick --menu 'dmenu -l 20'";
-
-/// `pick`.
-#[derive(Debug, clap::Args)]
-pub struct PickArgs {
-    /// Run `sh -c CMD` as the menu: it gets the menu lines on stdin and
-    /// prints the chosen one (rofi -dmenu, dmenu, fuzzel --dmenu, wofi
-    /// --dmenu, fzf). Without it, a terminal picker opens.
-    #[arg(long, value_name = "CMD")]
-    pub menu: Option<String>,
-
-    #[command(flatten)]
-    pub format: MenuFormat,
-
-    #[command(flatten)]
-    pub board: crate::args::BoardArg,
-}
 
 /// Picks an entry and selects it; a cancelled pick changes nothing.
 pub fn run(global: &Global, args: &PickArgs) -> Result<(), CliError> {

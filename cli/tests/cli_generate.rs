@@ -1,6 +1,9 @@
-//! `shm-clip completions SHELL` and the unlisted `shm-clip generate-man DIR`:
-//! both come from the clap definitions and neither touches a board.
+//! `shm-clip completions SHELL`, and the man pages and completions that
+//! build.rs writes for the Debian package next to the binary
+//! (`target/<profile>/packaging/shm-clip-cli/`): all come from the same clap
+//! definitions, and none touches a board.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 fn bin() -> &'static str {
@@ -19,11 +22,6 @@ fn completions_cover_every_shell_and_subcommand() {
         for word in ["copy", "paste", "watch", "board", "completions"] {
             assert!(script.contains(word), "{shell} completion lacks {word}");
         }
-        // A packaging hook, not something to offer a user.
-        assert!(
-            !script.contains("generate-man"),
-            "{shell} offers generate-man"
-        );
     }
 }
 
@@ -37,19 +35,64 @@ fn unknown_shell_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("tcsh"));
 }
 
+/// What build.rs wrote for this build of the binary.
+fn packaging_dir() -> PathBuf {
+    let profile_dir = std::path::Path::new(bin()).parent().unwrap();
+    profile_dir.join("packaging").join("shm-clip-cli")
+}
+
 #[test]
-fn man_pages_are_written_per_subcommand() {
-    let dir = std::env::temp_dir().join(format!("shm-clip-man-{}", std::process::id()));
-    let out = Command::new(bin())
-        .arg("generate-man")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    for page in ["shm-clip.1", "shm-clip-copy.1", "shm-clip-completions.1"] {
-        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+fn packaged_completions_are_what_the_binary_prints() {
+    for (shell, file) in [
+        ("bash", "shm-clip.bash"),
+        ("zsh", "_shm-clip"),
+        ("fish", "shm-clip.fish"),
+    ] {
+        let path = packaging_dir().join("completions").join(file);
+        let packaged = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let out = Command::new(bin())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        assert!(
+            packaged == out.stdout,
+            "{} differs from `shm-clip completions {shell}`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_gzipped_man_page_is_written_per_visible_subcommand() {
+    // The subcommands as `--help` lists them (`help` itself gets no page).
+    let help = Command::new(bin()).arg("--help").output().unwrap();
+    assert!(help.status.success(), "{help:?}");
+    let help = String::from_utf8(help.stdout).unwrap();
+    let commands: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("--help lists the commands")
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        // `  copy, -i     Copy TEXT ...`
+        .filter_map(|line| line.split_whitespace().next())
+        .map(|name| name.trim_end_matches(','))
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(
+        commands.contains(&"copy") && commands.contains(&"completions"),
+        "{commands:?}"
+    );
+    let man = packaging_dir().join("man");
+    let mut pages = vec!["shm-clip.1.gz".to_owned()];
+    pages.extend(commands.iter().map(|c| format!("shm-clip-{c}.1.gz")));
+    for page in &pages {
+        let path = man.join(page);
+        // gzip itself, as man-db reads the page.
+        let out = Command::new("gzip").arg("-dc").arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}: {out:?}", path.display());
+        let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.starts_with(".ie"), "{page} is not roff: {text:.40}");
     }
-    assert!(!dir.join("shm-clip-generate-man.1").exists());
-    std::fs::remove_dir_all(&dir).unwrap();
 }

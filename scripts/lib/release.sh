@@ -30,9 +30,19 @@ package_profile_dir() {
     [[ $profile == dev ]] && echo debug || echo "$profile"
 }
 
+# Builds the two binaries as `cargo deb -p shm-clip-cli` does (the same
+# command line, so the same feature set and artifacts), which also writes the
+# man pages and completions (cli/build.rs, app/build.rs), then relinks the CLI.
 release_build() {
     local profile
     profile=$(package_profile)
-    cargo build --profile "$profile" --locked "$@" -p shm-clip-cli -p shm-clip-app --bins
-    cargo rustc --profile "$profile" --locked "$@" -p shm-clip-cli --bin shm-clip -- -C target-feature=+crt-static
+    cargo build --profile "$profile" --locked "$@" --manifest-path cli/Cargo.toml \
+        --workspace --bin shm-clip --bin shm-clip-app
+    release_relink_static "$@"
+}
+
+# Relinks the CLI against a static glibc, from the dependencies already built.
+release_relink_static() {
+    cargo rustc --profile "$(package_profile)" --locked "$@" -p shm-clip-cli --bin shm-clip \
+        -- -C target-feature=+crt-static
 }
