@@ -26,12 +26,16 @@ def cli(*args, data=None):
 
 def image():
     b = open(PATH, "rb").read()
+    # Offsets and sizes as LAYOUT.md (version 3) gives them.
     index, = struct.unpack_from("<Q", b, 96)
-    slots, = struct.unpack_from("<I", b, 104)
+    slots, slot_size = struct.unpack_from("<II", b, 104)
     arena, size = struct.unpack_from("<QQ", b, 112)
-    # Index, arena, the header from seq (192) on; the subscriber table is
-    # left out (zero: no subscribers).
-    return b[index:index + slots * 128] + b[arena:arena + size] + b[192:256]
+    buckets, = struct.unpack_from("<I", b, 140)
+    buckets_at, = struct.unpack_from("<Q", b, 144)
+    # Index, arena, the header from seq (256) on, the dedup buckets; the
+    # subscriber table is left out (zero: no subscribers).
+    return (b[index:index + slots * slot_size] + b[arena:arena + size]
+            + b[256:384] + b[buckets_at:buckets_at + buckets * 4])
 
 
 def seed(name, img, ops, mask=0):
@@ -46,7 +50,7 @@ def main():
     cli(*create, "hello")
     cli("--board", BOARD, "copy", "-t", "text/html", data=b"<b>hello</b>" * 20)
     cli("--board", BOARD, "copy", "x" * 900)
-    cli("--board", BOARD, "pin", "1")
+    cli("--board", BOARD, "pin", "2")
     full = image()
     cli("--board", BOARD, "rm", "1")
     holed = image()

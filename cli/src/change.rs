@@ -101,6 +101,8 @@ mod tests {
             total_size: 1,
             types: vec![("text/plain".into(), 1)],
             preview: "x".into(),
+            clip_id: shm_clip::ClipId::default(),
+            origin_node: shm_clip::NodeId::default(),
         }
     }
 

@@ -50,6 +50,7 @@ pub fn remove(global: &Global, args: &RmArgs) -> Result<(), CliError> {
         Selector::Current => history.first(),
         Selector::Index(i) => history.get(i),
         Selector::Seq(seq) => history.iter().find(|e| e.seq == seq),
+        Selector::Clip(id) => history.iter().find(|e| e.clip_id == id),
     };
     // Deleting by seq: the entry checked is the entry deleted, even if the
     // history moves in between.

@@ -181,6 +181,8 @@ mod tests {
             total_size: preview.len() as u64,
             types: vec![("text/plain;charset=utf-8".into(), preview.len() as u64)],
             preview: preview.into(),
+            clip_id: shm_clip::ClipId::default(),
+            origin_node: shm_clip::NodeId::default(),
         }
     }
 

@@ -72,6 +72,7 @@ fn find(entries: &[EntryInfo], which: Selector) -> Result<&EntryInfo, Error> {
         Selector::Current => entries.first(),
         Selector::Index(index) => entries.iter().find(|e| e.index == index),
         Selector::Seq(seq) => entries.iter().find(|e| e.seq == seq),
+        Selector::Clip(id) => entries.iter().find(|e| e.clip_id == id),
     };
     found.ok_or_else(|| Error::NoSuchEntry {
         what: match which {
@@ -80,6 +81,7 @@ fn find(entries: &[EntryInfo], which: Selector) -> Result<&EntryInfo, Error> {
                 format!("index {index} (the history has {} entries)", entries.len())
             }
             Selector::Current => "the current clip".into(),
+            Selector::Clip(id) => format!("clip {id}"),
         },
     })
 }

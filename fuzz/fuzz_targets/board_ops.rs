@@ -53,7 +53,7 @@ struct Target {
     name: BoardName,
     file: File,
     /// (offset in the segment, length) of each fuzzed region, in image order.
-    regions: [(u64, usize); 4],
+    regions: [(u64, usize); 5],
     index: u64,
 }
 
@@ -83,11 +83,15 @@ fn target() -> &'static Target {
         );
         let arena_size = u64_at(off::ARENA_SIZE) as usize;
         let slots = OPTS.depth as usize;
+        // A u32 field: the low half of the native-endian u64 read at its offset.
+        let sub_slots = (u64_at(off::SUB_SLOTS) & 0xffff_ffff) as usize;
+        let buckets = (u64_at(off::BUCKETS) & 0xffff_ffff) as usize;
         let regions = [
             (index, slots * INDEX_SLOT_SIZE),
             (arena, arena_size),
             (off::SEQ as u64, HEADER_BYTES - off::SEQ),
-            (sub, 128 * SUB_SLOT_SIZE),
+            (u64_at(off::BUCKETS_OFFSET), buckets * 4),
+            (sub, sub_slots * SUB_SLOT_SIZE),
         ];
         // A crash or the fuzzer's exit leaves the board behind: the next
         // run's `remove_stale_boards` removes it (statics are never dropped).

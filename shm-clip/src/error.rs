@@ -183,8 +183,11 @@ impl Error {
                 "someone else may have created it to spy on you; inspect it, then remove it as its owner or root: rm {}",
                 path.display()
             ),
+            Error::IncompatibleLayout { path, found, .. } => format!(
+                "it was made by a shm-clip that speaks layout version {found}; stop the programs of that version that use it (tray, window), then remove it with: shm-clip --board {} destroy --force",
+                board_of(path)
+            ),
             Error::BadMagic { path }
-            | Error::IncompatibleLayout { path, .. }
             | Error::AbiMismatch { path, .. }
             | Error::CorruptHeader { path, .. }
             | Error::InitTimeout { path } => format!(
@@ -229,4 +232,13 @@ impl Error {
             errno,
         }
     }
+}
+
+/// The board name in a segment path `/dev/shm/shm-clip.<uid>.<board>`.
+fn board_of(path: &std::path::Path) -> String {
+    path.file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.splitn(3, '.').nth(2))
+        .unwrap_or("NAME")
+        .to_owned()
 }

@@ -86,27 +86,6 @@ impl IndexCache {
         Ok(())
     }
 
-    /// Records this handle's own writes to `slots`, made under the lock since
-    /// the last refresh and published (committed) since: only those slots
-    /// are read back, and the cache stays current.
-    pub(crate) fn note_written(
-        &mut self,
-        seg: &Segment,
-        _guard: &LockGuard<'_>,
-        slots: &[usize],
-    ) -> Result<()> {
-        if self.key.is_none() {
-            return Ok(());
-        }
-        for &slot in slots {
-            let raw = seg.read_index_raw(slot)?;
-            self.update(slot, &raw, seg.geometry().arena_size);
-        }
-        self.sort();
-        self.key = Some(key(seg));
-        Ok(())
-    }
-
     /// Forgets the counters: the next refresh reads the whole index.
     pub(crate) fn invalidate(&mut self) {
         self.key = None;
@@ -175,25 +154,6 @@ impl IndexCache {
         self.recency
             .iter()
             .map(|&s| self.slots[s].as_ref().expect("recency lists decoded slots"))
-    }
-
-    /// The entries by arena offset.
-    pub(crate) fn by_offset(&self) -> impl ExactSizeIterator<Item = &Live> + '_ {
-        self.by_offset.iter().map(|&s| {
-            self.slots[s]
-                .as_ref()
-                .expect("by_offset lists decoded slots")
-        })
-    }
-
-    /// The current entry, if the board is not empty.
-    pub(crate) fn current(&self) -> Option<&Live> {
-        self.live().next()
-    }
-
-    /// The entry in `slot`, if it holds one.
-    pub(crate) fn at(&self, slot: usize) -> Option<&Live> {
-        self.slots.get(slot)?.as_ref()
     }
 }
 

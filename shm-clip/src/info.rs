@@ -31,6 +31,10 @@ pub struct EntryInfo {
     /// Up to 80 characters of its text, with control characters escaped;
     /// empty for non-text clips.
     pub preview: String,
+    /// The clip's id, kept wherever it goes.
+    pub clip_id: crate::ClipId,
+    /// The board (node) where it was first copied.
+    pub origin_node: crate::NodeId,
 }
 
 /// Lock statistics kept in the segment header.
@@ -80,6 +84,8 @@ pub struct Status {
     pub entries: usize,
     /// The history depth.
     pub max_entries: usize,
+    /// The board's node id.
+    pub node_id: crate::NodeId,
     /// Lock statistics.
     pub lock: LockStats,
     /// Live subscribers, after reaping dead ones.

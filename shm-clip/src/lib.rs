@@ -23,6 +23,7 @@ pub mod config;
 mod error;
 pub mod format;
 mod history;
+mod ids;
 mod image;
 mod index_cache;
 mod info;
@@ -36,19 +37,21 @@ pub mod raw;
 mod record;
 mod removal;
 mod repair;
+mod ring;
 mod segment;
 mod sys;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
-pub use board::{Board, CopyOutcome, DestroyReport, Provenance, Selector};
+pub use board::{Board, CopyOutcome, DestroyReport, Provenance, Removal, RemovalLog, Selector};
 pub use clip::{
     Clip, MAX_MIME_LEN, Representation, TEXT_MIME, is_text, looks_like_text, mime_matches,
     sniff_mime,
 };
 pub use config::Config;
 pub use error::{Error, Result};
-pub use format::LAYOUT_VERSION;
+pub use format::{Change, LAYOUT_VERSION, RemovalKind};
+pub use ids::{ClipId, NodeId};
 pub use info::{EntryInfo, LastChange, LockStats, Status, SubscriberInfo};
 pub use mailbox::{Notification, Subscription};
 pub use name::{BoardName, DEFAULT_BOARD};

@@ -20,7 +20,7 @@ use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use nix::sys::stat::{Mode, fchmod, fstat};
 
 use crate::format::off;
-use crate::format::{MESSAGE_SIZE, MessageFields, SUB_FREE, SUB_LIVE, SubscriberRecord};
+use crate::format::{Change, MESSAGE_SIZE, MessageFields, SUB_FREE, SUB_LIVE, SubscriberRecord};
 use crate::removal::RemovalWatch;
 use crate::segment::{Segment, euid};
 use crate::{Error, Origin, OriginKind, Result, SubscriberInfo};
@@ -47,6 +47,8 @@ pub struct Notification {
     pub origin_kind: OriginKind,
     /// When the writer committed (its clock), for latency measurements.
     pub committed_at: SystemTime,
+    /// What that commit did.
+    pub change: Change,
     /// How many notifications were merged into this one.
     pub coalesced: u32,
 }
@@ -61,6 +63,7 @@ impl Notification {
                 .map_or(0, |d| d.as_nanos() as u64),
             origin_pid: self.origin_pid,
             origin_kind: self.origin_kind.to_raw(),
+            change: self.change.to_raw(),
         }
         .encode()
     }
@@ -73,6 +76,7 @@ impl Notification {
             committed_at: UNIX_EPOCH + Duration::from_nanos(m.committed_ns),
             origin_pid: m.origin_pid,
             origin_kind: OriginKind::from_raw(m.origin_kind),
+            change: Change::from_raw(m.change),
             coalesced: 1,
         })
     }
@@ -270,6 +274,7 @@ fn announce_membership(seg: &Segment, kind: OriginKind) {
         origin_pid: std::process::id(),
         origin_kind: kind,
         committed_at: SystemTime::now(),
+        change: Change::Unknown,
         coalesced: 1,
     });
 }
@@ -672,6 +677,7 @@ pub(crate) fn farewell(seg: &Segment, names: &[String]) {
         origin_pid: std::process::id(),
         origin_kind: OriginKind::Cli,
         committed_at: SystemTime::now(),
+        change: Change::Destroy,
         coalesced: 1,
     }
     .encode();

@@ -11,6 +11,10 @@ pub enum OriginKind {
     App,
     /// The tray process bridging the system clipboard.
     Tray,
+    /// `shm-clip-bridge`, applying a clip from another machine.
+    Bridge,
+    /// The archive, restoring a clip from disk.
+    Archive,
 }
 
 impl OriginKind {
@@ -23,6 +27,8 @@ impl OriginKind {
             OriginKind::Cli => 1,
             OriginKind::App => 2,
             OriginKind::Tray => 3,
+            OriginKind::Bridge => 4,
+            OriginKind::Archive => 5,
         }
     }
 
@@ -33,6 +39,8 @@ impl OriginKind {
             1 => OriginKind::Cli,
             2 => OriginKind::App,
             3 => OriginKind::Tray,
+            4 => OriginKind::Bridge,
+            5 => OriginKind::Archive,
             _ => OriginKind::Unknown,
         }
     }
@@ -45,6 +53,8 @@ impl OriginKind {
             OriginKind::Cli => "cli",
             OriginKind::App => "app",
             OriginKind::Tray => "tray",
+            OriginKind::Bridge => "bridge",
+            OriginKind::Archive => "archive",
         }
     }
 }

@@ -77,6 +77,8 @@ pub(crate) fn repair(seg: &Segment) -> usize {
     seg.seq_cell()
         .store(max_seq, std::sync::atomic::Ordering::Release);
     crate::mailbox::repair_table(seg);
+    // The current slot, free list, ring and buckets, from what survived.
+    crate::ring::rebuild(seg);
     discarded
 }
 

@@ -13,9 +13,9 @@ use nix::sys::stat::{Mode, fstat};
 use nix::unistd::Uid;
 
 use crate::format::{
-    self, Geometry, HEADER_SIZE, IDX_STATE, IMMUTABLE_HEADER_SIZE, INDEX_SLOT_SIZE,
+    self, Birth, Geometry, HEADER_SIZE, IDX_STATE, IMMUTABLE_HEADER_SIZE, INDEX_SLOT_SIZE,
     ImmutableHeader, IndexRecord, LAYOUT_VERSION, MAGIC, MAX_ARENA, MAX_DEPTH, MIN_ARENA,
-    MIN_DEPTH, SUB_SLOT_SIZE, SUBSCRIBER_SLOTS, SubscriberRecord, off,
+    MIN_DEPTH, RemovalRecord, SUB_SLOT_SIZE, SUBSCRIBER_SLOTS, SubscriberRecord, off,
 };
 use crate::sys::RawMutex;
 use crate::sys::shm::{BoardMap, NewShmFile, ShmFile};
@@ -48,6 +48,8 @@ pub(crate) struct Segment {
     mode: u32,
     /// Read once at open and validated; never re-read from shared memory.
     geo: Geometry,
+    /// From the immutable header, read once.
+    node_id: [u8; 16],
 }
 
 /// The effective uid, which owns every object we create or accept.
@@ -141,13 +143,41 @@ impl Segment {
                 .size_and_map(geo.segment_size)
                 .map_err(|(step, e)| Error::os(format!("{step} {}", path.display()), e))?;
             let expect = Expect::here();
+            let birth = Birth {
+                node_id: crate::ids::random_bytes(),
+                created_ns: crate::ids::now_ns(),
+            };
             // The immutable part, but for the magic and the version, which
             // `publish` stores atomically; the file is zero-filled already.
             let header =
-                ImmutableHeader::for_geometry(&geo, expect.abi, expect.pidns, euid()).encode();
+                ImmutableHeader::for_geometry(&geo, expect.abi, expect.pidns, euid(), birth)
+                    .encode();
+            let oob = || corrupt(path, "header out of bounds");
             fresh
                 .write(off::HEADER_SIZE, &header[off::HEADER_SIZE..])
-                .ok_or_else(|| corrupt(path, "header out of bounds"))?;
+                .ok_or_else(oob)?;
+            // An empty board's derived structures (LAYOUT.md, "Creation").
+            let none = format::NO_SLOT.to_ne_bytes();
+            for at in [off::CURRENT, off::RING_FIRST, off::RING_LAST] {
+                fresh.write(at, &none).ok_or_else(oob)?;
+            }
+            let buckets = vec![0xFF; geo.buckets as usize * 4];
+            fresh
+                .write(geo.buckets_offset as usize, &buckets)
+                .ok_or_else(oob)?;
+            let mut index = vec![0u8; geo.index_slots as usize * INDEX_SLOT_SIZE];
+            for (slot, bytes) in index.chunks_exact_mut(INDEX_SLOT_SIZE).enumerate() {
+                let next = slot as u32 + 1;
+                let next = if next == geo.index_slots {
+                    format::NO_SLOT
+                } else {
+                    next
+                };
+                bytes.copy_from_slice(&IndexRecord::free_slot(next));
+            }
+            fresh
+                .write(geo.index_offset as usize, &index)
+                .ok_or_else(oob)?;
             // Mutex, magic, then the version last: an opener that sees the
             // version sees everything above.
             let map = fresh
@@ -162,6 +192,7 @@ impl Segment {
                 owner: euid(),
                 mode: 0o600,
                 geo,
+                node_id: birth.node_id,
             })
         })();
         if result.is_err() {
@@ -220,7 +251,7 @@ impl Segment {
         let header = map
             .immutable_header()
             .ok_or_else(|| corrupt(&path, "header out of bounds"))?;
-        let geo = validate_header(&header, map.len() as u64, &Expect::here(), &path)?;
+        let (geo, birth) = validate_header(&header, map.len() as u64, &Expect::here(), &path)?;
         // Validated above, so this only re-checks what locking the mutex
         // relies on (magic, version, ABI tag).
         let map = map
@@ -234,6 +265,7 @@ impl Segment {
             owner,
             mode,
             geo,
+            node_id: birth.node_id,
         })
     }
 
@@ -298,6 +330,9 @@ impl Segment {
     }
     pub(crate) fn geometry(&self) -> &Geometry {
         &self.geo
+    }
+    pub(crate) fn node_id(&self) -> [u8; 16] {
+        self.node_id
     }
 
     fn oob(&self) -> Error {
@@ -383,6 +418,53 @@ impl Segment {
         self.map
             .write(self.index_at(slot), &rec.encode())
             .ok_or_else(|| self.oob())
+    }
+
+    /// Writes a slot's bytes as they are (a free slot's).
+    pub(crate) fn write_index_raw(&self, slot: usize, bytes: &[u8; INDEX_SLOT_SIZE]) -> Result<()> {
+        if slot >= self.index_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .write(self.index_at(slot), bytes)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Dedup bucket `b`'s first slot (may be any value: the caller checks it).
+    pub(crate) fn read_bucket(&self, b: u32) -> Result<u32> {
+        if b >= self.geo.buckets {
+            return Err(self.oob());
+        }
+        self.map
+            .read_u32(self.geo.buckets_offset as usize + b as usize * 4)
+            .ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn write_bucket(&self, b: u32, slot: u32) -> Result<()> {
+        if b >= self.geo.buckets {
+            return Err(self.oob());
+        }
+        self.map
+            .write_u32(self.geo.buckets_offset as usize + b as usize * 4, slot)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Writes removal number `n` into its log entry, `n mod REMOVAL_SLOTS`.
+    pub(crate) fn write_removal(&self, n: u64, rec: &RemovalRecord) {
+        let at = self.geo.removals_offset as usize
+            + (n % u64::from(format::REMOVAL_SLOTS)) as usize * format::REMOVAL_SIZE;
+        let _ = self.map.write(at, &rec.encode());
+    }
+
+    /// Removal log entry `i` (0 to `REMOVAL_SLOTS - 1`).
+    pub(crate) fn read_removal(&self, i: u32) -> Option<RemovalRecord> {
+        if i >= format::REMOVAL_SLOTS {
+            return None;
+        }
+        let mut b = [0u8; format::REMOVAL_SIZE];
+        let at = self.geo.removals_offset as usize + i as usize * format::REMOVAL_SIZE;
+        self.map.read(at, &mut b)?;
+        Some(RemovalRecord::decode(&b))
     }
 
     pub(crate) fn set_index_state(&self, slot: usize, state: u32) -> Result<()> {
@@ -535,7 +617,7 @@ fn validate_header(
     file_size: u64,
     expect: &Expect,
     path: &Path,
-) -> Result<Geometry> {
+) -> Result<(Geometry, Birth)> {
     let h = ImmutableHeader::decode(h);
     let path = path.to_owned();
     if h.magic != MAGIC {
@@ -578,7 +660,11 @@ fn validate_header(
     }
     let geo = Geometry::new(depth, arena);
     // The creator's own fields for this geometry, but for what may differ.
-    let want = ImmutableHeader::for_geometry(&geo, h.abi_tag, h.pidns, h.creator_uid);
+    let birth = Birth {
+        node_id: h.node_id,
+        created_ns: h.created_ns,
+    };
+    let want = ImmutableHeader::for_geometry(&geo, h.abi_tag, h.pidns, h.creator_uid, birth);
     let fields_agree = ImmutableHeader {
         magic: h.magic,
         version: h.version,
@@ -594,7 +680,7 @@ fn validate_header(
             reason: "the header describes a different size (truncated?)",
         });
     }
-    Ok(geo)
+    Ok((geo, birth))
 }
 
 /// Checks the header of a segment image given as bytes, accepting the
@@ -616,7 +702,7 @@ pub(crate) fn validate_image_header(bytes: &[u8]) -> Result<Geometry> {
         abi: format::abi_tag(),
         pidns: ImmutableHeader::decode(header).pidns,
     };
-    validate_header(header, bytes.len() as u64, &expect, path)
+    validate_header(header, bytes.len() as u64, &expect, path).map(|(geo, _)| geo)
 }
 
 #[cfg(test)]

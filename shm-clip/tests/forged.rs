@@ -200,3 +200,59 @@ fn a_seq_at_its_maximum_refuses_changes_and_panics_nowhere() {
         assert_eq!(Board::destroy(&name, false).unwrap().entries, 3);
     });
 }
+
+/// Writes `value` over the header field at `at`, as another process could.
+fn forge_header(f: &Forger, at: usize, value: &[u8]) {
+    f.file.write_all_at(value, at as u64).unwrap();
+}
+
+/// Layout 3's derived structures are followed only after a check: a
+/// current slot that names a free slot, one past the index, and a free
+/// list that names a committed slot are each found out, and the board is
+/// repaired instead (counted as a recovery).
+#[test]
+fn a_forged_current_slot_or_free_list_is_repaired_not_followed() {
+    for (what, at, value) in [
+        ("current names a free slot", off::CURRENT, 6u32),
+        ("current past the index", off::CURRENT, 5000),
+        ("free list names a committed slot", off::FREE_HEAD, 1),
+        ("free list past the index", off::FREE_HEAD, 9),
+    ] {
+        let (tb, f) = board("forged-current");
+        forge_header(&f, at, &value.to_ne_bytes());
+        let board = reopen(&tb);
+        let before = board.status().unwrap().lock.recoveries;
+        // The first operation that reads the forged field repairs the board.
+        if at == off::CURRENT {
+            assert_eq!(board.paste().unwrap().text_str(), Some("third"), "{what}");
+        } else {
+            board.copy(&Clip::text("fourth")).unwrap();
+            assert_eq!(board.history().unwrap().len(), 4, "{what}");
+        }
+        let after = board.status().unwrap().lock.recoveries;
+        assert_eq!(after, before + 1, "{what}: one repair");
+        run_everything(board, what);
+    }
+}
+
+/// Forged ring links, dedup buckets and ring head: a link to a free slot,
+/// a link past the index, a bucket naming garbage, a head past the arena.
+#[test]
+fn forged_ring_links_buckets_and_head_are_never_followed() {
+    let (tb, f) = board("forged-links");
+    f.forge(1, |b| {
+        b[index_off::RING_NEXT..][..4].copy_from_slice(&7u32.to_ne_bytes());
+        b[index_off::HASH_NEXT..][..4].copy_from_slice(&3u32.to_ne_bytes());
+    });
+    f.forge(2, |b| {
+        b[index_off::RING_PREV..][..4].copy_from_slice(&999u32.to_ne_bytes());
+    });
+    let mut buckets = [0u8; 8];
+    f.file
+        .read_exact_at(&mut buckets, off::BUCKETS_OFFSET as u64)
+        .unwrap();
+    let buckets_at = u64::from_ne_bytes(buckets);
+    f.file.write_all_at(&[0x5a; 32], buckets_at).unwrap();
+    forge_header(&f, off::RING_HEAD, &(f.arena + 4096).to_ne_bytes());
+    run_everything(reopen(&tb), "forged links, buckets and head");
+}

@@ -11,38 +11,47 @@ use std::sync::OnceLock;
 
 use common::TestBoard;
 use proptest::prelude::*;
-use shm_clip::format::record_off;
+use shm_clip::format::{HEADER_BYTES, INDEX_SLOT_SIZE, index_off, off, record_off};
 use shm_clip::fuzzing::{decode_record, validate_image};
 use shm_clip::{Clip, CreateOptions, Selector};
 
-/// Header offsets (see `LAYOUT.md`).
-const VERSION: usize = 8;
-const INDEX_OFFSET: usize = 96;
-const INDEX_SLOTS: usize = 104;
-const ARENA_OFFSET: usize = 112;
-const INDEX_SLOT_SIZE: usize = 128;
+/// Header offsets, from the format module that owns them (LAYOUT.md).
+const VERSION: usize = off::VERSION;
+const INDEX_OFFSET: usize = off::INDEX_OFFSET;
+const INDEX_SLOTS: usize = off::INDEX_SLOTS;
+const ARENA_OFFSET: usize = off::ARENA_OFFSET;
 const SLOT_COMMITTED: u32 = 2;
 
-/// Every field of the header, as (offset, width).
+/// Every field of the header's immutable part, and `seq`, as (offset, width).
 const HEADER_FIELDS: &[(usize, usize)] = &[
-    (0, 8),
-    (8, 4),
-    (12, 4),
-    (16, 8),
-    (24, 8),
-    (48, 8),
-    (56, 8),
-    (64, 4),
-    (72, 8),
-    (80, 8),
-    (88, 4),
-    (92, 4),
-    (96, 8),
-    (104, 4),
-    (108, 4),
-    (112, 8),
-    (120, 8),
-    (192, 8),
+    (off::MAGIC, 8),
+    (off::VERSION, 4),
+    (off::HEADER_SIZE, 4),
+    (off::ABI_TAG, 8),
+    (off::ABI_TAG + 8, 8),
+    (off::PIDNS_DEV, 8),
+    (off::PIDNS_INO, 8),
+    (off::CREATOR_UID, 4),
+    (off::SEGMENT_SIZE, 8),
+    (off::SUB_OFFSET, 8),
+    (off::SUB_SLOTS, 4),
+    (off::SUB_SLOT_SIZE, 4),
+    (off::INDEX_OFFSET, 8),
+    (off::INDEX_SLOTS, 4),
+    (off::INDEX_SLOT_SIZE, 4),
+    (off::ARENA_OFFSET, 8),
+    (off::ARENA_SIZE, 8),
+    (off::REMOVALS_OFFSET, 8),
+    (off::REMOVAL_SLOTS, 4),
+    (off::BUCKETS, 4),
+    (off::BUCKETS_OFFSET, 8),
+    (off::NODE_ID, 8),
+    (off::SEQ, 8),
+    (off::CURRENT, 4),
+    (off::FREE_HEAD, 4),
+    (off::RING_FIRST, 4),
+    (off::RING_LAST, 4),
+    (off::RING_HEAD, 8),
 ];
 
 struct Real {
@@ -101,10 +110,13 @@ fn real() -> &'static Real {
         let arena = u64_at(&image, ARENA_OFFSET) as usize;
         let records = (0..slots)
             .map(|s| &image[index + s * INDEX_SLOT_SIZE..][..INDEX_SLOT_SIZE])
-            .filter(|slot| u32_at(slot, 0) == SLOT_COMMITTED)
+            .filter(|slot| u32_at(slot, index_off::STATE) == SLOT_COMMITTED)
             .map(|slot| {
-                let (off, len) = (u64_at(slot, 40) as usize, u64_at(slot, 48) as usize);
-                image[arena + off..arena + off + len].to_vec()
+                let (at, len) = (
+                    u64_at(slot, index_off::OFFSET) as usize,
+                    u64_at(slot, index_off::LEN) as usize,
+                );
+                image[arena + at..arena + at + len].to_vec()
             })
             .collect();
         Real {
@@ -147,8 +159,8 @@ fn stored_record(clip: &Clip) -> Vec<u8> {
     board.copy(clip).unwrap();
     let image = std::fs::read(tb.path()).unwrap();
     let slot = &image[u64_at(&image, INDEX_OFFSET) as usize..][..INDEX_SLOT_SIZE];
-    let at = u64_at(&image, ARENA_OFFSET) as usize + u64_at(slot, 40) as usize;
-    image[at..at + u64_at(slot, 48) as usize].to_vec()
+    let at = u64_at(&image, ARENA_OFFSET) as usize + u64_at(slot, index_off::OFFSET) as usize;
+    image[at..at + u64_at(slot, index_off::LEN) as usize].to_vec()
 }
 
 /// A record whose MIME/data boundary moved by one byte is corrupt, and must
@@ -216,7 +228,8 @@ fn interesting(len: usize) -> impl Strategy<Value = u64> {
 
 fn mutation(len: usize) -> impl Strategy<Value = Mutation> {
     // Offsets: anywhere, or biased to the header and the first index slots.
-    let at = prop_oneof![0..len, 0..256usize, 24_832..25_400usize];
+    let index = u64_at(&real().image, INDEX_OFFSET) as usize;
+    let at = prop_oneof![0..len, 0..HEADER_BYTES, index..index + 4 * INDEX_SLOT_SIZE];
     prop_oneof![
         (at.clone(), 1..=255u8).prop_map(|(at, mask)| Mutation::Flip { at, mask }),
         (at.clone(), any::<u32>()).prop_map(|(at, value)| Mutation::U32 { at, value }),
@@ -284,7 +297,7 @@ proptest! {
 
     #[test]
     fn random_headers_with_the_right_magic_never_panic(
-        header in prop::collection::vec(any::<u8>(), 256..=256),
+        header in prop::collection::vec(any::<u8>(), HEADER_BYTES..=HEADER_BYTES),
         version_one in any::<bool>(),
         len in prop_oneof![0..512usize, 24_000..40_000usize],
     ) {

@@ -137,3 +137,140 @@ fn an_empty_mime_type_is_invalid_input_not_corruption() {
     drop(b);
     Board::destroy(&name, true).unwrap();
 }
+
+/// A board left in /dev/shm by a build of layout version 2 is refused with
+/// both version numbers and the one command that removes it, and that
+/// command works on it.
+#[test]
+fn a_version_2_board_is_refused_with_the_command_that_fixes_it() {
+    use std::os::unix::fs::FileExt;
+    let (board, name) = board("v2-left-over", 1 << 20);
+    board.copy(&Clip::text("from an older build")).unwrap();
+    drop(board);
+    let path = std::path::Path::new("/dev/shm").join(format!(
+        "shm-clip.{}.{}",
+        nix::unistd::geteuid(),
+        name
+    ));
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.write_all_at(&2u32.to_ne_bytes(), shm_clip::format::off::VERSION as u64)
+        .unwrap();
+    let err = Board::open(&name, OriginKind::Cli).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("layout version 2") && text.contains("version 3"),
+        "{text}"
+    );
+    let hint = err.hint().unwrap();
+    let fix = format!("shm-clip --board {name} destroy --force");
+    assert!(hint.contains(&fix), "{hint}");
+    assert!(
+        Board::destroy(&name, false).is_err(),
+        "refused without --force"
+    );
+    Board::destroy(&name, true).unwrap();
+    assert!(!path.exists());
+}
+
+/// Every entry has a random clip id, kept when it moves; the board has a
+/// node id that every handle sees; a restore keeps a given id, and a
+/// restore of an id the board holds only makes that entry current.
+#[test]
+fn clip_and_node_ids_identify_entries_across_moves_and_restores() {
+    use shm_clip::{ClipId, NodeId, Provenance};
+    let (board, name) = board("ids", 1 << 20);
+    let other = Board::open(&name, OriginKind::App).unwrap();
+    assert_eq!(board.node_id(), other.node_id());
+    assert!(!board.node_id().is_nil());
+    let a = board.copy(&Clip::text("a")).unwrap();
+    let b = board.copy(&Clip::text("b")).unwrap();
+    assert_ne!(a.clip_id, b.clip_id);
+    let again = board.copy(&Clip::text("a")).unwrap();
+    assert!(again.deduplicated);
+    assert_eq!(again.clip_id, a.clip_id, "identical content keeps its id");
+    board.select(Selector::Clip(b.clip_id)).unwrap();
+    let current = board.info(Selector::Current).unwrap();
+    assert_eq!(
+        (current.clip_id, current.origin_node),
+        (b.clip_id, board.node_id())
+    );
+    // A clip from another machine keeps its id and origin node.
+    let remote = Provenance {
+        clip_id: Some(ClipId::random()),
+        origin_node: Some(NodeId::random()),
+        ..Provenance::new(
+            Origin::this_process(OriginKind::Bridge).labelled("bridge: laptop"),
+            std::time::SystemTime::now(),
+            std::time::SystemTime::now(),
+            false,
+        )
+    };
+    let applied = board.restore(&Clip::text("from afar"), &remote).unwrap();
+    assert_eq!(Some(applied.clip_id), remote.clip_id);
+    let info = board.info(Selector::Current).unwrap();
+    assert_eq!(Some(info.origin_node), remote.origin_node);
+    assert_eq!(info.origin.label, "bridge: laptop");
+    board.select(Selector::Clip(a.clip_id)).unwrap();
+    let reapplied = board.restore(&Clip::text("from afar"), &remote).unwrap();
+    assert!(reapplied.deduplicated);
+    assert_eq!(board.history().unwrap().len(), 3, "no second copy");
+    assert_eq!(
+        board.info(Selector::Current).unwrap().clip_id,
+        applied.clip_id
+    );
+}
+
+/// Delete and clear are logged with the seq that published them, and a
+/// reader that asks from an old position learns what it missed.
+#[test]
+fn the_removal_log_tells_deletes_and_clears_from_evictions() {
+    use shm_clip::RemovalKind;
+    let name = BoardName::new(&format!("t-smoke-{}-removals", std::process::id())).unwrap();
+    let _ = Board::destroy(&name, true);
+    let board = Board::open_with(
+        &name,
+        Origin::this_process(OriginKind::Cli),
+        Some(CreateOptions {
+            capacity: 1 << 20,
+            depth: 2,
+        }),
+    )
+    .unwrap();
+    let a = board.copy(&Clip::text("a")).unwrap();
+    board.copy(&Clip::text("b")).unwrap();
+    board.copy(&Clip::text("c")).unwrap(); // evicts a: not a removal
+    assert!(board.removals_since(0).unwrap().removals.is_empty());
+    let deleted = board.info(Selector::Current).unwrap().clip_id;
+    let seq = board.delete(Selector::Current).unwrap();
+    board.clear(true).unwrap();
+    let log = board.removals_since(0).unwrap();
+    assert_eq!(log.next, 2);
+    assert_eq!(log.missed, 0);
+    assert_eq!(log.removals[0].kind, RemovalKind::Deleted);
+    assert_eq!(log.removals[0].clip_id, Some(deleted));
+    assert_eq!(log.removals[0].seq, seq);
+    assert_eq!(log.removals[1].kind, RemovalKind::ClearedAll);
+    assert_ne!(Some(a.clip_id), log.removals[0].clip_id);
+    assert!(board.removals_since(2).unwrap().removals.is_empty());
+    for _ in 0..70 {
+        board.copy(&Clip::text("x")).unwrap();
+        board.delete(Selector::Current).unwrap();
+    }
+    let late = board.removals_since(2).unwrap();
+    assert_eq!(late.missed, 6, "the log keeps the last 64");
+    assert_eq!(late.removals.len(), 64);
+    Board::destroy(&name, true).unwrap();
+}
+
+/// The commonest copy of all, the current clip again, moves it to the front
+/// without leaving a link that a repair would have to mend.
+#[test]
+fn copying_the_current_clip_again_needs_no_repair() {
+    let (board, _name) = board("again", 1 << 20);
+    for i in 0..4 {
+        let out = board.copy(&Clip::text("again and again")).unwrap();
+        assert_eq!(out.deduplicated, i > 0);
+        assert_eq!(board.status().unwrap().lock.recoveries, 0, "after copy {i}");
+    }
+    assert_eq!(board.history().unwrap().len(), 1);
+}

@@ -73,6 +73,8 @@ const OPTS: CreateOptions = CreateOptions {
 /// The largest clip a worker copies at random (the compaction recipe in
 /// [`PARK_POINTS`] copies one of 9 MiB).
 const MAX_CLIP: u64 = 4 << 20;
+/// The size of the compaction recipe's own pins, so that it finds them again.
+const COMPACT_PIN: u64 = 3_333;
 /// Workers pin only clips up to this size, so pins never fill the arena.
 const MAX_PINNED_CLIP: u64 = 64 << 10;
 
@@ -228,17 +230,27 @@ const PARK_POINTS: &[(&str, Reach)] = &[
     // Every change publishes its seq.
     ("commit", |w| w.run(Op::Copy)),
     // Run alone (`Chaos::park_alone`), on a board of pins only (at most
-    // about 1.6 MiB of them): A and B of 4 MiB go first-fit, B above A;
-    // then 9 MiB evicts A (B is newer) and fits in no hole. A free run of
-    // 9 MiB below B would have held A lower or B right after A (each hole
-    // below B is under 4 MiB on either side of A), and above B there are at
-    // most 16 - 8 MiB.
+    // about 1.6 MiB of them, the sentinels and random small pins). Three
+    // small pins of its own, each after 5 MiB that the ring places right
+    // before it, break the 16 MiB arena ring into arcs of about 5 MiB; so
+    // 9 MiB fits in no gap after a whole turn of the ring, and the copy
+    // compacts. The pins of an earlier run of this recipe (its marker size)
+    // are unpinned first, so that pins never fill the history.
     ("compact", |w| {
+        for e in w.history() {
+            if e.pinned && e.total_size == COMPACT_PIN && !w.sentinels.contains(&e.seq) {
+                let _ = w.board.set_pinned(Selector::Seq(e.seq), false);
+            }
+        }
         w.board
             .clear(false)
             .unwrap_or_else(|e| panic!("clear: {e:?}"));
-        w.copy_sized(MAX_CLIP);
-        w.copy_sized(MAX_CLIP);
+        for _ in 0..3 {
+            w.copy_sized(5 << 20);
+            if let Some(seq) = w.copy_sized(COMPACT_PIN) {
+                let _ = w.board.set_pinned(Selector::Seq(seq), true);
+            }
+        }
         w.copy_sized(9 << 20);
     }),
     ("copy", |w| w.run(Op::Copy)),

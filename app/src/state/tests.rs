@@ -22,6 +22,8 @@ pub(crate) fn entry(index: usize, seq: u64, text: &str) -> EntryInfo {
         total_size: text.len() as u64,
         types: vec![(TEXT_MIME.into(), text.len() as u64)],
         preview: text.into(),
+        clip_id: shm_clip::ClipId([seq as u8; 16]),
+        origin_node: shm_clip::NodeId::default(),
     }
 }
 
@@ -38,6 +40,7 @@ pub(crate) fn status(seq: u64, subscribers: &[(u32, OriginKind)]) -> Status {
         seq,
         entries: 0,
         max_entries: 200,
+        node_id: shm_clip::NodeId::default(),
         lock: LockStats::default(),
         subscribers: subscribers
             .iter()

@@ -91,6 +91,8 @@ impl Store {
                         created: info.created,
                         touched: info.touched,
                         pinned: info.pinned,
+                        clip_id: None,
+                        origin_node: None,
                     },
                     clip,
                 }),
@@ -222,6 +224,8 @@ fn decode(input: &mut impl Read, saved_at: SystemTime) -> io::Result<Vec<Saved>>
                 created: saved_at,
                 touched: saved_at,
                 pinned,
+                clip_id: None,
+                origin_node: None,
             }
         } else {
             let pid = read_u32(input)?;
@@ -239,6 +243,8 @@ fn decode(input: &mut impl Read, saved_at: SystemTime) -> io::Result<Vec<Saved>>
                 created,
                 touched,
                 pinned,
+                clip_id: None,
+                origin_node: None,
             }
         };
         let reps = read_u32(input)?;
@@ -319,6 +325,8 @@ mod tests {
             created: UNIX_EPOCH + Duration::from_secs(secs),
             touched: UNIX_EPOCH + Duration::from_secs(secs + 60),
             pinned,
+            clip_id: None,
+            origin_node: None,
         }
     }
 
@@ -387,6 +395,72 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(store.load().unwrap().unwrap().len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file in format 2, as the release before layout 3 wrote it (kept as
+    /// a fixture), restores into a layout 3 board: content, pins, origins
+    /// and times as saved, each entry with a fresh clip id and this board's
+    /// node id, in the saved order.
+    #[test]
+    fn format_2_files_restore_into_a_layout_3_board() {
+        use shm_clip::{CreateOptions, Selector};
+        let dir = std::env::temp_dir().join(format!("shm-clip-fixture-{}", std::process::id()));
+        let name = BoardName::new(&format!("t-fixture-{}", std::process::id())).unwrap();
+        let store = Store::new(&dir, &name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            store.path(),
+            include_bytes!("../../tests/fixtures/history-v2.bin"),
+        )
+        .unwrap();
+        let _ = Board::destroy(&name, true);
+        let board = Board::open_with(
+            &name,
+            Origin::this_process(OriginKind::Tray),
+            Some(CreateOptions::default()),
+        )
+        .unwrap();
+        assert_eq!(store.restore(&board).unwrap(), 4);
+        let history = board.history().unwrap();
+        let texts: Vec<String> = history
+            .iter()
+            .map(|e| {
+                board
+                    .get(Selector::Seq(e.seq))
+                    .unwrap()
+                    .text_str()
+                    .unwrap_or("<binary>")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "newest: caf\u{e9} \u{2603}",
+                "<binary>",
+                "<b>bold</b> as text",
+                "pinned note from release 0.2"
+            ]
+        );
+        assert!(history[3].pinned && !history[0].pinned);
+        assert_eq!(history[2].origin.kind, OriginKind::Tray);
+        assert_eq!(history[2].origin.label, "xclip");
+        assert_eq!(history[2].origin.pid, 1002);
+        assert_eq!(
+            history[3].created,
+            UNIX_EPOCH + Duration::from_secs(1_764_500_000)
+        );
+        assert_eq!(
+            board.get(Selector::Index(1)).unwrap().reps[0].data.len(),
+            1024
+        );
+        let mut ids: Vec<_> = history.iter().map(|e| e.clip_id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "a fresh clip id for each entry");
+        assert!(history.iter().all(|e| e.origin_node == board.node_id()));
+        Board::destroy(&name, true).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

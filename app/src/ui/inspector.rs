@@ -218,6 +218,8 @@ fn subscribers(ui: &mut egui::Ui, state: &State, status: &Status) {
                     OriginKind::App => "window",
                     OriginKind::Tray => "tray",
                     OriginKind::Cli => "cli",
+                    OriginKind::Bridge => "bridge",
+                    OriginKind::Archive => "archive",
                     OriginKind::Unknown => "unknown",
                 };
                 let program = state.program(pid).unwrap_or("?");

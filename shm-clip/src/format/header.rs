@@ -7,6 +7,7 @@
 use std::mem::{offset_of, size_of};
 
 use super::index::INDEX_SLOT_SIZE;
+use super::removal_log::REMOVAL_SIZE;
 use super::subscriber::SUB_SLOT_SIZE;
 use super::wire::{put_u32, put_u64, u32_at, u64_at};
 
@@ -15,13 +16,19 @@ pub(crate) const MAGIC: [u8; 8] = *b"SHMCLIP\0";
 
 /// The layout version. Bump it, and add a changelog line to `LAYOUT.md`, for
 /// any change to the structures below.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Room reserved for the `pthread_mutex_t`; the real size is in the ABI tag.
 pub(crate) const MUTEX_ROOM: usize = 64;
 
 /// Subscriber slots in every board.
 pub(crate) const SUBSCRIBER_SLOTS: u32 = 128;
+
+/// Entries of the removal log.
+pub(crate) const REMOVAL_SLOTS: u32 = 64;
+
+/// "No slot" in every slot-number field (`current`, list links, buckets).
+pub(crate) const NO_SLOT: u32 = u32::MAX;
 
 /// The longest mailbox name a slot can hold.
 pub(crate) const MAILBOX_NAME_MAX: usize = 128;
@@ -58,6 +65,15 @@ pub(crate) struct Header {
     pub index_slot_size: u32,
     pub arena_offset: u64,
     pub arena_size: u64,
+    pub removals_offset: u64,
+    pub removal_slots: u32,
+    /// Dedup hash buckets: a power of two, at least the depth.
+    pub buckets: u32,
+    pub buckets_offset: u64,
+    /// Random, made with the board: who committed a clip, across machines.
+    pub node_id: [u8; 16],
+    pub created_ns: u64,
+    pub reserved2: [u8; 16],
     pub mutex: [u8; MUTEX_ROOM],
     /// Commit sequence number; bumped under the lock by every change.
     pub seq: u64,
@@ -69,7 +85,18 @@ pub(crate) struct Header {
     pub last_ns: u64,
     /// Bumped whenever the subscriber table changes, so writers can cache it.
     pub sub_generation: u64,
-    pub reserved1: [u8; 8],
+    /// The slot of the current clip, or `NO_SLOT`.
+    pub current: u32,
+    /// The first free index slot (free slots chain through `hash_next`).
+    pub free_head: u32,
+    /// The arena ring's oldest and newest records (slots).
+    pub ring_first: u32,
+    pub ring_last: u32,
+    /// Where the next record goes in the arena.
+    pub ring_head: u64,
+    /// Removals ever logged; the newest is in log slot `(n - 1) % removal_slots`.
+    pub removed_total: u64,
+    pub reserved1: [u8; 40],
 }
 
 /// Field offsets, shared by code and `LAYOUT.md`.
@@ -93,6 +120,12 @@ pub mod off {
     pub const INDEX_SLOT_SIZE: usize = offset_of!(Header, index_slot_size);
     pub const ARENA_OFFSET: usize = offset_of!(Header, arena_offset);
     pub const ARENA_SIZE: usize = offset_of!(Header, arena_size);
+    pub const REMOVALS_OFFSET: usize = offset_of!(Header, removals_offset);
+    pub const REMOVAL_SLOTS: usize = offset_of!(Header, removal_slots);
+    pub const BUCKETS: usize = offset_of!(Header, buckets);
+    pub const BUCKETS_OFFSET: usize = offset_of!(Header, buckets_offset);
+    pub const NODE_ID: usize = offset_of!(Header, node_id);
+    pub const CREATED_NS: usize = offset_of!(Header, created_ns);
     pub const MUTEX: usize = offset_of!(Header, mutex);
     pub const SEQ: usize = offset_of!(Header, seq);
     pub const LOCK_ACQUISITIONS: usize = offset_of!(Header, lock_acquisitions);
@@ -102,10 +135,16 @@ pub mod off {
     pub const LAST_KIND: usize = offset_of!(Header, last_kind);
     pub const LAST_NS: usize = offset_of!(Header, last_ns);
     pub const SUB_GENERATION: usize = offset_of!(Header, sub_generation);
+    pub const CURRENT: usize = offset_of!(Header, current);
+    pub const FREE_HEAD: usize = offset_of!(Header, free_head);
+    pub const RING_FIRST: usize = offset_of!(Header, ring_first);
+    pub const RING_LAST: usize = offset_of!(Header, ring_last);
+    pub const RING_HEAD: usize = offset_of!(Header, ring_head);
+    pub const REMOVED_TOTAL: usize = offset_of!(Header, removed_total);
 }
 
 pub(crate) const HEADER_SIZE: usize = size_of::<Header>();
-/// The header's first bytes, `magic` to `arena_size`: written by the creator
+/// The header's first bytes, `magic` to `reserved2`: written by the creator
 /// before it publishes `version`, never again after. Everything from the
 /// mutex on changes while other processes run, atomically or under the lock.
 pub(crate) const IMMUTABLE_HEADER_SIZE: usize = off::MUTEX;
@@ -114,7 +153,7 @@ pub(crate) const IMMUTABLE_HEADER_SIZE: usize = off::MUTEX;
 // every table there with these structs. Here, only what the code relies on.
 const _: () = {
     assert!(off::MAGIC == 0);
-    assert!(IMMUTABLE_HEADER_SIZE == off::ARENA_SIZE + 8);
+    assert!(IMMUTABLE_HEADER_SIZE == 192 && off::MUTEX.is_multiple_of(64));
     assert!(off::MUTEX.is_multiple_of(8) && off::SEQ.is_multiple_of(8));
     assert!(size_of::<libc::pthread_mutex_t>() <= MUTEX_ROOM);
 };
@@ -149,8 +188,11 @@ pub(crate) fn abi_tag_text(tag: &[u8; 32]) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Geometry {
     pub sub_offset: u64,
+    pub removals_offset: u64,
     pub index_offset: u64,
     pub index_slots: u32,
+    pub buckets_offset: u64,
+    pub buckets: u32,
     pub arena_offset: u64,
     pub arena_size: u64,
     pub segment_size: u64,
@@ -159,13 +201,19 @@ pub(crate) struct Geometry {
 impl Geometry {
     pub(crate) fn new(depth: u32, arena: u64) -> Geometry {
         let sub_offset = HEADER_SIZE as u64;
-        let index_offset = sub_offset + u64::from(SUBSCRIBER_SLOTS) * SUB_SLOT_SIZE as u64;
-        let arena_offset =
-            (index_offset + u64::from(depth) * INDEX_SLOT_SIZE as u64).next_multiple_of(64);
+        let removals_offset = sub_offset + u64::from(SUBSCRIBER_SLOTS) * SUB_SLOT_SIZE as u64;
+        let index_offset = removals_offset + u64::from(REMOVAL_SLOTS) * REMOVAL_SIZE as u64;
+        let buckets_offset = index_offset + u64::from(depth) * INDEX_SLOT_SIZE as u64;
+        // At least one bucket per entry keeps the dedup chains short.
+        let buckets = depth.next_power_of_two();
+        let arena_offset = (buckets_offset + u64::from(buckets) * 4).next_multiple_of(64);
         Geometry {
             sub_offset,
+            removals_offset,
             index_offset,
             index_slots: depth,
+            buckets_offset,
+            buckets,
             arena_offset,
             arena_size: arena,
             segment_size: arena_offset + arena,
@@ -173,7 +221,14 @@ impl Geometry {
     }
 }
 
-/// The immutable part of the header (bytes 0–127) as plain fields.
+/// What a creator picks for a new board, beyond its geometry: its identity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Birth {
+    pub(crate) node_id: [u8; 16],
+    pub(crate) created_ns: u64,
+}
+
+/// The immutable part of the header (bytes 0–191) as plain fields.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ImmutableHeader {
     pub(crate) magic: [u8; 8],
@@ -191,6 +246,12 @@ pub(crate) struct ImmutableHeader {
     pub(crate) index_slot_size: u32,
     pub(crate) arena_offset: u64,
     pub(crate) arena_size: u64,
+    pub(crate) removals_offset: u64,
+    pub(crate) removal_slots: u32,
+    pub(crate) buckets: u32,
+    pub(crate) buckets_offset: u64,
+    pub(crate) node_id: [u8; 16],
+    pub(crate) created_ns: u64,
 }
 
 impl ImmutableHeader {
@@ -201,6 +262,7 @@ impl ImmutableHeader {
         abi_tag: [u8; 32],
         pidns: (u64, u64),
         uid: u32,
+        birth: Birth,
     ) -> Self {
         ImmutableHeader {
             header_size: HEADER_SIZE as u32,
@@ -216,6 +278,12 @@ impl ImmutableHeader {
             index_slot_size: INDEX_SLOT_SIZE as u32,
             arena_offset: geo.arena_offset,
             arena_size: geo.arena_size,
+            removals_offset: geo.removals_offset,
+            removal_slots: REMOVAL_SLOTS,
+            buckets: geo.buckets,
+            buckets_offset: geo.buckets_offset,
+            node_id: birth.node_id,
+            created_ns: birth.created_ns,
             ..ImmutableHeader::default()
         }
     }
@@ -238,6 +306,12 @@ impl ImmutableHeader {
         put_u32(&mut b, off::INDEX_SLOT_SIZE, self.index_slot_size);
         put_u64(&mut b, off::ARENA_OFFSET, self.arena_offset);
         put_u64(&mut b, off::ARENA_SIZE, self.arena_size);
+        put_u64(&mut b, off::REMOVALS_OFFSET, self.removals_offset);
+        put_u32(&mut b, off::REMOVAL_SLOTS, self.removal_slots);
+        put_u32(&mut b, off::BUCKETS, self.buckets);
+        put_u64(&mut b, off::BUCKETS_OFFSET, self.buckets_offset);
+        b[off::NODE_ID..][..16].copy_from_slice(&self.node_id);
+        put_u64(&mut b, off::CREATED_NS, self.created_ns);
         b
     }
 
@@ -260,6 +334,14 @@ impl ImmutableHeader {
             index_slot_size: u32_at(b, off::INDEX_SLOT_SIZE),
             arena_offset: u64_at(b, off::ARENA_OFFSET),
             arena_size: u64_at(b, off::ARENA_SIZE),
+            removals_offset: u64_at(b, off::REMOVALS_OFFSET),
+            removal_slots: u32_at(b, off::REMOVAL_SLOTS),
+            buckets: u32_at(b, off::BUCKETS),
+            buckets_offset: u64_at(b, off::BUCKETS_OFFSET),
+            node_id: b[off::NODE_ID..off::NODE_ID + 16]
+                .try_into()
+                .expect("16 bytes"),
+            created_ns: u64_at(b, off::CREATED_NS),
         }
     }
 }

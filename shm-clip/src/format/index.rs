@@ -6,7 +6,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::header::LABEL_MAX;
 use super::record::{MAX_REPS, RECORD_HEADER_SIZE, REP_DESC_SIZE};
-use super::wire::{put_u32, put_u64, truncate_utf8, u32_at, u64_at};
+use super::wire::{id_at, put_u32, put_u64, truncate_utf8, u32_at, u64_at};
 
 /// One history index slot, as LAYOUT.md's "History index slot" table.
 #[repr(C)]
@@ -31,6 +31,17 @@ pub(crate) struct IndexSlot {
     pub rep_count: u32,
     pub label_len: u32,
     pub label: [u8; LABEL_MAX],
+    /// Random, made when the clip was first copied; kept across boards.
+    pub clip_id: [u8; 16],
+    /// The node id of the board where the clip was first copied.
+    pub origin_node: [u8; 16],
+    /// The arena ring's neighbours: older and newer record (`NO_SLOT` at the ends).
+    pub ring_prev: u32,
+    pub ring_next: u32,
+    /// The next slot in this slot's dedup bucket; in a free slot, the next free slot.
+    pub hash_next: u32,
+    pub reserved: u32,
+    pub reserved2: [u8; 16],
     /// xxh3 of every byte between `state` and itself.
     pub meta_check: u64,
 }
@@ -53,6 +64,10 @@ pub mod index_off {
     pub const OFFSET: usize = offset_of!(IndexSlot, offset);
     pub const LEN: usize = offset_of!(IndexSlot, len);
     pub const REP_COUNT: usize = offset_of!(IndexSlot, rep_count);
+    pub const CLIP_ID: usize = offset_of!(IndexSlot, clip_id);
+    pub const RING_PREV: usize = offset_of!(IndexSlot, ring_prev);
+    pub const RING_NEXT: usize = offset_of!(IndexSlot, ring_next);
+    pub const HASH_NEXT: usize = offset_of!(IndexSlot, hash_next);
     pub const META_CHECK: usize = offset_of!(IndexSlot, meta_check);
 }
 
@@ -80,6 +95,11 @@ pub(crate) struct IndexRecord {
     pub(crate) origin_kind: u32,
     pub(crate) rep_count: u32,
     pub(crate) label: String,
+    pub(crate) clip_id: [u8; 16],
+    pub(crate) origin_node: [u8; 16],
+    pub(crate) ring_prev: u32,
+    pub(crate) ring_next: u32,
+    pub(crate) hash_next: u32,
     /// Whether the stored meta checksum matched when decoded.
     pub(crate) meta_ok: bool,
 }
@@ -105,6 +125,11 @@ impl IndexRecord {
             origin_kind: u32_at(b, offset_of!(IndexSlot, origin_kind)),
             rep_count: u32_at(b, offset_of!(IndexSlot, rep_count)),
             label: String::from_utf8_lossy(&b[label_at..label_at + label_len]).into_owned(),
+            clip_id: id_at(b, offset_of!(IndexSlot, clip_id)),
+            origin_node: id_at(b, offset_of!(IndexSlot, origin_node)),
+            ring_prev: u32_at(b, offset_of!(IndexSlot, ring_prev)),
+            ring_next: u32_at(b, offset_of!(IndexSlot, ring_next)),
+            hash_next: u32_at(b, offset_of!(IndexSlot, hash_next)),
             meta_ok: xxh3_64(&b[META_START..META_CHECK]) == u64_at(b, META_CHECK),
         }
     }
@@ -132,8 +157,20 @@ impl IndexRecord {
         put_u32(&mut b, offset_of!(IndexSlot, rep_count), self.rep_count);
         put_u32(&mut b, offset_of!(IndexSlot, label_len), label.len() as u32);
         b[offset_of!(IndexSlot, label)..][..label.len()].copy_from_slice(label.as_bytes());
+        b[offset_of!(IndexSlot, clip_id)..][..16].copy_from_slice(&self.clip_id);
+        b[offset_of!(IndexSlot, origin_node)..][..16].copy_from_slice(&self.origin_node);
+        put_u32(&mut b, offset_of!(IndexSlot, ring_prev), self.ring_prev);
+        put_u32(&mut b, offset_of!(IndexSlot, ring_next), self.ring_next);
+        put_u32(&mut b, offset_of!(IndexSlot, hash_next), self.hash_next);
         let check = xxh3_64(&b[META_START..META_CHECK]);
         put_u64(&mut b, META_CHECK, check);
+        b
+    }
+
+    /// A free slot's bytes: zero, but for the free list's link.
+    pub(crate) fn free_slot(next_free: u32) -> [u8; INDEX_SLOT_SIZE] {
+        let mut b = [0u8; INDEX_SLOT_SIZE];
+        put_u32(&mut b, offset_of!(IndexSlot, hash_next), next_free);
         b
     }
 
@@ -188,6 +225,11 @@ mod tests {
             len: 100,
             rep_count: 1,
             total_size: 10,
+            clip_id: [3; 16],
+            origin_node: [4; 16],
+            ring_prev: 5,
+            ring_next: super::super::header::NO_SLOT,
+            hash_next: 6,
             meta_ok: true,
             ..IndexRecord::default()
         }

@@ -12,6 +12,9 @@ pub(crate) struct Message {
     pub committed_ns: u64,
     pub origin_pid: u32,
     pub origin_kind: u32,
+    /// What changed: `Change`'s raw value.
+    pub change: u32,
+    pub reserved: u32,
 }
 
 /// Bytes per message; messages of any other length are ignored.
@@ -24,6 +27,7 @@ pub(crate) struct MessageFields {
     pub(crate) committed_ns: u64,
     pub(crate) origin_pid: u32,
     pub(crate) origin_kind: u32,
+    pub(crate) change: u32,
 }
 
 impl MessageFields {
@@ -33,6 +37,7 @@ impl MessageFields {
         put_u64(&mut b, offset_of!(Message, committed_ns), self.committed_ns);
         put_u32(&mut b, offset_of!(Message, origin_pid), self.origin_pid);
         put_u32(&mut b, offset_of!(Message, origin_kind), self.origin_kind);
+        put_u32(&mut b, offset_of!(Message, change), self.change);
         b
     }
 
@@ -47,6 +52,52 @@ impl MessageFields {
             committed_ns: u64_at(b, offset_of!(Message, committed_ns)),
             origin_pid: u32_at(b, offset_of!(Message, origin_pid)),
             origin_kind: u32_at(b, offset_of!(Message, origin_kind)),
+            change: u32_at(b, offset_of!(Message, change)),
         })
+    }
+}
+
+/// What a commit did, as a mailbox message tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// Not said (a subscriber joining or leaving, or an older writer).
+    Unknown,
+    /// A new current clip: copy or restore.
+    Copy,
+    /// An older entry made current.
+    Select,
+    /// Pinned or unpinned.
+    Pin,
+    /// One entry deleted.
+    Delete,
+    /// Entries cleared.
+    Clear,
+    /// The board was destroyed.
+    Destroy,
+}
+
+impl Change {
+    pub(crate) fn to_raw(self) -> u32 {
+        match self {
+            Change::Unknown => 0,
+            Change::Copy => 1,
+            Change::Select => 2,
+            Change::Pin => 3,
+            Change::Delete => 4,
+            Change::Clear => 5,
+            Change::Destroy => 6,
+        }
+    }
+
+    pub(crate) fn from_raw(raw: u32) -> Self {
+        match raw {
+            1 => Change::Copy,
+            2 => Change::Select,
+            3 => Change::Pin,
+            4 => Change::Delete,
+            5 => Change::Clear,
+            6 => Change::Destroy,
+            _ => Change::Unknown,
+        }
     }
 }

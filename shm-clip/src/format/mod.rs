@@ -1,6 +1,6 @@
 //! Every byte of the shared format, and nothing else: the segment header,
-//! the subscriber slot, the history index slot, a record's directory and
-//! the mailbox message. A public, versioned contract (LAYOUT.md).
+//! the subscriber slot, the removal log, the history index slot and its dedup
+//! buckets, a record's directory and the mailbox message. A public, versioned contract (LAYOUT.md).
 //!
 //! Each structure is a `#[repr(C)]` struct that is never placed over shared
 //! memory as a Rust reference: it fixes the offsets (`offset_of!`,
@@ -16,25 +16,30 @@ mod header;
 mod index;
 mod message;
 mod record;
+mod removal_log;
 #[cfg(test)]
 mod spec;
 mod subscriber;
 mod wire;
 
 pub(crate) use header::{
-    Geometry, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, ImmutableHeader, MAGIC, MAX_ARENA, MAX_DEPTH,
-    MIN_ARENA, MIN_DEPTH, SUBSCRIBER_SLOTS, abi_tag, abi_tag_text,
+    Birth, Geometry, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, ImmutableHeader, MAGIC, MAX_ARENA,
+    MAX_DEPTH, MIN_ARENA, MIN_DEPTH, NO_SLOT, REMOVAL_SLOTS, SUBSCRIBER_SLOTS, abi_tag,
+    abi_tag_text,
 };
 pub use header::{LAYOUT_VERSION, off};
 pub(crate) use index::{
     FLAG_PINNED, IDX_STATE, IndexRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING,
 };
+pub use message::Change;
 pub(crate) use message::{MESSAGE_SIZE, MessageFields};
 #[cfg(test)]
 pub(crate) use record::is_reserved;
 pub(crate) use record::{
     Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, descs_len, header_rep_count, put_header,
 };
+pub use removal_log::RemovalKind;
+pub(crate) use removal_log::{REMOVAL_SIZE, RemovalRecord};
 pub(crate) use subscriber::{SUB_FREE, SUB_LIVE, SubscriberRecord};
 
 /// Bytes of one index slot, one subscriber slot and the header: for tests

@@ -9,6 +9,7 @@ use super::header::Header;
 use super::index::IndexSlot;
 use super::message::Message;
 use super::record::{RecordHeader, RepDesc};
+use super::removal_log::RemovalSlot;
 use super::subscriber::SubscriberSlot;
 
 /// One field of a struct, as the code lays it out.
@@ -61,6 +62,13 @@ fn structures() -> Vec<(&'static str, Vec<Field>, usize)> {
                 index_slot_size,
                 arena_offset,
                 arena_size,
+                removals_offset,
+                removal_slots,
+                buckets,
+                buckets_offset,
+                node_id,
+                created_ns,
+                reserved2,
                 mutex,
                 seq,
                 lock_acquisitions,
@@ -70,6 +78,12 @@ fn structures() -> Vec<(&'static str, Vec<Field>, usize)> {
                 last_kind,
                 last_ns,
                 sub_generation,
+                current,
+                free_head,
+                ring_first,
+                ring_last,
+                ring_head,
+                removed_total,
                 reserved1,
             }),
             size_of::<Header>(),
@@ -106,9 +120,26 @@ fn structures() -> Vec<(&'static str, Vec<Field>, usize)> {
                 rep_count,
                 label_len,
                 label,
+                clip_id,
+                origin_node,
+                ring_prev,
+                ring_next,
+                hash_next,
+                reserved,
+                reserved2,
                 meta_check,
             }),
             size_of::<IndexSlot>(),
+        ),
+        (
+            "## Removal log entry",
+            fields!(RemovalSlot {
+                seq,
+                kind,
+                reserved,
+                clip_id
+            }),
+            size_of::<RemovalSlot>(),
         ),
         (
             "RecordHeader",
@@ -136,7 +167,9 @@ fn structures() -> Vec<(&'static str, Vec<Field>, usize)> {
                 seq,
                 committed_ns,
                 origin_pid,
-                origin_kind
+                origin_kind,
+                change,
+                reserved
             }),
             size_of::<Message>(),
         ),

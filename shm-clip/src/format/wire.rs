@@ -14,6 +14,10 @@ pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
+pub(crate) fn id_at(b: &[u8], at: usize) -> [u8; 16] {
+    b[at..at + 16].try_into().expect("16 bytes")
+}
+
 pub(crate) fn put_u32(b: &mut [u8], at: usize, v: u32) {
     b[at..at + 4].copy_from_slice(&v.to_ne_bytes());
 }

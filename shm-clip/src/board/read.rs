@@ -1,0 +1,266 @@
+//! Reading a board: paste and get (one entry, verified), its types, the
+//! history listing and the status report.
+
+use std::sync::atomic::Ordering;
+
+use super::{Board, Selector, corrupt, time_of, with_seq};
+use crate::format::{IndexRecord, off};
+use crate::ids::{ClipId, NodeId};
+use crate::lock::LockGuard;
+use crate::record::{self, RepInfo};
+use crate::{
+    Clip, EntryInfo, Error, LastChange, LockStats, Origin, OriginKind, Representation, Result,
+    Status,
+};
+
+/// How much text of each entry `history` reads for its preview.
+const PREVIEW_BYTES: u64 = 512;
+
+impl Board {
+    /// The current clip; `Error::Empty` on an empty board.
+    pub fn paste(&self) -> Result<Clip> {
+        self.get(Selector::Current)
+    }
+
+    /// The clip of an entry, with every representation verified.
+    pub fn get(&self, which: Selector) -> Result<Clip> {
+        let (seq, parts) = {
+            let guard = self.seg.lock()?;
+            let rec = self.find(&guard, which)?.rec;
+            let (infos, _) = self.read_directory(&rec)?;
+            // Each representation goes straight into its own buffer: one copy.
+            let mut parts = Vec::with_capacity(infos.len());
+            for info in infos {
+                let data = self.read_data(&rec, &info)?;
+                parts.push((info, data));
+            }
+            (rec.seq, parts)
+        };
+        // Verification happens outside the lock, on our private copies.
+        let reps = parts
+            .into_iter()
+            .map(|(info, data)| record::verify(&info, data).map_err(|e| with_seq(e, seq)))
+            .collect::<Result<_>>()?;
+        Ok(Clip { reps })
+    }
+
+    /// One representation of an entry, copying only that one out.
+    pub fn get_type(&self, which: Selector, mime: &str) -> Result<Representation> {
+        let (seq, info, data) = {
+            let guard = self.seg.lock()?;
+            let rec = self.find(&guard, which)?.rec;
+            let (infos, _) = self.read_directory(&rec)?;
+            let info = infos
+                .iter()
+                .find(|i| i.mime == mime)
+                .or_else(|| infos.iter().find(|i| crate::mime_matches(mime, &i.mime)))
+                .cloned()
+                .ok_or_else(|| Error::NoSuchType {
+                    mime: mime.to_owned(),
+                    available: infos.iter().map(|i| i.mime.clone()).collect(),
+                })?;
+            let data = self.read_data(&rec, &info)?;
+            (rec.seq, info, data)
+        };
+        record::verify(&info, data).map_err(|e| with_seq(e, seq))
+    }
+
+    /// The MIME types of an entry, in order.
+    pub fn types(&self, which: Selector) -> Result<Vec<String>> {
+        let guard = self.seg.lock()?;
+        let rec = self.find(&guard, which)?.rec;
+        Ok(self
+            .read_directory(&rec)?
+            .0
+            .into_iter()
+            .map(|i| i.mime)
+            .collect())
+    }
+
+    /// One entry's description; for the current clip, constant work.
+    pub fn info(&self, which: Selector) -> Result<EntryInfo> {
+        let guard = self.seg.lock()?;
+        let rec = self.find(&guard, which)?.rec;
+        let index = match which {
+            Selector::Current => 0,
+            Selector::Index(i) => i,
+            _ => self
+                .index(&guard)?
+                .live()
+                .position(|l| l.rec.clip_id == rec.clip_id)
+                .unwrap_or(0),
+        };
+        let (infos, _) = self.read_directory(&rec)?;
+        let text = self.preview_bytes(&rec, &infos);
+        drop(guard);
+        Ok(entry_info(index, &rec, infos, text.as_deref()))
+    }
+
+    /// Copies one representation's bytes out. Under the lock.
+    fn read_data(&self, rec: &IndexRecord, info: &RepInfo) -> Result<Vec<u8>> {
+        let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
+        let at = rec
+            .offset
+            .checked_add(info.data_offset)
+            .ok_or_else(|| corrupt(rec.seq, "range"))?;
+        let mut data = vec![0u8; len];
+        self.seg
+            .arena_read(at, &mut data)
+            .map_err(|_| corrupt(rec.seq, "range"))?;
+        Ok(data)
+    }
+
+    /// Copies an entry's directory out and parses it. Under the lock.
+    fn read_directory(&self, rec: &IndexRecord) -> Result<(Vec<RepInfo>, usize)> {
+        let seq = rec.seq;
+        if rec.len > self.seg.geometry().arena_size {
+            return Err(corrupt(seq, "length exceeds the arena"));
+        }
+        let mut head = vec![0u8; record::header_len()];
+        self.seg
+            .arena_read(rec.offset, &mut head)
+            .map_err(|_| corrupt(seq, "range"))?;
+        let n = record::rep_count(&head).map_err(|e| with_seq(e, seq))?;
+        let mut descs = vec![0u8; record::descs_len(n)];
+        self.seg
+            .arena_read(rec.offset, &mut descs)
+            .map_err(|_| corrupt(seq, "range"))?;
+        let mime_total: usize = (0..n)
+            .filter_map(|i| crate::format::Desc::at(&descs, i))
+            .map(|d| d.mime_len.min(crate::format::MAX_MIME_LEN) as usize)
+            .sum();
+        let dir_len = (descs.len() + mime_total).min(rec.len as usize);
+        let mut dir = vec![0u8; dir_len];
+        self.seg
+            .arena_read(rec.offset, &mut dir)
+            .map_err(|_| corrupt(seq, "range"))?;
+        record::parse_directory(&dir, rec.len).map_err(|e| with_seq(e, seq))
+    }
+
+    /// The first bytes of an entry's text, for its preview. Under the lock.
+    fn preview_bytes(&self, rec: &IndexRecord, infos: &[RepInfo]) -> Option<Vec<u8>> {
+        let i = infos.iter().find(|i| crate::is_text(&i.mime))?;
+        let mut head = vec![0u8; i.data_len.min(PREVIEW_BYTES) as usize];
+        let at = rec.offset.checked_add(i.data_offset)?;
+        self.seg.arena_read(at, &mut head).ok()?;
+        Some(head)
+    }
+
+    /// The entries, current first.
+    pub fn history(&self) -> Result<Vec<EntryInfo>> {
+        let mut rows = Vec::new();
+        {
+            let guard = self.seg.lock()?;
+            let live: Vec<IndexRecord> =
+                self.index(&guard)?.live().map(|l| l.rec.clone()).collect();
+            for rec in live {
+                let Ok((infos, _)) = self.read_directory(&rec) else {
+                    tracing::warn!(seq = rec.seq, "skipping a corrupt entry");
+                    continue;
+                };
+                let text = self.preview_bytes(&rec, &infos);
+                rows.push((rec, infos, text));
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(index, (rec, infos, text))| entry_info(index, &rec, infos, text.as_deref()))
+            .collect())
+    }
+
+    /// The board's status, after reaping dead subscribers.
+    pub fn status(&self) -> Result<Status> {
+        let subscribers = crate::mailbox::subscribers(&self.seg)?;
+        let geo = *self.seg.geometry();
+        let guard = self.seg.lock()?;
+        let status = self.status_locked(&guard, subscribers, geo.segment_size)?;
+        drop(guard);
+        Ok(status)
+    }
+
+    fn status_locked(
+        &self,
+        guard: &LockGuard<'_>,
+        subscribers: Vec<crate::SubscriberInfo>,
+        segment_size: u64,
+    ) -> Result<Status> {
+        let index = self.index(guard)?;
+        let h = |o| self.seg.header_u64(o);
+        let last_ns = h(off::LAST_NS);
+        Ok(Status {
+            name: self.seg.name().to_string(),
+            path: self.seg.path().to_owned(),
+            owner_uid: self.seg.owner(),
+            mode: self.seg.mode(),
+            layout_version: crate::LAYOUT_VERSION,
+            segment_size,
+            capacity: self.capacity(),
+            used: index.live().map(|l| l.entry.len).sum(),
+            seq: self.seg.seq_cell().load(Ordering::Acquire),
+            entries: index.live().len(),
+            max_entries: self.seg.index_slots(),
+            node_id: self.node_id(),
+            lock: LockStats {
+                acquisitions: h(off::LOCK_ACQUISITIONS),
+                contended: h(off::LOCK_CONTENDED),
+                recoveries: h(off::LOCK_RECOVERIES),
+            },
+            subscribers,
+            max_subscribers: self.seg.subscriber_slots(),
+            last_change: (last_ns != 0).then(|| LastChange {
+                origin: Origin {
+                    pid: self.seg.header_u32(off::LAST_PID),
+                    kind: OriginKind::from_raw(self.seg.header_u32(off::LAST_KIND)),
+                    label: String::new(),
+                },
+                at: time_of(last_ns),
+            }),
+        })
+    }
+}
+
+fn entry_info(
+    index: usize,
+    rec: &IndexRecord,
+    infos: Vec<RepInfo>,
+    text: Option<&[u8]>,
+) -> EntryInfo {
+    EntryInfo {
+        index,
+        seq: rec.seq,
+        created: time_of(rec.created_ns),
+        touched: time_of(rec.touched_ns),
+        origin: Origin {
+            pid: rec.origin_pid,
+            kind: OriginKind::from_raw(rec.origin_kind),
+            label: rec.label.clone(),
+        },
+        pinned: rec.pinned(),
+        total_size: rec.total_size,
+        types: infos.into_iter().map(|i| (i.mime, i.data_len)).collect(),
+        preview: text.map(preview).unwrap_or_default(),
+        clip_id: ClipId(rec.clip_id),
+        origin_node: NodeId(rec.origin_node),
+    }
+}
+
+/// At most 80 characters, with newlines and other controls made visible.
+fn preview(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 80 {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push('⏎'),
+            '\t' => out.push(' '),
+            '\u{fffd}' if i + 1 == text.chars().count() => {}
+            c if c.is_control() => out.push('·'),
+            c => out.push(c),
+        }
+    }
+    out
+}

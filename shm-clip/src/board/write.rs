@@ -1,0 +1,496 @@
+//! Writing to a board: copy and restore, select, pin, delete and clear, and
+//! the removal log. Each is constant work whatever the depth (LAYOUT.md,
+//! "Rules"), but for delete of the current clip and clear, which scan.
+
+use super::{Board, Failure, Provenance, Selector, now_ns, ns_of};
+use crate::format::{
+    Change, FLAG_PINNED, IndexRecord, RemovalKind, SLOT_COMMITTED, SLOT_WRITING, off,
+};
+use crate::history::aligned;
+use crate::ids::ClipId;
+use crate::lock::LockGuard;
+use crate::record::Encoded;
+use crate::ring::{Fault, Ring, Room, Slot};
+use crate::{Clip, CopyOutcome, Error, Origin, Result};
+
+/// What a new record is made from: a clip, or an entry's record moved whole.
+enum Source<'a> {
+    Clip(&'a Encoded<'a>),
+    Record {
+        bytes: &'a [u8],
+        content_hash: u64,
+        total_size: u64,
+        rep_count: u32,
+    },
+}
+
+impl Source<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Source::Clip(enc) => enc.len,
+            Source::Record { bytes, .. } => bytes.len() as u64,
+        }
+    }
+
+    fn content_hash(&self) -> u64 {
+        match self {
+            Source::Clip(enc) => enc.content_hash,
+            Source::Record { content_hash, .. } => *content_hash,
+        }
+    }
+
+    fn total_size(&self) -> u64 {
+        match self {
+            Source::Clip(enc) => enc.total_size(),
+            Source::Record { total_size, .. } => *total_size,
+        }
+    }
+
+    fn rep_count(&self) -> u32 {
+        match self {
+            Source::Clip(enc) => enc.rep_count(),
+            Source::Record { rep_count, .. } => *rep_count,
+        }
+    }
+}
+
+/// Who a new entry is and who wrote it.
+struct Identity<'a> {
+    /// The entry's seq (`paste --seq`); `None`: the commit's.
+    entry_seq: Option<u64>,
+    clip_id: [u8; 16],
+    origin_node: [u8; 16],
+    origin: &'a Origin,
+    created_ns: u64,
+    touched_ns: u64,
+    flags: u32,
+    /// Identical content already on the board lends the new entry its
+    /// identity and is removed: a plain copy. A restore with its own clip id
+    /// keeps that id.
+    dedup_takes_identity: bool,
+}
+
+/// The removal log from a given removal number on: what `delete` and
+/// `clear` took off the board (never evictions).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemovalLog {
+    /// Oldest first.
+    pub removals: Vec<Removal>,
+    /// The number to ask from next time.
+    pub next: u64,
+    /// Removals that were logged but are gone from the log (it keeps 64):
+    /// the caller must compare the whole board instead.
+    pub missed: u64,
+}
+
+/// One removal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Removal {
+    /// The seq that published it.
+    pub seq: u64,
+    pub kind: RemovalKind,
+    /// The deleted clip, for [`RemovalKind::Deleted`].
+    pub clip_id: Option<ClipId>,
+}
+
+impl Board {
+    /// Commits `clip` as the new current clip, then notifies every mailbox.
+    pub fn copy(&self, clip: &Clip) -> Result<CopyOutcome> {
+        self.commit_clip(clip, None)
+    }
+
+    /// Commits `clip` as the new current clip with the identity, origin,
+    /// times and pin it had before, for a restore from disk or another
+    /// machine: a restored entry must not look as if this process had just
+    /// copied it. A clip id the board already holds is only made current.
+    pub fn restore(&self, clip: &Clip, provenance: &Provenance) -> Result<CopyOutcome> {
+        self.commit_clip(clip, Some(provenance))
+    }
+
+    fn commit_clip(&self, clip: &Clip, provenance: Option<&Provenance>) -> Result<CopyOutcome> {
+        // Everything slower than memcpy happens here, before the lock.
+        let enc = Encoded::new(clip)?;
+        let arena = self.capacity();
+        if aligned(enc.len) > arena {
+            return Err(too_large(&Source::Clip(&enc), arena));
+        }
+        let now = now_ns();
+        let ident = match provenance {
+            None => Identity {
+                entry_seq: None,
+                clip_id: ClipId::random().0,
+                origin_node: self.seg.node_id(),
+                origin: &self.origin,
+                created_ns: now,
+                touched_ns: now,
+                flags: 0,
+                dedup_takes_identity: true,
+            },
+            Some(p) => Identity {
+                entry_seq: None,
+                clip_id: p.clip_id.unwrap_or_else(ClipId::random).0,
+                origin_node: p.origin_node.map_or(self.seg.node_id(), |n| n.0),
+                origin: &p.origin,
+                created_ns: ns_of(p.created),
+                touched_ns: ns_of(p.touched),
+                flags: if p.pinned { FLAG_PINNED } else { 0 },
+                dedup_takes_identity: p.clip_id.is_none(),
+            },
+        };
+        let (seq, outcome) = {
+            let guard = self.seg.lock()?;
+            let seq = self.next_seq()?;
+            let held = match provenance.and_then(|p| p.clip_id) {
+                Some(id) => self.find(&guard, Selector::Clip(id)).ok(),
+                None => None,
+            };
+            let outcome = match held {
+                Some(s) => self
+                    .with_ring(&guard, |ring| self.bring_to_front(ring, &s, seq, now))
+                    .map(|()| CopyOutcome {
+                        seq,
+                        entry_seq: s.rec.seq,
+                        deduplicated: true,
+                        clip_id: ClipId(s.rec.clip_id),
+                    }),
+                None => self.with_ring(&guard, |ring| {
+                    self.place(ring, &Source::Clip(&enc), &ident, seq)
+                }),
+            };
+            // Published even if it failed half-way: LAYOUT.md's rules.
+            self.commit(&guard, seq, now);
+            (seq, outcome)
+        };
+        self.notify(seq, now, Change::Copy);
+        let outcome = outcome?;
+        tracing::debug!(
+            seq = outcome.seq,
+            size = clip.total_size(),
+            dedup = outcome.deduplicated,
+            "copied"
+        );
+        Ok(outcome)
+    }
+
+    /// Places a new record at the ring's end and commits it as current.
+    fn place(
+        &self,
+        ring: &Ring<'_>,
+        source: &Source<'_>,
+        ident: &Identity<'_>,
+        seq: u64,
+    ) -> std::result::Result<CopyOutcome, Failure> {
+        let len = source.len();
+        let park_evict = || {
+            // A victim freed and zeroed, the new record not yet placed.
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::park_if_asked("evict");
+        };
+        let offset = match ring.make_room(len, park_evict)? {
+            Room::At(offset) => offset,
+            Room::NeedsCompaction => self.compact(ring, source)?,
+        };
+        let slot = if let Some(slot) = ring.take_free()? {
+            slot
+        } else {
+            let victim = ring.oldest_unpinned()?.ok_or(Error::HistoryFull)?;
+            ring.remove(&victim)?;
+            park_evict();
+            ring.take_free()?
+                .ok_or(Fault("no free slot after an eviction"))?
+        };
+        let mut s = Slot {
+            slot,
+            rec: IndexRecord {
+                state: SLOT_WRITING,
+                flags: ident.flags,
+                seq: ident.entry_seq.unwrap_or(seq),
+                order: seq,
+                created_ns: ident.created_ns,
+                touched_ns: ident.touched_ns,
+                offset,
+                len,
+                content_hash: source.content_hash(),
+                total_size: source.total_size(),
+                origin_pid: ident.origin.pid,
+                origin_kind: ident.origin.kind.to_raw(),
+                rep_count: source.rep_count(),
+                label: ident.origin.label.clone(),
+                clip_id: ident.clip_id,
+                origin_node: ident.origin_node,
+                meta_ok: true,
+                ..IndexRecord::default()
+            },
+        };
+        // Claim the range first: a writer killed past this point leaves a
+        // slot in state 1, which repair discards.
+        ring.append(&mut s)?;
+        self.seg
+            .set_header_u64(off::RING_HEAD, offset + aligned(len));
+        self.write_source(offset, source)?;
+        let mut outcome = CopyOutcome {
+            seq,
+            entry_seq: s.rec.seq,
+            deduplicated: false,
+            clip_id: ClipId(s.rec.clip_id),
+        };
+        if let Some(dup) = ring.find_duplicate(s.rec.content_hash, len, slot)? {
+            if ident.dedup_takes_identity {
+                s.rec.clip_id = dup.rec.clip_id;
+                s.rec.origin_node = dup.rec.origin_node;
+                s.rec.created_ns = dup.rec.created_ns;
+                s.rec.seq = dup.rec.seq;
+                outcome.entry_seq = dup.rec.seq;
+                outcome.clip_id = ClipId(dup.rec.clip_id);
+                outcome.deduplicated = true;
+            }
+            s.rec.flags |= dup.rec.flags & FLAG_PINNED;
+            ring.remove(&dup)?;
+            // The old copy gone, the new one not yet committed.
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::park_if_asked("dedup");
+        }
+        ring.commit(&mut s)?;
+        Ok(outcome)
+    }
+
+    fn write_source(&self, offset: u64, source: &Source<'_>) -> Result<()> {
+        let enc = match source {
+            Source::Clip(enc) => enc,
+            Source::Record { bytes, .. } => return self.seg.arena_write(offset, bytes),
+        };
+        self.seg.arena_write(offset, &enc.directory)?;
+        let mut at = offset + enc.directory.len() as u64;
+        for data in enc.payloads() {
+            #[cfg(feature = "test-hooks")]
+            if crate::test_hooks::armed()
+                && let Some(half) = data.get(..data.len() / 2)
+            {
+                self.seg.arena_write(at, half)?;
+                crate::test_hooks::park_if_asked("copy");
+            }
+            self.seg.arena_write(at, data)?;
+            at += data.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// The rare fallback when pinned records break the ring up so that no
+    /// gap fits: evicts every unpinned entry, packs the pinned ones from
+    /// offset 0 (each move towards lower offsets, re-indexed before the
+    /// next), and returns the offset after them. O(depth + bytes).
+    fn compact(&self, ring: &Ring<'_>, source: &Source<'_>) -> std::result::Result<u64, Failure> {
+        let arena = self.capacity();
+        let mut live: Vec<Slot> = (0..self.seg.index_slots() as u32)
+            .filter_map(|slot| ring.live(slot).ok())
+            .filter(|s| s.rec.state == SLOT_COMMITTED)
+            .collect();
+        let pinned: u64 = live
+            .iter()
+            .filter(|s| s.rec.pinned())
+            .map(|s| aligned(s.rec.len))
+            .sum();
+        if aligned(source.len()) > arena.saturating_sub(pinned) {
+            return Err(too_large(source, arena.saturating_sub(pinned)).into());
+        }
+        for s in live.iter().filter(|s| !s.rec.pinned()) {
+            ring.remove(s)?;
+        }
+        live.retain(|s| s.rec.pinned());
+        live.sort_by_key(|s| s.rec.offset);
+        let mut to = 0;
+        for s in &mut live {
+            if s.rec.offset != to {
+                self.seg.arena_move(s.rec.offset, to, s.rec.len)?;
+                // The bytes moved, the slot still names the old offset.
+                #[cfg(feature = "test-hooks")]
+                crate::test_hooks::park_if_asked("compact");
+                s.rec.offset = to;
+                self.seg.write_index(s.slot as usize, &s.rec)?;
+            }
+            to += aligned(s.rec.len);
+        }
+        self.seg.set_header_u64(off::RING_HEAD, to);
+        crate::ring::rebuild(&self.seg);
+        Ok(to)
+    }
+
+    /// Makes committed entry `s` current: in place if its record is the
+    /// ring's newest already, else by copying the record to the ring's end
+    /// (keeping its identity) and freeing the old place, so that eviction
+    /// keeps taking the least recently used first.
+    fn bring_to_front(
+        &self,
+        ring: &Ring<'_>,
+        s: &Slot,
+        seq: u64,
+        now: u64,
+    ) -> std::result::Result<(), Failure> {
+        let mut s = ring.live(s.slot)?;
+        if s.rec.state != SLOT_COMMITTED {
+            return Err(Fault("selected entry not committed").into());
+        }
+        if self.seg.header_u32(off::RING_LAST) == s.slot {
+            s.rec.order = seq;
+            s.rec.touched_ns = now;
+            self.seg.write_index(s.slot as usize, &s.rec)?;
+            ring.set_current(&s);
+            return Ok(());
+        }
+        let mut bytes = vec![0u8; usize::try_from(s.rec.len).map_err(|_| Fault("length"))?];
+        self.seg.arena_read(s.rec.offset, &mut bytes)?;
+        let origin = Origin {
+            pid: s.rec.origin_pid,
+            kind: crate::OriginKind::from_raw(s.rec.origin_kind),
+            label: s.rec.label.clone(),
+        };
+        let ident = Identity {
+            entry_seq: Some(s.rec.seq),
+            clip_id: s.rec.clip_id,
+            origin_node: s.rec.origin_node,
+            origin: &origin,
+            created_ns: s.rec.created_ns,
+            touched_ns: now,
+            flags: s.rec.flags,
+            dedup_takes_identity: false,
+        };
+        let source = Source::Record {
+            bytes: &bytes,
+            content_hash: s.rec.content_hash,
+            total_size: s.rec.total_size,
+            rep_count: s.rec.rep_count,
+        };
+        // Making room may evict the old place (we hold its bytes), and the
+        // new copy may reuse its slot; else the dedup step removed it.
+        self.place(ring, &source, &ident, seq)?;
+        Ok(())
+    }
+
+    /// Runs `change` on one entry under the lock, then commits and notifies.
+    fn mutate(
+        &self,
+        which: Selector,
+        change: Change,
+        op: impl Fn(&Self, &Ring<'_>, &Slot, u64, u64) -> std::result::Result<(), Failure>,
+    ) -> Result<u64> {
+        let now = now_ns();
+        let (seq, changed) = {
+            let guard = self.seg.lock()?;
+            let s = self.find(&guard, which)?;
+            let seq = self.next_seq()?;
+            let changed = self.with_ring(&guard, |ring| op(self, ring, &s, seq, now));
+            self.commit(&guard, seq, now);
+            (seq, changed)
+        };
+        self.notify(seq, now, change);
+        changed.map(|()| seq)
+    }
+
+    /// Makes an entry current. Returns the commit seq.
+    pub fn select(&self, which: Selector) -> Result<u64> {
+        self.mutate(which, Change::Select, |b, ring, s, seq, now| {
+            b.bring_to_front(ring, s, seq, now)
+        })
+    }
+
+    /// Pins or unpins an entry. Returns the commit seq.
+    pub fn set_pinned(&self, which: Selector, pinned: bool) -> Result<u64> {
+        self.mutate(which, Change::Pin, |b, ring, s, _, _| {
+            let mut s = ring.live(s.slot)?;
+            if pinned {
+                s.rec.flags |= FLAG_PINNED;
+            } else {
+                s.rec.flags &= !FLAG_PINNED;
+            }
+            b.seg.write_index(s.slot as usize, &s.rec)?;
+            Ok(())
+        })
+    }
+
+    /// Deletes an entry and overwrites its bytes. Returns the commit seq.
+    pub fn delete(&self, which: Selector) -> Result<u64> {
+        self.mutate(which, Change::Delete, |_, ring, s, seq, _| {
+            let s = ring.live(s.slot)?;
+            ring.remove(&s)?;
+            ring.log_removal(seq, RemovalKind::Deleted, s.rec.clip_id);
+            if ring.current()?.is_none() {
+                ring.recompute_current();
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes every unpinned entry (every entry with `all`) and overwrites
+    /// their bytes. Returns how many were removed.
+    pub fn clear(&self, all: bool) -> Result<usize> {
+        let now = now_ns();
+        let (removed, seq) = {
+            let guard = self.seg.lock()?;
+            let seq = self.next_seq()?;
+            let removed = self.remove_all(&guard, all);
+            if removed.is_ok() {
+                let kind = if all {
+                    RemovalKind::ClearedAll
+                } else {
+                    RemovalKind::Cleared
+                };
+                Ring::new(&self.seg).log_removal(seq, kind, [0; 16]);
+            }
+            self.commit(&guard, seq, now);
+            (removed, seq)
+        };
+        self.notify(seq, now, Change::Clear);
+        removed
+    }
+
+    /// Removes every unpinned entry (every entry with `all`). Under the lock.
+    pub(super) fn remove_all(&self, guard: &LockGuard<'_>, all: bool) -> Result<usize> {
+        self.with_ring(guard, |ring| {
+            let mut removed = 0;
+            for slot in 0..self.seg.index_slots() as u32 {
+                let Ok(s) = ring.live(slot) else { continue };
+                if s.rec.state == SLOT_COMMITTED && (all || !s.rec.pinned()) {
+                    ring.remove(&s)?;
+                    removed += 1;
+                }
+            }
+            ring.recompute_current();
+            Ok(removed)
+        })
+    }
+
+    /// The removal log from removal number `from` on (0 for all it holds).
+    pub fn removals_since(&self, from: u64) -> Result<RemovalLog> {
+        let _guard = self.seg.lock()?;
+        let total = self.seg.header_u64(off::REMOVED_TOTAL);
+        let kept = u64::from(crate::format::REMOVAL_SLOTS);
+        let start = from.max(total.saturating_sub(kept)).min(total);
+        let mut log = RemovalLog {
+            removals: Vec::new(),
+            next: total,
+            missed: start.saturating_sub(from),
+        };
+        for n in start..total {
+            let Some(rec) = self.seg.read_removal((n % kept) as u32) else {
+                continue;
+            };
+            if let Some(kind) = rec.kind {
+                log.removals.push(Removal {
+                    seq: rec.seq,
+                    kind,
+                    clip_id: (kind == RemovalKind::Deleted).then_some(ClipId(rec.clip_id)),
+                });
+            }
+        }
+        Ok(log)
+    }
+}
+
+/// `ClipTooLarge` for `source` on a board with `room` bytes for it.
+fn too_large(source: &Source<'_>, room: u64) -> Error {
+    let framing = source.len() - source.total_size();
+    Error::ClipTooLarge {
+        size: source.total_size(),
+        capacity: (room & !7).saturating_sub(framing),
+    }
+}

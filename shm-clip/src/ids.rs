@@ -1,0 +1,116 @@
+//! Identity across boards and machines: a random 128-bit id for every clip,
+//! and one for every board (its node id), made when the board is created.
+//! The bridge and the archive recognise a clip and its origin by these,
+//! without comparing bytes.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub [u8; 16]);
+
+        impl $name {
+            /// A fresh random id from the kernel's generator.
+            #[must_use]
+            pub fn random() -> Self {
+                $name(random_bytes())
+            }
+
+            /// All zero: "none", as a slot of an older build would hold.
+            #[must_use]
+            pub fn is_nil(&self) -> bool {
+                self.0 == [0; 16]
+            }
+        }
+
+        impl fmt::Display for $name {
+            /// 32 lowercase hex digits.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                for b in self.0 {
+                    write!(f, "{b:02x}")?;
+                }
+                Ok(())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            /// 32 hex digits, either case.
+            fn from_str(s: &str) -> Result<Self, String> {
+                parse_hex(s).map($name).ok_or_else(|| {
+                    format!("{s:?} is not an id: expected 32 hex digits")
+                })
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A clip's identity: random, made when it is first copied, kept when
+    /// it moves, is restored, or crosses to another board.
+    ClipId
+);
+id_type!(
+    /// A board's identity, made with the board: the origin of its clips.
+    NodeId
+);
+
+fn parse_hex(s: &str) -> Option<[u8; 16]> {
+    let s = s.as_bytes();
+    if s.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in s.chunks_exact(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
+/// 16 random bytes. `getrandom(2)` needs no `/dev/urandom`, which a chroot
+/// may lack; it only fails before the kernel's pool is ready at boot, and
+/// then a time- and pid-derived value keeps ids distinct, if guessable.
+pub(crate) fn random_bytes() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        let t = now_ns();
+        b[..8].copy_from_slice(&t.to_ne_bytes());
+        b[8..12].copy_from_slice(&std::process::id().to_ne_bytes());
+    }
+    b
+}
+
+/// Wall-clock time, ns since the Unix epoch.
+pub(crate) fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_random_and_round_trip_as_hex() {
+        let a = ClipId::random();
+        assert_ne!(a, ClipId::random());
+        assert!(!a.is_nil());
+        assert_eq!(a.to_string().len(), 32);
+        assert_eq!(a.to_string().parse::<ClipId>(), Ok(a));
+        assert_eq!(
+            "00FF00ff00ff00ff00ff00ff00ff00ff"
+                .parse::<NodeId>()
+                .map(|n| n.0[1]),
+            Ok(0xff)
+        );
+        assert!("xyz".parse::<NodeId>().is_err());
+        assert!("0g".repeat(16).parse::<NodeId>().is_err());
+    }
+}
