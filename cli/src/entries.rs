@@ -93,6 +93,8 @@ fn archived(global: &Global, id: i64, edit: Edit) -> Result<(), CliError> {
                     created: info.first_seen,
                     touched: now,
                     pinned: info.pinned,
+                    clip_id: info.clip_id.map(shm_clip::ClipId),
+                    origin_node: None,
                 },
             )?;
             archive.touch(id, now)?;
