@@ -59,7 +59,22 @@ pub struct Config {
     pub archive: ArchiveConfig,
     /// The picker (`shm-clip-app --picker`) and its hotkey.
     pub picker: PickerConfig,
+    /// `[bridge]`: read by `shm-clip-bridge` itself, which checks every key;
+    /// here it is only let through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<ForeignTable>,
 }
+
+/// A table that another program of the suite reads and checks itself
+/// (`[bridge]`): kept as raw TOML, so that the strict check of every other
+/// key lets it through.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ForeignTable(pub toml::Table);
+
+// Compared only as configuration files are: a NaN in a foreign table is not
+// a case anyone relies on.
+impl Eq for ForeignTable {}
 
 /// `[archive]`: what the archiver keeps in `archive.sqlite3`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

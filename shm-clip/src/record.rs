@@ -6,7 +6,9 @@
 //! Each `RepDesc` carries an xxh3 checksum of its MIME bytes followed by its
 //! data, so a reader can prove that what it copied out is what was written.
 
-use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+use xxhash_rust::xxh3::Xxh3;
+#[cfg(test)]
+use xxhash_rust::xxh3::xxh3_64;
 
 pub(crate) use crate::format::descs_len;
 use crate::format::{
@@ -14,17 +16,16 @@ use crate::format::{
 };
 use crate::{Clip, Error, Representation, Result};
 
-/// A clip prepared for the arena: directory built and checksums computed, so
-/// that the critical section only has to copy bytes.
+/// A clip checked and measured for the arena. The checksums are computed
+/// while the bytes are copied in (`Board`'s copy), so that every payload
+/// byte is read once: [`Encoded::directory`] then takes them.
 #[derive(Debug)]
 pub(crate) struct Encoded<'a> {
     clip: &'a Clip,
-    /// Header, descriptors and MIME strings.
-    pub(crate) directory: Vec<u8>,
     /// Total record length.
     pub(crate) len: u64,
-    /// Identifies the content, for de-duplication.
-    pub(crate) content_hash: u64,
+    /// Header, descriptors and MIME strings.
+    pub(crate) dir_len: usize,
 }
 
 impl<'a> Encoded<'a> {
@@ -38,37 +39,62 @@ impl<'a> Encoded<'a> {
                 "a clip has at most {MAX_REPS} representations"
             )));
         }
-        let mut directory = Vec::with_capacity(directory_len(clip));
-        put_header(&mut directory, clip.reps.len() as u32);
-        for rep in &clip.reps {
-            if rep.mime.is_empty() || rep.mime.len() > MAX_MIME_LEN as usize {
-                return Err(invalid(format!(
-                    "a MIME type must be 1-{MAX_MIME_LEN} bytes"
-                )));
-            }
-            Desc {
-                mime_len: rep.mime.len() as u32,
-                data_len: rep.data.len() as u64,
-                checksum: checksum(rep.mime.as_bytes(), &rep.data),
-            }
-            .put(&mut directory);
+        if clip
+            .reps
+            .iter()
+            .any(|r| r.mime.is_empty() || r.mime.len() > MAX_MIME_LEN as usize)
+        {
+            return Err(invalid(format!(
+                "a MIME type must be 1-{MAX_MIME_LEN} bytes"
+            )));
         }
-        for rep in &clip.reps {
-            directory.extend_from_slice(rep.mime.as_bytes());
-        }
-        let len = directory.len() as u64 + clip.total_size();
-        let content_hash = xxh3_64(&directory);
+        let dir_len = directory_len(clip);
         Ok(Encoded {
             clip,
-            directory,
-            len,
-            content_hash,
+            len: dir_len as u64 + clip.total_size(),
+            dir_len,
         })
     }
 
-    /// The data of each representation, in record order after the directory.
-    pub(crate) fn payloads(&self) -> impl Iterator<Item = &[u8]> {
-        self.clip.reps.iter().map(|r| r.data.as_slice())
+    /// The directory, given each representation's checksum in order.
+    pub(crate) fn directory(&self, checksums: &[u64]) -> Vec<u8> {
+        let mut directory = Vec::with_capacity(self.dir_len);
+        put_header(&mut directory, self.clip.reps.len() as u32);
+        for (rep, &checksum) in self.clip.reps.iter().zip(checksums) {
+            Desc {
+                mime_len: rep.mime.len() as u32,
+                data_len: rep.data.len() as u64,
+                checksum,
+            }
+            .put(&mut directory);
+        }
+        for rep in &self.clip.reps {
+            directory.extend_from_slice(rep.mime.as_bytes());
+        }
+        directory
+    }
+
+    /// The whole record in one buffer, with its content hash: for tests,
+    /// never on the copy path.
+    #[cfg(test)]
+    pub(crate) fn to_record(&self) -> (Vec<u8>, u64) {
+        let sums: Vec<u64> = self
+            .clip
+            .reps
+            .iter()
+            .map(|r| checksum(r.mime.as_bytes(), &r.data))
+            .collect();
+        let mut out = self.directory(&sums);
+        let hash = xxh3_64(&out);
+        for rep in &self.clip.reps {
+            out.extend_from_slice(&rep.data);
+        }
+        (out, hash)
+    }
+
+    /// The representations, in record order.
+    pub(crate) fn reps(&self) -> &[Representation] {
+        &self.clip.reps
     }
 
     pub(crate) fn rep_count(&self) -> u32 {
@@ -80,6 +106,16 @@ impl<'a> Encoded<'a> {
     }
 }
 
+/// The checksum of a representation of `data_len` bytes, begun: feed it
+/// the data, in pieces, as they are copied.
+pub(crate) fn rep_hasher(mime: &[u8], data_len: u64) -> Xxh3 {
+    let mut h = Xxh3::new();
+    h.update(&(mime.len() as u64).to_le_bytes());
+    h.update(&data_len.to_le_bytes());
+    h.update(mime);
+    h
+}
+
 fn directory_len(clip: &Clip) -> usize {
     descs_len(clip.reps.len()) + clip.reps.iter().map(|r| r.mime.len()).sum::<usize>()
 }
@@ -87,10 +123,7 @@ fn directory_len(clip: &Clip) -> usize {
 /// Covers both lengths too, so moving the boundary between a MIME type and
 /// its data cannot produce the same checksum.
 fn checksum(mime: &[u8], data: &[u8]) -> u64 {
-    let mut h = Xxh3::new();
-    h.update(&(mime.len() as u64).to_le_bytes());
-    h.update(&(data.len() as u64).to_le_bytes());
-    h.update(mime);
+    let mut h = rep_hasher(mime, data.len() as u64);
     h.update(data);
     h.digest()
 }
@@ -216,10 +249,7 @@ mod tests {
 
     fn encode_to_vec(clip: &Clip) -> Vec<u8> {
         let enc = Encoded::new(clip).unwrap();
-        let mut out = enc.directory.clone();
-        for p in enc.payloads() {
-            out.extend_from_slice(p);
-        }
+        let (out, _) = enc.to_record();
         assert_eq!(out.len() as u64, enc.len);
         out
     }
@@ -266,12 +296,12 @@ mod tests {
         let b = a.clone();
         let c = Clip::text("x").with("text/html", "z");
         assert_eq!(
-            Encoded::new(&a).unwrap().content_hash,
-            Encoded::new(&b).unwrap().content_hash
+            Encoded::new(&a).unwrap().to_record().1,
+            Encoded::new(&b).unwrap().to_record().1
         );
         assert_ne!(
-            Encoded::new(&a).unwrap().content_hash,
-            Encoded::new(&c).unwrap().content_hash
+            Encoded::new(&a).unwrap().to_record().1,
+            Encoded::new(&c).unwrap().to_record().1
         );
     }
 

@@ -13,6 +13,9 @@ use crate::{
     Status,
 };
 
+/// Bytes copied out (and hashed) per piece, as a copy writes them in.
+const READ_PIECE: usize = 64 << 10;
+
 /// How much text of each entry `history` reads for its preview.
 const PREVIEW_BYTES: u64 = 512;
 
@@ -24,29 +27,22 @@ impl Board {
 
     /// The clip of an entry, with every representation verified.
     pub fn get(&self, which: Selector) -> Result<Clip> {
-        let (seq, parts) = {
-            let guard = self.seg.lock()?;
-            let rec = self.find(&guard, which)?.rec;
-            let (infos, _) = self.read_directory(&rec)?;
-            // Each representation goes straight into its own buffer: one copy.
-            let mut parts = Vec::with_capacity(infos.len());
-            for info in infos {
-                let data = self.read_data(&rec, &info)?;
-                parts.push((info, data));
-            }
-            (rec.seq, parts)
-        };
-        // Verification happens outside the lock, on our private copies.
-        let reps = parts
+        let guard = self.seg.lock()?;
+        let rec = self.find(&guard, which)?.rec;
+        let (infos, _) = self.read_directory(&rec)?;
+        // Each representation goes straight into its own buffer: one copy,
+        // verified as it is made.
+        let reps = infos
             .into_iter()
-            .map(|(info, data)| record::verify(&info, data).map_err(|e| with_seq(e, seq)))
+            .map(|info| self.read_verified(&rec, info))
             .collect::<Result<_>>()?;
+        drop(guard);
         Ok(Clip { reps })
     }
 
     /// One representation of an entry, copying only that one out.
     pub fn get_type(&self, which: Selector, mime: &str) -> Result<Representation> {
-        let (seq, info, data) = {
+        {
             let guard = self.seg.lock()?;
             let rec = self.find(&guard, which)?.rec;
             let (infos, _) = self.read_directory(&rec)?;
@@ -59,10 +55,8 @@ impl Board {
                     mime: mime.to_owned(),
                     available: infos.iter().map(|i| i.mime.clone()).collect(),
                 })?;
-            let data = self.read_data(&rec, &info)?;
-            (rec.seq, info, data)
-        };
-        record::verify(&info, data).map_err(|e| with_seq(e, seq))
+            self.read_verified(&rec, info)
+        }
     }
 
     /// The MIME types of an entry, in order.
@@ -96,18 +90,35 @@ impl Board {
         Ok(entry_info(index, &rec, infos, text.as_deref()))
     }
 
-    /// Copies one representation's bytes out. Under the lock.
-    fn read_data(&self, rec: &IndexRecord, info: &RepInfo) -> Result<Vec<u8>> {
+    /// Copies one representation's bytes out, in pieces that stay in the
+    /// cache, hashing each piece as it lands: a mismatch is an error, never
+    /// data, and every byte is read once. Under the lock.
+    fn read_verified(&self, rec: &IndexRecord, info: RepInfo) -> Result<Representation> {
         let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
-        let at = rec
+        let start = rec
             .offset
             .checked_add(info.data_offset)
             .ok_or_else(|| corrupt(rec.seq, "range"))?;
         let mut data = vec![0u8; len];
-        self.seg
-            .arena_read(at, &mut data)
-            .map_err(|_| corrupt(rec.seq, "range"))?;
-        Ok(data)
+        let mut hasher = record::rep_hasher(info.mime.as_bytes(), info.data_len);
+        let mut at = start;
+        for piece in data.chunks_mut(READ_PIECE) {
+            self.seg
+                .arena_read(at, piece)
+                .map_err(|_| corrupt(rec.seq, "range"))?;
+            hasher.update(piece);
+            at += piece.len() as u64;
+        }
+        if hasher.digest() != info.checksum {
+            return Err(corrupt(
+                rec.seq,
+                &format!("checksum mismatch in {}", info.mime),
+            ));
+        }
+        Ok(Representation {
+            mime: info.mime,
+            data,
+        })
     }
 
     /// Copies an entry's directory out and parses it. Under the lock.

@@ -13,6 +13,10 @@ use crate::record::Encoded;
 use crate::ring::{Fault, Ring, Room, Slot};
 use crate::{Clip, CopyOutcome, Error, Origin, Result};
 
+/// Bytes copied (and hashed) per piece: well inside the L2 cache, so the
+/// hash reads what the copy just brought in.
+const COPY_PIECE: usize = 64 << 10;
+
 /// What a new record is made from: a clip, or an entry's record moved whole.
 enum Source<'a> {
     Clip(&'a Encoded<'a>),
@@ -32,9 +36,10 @@ impl Source<'_> {
         }
     }
 
+    /// Known before the copy for a moved record; a clip's comes out of it.
     fn content_hash(&self) -> u64 {
         match self {
-            Source::Clip(enc) => enc.content_hash,
+            Source::Clip(_) => 0,
             Source::Record { content_hash, .. } => *content_hash,
         }
     }
@@ -227,7 +232,7 @@ impl Board {
         ring.append(&mut s)?;
         self.seg
             .set_header_u64(off::RING_HEAD, offset + aligned(len));
-        self.write_source(offset, source)?;
+        s.rec.content_hash = self.write_source(offset, source)?;
         let mut outcome = CopyOutcome {
             seq,
             entry_seq: s.rec.seq,
@@ -254,25 +259,46 @@ impl Board {
         Ok(outcome)
     }
 
-    fn write_source(&self, offset: u64, source: &Source<'_>) -> Result<()> {
+    /// Copies the record in and returns its content hash. A clip's bytes
+    /// go straight from the caller's buffers into the arena, in pieces
+    /// small enough to stay in the cache, and each piece is hashed right
+    /// after it is copied: every payload byte is read once. The directory,
+    /// which holds the checksums, is written last.
+    fn write_source(&self, offset: u64, source: &Source<'_>) -> Result<u64> {
         let enc = match source {
             Source::Clip(enc) => enc,
-            Source::Record { bytes, .. } => return self.seg.arena_write(offset, bytes),
-        };
-        self.seg.arena_write(offset, &enc.directory)?;
-        let mut at = offset + enc.directory.len() as u64;
-        for data in enc.payloads() {
-            #[cfg(feature = "test-hooks")]
-            if crate::test_hooks::armed()
-                && let Some(half) = data.get(..data.len() / 2)
-            {
-                self.seg.arena_write(at, half)?;
-                crate::test_hooks::park_if_asked("copy");
+            Source::Record {
+                bytes,
+                content_hash,
+                ..
+            } => {
+                self.seg.arena_write(offset, bytes)?;
+                return Ok(*content_hash);
             }
-            self.seg.arena_write(at, data)?;
-            at += data.len() as u64;
+        };
+        let mut at = offset + enc.dir_len as u64;
+        let mut checksums = Vec::with_capacity(enc.reps().len());
+        for (i, rep) in enc.reps().iter().enumerate() {
+            let mut hasher = crate::record::rep_hasher(rep.mime.as_bytes(), rep.data.len() as u64);
+            let (first, second) = rep.data.split_at(rep.data.len() / 2);
+            for (k, part) in [first, second].into_iter().enumerate() {
+                for piece in part.chunks(COPY_PIECE) {
+                    self.seg.arena_write(at, piece)?;
+                    hasher.update(piece);
+                    at += piece.len() as u64;
+                }
+                // Half a representation copied, the directory not written.
+                #[cfg(feature = "test-hooks")]
+                if i == 0 && k == 0 {
+                    crate::test_hooks::park_if_asked("copy");
+                }
+                let _ = (i, k);
+            }
+            checksums.push(hasher.digest());
         }
-        Ok(())
+        let directory = enc.directory(&checksums);
+        self.seg.arena_write(offset, &directory)?;
+        Ok(xxhash_rust::xxh3::xxh3_64(&directory))
     }
 
     /// The rare fallback when pinned records break the ring up so that no
