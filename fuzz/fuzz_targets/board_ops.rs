@@ -193,7 +193,7 @@ fn fix_checksum(t: &Target, slot: usize) {
     let mut b = [0u8; INDEX_SLOT_SIZE];
     t.file.read_exact_at(&mut b, at).unwrap();
     let check = xxh3_64(&b[index_off::FLAGS..index_off::META_CHECK]);
-    b[index_off::META_CHECK..].copy_from_slice(&check.to_ne_bytes());
+    b[index_off::META_CHECK..][..8].copy_from_slice(&check.to_ne_bytes());
     t.file.write_all_at(&b, at).unwrap();
 }
 

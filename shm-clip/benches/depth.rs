@@ -60,7 +60,12 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut rows = Vec::new();
     let mut n = 0u64;
-    for depth in DEPTHS {
+    // `--depth N` measures one depth alone, for profiling it.
+    let only: Option<u32> = std::env::args()
+        .skip_while(|a| a != "--depth")
+        .nth(1)
+        .and_then(|d| d.parse().ok());
+    for depth in DEPTHS.into_iter().filter(|d| only.is_none_or(|o| o == *d)) {
         let (a, b) = board(&name, depth);
         for _ in 0..u64::from(depth) + 100 {
             n += 1;
@@ -110,7 +115,7 @@ fn main() {
     }
     println!("\n(µs)\n\n== verdict: p50 at each depth ÷ p50 at depth 1 (target ≤ 1.10×) ==");
     let base = rows[0].1;
-    for (depth, s) in &rows[1..] {
+    for (depth, s) in rows.iter().skip(1) {
         let line = |what: &str, i: usize| {
             let r = s[i].p50 as f64 / base[i].p50 as f64;
             println!(

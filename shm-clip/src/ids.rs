@@ -5,7 +5,11 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use xxhash_rust::xxh3::xxh3_128;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -73,14 +77,29 @@ fn parse_hex(s: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-/// 16 random bytes. `getrandom(2)` needs no `/dev/urandom`, which a chroot
-/// may lack; it only fails before the kernel's pool is ready at boot, and
-/// then a time- and pid-derived value keeps ids distinct, if guessable.
+/// 16 bytes, unique and unpredictable without this process's key: xxh3-128
+/// of a 128-bit key drawn once per process from the kernel, the pid (a
+/// forked child shares the key, not the pid) and a counter. One syscall per
+/// process, not per copy (it was a quarter of a copy's time).
 pub(crate) fn random_bytes() -> [u8; 16] {
+    static KEY: OnceLock<[u8; 16]> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let key = KEY.get_or_init(kernel_random);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut input = [0u8; 28];
+    input[..16].copy_from_slice(key);
+    input[16..20].copy_from_slice(&std::process::id().to_ne_bytes());
+    input[20..].copy_from_slice(&n.to_ne_bytes());
+    xxh3_128(&input).to_ne_bytes()
+}
+
+/// 16 bytes from `getrandom(2)`, which needs no `/dev/urandom` (a chroot
+/// may lack it). It fails only before the kernel's pool is ready at boot;
+/// then time and pid keep ids distinct, if guessable.
+fn kernel_random() -> [u8; 16] {
     let mut b = [0u8; 16];
     if getrandom::fill(&mut b).is_err() {
-        let t = now_ns();
-        b[..8].copy_from_slice(&t.to_ne_bytes());
+        b[..8].copy_from_slice(&now_ns().to_ne_bytes());
         b[8..12].copy_from_slice(&std::process::id().to_ne_bytes());
     }
     b

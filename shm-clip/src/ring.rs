@@ -9,6 +9,7 @@
 //! [`Fault`]: the caller rebuilds everything from the slots
 //! ([`rebuild`], through `repair`) instead of trusting it.
 
+use crate::format::index_off::{HASH_NEXT, RING_NEXT, RING_PREV, STATE};
 use crate::format::{
     IndexRecord, NO_SLOT, RemovalKind, RemovalRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING, off,
 };
@@ -94,6 +95,30 @@ impl<'a> Ring<'a> {
             .map_err(|_| Fault("slot out of range"))
     }
 
+    /// One link field of slot `slot`.
+    fn field(&self, slot: u32, field: usize) -> Checked<u32> {
+        self.seg
+            .index_u32(slot as usize, field)
+            .map_err(|_| Fault("slot out of range"))
+    }
+
+    /// Stores one link field: a single 4-byte store, outside `meta_check`.
+    fn set_field(&self, slot: u32, field: usize, v: u32) -> Checked<()> {
+        self.seg
+            .set_index_u32(slot as usize, field, v)
+            .map_err(|_| Fault("slot out of range"))
+    }
+
+    /// Checks that a link names a slot that holds an entry. Its entry is not
+    /// decoded: only its links are used, and each is checked against the
+    /// link that led there.
+    fn linked(&self, slot: u32) -> Checked<u32> {
+        match self.field(slot, STATE)? {
+            SLOT_COMMITTED | SLOT_WRITING => Ok(slot),
+            _ => Err(Fault("link to a free slot")),
+        }
+    }
+
     /// The current clip's slot, checked; `None` on an empty board.
     pub(crate) fn current(&self) -> Checked<Option<Slot>> {
         let Some(cur) = self.link(self.head(off::CURRENT))? else {
@@ -175,7 +200,7 @@ impl<'a> Ring<'a> {
             if f.rec.pinned() {
                 // Passed over: it becomes the newest record of the ring.
                 let end = f.rec.offset + aligned(f.rec.len);
-                self.unlink(&f)?;
+                self.unlink(f.slot)?;
                 let mut f = f;
                 self.append(&mut f)?;
                 self.seg.set_header_u64(off::RING_HEAD, end);
@@ -194,12 +219,11 @@ impl<'a> Ring<'a> {
         s.rec.ring_next = NO_SLOT;
         match last {
             Some(l) => {
-                let mut prev = self.live(l)?;
-                if prev.rec.ring_next != NO_SLOT {
+                self.linked(l)?;
+                if self.field(l, RING_NEXT)? != NO_SLOT {
                     return Err(Fault("ring's last record has a successor"));
                 }
-                prev.rec.ring_next = s.slot;
-                self.write(&prev)?;
+                self.set_field(l, RING_NEXT, s.slot)?;
             }
             None => self.set_head(off::RING_FIRST, s.slot),
         }
@@ -207,34 +231,30 @@ impl<'a> Ring<'a> {
         self.write(s)
     }
 
-    /// Takes `s` out of the ring (it is not written).
-    fn unlink(&self, s: &Slot) -> Checked<()> {
-        let prev = self.link(s.rec.ring_prev)?;
-        let next = self.link(s.rec.ring_next)?;
+    /// Takes `slot` out of the ring (its own links are left as they are).
+    fn unlink(&self, slot: u32) -> Checked<()> {
+        let prev = self.link(self.field(slot, RING_PREV)?)?;
+        let next = self.link(self.field(slot, RING_NEXT)?)?;
         match prev {
             Some(p) => {
-                let mut p = self.live(p)?;
-                if p.rec.ring_next != s.slot {
+                if self.field(self.linked(p)?, RING_NEXT)? != slot {
                     return Err(Fault("ring links disagree"));
                 }
-                p.rec.ring_next = next.unwrap_or(NO_SLOT);
-                self.write(&p)?;
+                self.set_field(p, RING_NEXT, next.unwrap_or(NO_SLOT))?;
             }
-            None if self.head(off::RING_FIRST) == s.slot => {
+            None if self.head(off::RING_FIRST) == slot => {
                 self.set_head(off::RING_FIRST, next.unwrap_or(NO_SLOT));
             }
             None => return Err(Fault("ring's first record disagrees")),
         }
         match next {
             Some(n) => {
-                let mut n = self.live(n)?;
-                if n.rec.ring_prev != s.slot {
+                if self.field(self.linked(n)?, RING_PREV)? != slot {
                     return Err(Fault("ring links disagree"));
                 }
-                n.rec.ring_prev = prev.unwrap_or(NO_SLOT);
-                self.write(&n)?;
+                self.set_field(n, RING_PREV, prev.unwrap_or(NO_SLOT))?;
             }
-            None if self.head(off::RING_LAST) == s.slot => {
+            None if self.head(off::RING_LAST) == slot => {
                 self.set_head(off::RING_LAST, prev.unwrap_or(NO_SLOT));
             }
             None => return Err(Fault("ring's last record disagrees")),
@@ -271,9 +291,8 @@ impl<'a> Ring<'a> {
     /// links are the segment's, not `s`'s: removing a neighbour (a
     /// duplicate) since `s` was appended has changed them.
     pub(crate) fn commit(&self, s: &mut Slot) -> Checked<()> {
-        let linked = self.live(s.slot)?;
-        s.rec.ring_prev = linked.rec.ring_prev;
-        s.rec.ring_next = linked.rec.ring_next;
+        s.rec.ring_prev = self.field(s.slot, RING_PREV)?;
+        s.rec.ring_next = self.field(s.slot, RING_NEXT)?;
         let b = self.bucket(s.rec.content_hash);
         let head = self
             .seg
@@ -300,10 +319,11 @@ impl<'a> Ring<'a> {
             .seg
             .read_bucket(b)
             .map_err(|_| Fault("bucket out of range"))?;
+        let after = self.field(s.slot, HASH_NEXT)?;
         if head == s.slot {
             return self
                 .seg
-                .write_bucket(b, s.rec.hash_next)
+                .write_bucket(b, after)
                 .map_err(|_| Fault("bucket out of range"));
         }
         let mut at = self.link(head)?;
@@ -311,12 +331,11 @@ impl<'a> Ring<'a> {
             let Some(slot) = at else {
                 return Err(Fault("entry missing from its bucket"));
             };
-            let mut p = self.live(slot)?;
-            if p.rec.hash_next == s.slot {
-                p.rec.hash_next = s.rec.hash_next;
-                return self.write(&p);
+            let next = self.field(self.linked(slot)?, HASH_NEXT)?;
+            if next == s.slot {
+                return self.set_field(slot, HASH_NEXT, after);
             }
-            at = self.link(p.rec.hash_next)?;
+            at = self.link(next)?;
         }
         Err(Fault("bucket chain longer than the index"))
     }
@@ -325,7 +344,7 @@ impl<'a> Ring<'a> {
     /// its slot freed. If it was current, `current` becomes `NO_SLOT`: the
     /// caller commits a new current or calls [`Ring::recompute_current`].
     pub(crate) fn remove(&self, s: &Slot) -> Checked<()> {
-        self.unlink(s)?;
+        self.unlink(s.slot)?;
         if s.rec.state == SLOT_COMMITTED {
             self.unbucket(s)?;
         }

@@ -420,6 +420,26 @@ impl Segment {
             .ok_or_else(|| self.oob())
     }
 
+    /// One `u32` field of slot `slot` (a link: `index_off::RING_*`, `HASH_NEXT`, or the state).
+    pub(crate) fn index_u32(&self, slot: usize, field: usize) -> Result<u32> {
+        if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
+            return Err(self.oob());
+        }
+        self.map
+            .read_u32(self.index_at(slot) + field)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Stores one `u32` field of slot `slot`: a link, outside `meta_check`.
+    pub(crate) fn set_index_u32(&self, slot: usize, field: usize, v: u32) -> Result<()> {
+        if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
+            return Err(self.oob());
+        }
+        self.map
+            .write_u32(self.index_at(slot) + field, v)
+            .ok_or_else(|| self.oob())
+    }
+
     /// Writes a slot's bytes as they are (a free slot's).
     pub(crate) fn write_index_raw(&self, slot: usize, bytes: &[u8; INDEX_SLOT_SIZE]) -> Result<()> {
         if slot >= self.index_slots() {

@@ -55,7 +55,7 @@ impl Forger {
         let mut b = self.slot(slot);
         edit(&mut b);
         let check = xxh3_64(&b[index_off::FLAGS..index_off::META_CHECK]);
-        b[index_off::META_CHECK..].copy_from_slice(&check.to_ne_bytes());
+        b[index_off::META_CHECK..][..8].copy_from_slice(&check.to_ne_bytes());
         self.file
             .write_all_at(&b, self.index + (slot * INDEX_SLOT_SIZE) as u64)
             .unwrap();

@@ -35,6 +35,10 @@ pub(crate) struct IndexSlot {
     pub clip_id: [u8; 16],
     /// The node id of the board where the clip was first copied.
     pub origin_node: [u8; 16],
+    /// xxh3 of every byte between `state` and itself: the entry. The links
+    /// below change whenever a neighbour does, so they are not covered: a
+    /// link is checked against its target's back link where it is read.
+    pub meta_check: u64,
     /// The arena ring's neighbours: older and newer record (`NO_SLOT` at the ends).
     pub ring_prev: u32,
     pub ring_next: u32,
@@ -42,8 +46,6 @@ pub(crate) struct IndexSlot {
     pub hash_next: u32,
     pub reserved: u32,
     pub reserved2: [u8; 16],
-    /// xxh3 of every byte between `state` and itself.
-    pub meta_check: u64,
 }
 
 pub const INDEX_SLOT_SIZE: usize = size_of::<IndexSlot>();
@@ -68,6 +70,7 @@ pub mod index_off {
     pub const RING_PREV: usize = offset_of!(IndexSlot, ring_prev);
     pub const RING_NEXT: usize = offset_of!(IndexSlot, ring_next);
     pub const HASH_NEXT: usize = offset_of!(IndexSlot, hash_next);
+    pub const ORIGIN_NODE: usize = offset_of!(IndexSlot, origin_node);
     pub const META_CHECK: usize = offset_of!(IndexSlot, meta_check);
 }
 
@@ -76,7 +79,10 @@ pub(crate) const SLOT_WRITING: u32 = 1;
 pub(crate) const SLOT_COMMITTED: u32 = 2;
 pub(crate) const FLAG_PINNED: u32 = 1;
 
-const _: () = assert!(offset_of!(IndexSlot, state) == 0 && META_CHECK + 8 == INDEX_SLOT_SIZE);
+const _: () = assert!(offset_of!(IndexSlot, state) == 0 && META_CHECK + 8 == LINKS);
+
+/// Where the links start: everything from here on is outside `meta_check`.
+const LINKS: usize = offset_of!(IndexSlot, ring_prev);
 
 /// A decoded history index slot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
