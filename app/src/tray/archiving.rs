@@ -175,6 +175,8 @@ fn refill(board: &Board, archive: &Archive) -> Result<(), shm_clip_archive::Erro
             created: info.first_seen,
             touched: info.last_used,
             pinned: info.pinned,
+            clip_id: info.clip_id.map(shm_clip::ClipId),
+            origin_node: None,
         };
         match board.restore(&clip, &provenance) {
             Ok(_) => restored += 1,
