@@ -6,7 +6,7 @@
 //! - [`state`]: the list, the cursor and what each key does (plain data).
 //! - [`view`]: drawing, and taking the keys before any widget sees them.
 //! - [`window`]: the state tied to the board's worker thread.
-//! - [`summon`]: the resident picker's socket, and summoning it.
+//! - [`mod@summon`]: the resident picker's socket, and summoning it.
 //! - [`paste`]: asking the tray to paste, or saying "Copied — press Ctrl+V".
 //! - [`x11`]: focus, the monitor under the pointer, `WM_CLASS`.
 //!
