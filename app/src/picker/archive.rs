@@ -127,6 +127,8 @@ fn restore(archive: &mut Archive, board: &BoardName, id: i64) -> Result<u64, Str
                 created: info.first_seen,
                 touched: now,
                 pinned: info.pinned,
+                clip_id: info.clip_id.map(shm_clip::ClipId),
+                origin_node: None,
             },
         )
         .map_err(|e| e.to_string())?;

@@ -78,6 +78,8 @@ pub(super) fn bring_back(board: &Board, id: i64) -> Result<String, Problem> {
                 created: info.first_seen,
                 touched: now,
                 pinned: info.pinned,
+                clip_id: info.clip_id.map(shm_clip::ClipId),
+                origin_node: None,
             },
         )
         .map_err(|e| Problem::from(&e))?;
