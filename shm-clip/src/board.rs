@@ -1,5 +1,8 @@
 //! The public `Board`: opening, publishing and notifying, subscriptions,
 //! destroying. Writing is in `board/write.rs`, reading in `board/read.rs`.
+//!
+//! Over 400 lines, yet one concept: the handle and the steps every operation
+//! shares (sequencing, commit, notify, finding an entry under the lock).
 
 mod read;
 mod write;

@@ -33,13 +33,26 @@
 //! paste_keys = "Shift+Insert" # the keys that paste, unless a rule says otherwise
 //! paste_rules = { kitty = "Ctrl+Shift+V" }  # per application, by WM_CLASS
 //! ```
+//!
+//! `config.rs` holds [`Config`]: finding, reading and checking the file;
+//! `tables.rs` the types of its tables (`[board]`, `[sync]`, …); `units.rs`
+//! the [`Size`] and [`Age`] values and their parsers; `locate.rs` maps an
+//! error's position in the text to its line and key.
 
-use std::fmt;
+mod locate;
+mod tables;
+mod units;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::{CreateOptions, Error, Result};
+use locate::{find_key, locate};
+pub use tables::{
+    ArchiveConfig, BoardConfig, ForeignTable, PersistenceConfig, PickerConfig, SyncConfig,
+};
+pub use units::{Age, Size};
 
 /// The environment variable that names another config file (for tests and
 /// for users who keep several set-ups).
@@ -67,139 +80,6 @@ pub struct Config {
 
 /// A table that another program of the suite reads and checks itself
 /// (`[bridge]`): kept as raw TOML, so that the strict check of every other
-/// key lets it through.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ForeignTable(pub toml::Table);
-
-// Compared only as configuration files are: a NaN in a foreign table is not
-// a case anyone relies on.
-impl Eq for ForeignTable {}
-
-/// `[archive]`: what the archiver keeps in `archive.sqlite3`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ArchiveConfig {
-    /// Run an archiver (in the tray) that keeps every clip on disk.
-    pub enabled: bool,
-    /// Over this many bytes of content, the least recently used unpinned
-    /// clips are removed.
-    pub max_bytes: Size,
-    /// Unpinned clips not used for this long are removed; none: kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_age: Option<Age>,
-    /// Archive clips that carry an image.
-    pub images: bool,
-    /// Clips larger than this (all representations together) are not archived.
-    pub max_clip_size: Size,
-}
-
-impl Default for ArchiveConfig {
-    fn default() -> Self {
-        ArchiveConfig {
-            enabled: true,
-            max_bytes: Size(1 << 30),
-            max_age: None,
-            images: true,
-            max_clip_size: Size(64 << 20),
-        }
-    }
-}
-
-/// `[picker]`: the keyboard popup, its global hotkey and auto-paste. Key
-/// names are checked by the program that uses them (the tray), which knows
-/// the keyboard's layout.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PickerConfig {
-    /// The global key combination that shows the picker, such as
-    /// `Super+Shift+V`; empty for none.
-    pub hotkey: String,
-    /// Enter also pastes the pick into the window that had the focus
-    /// (Shift+Enter always does).
-    pub paste: bool,
-    /// The keys that paste, for applications without a rule.
-    pub paste_keys: String,
-    /// Paste keys per application, by X11 `WM_CLASS` (instance or class,
-    /// case-insensitive), such as `kitty = "Ctrl+Shift+V"`.
-    pub paste_rules: std::collections::BTreeMap<String, String>,
-}
-
-impl Default for PickerConfig {
-    fn default() -> Self {
-        PickerConfig {
-            hotkey: "Super+Shift+V".into(),
-            paste: false,
-            paste_keys: "Shift+Insert".into(),
-            paste_rules: std::collections::BTreeMap::new(),
-        }
-    }
-}
-
-/// `[board]`: sizes used when a board is created; an existing board keeps its own.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BoardConfig {
-    /// History depth: how many entries a board keeps.
-    pub depth: u32,
-    /// Bytes in the data arena.
-    pub capacity: Size,
-}
-
-/// `[sync]`: the tray's bridge to the desktop clipboard.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SyncConfig {
-    /// Copy what other applications put on the system clipboard into the board.
-    pub to_board: bool,
-    /// Put what lands in the board (from a window, the CLI) on the system
-    /// clipboard, and keep it there after its source exits.
-    pub to_system: bool,
-    /// Also copy the PRIMARY selection (the mouse selection) into the board.
-    pub primary: bool,
-    /// Clips larger than this (all representations together) are not synced.
-    pub max_size: Size,
-    /// MIME types never copied into the board (matched without parameters,
-    /// case-insensitively; `text` matches every plain-text type).
-    pub ignore_types: Vec<String>,
-}
-
-/// `[persistence]`: what the tray saves to the XDG data directory.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PersistenceConfig {
-    /// Save the whole history; when false, only pinned entries are saved.
-    pub enabled: bool,
-}
-
-impl Default for BoardConfig {
-    fn default() -> Self {
-        let create = CreateOptions::default();
-        BoardConfig {
-            depth: create.depth,
-            capacity: Size(create.capacity),
-        }
-    }
-}
-
-impl Default for SyncConfig {
-    fn default() -> Self {
-        SyncConfig {
-            to_board: true,
-            to_system: true,
-            primary: false,
-            max_size: Size(32 << 20),
-            ignore_types: Vec::new(),
-        }
-    }
-}
-
-impl Default for PersistenceConfig {
-    fn default() -> Self {
-        PersistenceConfig { enabled: true }
-    }
-}
-
 impl Config {
     /// Loads the config from [`Config::path`]; a missing file gives the defaults.
     pub fn load() -> Result<Config> {
@@ -339,16 +219,6 @@ impl Config {
     }
 }
 
-impl SyncConfig {
-    /// Whether representations of type `mime` are never copied into the board.
-    #[must_use]
-    pub fn ignores(&self, mime: &str) -> bool {
-        self.ignore_types
-            .iter()
-            .any(|ignored| crate::mime_matches(ignored.trim(), mime))
-    }
-}
-
 fn project_dirs() -> Result<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "shm-clip").ok_or_else(|| Error::Config {
         path: PathBuf::from("config.toml"),
@@ -359,211 +229,6 @@ fn project_dirs() -> Result<directories::ProjectDirs> {
 }
 
 /// The 1-based line of byte `at` in `text`, and the dotted key defined there
-/// (the `[table]` above it plus the key before `=` on that line).
-fn locate(text: &str, at: usize) -> (Option<usize>, Option<String>) {
-    let at = at.min(text.len());
-    let line_no = text[..at].matches('\n').count();
-    let mut table = String::new();
-    let mut key = None;
-    for (i, line) in text.lines().enumerate().take(line_no + 1) {
-        let trimmed = line.trim();
-        if let Some(header) = trimmed.strip_prefix('[') {
-            header
-                .trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .clone_into(&mut table);
-            if i == line_no {
-                key = Some(table.clone());
-            }
-        } else if i == line_no
-            && let Some((name, _)) = trimmed.split_once('=')
-        {
-            let name = name.trim().trim_matches('"');
-            key = Some(if table.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{table}.{name}")
-            });
-        }
-    }
-    (Some(line_no + 1), key.filter(|k| !k.is_empty()))
-}
-
-/// The 1-based line where dotted `key` is set, if it is set in `text`.
-fn find_key(text: &str, key: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.contains('=')
-            && let (_, Some(found)) = locate(text, offset)
-            && found == key
-        {
-            return Some(text[..offset].matches('\n').count() + 1);
-        }
-        offset += line.len();
-    }
-    None
-}
-
-/// A byte size: an integer, or a string with a binary unit such as `"64M"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Size(pub u64);
-
-impl Size {
-    /// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `2T`, `512mb`: binary units
-    /// (1K = 1024). The one size parser of config.toml and the CLI.
-    pub fn parse(text: &str) -> std::result::Result<Size, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().map_err(|_| {
-            format!("{text:?} is not a size; use a number with an optional K, M, G or T, like 64M")
-        })?;
-        let shift = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 0,
-            "k" | "kb" | "kib" => 10,
-            "m" | "mb" | "mib" => 20,
-            "g" | "gb" | "gib" => 30,
-            "t" | "tb" | "tib" => 40,
-            _ => {
-                return Err(format!(
-                    "unknown unit {unit:?} in {text:?}; use K, M, G or T (binary: 1K = 1024)"
-                ));
-            }
-        };
-        number
-            .checked_mul(1 << shift)
-            .map(Size)
-            .ok_or_else(|| format!("{text} is too large"))
-    }
-}
-
-impl fmt::Display for Size {
-    /// The shortest exact spelling: `64M`, `1536K`, `1000`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-            if n != 0 && n.is_multiple_of(1 << shift) {
-                return write!(f, "{}{unit}", n >> shift);
-            }
-        }
-        write!(f, "{n}")
-    }
-}
-
-impl Serialize for Size {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Size {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Size, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Size;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a size in bytes, or a string like \"64M\"")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Size, E> {
-                Ok(Size(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Size, E> {
-                u64::try_from(v)
-                    .map(Size)
-                    .map_err(|_| E::custom(format!("a size cannot be negative ({v})")))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Size, E> {
-                Size::parse(v).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(Visitor)
-    }
-}
-
-/// A length of time: an integer of seconds, or a string with a unit such as
-/// `"30d"` (s, m, h, d, w).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Age(pub std::time::Duration);
-
-impl Age {
-    /// Parses `90s`, `45m`, `12h`, `30d`, `2w` or plain seconds. The one
-    /// parser of config.toml's `archive.max_age` and `archive prune --older-than`.
-    pub fn parse(text: &str) -> std::result::Result<Age, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().map_err(|_| {
-            format!("{text:?} is not a length of time; use a number with s, m, h, d or w, like 30d")
-        })?;
-        let secs = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "s" => 1,
-            "m" | "min" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 7 * 86_400,
-            _ => {
-                return Err(format!(
-                    "unknown unit {unit:?} in {text:?}; use s, m, h, d or w (30d is 30 days)"
-                ));
-            }
-        };
-        number
-            .checked_mul(secs)
-            .map(|s| Age(std::time::Duration::from_secs(s)))
-            .ok_or_else(|| format!("{text} is too long"))
-    }
-}
-
-impl fmt::Display for Age {
-    /// The shortest exact spelling: `30d`, `2w`, `90s`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.as_secs();
-        for (secs, unit) in [(7 * 86_400, "w"), (86_400, "d"), (3600, "h"), (60, "m")] {
-            if n != 0 && n.is_multiple_of(secs) {
-                return write!(f, "{}{unit}", n / secs);
-            }
-        }
-        write!(f, "{n}s")
-    }
-}
-
-impl Serialize for Age {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Age {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Age, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Age;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("seconds, or a string like \"30d\"")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Age, E> {
-                Ok(Age(std::time::Duration::from_secs(v)))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Age, E> {
-                u64::try_from(v)
-                    .map(|v| Age(std::time::Duration::from_secs(v)))
-                    .map_err(|_| E::custom(format!("a length of time cannot be negative ({v})")))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Age, E> {
-                Age::parse(v).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(Visitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,13 +370,5 @@ mod tests {
         assert!(err.to_string().contains("archive.max_bytes"), "{err}");
         assert_eq!(Age::parse("2w").unwrap().to_string(), "2w");
         assert_eq!(Age::parse("90").unwrap().to_string(), "90s");
-    }
-
-    #[test]
-    fn sizes_display_exactly() {
-        assert_eq!(Size(64 << 20).to_string(), "64M");
-        assert_eq!(Size(1536 << 10).to_string(), "1536K");
-        assert_eq!(Size(1000).to_string(), "1000");
-        assert_eq!(Size::parse("2G"), Ok(Size(2 << 30)));
     }
 }

@@ -1,6 +1,9 @@
 //! Writing to a board: copy and restore, select, pin, delete and clear, and
 //! the removal log. Each is constant work whatever the depth (LAYOUT.md,
 //! "Rules"), but for delete of the current clip and clear, which scan.
+//!
+//! Over 400 lines, yet one concept: every write goes through the same
+//! place/commit/notify path (`commit_clip`, `mutate`), which splitting would scatter.
 
 use super::{Board, Failure, Provenance, Selector, now_ns, ns_of};
 use crate::format::{

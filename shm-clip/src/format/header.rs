@@ -1,7 +1,7 @@
 //! The segment header, the whole-segment geometry and the ABI tag.
 //!
 //! `Header` is never placed over shared memory as a Rust reference: it fixes
-//! the offsets in [`off`], which `segment.rs` and `sys/shm.rs` read with
+//! the offsets in [`off`], which `segment/` and `sys/shm.rs` read with
 //! bounds-checked copies and atomics.
 
 use std::mem::{offset_of, size_of};

@@ -1,0 +1,264 @@
+//! Typed, bounds-checked views of a segment: the header's counters and
+//! `seq`, the index slots and their `u32` fields, the dedup buckets, the
+//! removal log, the subscriber slots, and the arena. Every offset is checked
+//! against the validated geometry before it reaches the mapping.
+
+use std::sync::atomic::AtomicU64;
+
+use super::{Segment, corrupt};
+use crate::format::{
+    self, HEADER_SIZE, IDX_STATE, INDEX_SLOT_SIZE, IndexRecord, RemovalRecord, SUB_SLOT_SIZE,
+    SUBSCRIBER_SLOTS, SubscriberRecord, off,
+};
+use crate::sys::RawMutex;
+use crate::{Error, Result};
+
+impl Segment {
+    fn oob(&self) -> Error {
+        corrupt(&self.path, "offset out of bounds")
+    }
+
+    /// The commit sequence number.
+    pub(crate) fn seq_cell(&self) -> &AtomicU64 {
+        self.map
+            .atomic_u64(off::SEQ)
+            .expect("validated geometry holds the header")
+    }
+
+    /// The lock-guarded header counters (`lock_acquisitions` to
+    /// `sub_generation`): read and written non-atomically, under the lock.
+    /// Never the immutable part (validated once at open), the mutex, or
+    /// `seq`, which other processes change atomically: see `seq_cell`.
+    fn counter_at(offset: usize) -> usize {
+        debug_assert!(
+            (off::SEQ + 8..HEADER_SIZE).contains(&offset),
+            "header offset {offset} is not a lock-guarded counter"
+        );
+        offset
+    }
+
+    pub(crate) fn header_u64(&self, offset: usize) -> u64 {
+        self.map
+            .read_u64(Self::counter_at(offset))
+            .expect("validated geometry holds the header")
+    }
+    pub(crate) fn set_header_u64(&self, offset: usize, value: u64) {
+        self.map
+            .write_u64(Self::counter_at(offset), value)
+            .expect("validated geometry holds the header");
+    }
+    pub(crate) fn header_u32(&self, offset: usize) -> u32 {
+        self.map
+            .read_u32(Self::counter_at(offset))
+            .expect("validated geometry holds the header")
+    }
+    pub(crate) fn set_header_u32(&self, offset: usize, value: u32) {
+        self.map
+            .write_u32(Self::counter_at(offset), value)
+            .expect("validated geometry holds the header");
+    }
+
+    pub(crate) fn index_slots(&self) -> usize {
+        self.geo.index_slots as usize
+    }
+
+    fn index_at(&self, slot: usize) -> usize {
+        self.geo.index_offset as usize + slot * INDEX_SLOT_SIZE
+    }
+
+    pub(crate) fn read_index(&self, slot: usize) -> Result<IndexRecord> {
+        Ok(IndexRecord::decode(&self.read_index_raw(slot)?))
+    }
+
+    /// The undecoded bytes of index slot `slot`.
+    pub(crate) fn read_index_raw(&self, slot: usize) -> Result<[u8; INDEX_SLOT_SIZE]> {
+        let mut b = [0u8; INDEX_SLOT_SIZE];
+        if slot >= self.index_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .read(self.index_at(slot), &mut b)
+            .ok_or_else(|| self.oob())?;
+        Ok(b)
+    }
+
+    /// Copies the whole index out in one memcpy, into a reused buffer.
+    pub(crate) fn read_index_into(&self, bytes: &mut Vec<u8>) -> Result<()> {
+        bytes.resize(self.index_slots() * INDEX_SLOT_SIZE, 0);
+        self.map
+            .read(self.index_at(0), bytes)
+            .ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn write_index(&self, slot: usize, rec: &IndexRecord) -> Result<()> {
+        if slot >= self.index_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .write(self.index_at(slot), &rec.encode())
+            .ok_or_else(|| self.oob())
+    }
+
+    /// One `u32` field of slot `slot` (a link: `index_off::RING_*`, `HASH_NEXT`, or the state).
+    pub(crate) fn index_u32(&self, slot: usize, field: usize) -> Result<u32> {
+        if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
+            return Err(self.oob());
+        }
+        self.map
+            .read_u32(self.index_at(slot) + field)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Stores one `u32` field of slot `slot`: a link, outside `meta_check`.
+    pub(crate) fn set_index_u32(&self, slot: usize, field: usize, v: u32) -> Result<()> {
+        if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
+            return Err(self.oob());
+        }
+        self.map
+            .write_u32(self.index_at(slot) + field, v)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Writes a slot's bytes as they are (a free slot's).
+    pub(crate) fn write_index_raw(&self, slot: usize, bytes: &[u8; INDEX_SLOT_SIZE]) -> Result<()> {
+        if slot >= self.index_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .write(self.index_at(slot), bytes)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Dedup bucket `b`'s first slot (may be any value: the caller checks it).
+    pub(crate) fn read_bucket(&self, b: u32) -> Result<u32> {
+        if b >= self.geo.buckets {
+            return Err(self.oob());
+        }
+        self.map
+            .read_u32(self.geo.buckets_offset as usize + b as usize * 4)
+            .ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn write_bucket(&self, b: u32, slot: u32) -> Result<()> {
+        if b >= self.geo.buckets {
+            return Err(self.oob());
+        }
+        self.map
+            .write_u32(self.geo.buckets_offset as usize + b as usize * 4, slot)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Writes removal number `n` into its log entry, `n mod REMOVAL_SLOTS`.
+    pub(crate) fn write_removal(&self, n: u64, rec: &RemovalRecord) {
+        let at = self.geo.removals_offset as usize
+            + (n % u64::from(format::REMOVAL_SLOTS)) as usize * format::REMOVAL_SIZE;
+        let _ = self.map.write(at, &rec.encode());
+    }
+
+    /// Removal log entry `i` (0 to `REMOVAL_SLOTS - 1`).
+    pub(crate) fn read_removal(&self, i: u32) -> Option<RemovalRecord> {
+        if i >= format::REMOVAL_SLOTS {
+            return None;
+        }
+        let mut b = [0u8; format::REMOVAL_SIZE];
+        let at = self.geo.removals_offset as usize + i as usize * format::REMOVAL_SIZE;
+        self.map.read(at, &mut b)?;
+        Some(RemovalRecord::decode(&b))
+    }
+
+    pub(crate) fn set_index_state(&self, slot: usize, state: u32) -> Result<()> {
+        if slot >= self.index_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .write_u32(self.index_at(slot) + IDX_STATE, state)
+            .ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn clear_index(&self, slot: usize) -> Result<()> {
+        if slot >= self.index_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .zero(self.index_at(slot), INDEX_SLOT_SIZE)
+            .ok_or_else(|| self.oob())
+    }
+
+    #[expect(
+        clippy::unused_self,
+        reason = "the table size may move into the header in a later layout"
+    )]
+    pub(crate) fn subscriber_slots(&self) -> usize {
+        SUBSCRIBER_SLOTS as usize
+    }
+
+    fn sub_at(&self, slot: usize) -> usize {
+        self.geo.sub_offset as usize + slot * SUB_SLOT_SIZE
+    }
+
+    pub(crate) fn read_subscriber(&self, slot: usize) -> Result<SubscriberRecord> {
+        let mut b = [0u8; SUB_SLOT_SIZE];
+        if slot >= self.subscriber_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .read(self.sub_at(slot), &mut b)
+            .ok_or_else(|| self.oob())?;
+        Ok(SubscriberRecord::decode(&b))
+    }
+
+    pub(crate) fn write_subscriber(&self, slot: usize, rec: &SubscriberRecord) -> Result<()> {
+        if slot >= self.subscriber_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .write(self.sub_at(slot), &rec.encode())
+            .ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn clear_subscriber(&self, slot: usize) -> Result<()> {
+        if slot >= self.subscriber_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .zero(self.sub_at(slot), SUB_SLOT_SIZE)
+            .ok_or_else(|| self.oob())
+    }
+
+    /// Checks that `offset..offset+len` lies in the arena and returns the
+    /// absolute offset.
+    fn arena_range(&self, offset: u64, len: u64) -> Result<usize> {
+        let end = offset.checked_add(len).ok_or_else(|| self.oob())?;
+        if end > self.geo.arena_size {
+            return Err(self.oob());
+        }
+        Ok((self.geo.arena_offset + offset) as usize)
+    }
+
+    pub(crate) fn arena_read(&self, offset: u64, dst: &mut [u8]) -> Result<()> {
+        let at = self.arena_range(offset, dst.len() as u64)?;
+        self.map.read(at, dst).ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn arena_write(&self, offset: u64, src: &[u8]) -> Result<()> {
+        let at = self.arena_range(offset, src.len() as u64)?;
+        self.map.write(at, src).ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn arena_zero(&self, offset: u64, len: u64) -> Result<()> {
+        let at = self.arena_range(offset, len)?;
+        self.map.zero(at, len as usize).ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn arena_move(&self, from: u64, to: u64, len: u64) -> Result<()> {
+        let src = self.arena_range(from, len)?;
+        let dst = self.arena_range(to, len)?;
+        self.map
+            .move_within(src, dst, len as usize)
+            .ok_or_else(|| self.oob())
+    }
+
+    pub(crate) fn mutex(&self) -> RawMutex<'_> {
+        self.map.mutex()
+    }
+}
