@@ -8,6 +8,7 @@
 
 mod app;
 mod args;
+mod bridge;
 mod picker;
 mod prefs;
 mod signals;

@@ -10,19 +10,63 @@ use clap::Parser;
 use shm_clip_bridge::error::Error;
 use shm_clip_bridge::key::{BoardKey, default_key_path};
 use shm_clip_bridge::status::BridgeStatus;
+use shm_clip_bridge::{config, run};
 
 use crate::args::{Args, Command};
 
+/// glibc raises its mmap threshold to the size of each large block freed,
+/// up to 32 MiB; after one 30 MB clip, the next one comes from the heap and
+/// its pages stay resident when freed, so the bridge would hold two clips'
+/// worth of memory. A fixed threshold (which turns the raising off) keeps
+/// every large buffer in its own mapping, returned when freed: the bridge
+/// stays at about one clip (bridge/tests/large.rs measures it).
+const MALLOC_TUNING: (&str, &str) = ("MALLOC_MMAP_THRESHOLD_", "131072");
+
+/// Re-executes `run` with [`MALLOC_TUNING`] when it is not set yet. The
+/// variable is read by the C library before `main`, hence the exec.
+fn tune_malloc() {
+    if std::env::var_os(MALLOC_TUNING.0).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let err = std::os::unix::process::CommandExt::exec(
+        std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(MALLOC_TUNING.0, MALLOC_TUNING.1),
+    );
+    // Only reached if the exec failed: run untuned rather than not at all.
+    eprintln!(
+        "shm-clip-bridge: cannot re-execute with {}: {err}",
+        MALLOC_TUNING.0
+    );
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    if matches!(args.command, Command::Run(_)) {
+        tune_malloc();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match args.command {
+        Command::Run(run_args) => config::load(&run_args.overrides()).and_then(|settings| {
+            if run_args.if_configured && !settings.key_file.exists() {
+                eprintln!(
+                    "shm-clip-bridge: no key file at {}: not bridging (make one with `shm-clip-bridge keygen`)",
+                    settings.key_file.display()
+                );
+                return Ok(());
+            }
+            run::run(settings)
+        }),
         Command::Keygen { keyfile } => keygen(keyfile),
         Command::Status { json } => {
             status(json);

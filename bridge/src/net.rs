@@ -81,6 +81,16 @@ pub async fn connect(settings: &Settings) -> Result<Client> {
         .collect::<Result<_>>()?;
     match options(settings, false).await?.connect(addrs.clone()).await {
         Ok(client) => Ok(client),
+        // A failed handshake comes back as an I/O error: it will not heal by retrying.
+        Err(err) if err.kind() == ConnectErrorKind::Io && is_tls_failure(&err) => {
+            Err(Error::Connect {
+                servers,
+                message: format!(
+                    "TLS failed ({}): is tls_ca_file the CA that signed the server's certificate?",
+                    chain(&err)
+                ),
+            })
+        }
         Err(err) => match err.kind() {
             ConnectErrorKind::Io
             | ConnectErrorKind::TimedOut
@@ -114,4 +124,26 @@ pub async fn connect(settings: &Settings) -> Result<Client> {
             }),
         },
     }
+}
+
+/// The error and its sources, joined.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn is_tls_failure(err: &dyn std::error::Error) -> bool {
+    let text = chain(err).to_ascii_lowercase();
+    ["certificate", "handshake", "tls"]
+        .iter()
+        .any(|w| text.contains(w))
 }

@@ -77,6 +77,8 @@ impl State {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    // One name per write: two tasks may save at once, and each renames its own.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,
@@ -88,7 +90,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             .create(dir)
             .map_err(io)?;
     }
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

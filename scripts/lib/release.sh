@@ -37,7 +37,7 @@ release_build() {
     local profile
     profile=$(package_profile)
     cargo build --profile "$profile" --locked "$@" --manifest-path cli/Cargo.toml \
-        --workspace --bin shm-clip --bin shm-clip-app
+        --workspace --bin shm-clip --bin shm-clip-app --bin shm-clip-bridge
     release_relink_static "$@"
 }
 

@@ -56,6 +56,8 @@ pub fn age(then: SystemTime, now: SystemTime) -> (String, Duration) {
 pub fn origin(origin: &Origin, own_pid: u32) -> String {
     let who = match origin.kind {
         OriginKind::App => format!("window {}", origin.pid),
+        // A clip from another machine: its label names it (`bridge: laptop`).
+        OriginKind::Bridge if !origin.label.is_empty() => origin.label.clone(),
         kind => format!("{kind} {}", origin.pid),
     };
     if origin.pid == own_pid && origin.kind == OriginKind::App {
@@ -131,6 +133,11 @@ mod tests {
         assert_eq!(origin(&o(OriginKind::App, 9), 9), "window 9 (this window)");
         assert_eq!(origin(&o(OriginKind::Cli, 9), 9), "cli 9");
         assert_eq!(origin(&o(OriginKind::Tray, 3), 9), "tray 3");
+        let remote = Origin {
+            label: "bridge: laptop".into(),
+            ..o(OriginKind::Bridge, 5)
+        };
+        assert_eq!(origin(&remote, 9), "bridge: laptop");
     }
 
     #[test]

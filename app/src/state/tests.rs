@@ -68,6 +68,7 @@ pub(crate) fn snapshot(seq: u64, texts: &[&str]) -> Snapshot {
         .map(|(i, t)| entry(i, seq - i as u64, t))
         .collect();
     Snapshot {
+        bridge: None,
         status: Status {
             entries: entries.len(),
             ..status(seq, &[(1, OriginKind::App), (2, OriginKind::App)])

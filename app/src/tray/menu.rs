@@ -56,6 +56,8 @@ pub struct View {
     pub clips: Vec<MenuClip>,
     /// Syncing is paused.
     pub paused: bool,
+    /// The board's bridge to other machines, in one line, if it ever ran.
+    pub bridge: Option<String>,
 }
 
 impl View {
@@ -73,6 +75,7 @@ impl View {
                 })
                 .collect(),
             paused,
+            bridge: crate::bridge::read(board).map(|b| b.summary()),
         }
     }
 }
@@ -190,6 +193,16 @@ impl ksni::Tray for TrayIcon {
             );
         }
         items.push(MenuItem::Separator);
+        if let Some(bridge) = &self.view.bridge {
+            items.push(
+                StandardItem {
+                    label: escape(&format!("Bridge: {bridge}")),
+                    enabled: false,
+                    ..StandardItem::default()
+                }
+                .into(),
+            );
+        }
         items.push(
             StandardItem {
                 label: "Open window".into(),

@@ -49,6 +49,9 @@ pub fn inspector(ui: &mut egui::Ui, state: &State) {
                 |ui| subscribers(ui, state, status),
             );
             card(ui, "Notifications this window received", |ui| notifications(ui, state));
+            if let Some(view) = &snapshot.bridge {
+                card(ui, "Bridge to other machines", |ui| bridge(ui, view));
+            }
         });
 }
 
@@ -79,6 +82,45 @@ fn facts(ui: &mut egui::Ui, id: &str, rows: &[(&str, RichText)]) {
                 ui.end_row();
             }
         });
+}
+
+fn bridge(ui: &mut egui::Ui, view: &crate::bridge::BridgeView) {
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    facts(
+        ui,
+        "bridge-facts",
+        &[
+            ("state", RichText::new(view.summary())),
+            (
+                "this node",
+                RichText::new(format!("{} (pid {})", view.name, view.pid)),
+            ),
+            ("server", RichText::new(or_dash(&view.server)).monospace()),
+            (
+                "applied",
+                RichText::new(format!("stream seq {}", view.applied_seq)),
+            ),
+            (
+                "last remote",
+                RichText::new(or_dash(&view.last_remote_origin)),
+            ),
+            (
+                "in flight",
+                RichText::new(format!(
+                    "{} blobs, {} waiting to be sent",
+                    view.blobs_in_flight, view.outbox
+                )),
+            ),
+            ("rejected", RichText::new(view.rejected.to_string())),
+            ("last error", RichText::new(or_dash(&view.last_error))),
+        ],
+    );
 }
 
 fn segment(ui: &mut egui::Ui, status: &Status) {

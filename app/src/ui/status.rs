@@ -62,6 +62,12 @@ pub fn status_bar(ui: &mut egui::Ui, state: &mut State, commands: &mut Vec<Comma
         ui.label(plural(subscribers, "subscriber")).on_hover_text(
             "Processes with a mailbox on this board right now: windows, trays, `shm-clip watch`",
         );
+        if let Some(bridge) = &snapshot.bridge {
+            sep(ui);
+            ui.label(bridge.summary()).on_hover_text(
+                "shm-clip-bridge shares this board with other machines; the inspector has the details",
+            );
+        }
         if let Some(change) = &status.last_change {
             sep(ui);
             let who = origin(&change.origin, state.own_pid);

@@ -177,6 +177,40 @@ fn another_process_clip_appears_in_the_history() {
 }
 
 #[test]
+fn the_status_bar_shows_the_bridge() {
+    // The bridge's status file for this test's board, as shm-clip-bridge
+    // writes it, with this process standing in for a running bridge.
+    let runtime =
+        std::env::var_os("XDG_RUNTIME_DIR").expect("XDG_RUNTIME_DIR (scripts/test sets one)");
+    let board = TestBoard::new("kt-bridge");
+    let dir = std::path::PathBuf::from(runtime).join("shm-clip");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("bridge-{}.json", board.0));
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"name":"desk","pid":{},"connected":true,"nodes":3,"lag":0,"last_remote_origin":"laptop"}}"#,
+            std::process::id()
+        ),
+    )
+    .unwrap();
+    board.open().copy(&Clip::text("bridged text")).unwrap();
+    let window = Window::start(&board.0, || {}).unwrap();
+    let mut ui = Harness::builder()
+        .with_size(egui::vec2(1100.0, 720.0))
+        .build_ui_state(|ui, window: &mut Window| window.frame(ui), window);
+    wait_for(&mut ui, "the snapshot with the bridge", |w| {
+        w.state
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.bridge.is_some())
+    });
+    ui.run_ok();
+    ui.get_by_label("bridged \u{b7} 3 nodes \u{b7} lag 0");
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
 fn the_paste_button_pastes_an_entry_at_the_cursor() {
     let (_board, mut ui) = open("kt-click", &["older", "newest"]);
     {

@@ -186,6 +186,8 @@ pub struct Snapshot {
     pub programs: Vec<(u32, String)>,
     /// The notifications that led to this snapshot.
     pub received: Vec<Received>,
+    /// The board's `shm-clip-bridge`, if one ever bridged it.
+    pub bridge: Option<crate::bridge::BridgeView>,
 }
 
 impl Snapshot {

@@ -225,6 +225,7 @@ impl Inner {
             current_text: self.current_text.clone(),
             programs,
             received: std::mem::take(&mut self.received),
+            bridge: crate::bridge::read(board.name().as_str()),
         })));
         for seq in images {
             self.thumbnails.insert(seq);

@@ -1,0 +1,306 @@
+//! Propagation latency of the bridge over loopback: a commit on board A to
+//! the commit on board B (two bridges, one nats-server), for 16 B, 4 KiB,
+//! 1 MiB and 30 MB clips, beside the floor measured in the same run:
+//! a raw async-nats JetStream publish → ordered-consumer receive of the same
+//! bytes, and a core NATS publish → subscriber receive.
+//!
+//! ```text
+//!   cargo bench -p shm-clip-bridge                # everything
+//!   SHM_CLIP_BENCH_QUICK=1 cargo bench -p shm-clip-bridge   # fewer rounds
+//! ```
+//!
+//! Needs nats-server >= 2.10 (`$SHM_CLIP_NATS_SERVER` or `PATH`; scripts/test
+//! installs one). The server runs with `max_payload` 64 MB so that the floor
+//! can send 30 MB as one message; the bridge still sends large clips as
+//! sealed 128 KiB Object Store chunks.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use shm_clip::{Clip, CreateOptions, Selector};
+use shm_clip_bridge::key::BoardKey;
+use shm_clip_test_kit::nats::NatsServer;
+use shm_clip_test_kit::{Proc, TestBoard};
+
+struct Sizes {
+    label: &'static str,
+    bytes: usize,
+    rounds: usize,
+}
+
+fn sizes(quick: bool) -> Vec<Sizes> {
+    let r = |full: usize| {
+        if quick {
+            full.div_ceil(10).max(3)
+        } else {
+            full
+        }
+    };
+    vec![
+        Sizes {
+            label: "16 B",
+            bytes: 16,
+            rounds: r(300),
+        },
+        Sizes {
+            label: "4 KiB",
+            bytes: 4096,
+            rounds: r(300),
+        },
+        Sizes {
+            label: "1 MiB",
+            bytes: 1 << 20,
+            rounds: r(60),
+        },
+        Sizes {
+            label: "30 MB",
+            bytes: 30_000_000,
+            rounds: r(8),
+        },
+    ]
+}
+
+/// Content that differs per round (the board would deduplicate equal clips).
+fn payload(size: usize, round: usize) -> Vec<u8> {
+    let mut data = vec![b'x'; size];
+    let tag = format!("{round:08}");
+    let n = tag.len().min(size);
+    data[..n].copy_from_slice(&tag.as_bytes()[..n]);
+    if size > 64 {
+        let mut x = round as u32 | 1;
+        for chunk in data[16..].chunks_mut(4096) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            chunk[0] = x as u8;
+        }
+    }
+    data
+}
+
+fn stats(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
+    v.sort();
+    let p = |q: usize| v[(v.len() * q / 100).min(v.len() - 1)];
+    (p(50), p(99), *v.last().unwrap())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one straight script: set up, measure, print"
+)]
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let quick = std::env::var_os("SHM_CLIP_BENCH_QUICK").is_some();
+    let dir = std::env::temp_dir().join(format!("shm-clip-bridge-bench.{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("server.conf");
+    std::fs::write(&conf, "max_payload: 64MB\n").unwrap();
+    let mut server = NatsServer::start(&dir, "bench", &["-c".into(), conf.display().to_string()]);
+    let key = dir.join("key");
+    BoardKey::generate().write_new(&key).unwrap();
+
+    let boards: Vec<TestBoard> = ["bench-a", "bench-b"]
+        .iter()
+        .map(|n| TestBoard::new(n))
+        .collect();
+    let opened: Vec<shm_clip::Board> = boards
+        .iter()
+        .map(|b| {
+            b.open(CreateOptions {
+                capacity: 128 << 20,
+                depth: 200,
+            })
+        })
+        .collect();
+    let mut bridges: Vec<Proc> = boards
+        .iter()
+        .zip(["a", "b"])
+        .map(|(tb, name)| {
+            let home = dir.join(name);
+            std::fs::create_dir_all(home.join("run")).unwrap();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_shm-clip-bridge"));
+            cmd.args(["run", "--server", &server.url(), "--key-file"])
+                .arg(&key)
+                .arg("--board")
+                .arg(format!("{}=bench", tb.name))
+                .args(["--name", name])
+                .env("XDG_STATE_HOME", home.join("state"))
+                .env("XDG_RUNTIME_DIR", home.join("run"))
+                .env("SHM_CLIP_CONFIG", home.join("none.toml"))
+                .env("RUST_LOG", "warn");
+            Proc::spawn(cmd, name)
+        })
+        .collect();
+    for (i, tb) in boards.iter().enumerate() {
+        let status = dir
+            .join(["a", "b"][i])
+            .join("run/shm-clip")
+            .join(format!("bridge-{}.json", tb.name));
+        bridges[i].wait_for_file(&status, Duration::from_secs(30));
+    }
+    let (a, b) = (&opened[0], &opened[1]);
+    let mut sub = b.subscribe().unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "bridge propagation over loopback ({} rounds per size{})",
+        if quick { "few" } else { "full" },
+        if quick { ", SHM_CLIP_BENCH_QUICK" } else { "" }
+    );
+    println!(
+        "{:>6} | {:>27} | {:>27} | {:>27} | {:>7}",
+        "size",
+        "bridge A→B p50/p99/max ms",
+        "JetStream floor p50/p99/max",
+        "core NATS p50/p99/max",
+        "p50 ×JS"
+    );
+    for size in sizes(quick) {
+        // Warm-up round, not measured (first stream/bucket creation).
+        let mut bridge = Vec::new();
+        for round in 0..=size.rounds {
+            let clip = Clip::new(
+                "application/octet-stream",
+                payload(size.bytes, round + size.bytes),
+            );
+            let t0 = Instant::now();
+            let id = a.copy(&clip).unwrap().clip_id;
+            loop {
+                sub.recv_timeout(Duration::from_secs(60))
+                    .unwrap()
+                    .expect("B commits within 60 s");
+                if b.info(Selector::Current).is_ok_and(|e| e.clip_id == id) {
+                    break;
+                }
+            }
+            if round > 0 {
+                bridge.push(t0.elapsed());
+            }
+        }
+        let (js, core) = rt.block_on(floors(&server.url(), size.bytes, size.rounds));
+        let (bp50, bp99, bmax) = stats(bridge);
+        let (jp50, jp99, jmax) = stats(js);
+        let (cp50, cp99, cmax) = stats(core);
+        println!(
+            "{:>6} | {:>27} | {:>27} | {:>27} | {:>7.2}",
+            size.label,
+            format!("{} / {} / {}", ms(bp50), ms(bp99), ms(bmax)),
+            format!("{} / {} / {}", ms(jp50), ms(jp99), ms(jmax)),
+            format!("{} / {} / {}", ms(cp50), ms(cp99), ms(cmax)),
+            bp50.as_secs_f64() / jp50.as_secs_f64()
+        );
+    }
+    local_speed(a, &mut server);
+    drop(server);
+    drop(bridges);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One 16 B copy and its paste on board A, `n` times: p50/p99/max.
+fn copy_paste(board: &shm_clip::Board, n: usize, tag: &str) -> (Duration, Duration, Duration) {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let text = format!("{tag} {i:08}");
+        let t0 = Instant::now();
+        board.copy(&Clip::text(text.as_str())).unwrap();
+        let got = board.paste().unwrap();
+        times.push(t0.elapsed());
+        assert_eq!(got.text_str(), Some(text.as_str()));
+    }
+    stats(times)
+}
+
+/// The local board's speed with its bridge connected, with the server
+/// killed (the bridge reconnecting in the background), and for a board that
+/// no bridge watches, in the same run.
+fn local_speed(a: &shm_clip::Board, server: &mut NatsServer) {
+    let alone = TestBoard::new("bench-alone");
+    let lone = alone.open(CreateOptions {
+        capacity: 128 << 20,
+        depth: 200,
+    });
+    let n = 2000;
+    let row = |what: &str, (p50, p99, max): (Duration, Duration, Duration), floor: Duration| {
+        println!(
+            "{what:>28} | {:>9} | {:>9} | {:>9} | {:>6.2}",
+            ms(p50),
+            ms(p99),
+            ms(max),
+            p50.as_secs_f64() / floor.as_secs_f64()
+        );
+    };
+    println!();
+    println!("local 16 B copy + paste on board A (ms) | p50 | p99 | max | p50 ×unbridged");
+    let floor = copy_paste(&lone, n, "alone");
+    row("unbridged board", floor, floor.0);
+    row("bridged, server up", copy_paste(a, n, "up"), floor.0);
+    server.kill();
+    row("bridged, server down", copy_paste(a, n, "down"), floor.0);
+}
+
+/// The floors for `size` bytes: JetStream publish → ordered consumer, and
+/// core publish → subscriber, `rounds` each, one message in flight.
+async fn floors(url: &str, size: usize, rounds: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let client = async_nats::connect(url).await.unwrap();
+    let js = async_nats::jetstream::new(client.clone());
+    let name = format!("FLOOR{size}");
+    let stream = js
+        .get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: name.clone(),
+            subjects: vec![format!("floor.{size}")],
+            max_messages: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
+            deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::New,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut js_times = Vec::new();
+    for round in 0..=rounds {
+        let data = payload(size, round);
+        let t0 = Instant::now();
+        js.publish(format!("floor.{size}"), data.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        messages.next().await.unwrap().unwrap();
+        if round > 0 {
+            js_times.push(t0.elapsed());
+        }
+    }
+    let mut sub = client.subscribe(format!("core.{size}")).await.unwrap();
+    client.flush().await.unwrap();
+    let mut core_times = Vec::new();
+    for round in 0..=rounds {
+        let data = payload(size, round);
+        let t0 = Instant::now();
+        client
+            .publish(format!("core.{size}"), data.into())
+            .await
+            .unwrap();
+        sub.next().await.unwrap();
+        if round > 0 {
+            core_times.push(t0.elapsed());
+        }
+    }
+    let _ = js.delete_stream(&name).await;
+    (js_times, core_times)
+}

@@ -1,0 +1,327 @@
+//! The stream back into the board, in stream order.
+//!
+//! An ordered consumer starts after the last applied sequence. Each message
+//! is opened, checked (key, tampering, replay, size, allow-list), its blobs
+//! fetched and opened, and only then is the clip restored into the board
+//! with its clip id and origin node, labelled `bridge: NAME`; a clip is never
+//! applied partially. Our own messages are not applied, but when the newest
+//! of them comes back after a remote one, its clip is made current again:
+//! the stream order decides the current clip on every board.
+//!
+//! The consumer is recreated from the last applied sequence whenever it
+//! errors, ends, or stops making progress while the stream has more
+//! (a watchdog over the stream's last sequence), so a server restart cannot
+//! leave it silent (nats.rs#1596).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::consumer::pull::OrderedConfig;
+use futures_util::StreamExt;
+use shm_clip::{ClipId, NodeId, Representation};
+
+use crate::blob::{BlobError, OVERHEAD_PER_CHUNK, chunk_count, open_blob};
+use crate::envelope::Place;
+use crate::link::Link;
+use crate::manifest::{Body, Manifest};
+use crate::naming::{Names, hex};
+use crate::wire;
+
+/// How often the watchdog compares the stream with our progress.
+const WATCHDOG: Duration = Duration::from_secs(1);
+/// No progress for this long while the stream has more: recreate the consumer.
+const STALL: Duration = Duration::from_secs(3);
+
+/// The follower: runs until the process ends.
+pub async fn run(link: Arc<Link>) {
+    let mut attempt = 0;
+    loop {
+        match follow_once(&link).await {
+            Ok(()) => attempt = 0,
+            Err(e) => {
+                if attempt == 0 {
+                    tracing::warn!(error = %e, "following the stream failed; retrying with backoff");
+                }
+                link.update_status(|s| s.last_error.clone_from(&e));
+                tokio::time::sleep(crate::net::backoff(attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// One consumer's life: returns when it has to be recreated.
+async fn follow_once(link: &Link) -> Result<(), String> {
+    let stream = link.stream().await.map_err(|e| e.to_string())?;
+    let applied = link.state.lock().expect("state lock").applied_seq;
+    let deliver_policy = if applied == 0 {
+        DeliverPolicy::All
+    } else {
+        DeliverPolicy::ByStartSequence {
+            start_sequence: applied + 1,
+        }
+    };
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            deliver_policy,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("creating the consumer: {e}"))?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|e| format!("consuming: {e}"))?;
+    let mut tick = tokio::time::interval(WATCHDOG);
+    let mut progress = Instant::now();
+    loop {
+        tokio::select! {
+            next = messages.next() => match next {
+                Some(Ok(msg)) => {
+                    let Ok(info) = msg.info() else { continue };
+                    let seq = info.stream_sequence;
+                    if seq <= link.state.lock().expect("state lock").applied_seq {
+                        continue;
+                    }
+                    // An error: not applied and not rejected; a new consumer reads it again.
+                    handle(link, seq, &msg.payload).await?;
+                    progress = Instant::now();
+                }
+                Some(Err(e)) => return Err(format!("consumer: {e}")),
+                None => return Err("the consumer ended".into()),
+            },
+            _ = tick.tick() => {
+                let Ok(info) = stream.get_info().await else {
+                    link.update_status(|_| {});
+                    continue;
+                };
+                let last = info.state.last_sequence;
+                let applied = link.state.lock().expect("state lock").applied_seq;
+                link.update_status(|s| s.stream_last_seq = last);
+                if last < applied {
+                    // The stream was recreated (a wiped server): start over.
+                    tracing::warn!(last, applied, "the stream is behind our position: it was recreated; replaying it");
+                    link.state.lock().expect("state lock").applied_seq = 0;
+                    link.save_state();
+                    return Ok(());
+                }
+                if last > applied && progress.elapsed() > STALL {
+                    tracing::info!(last, applied, "the consumer stalled; recreating it");
+                    return Ok(());
+                }
+                if last == applied {
+                    progress = Instant::now();
+                }
+            }
+        }
+    }
+}
+
+/// Applies (or rejects) stream message `seq`, then records it as done;
+/// an error means it could not be read now (the network), and it is read
+/// again, up to [`MAX_RETRIES`] times before it counts as rejected.
+async fn handle(link: &Link, seq: u64, payload: &[u8]) -> Result<(), String> {
+    let outcome = match process(link, payload).await {
+        Err(Failure::Retry(why)) => {
+            let mut retries = link.retries.lock().expect("retries lock");
+            let count = if retries.0 == seq { retries.1 + 1 } else { 1 };
+            *retries = (seq, count);
+            if count <= MAX_RETRIES {
+                return Err(format!("stream message {seq}: {why}; retrying"));
+            }
+            Err(format!("{why} ({MAX_RETRIES} retries)"))
+        }
+        Err(Failure::Reject(why)) => Err(why),
+        Ok(outcome) => Ok(outcome),
+    };
+    match outcome {
+        Ok(Outcome::Applied { name }) => {
+            link.update_status(|s| {
+                s.applied += 1;
+                s.last_remote_origin = name;
+            });
+        }
+        Ok(Outcome::Own) => {}
+        Ok(Outcome::Skipped(why)) => tracing::info!(seq, "not applied: {why}"),
+        Err(why) => {
+            // Once per message: the position moves past it below.
+            tracing::warn!(seq, "rejected stream message: {why}");
+            link.update_status(|s| s.rejected += 1);
+        }
+    }
+    link.state.lock().expect("state lock").applied_seq = seq;
+    link.save_state();
+    link.update_status(|s| s.applied_seq = seq);
+    Ok(())
+}
+
+/// How often a message whose blob cannot be read is tried again.
+const MAX_RETRIES: u32 = 5;
+
+/// Why a message was not applied.
+enum Failure {
+    /// For good: forged, replayed, too large, a missing blob.
+    Reject(String),
+    /// For now: the server could not be read.
+    Retry(String),
+}
+
+impl From<String> for Failure {
+    fn from(why: String) -> Failure {
+        Failure::Reject(why)
+    }
+}
+
+enum Outcome {
+    Applied { name: String },
+    Own,
+    Skipped(String),
+}
+
+async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
+    let manifest =
+        wire::open_message(&link.envelope, &link.names, payload).map_err(|e| e.to_string())?;
+    let node_hex = hex(&manifest.origin_node);
+    link.nodes
+        .lock()
+        .expect("nodes lock")
+        .insert(manifest.origin_node);
+    let newest = {
+        let state = link.state.lock().expect("state lock");
+        state.origin_seqs.get(&node_hex).copied().unwrap_or(0)
+    };
+    if manifest.origin_seq <= newest && manifest.origin_node != link.local.node.0 {
+        return Err(Failure::Reject(format!(
+            "replay: commit {} of node {} is not newer than {newest}, already applied",
+            manifest.origin_seq,
+            &node_hex[..8]
+        )));
+    }
+    // Seen from here on, applied or rejected: a copy of it later is a replay.
+    let seen = || {
+        let mut state = link.state.lock().expect("state lock");
+        state
+            .origin_seqs
+            .insert(node_hex.clone(), manifest.origin_seq.max(newest));
+    };
+    let clip_id = ClipId(manifest.clip_id);
+    if manifest.origin_node == link.local.node.0 {
+        // Our own commit: unless a newer one was made here since (its
+        // message comes later and decides), it is the current clip
+        // everywhere, so here too.
+        if manifest.origin_seq >= link.latest_local() {
+            let local = link.local.clone();
+            let seq = manifest.origin_seq;
+            let _ = tokio::task::spawn_blocking(move || {
+                if local.commits_after(seq)?.is_empty() && !local.is_current(clip_id)? {
+                    local.select(clip_id)?;
+                }
+                Ok::<_, crate::error::Error>(())
+            })
+            .await;
+        }
+        seen();
+        return Ok(Outcome::Own);
+    }
+    let total = manifest.total_size();
+    if total > link.settings.max_clip_size {
+        seen();
+        return Err(Failure::Reject(format!(
+            "{total} bytes is over max_clip_size ({})",
+            link.settings.max_clip_size
+        )));
+    }
+    let reps = match fetch(link, &manifest).await {
+        Ok(reps) => reps,
+        Err(Failure::Reject(why)) => {
+            seen();
+            return Err(Failure::Reject(why));
+        }
+        Err(retry) => return Err(retry),
+    };
+    seen();
+    let reps: Vec<Representation> = reps
+        .into_iter()
+        .filter(|r| link.settings.allows(&r.mime))
+        .collect();
+    if reps.is_empty() {
+        return Ok(Outcome::Skipped(
+            "no representation is in allow_types".into(),
+        ));
+    }
+    let local = link.local.clone();
+    let name = manifest.display_name.clone();
+    let node = NodeId(manifest.origin_node);
+    let created = manifest.created_ns;
+    let display = name.clone();
+    tokio::task::spawn_blocking(move || local.apply(reps, clip_id, node, &display, created))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(Outcome::Applied { name })
+}
+
+/// Every representation's bytes: inline ones as they are, blobs fetched
+/// and opened chunk by chunk.
+async fn fetch(link: &Link, manifest: &Manifest) -> Result<Vec<Representation>, Failure> {
+    let place = Place::manifest(link.names.board_hash, manifest.clip_id);
+    let mut reps = Vec::with_capacity(manifest.reps.len());
+    for (i, rep) in manifest.reps.iter().enumerate() {
+        let data = match &rep.body {
+            Body::Inline(data) => data.clone(),
+            Body::Blob { chunk_size } => {
+                if !link.settings.allows(&rep.mime) {
+                    continue; // not fetched at all
+                }
+                let bucket = link
+                    .bucket()
+                    .await
+                    .map_err(|e| Failure::Retry(e.to_string()))?;
+                let name = Names::object(&manifest.clip_id, i as u32);
+                let mut object = bucket.get(name.as_str()).await.map_err(|e| {
+                    if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound {
+                        Failure::Reject(format!("blob of representation {i} is missing ({e})"))
+                    } else {
+                        Failure::Retry(format!("blob of representation {i}: {e}"))
+                    }
+                })?;
+                let expected = rep.size.saturating_add(
+                    chunk_count(rep.size, u64::from(*chunk_size))
+                        .saturating_mul(OVERHEAD_PER_CHUNK),
+                );
+                if object.info.size as u64 != expected {
+                    return Err(Failure::Reject(format!(
+                        "blob of representation {i} has {} bytes, its manifest says {expected}",
+                        object.info.size
+                    )));
+                }
+                link.update_status(|s| s.blobs_in_flight += 1);
+                let opened = open_blob(
+                    &mut object,
+                    &link.envelope,
+                    place,
+                    i as u32,
+                    rep.size,
+                    *chunk_size,
+                    link.settings.max_clip_size,
+                )
+                .await;
+                link.update_status(|s| s.blobs_in_flight = s.blobs_in_flight.saturating_sub(1));
+                opened.map_err(|e: BlobError| {
+                    let why = format!("blob of representation {i}: {e}");
+                    if matches!(e, BlobError::Read(_)) {
+                        Failure::Retry(why)
+                    } else {
+                        Failure::Reject(why)
+                    }
+                })?
+            }
+        };
+        reps.push(Representation {
+            mime: rep.mime.clone(),
+            data,
+        });
+    }
+    Ok(reps)
+}

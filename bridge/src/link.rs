@@ -1,0 +1,208 @@
+//! One bridged board's shared context: settings, names, cipher, the local
+//! board, the JetStream handles, the persisted state and the status file.
+//! The publisher and the follower each hold an `Arc<Link>`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::{self, object_store::ObjectStore, stream::Stream};
+use tokio::sync::OnceCell;
+
+use crate::config::Settings;
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::local::Local;
+use crate::naming::Names;
+use crate::state::State;
+use crate::status::BridgeStatus;
+
+/// The duplicate window of a stream: a retried publish within it, with the
+/// same `Nats-Msg-Id` (the clip id), is stored once.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// One board's bridge.
+pub struct Link {
+    pub settings: Settings,
+    pub names: Names,
+    pub envelope: Envelope,
+    pub local: std::sync::Arc<Local>,
+    pub client: async_nats::Client,
+    pub js: jetstream::Context,
+    pub state: Mutex<State>,
+    pub state_path: PathBuf,
+    pub status: Mutex<BridgeStatus>,
+    /// The newest local board seq handed to the publisher.
+    pub latest_local: AtomicU64,
+    /// Origin nodes seen on the stream.
+    pub nodes: Mutex<BTreeSet<[u8; 16]>>,
+    /// The stream message being retried, and how often it was.
+    pub retries: Mutex<(u64, u32)>,
+    /// Something to persist (state or status).
+    dirty: tokio::sync::Notify,
+    stream: OnceCell<Stream>,
+    bucket: OnceCell<ObjectStore>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("board", self.local.board.name())
+            .field("stream", &self.names.stream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Link {
+    pub fn new(
+        settings: Settings,
+        names: Names,
+        envelope: Envelope,
+        local: std::sync::Arc<Local>,
+        client: async_nats::Client,
+        state: State,
+        state_path: PathBuf,
+    ) -> Link {
+        let js = jetstream::ContextBuilder::new()
+            .timeout(Duration::from_secs(5))
+            .build(client.clone());
+        let status = BridgeStatus {
+            board: local.board.name().to_string(),
+            name: settings.name.clone(),
+            pid: std::process::id(),
+            servers: settings.servers.clone(),
+            stream: names.stream.clone(),
+            applied_seq: state.applied_seq,
+            ..BridgeStatus::default()
+        };
+        let mut nodes = BTreeSet::new();
+        nodes.insert(local.node.0);
+        Link {
+            latest_local: AtomicU64::new(state.published_board_seq),
+            settings,
+            names,
+            envelope,
+            local,
+            client,
+            js,
+            state: Mutex::new(state),
+            state_path,
+            status: Mutex::new(status),
+            nodes: Mutex::new(nodes),
+            retries: Mutex::new((0, 0)),
+            dirty: tokio::sync::Notify::new(),
+            stream: OnceCell::new(),
+            bucket: OnceCell::new(),
+        }
+    }
+
+    /// The board's stream, created on first use with its limits.
+    pub async fn stream(&self) -> Result<&Stream> {
+        self.stream
+            .get_or_try_init(|| async {
+                let depth = self.local.board.status().map_or(200, |s| s.max_entries);
+                let config = jetstream::stream::Config {
+                    name: self.names.stream.clone(),
+                    subjects: vec![self.names.subject.clone()],
+                    max_messages: depth as i64,
+                    max_bytes: self.settings.stream_max_bytes as i64,
+                    duplicate_window: DUPLICATE_WINDOW,
+                    num_replicas: self.settings.replicas,
+                    discard: jetstream::stream::DiscardPolicy::Old,
+                    storage: jetstream::stream::StorageType::File,
+                    ..Default::default()
+                };
+                self.js
+                    .get_or_create_stream(config)
+                    .await
+                    .map_err(|e| Error::JetStream {
+                        what: format!("stream {}", self.names.stream),
+                        message: e.to_string(),
+                    })
+            })
+            .await
+    }
+
+    /// The board's Object Store bucket, created on first use with its TTL.
+    pub async fn bucket(&self) -> Result<&ObjectStore> {
+        self.bucket
+            .get_or_try_init(|| async {
+                if let Ok(store) = self.js.get_object_store(&self.names.bucket).await {
+                    return Ok(store);
+                }
+                self.js
+                    .create_object_store(jetstream::object_store::Config {
+                        bucket: self.names.bucket.clone(),
+                        max_age: self.settings.blob_ttl,
+                        max_bytes: -1,
+                        num_replicas: self.settings.replicas,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| Error::JetStream {
+                        what: format!("object store {}", self.names.bucket),
+                        message: e.to_string(),
+                    })
+            })
+            .await
+    }
+
+    /// Asks for the state to be persisted (after every applied or published
+    /// commit). The writing happens on the persister task, off the path of
+    /// the next commit, and changes made meanwhile are written together.
+    pub fn save_state(&self) {
+        self.dirty.notify_one();
+    }
+
+    /// Writes the status file, then the state file, now. The status is
+    /// copied first: the state is always at least as new as the status says
+    /// (it is updated before the status), so a reader of the status can
+    /// rely on the state having been written.
+    pub fn persist_now(&self) {
+        let status = self.status.lock().expect("status lock").clone();
+        let state = self.state.lock().expect("state lock").clone();
+        if let Err(e) = state.save(&self.state_path) {
+            tracing::error!(error = %e, "cannot save the bridge state");
+        }
+        if let Err(e) = status.save() {
+            tracing::debug!(error = %e, "cannot write the status file");
+        }
+    }
+
+    /// The persister: writes the files whenever something changed.
+    pub async fn persist_loop(self: std::sync::Arc<Self>) {
+        loop {
+            self.dirty.notified().await;
+            let link = self.clone();
+            let _ = tokio::task::spawn_blocking(move || link.persist_now()).await;
+        }
+    }
+
+    /// Changes the status; the persister rewrites its file.
+    pub fn update_status(&self, f: impl FnOnce(&mut BridgeStatus)) {
+        {
+            let mut status = self.status.lock().expect("status lock");
+            f(&mut status);
+            status.connected = matches!(
+                self.client.connection_state(),
+                async_nats::connection::State::Connected
+            );
+            if status.connected {
+                status.server = self.client.server_info().host;
+            }
+            status.nodes = self.nodes.lock().expect("nodes lock").len() as u64;
+            status.lag = status.stream_last_seq.saturating_sub(status.applied_seq);
+            status.updated_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+        }
+        self.dirty.notify_one();
+    }
+
+    /// The latest local seq handed to the publisher.
+    pub fn latest_local(&self) -> u64 {
+        self.latest_local.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,197 @@
+//! Local commits out to the stream, in order: read the entry from the board,
+//! apply the MIME allow-list and the size cap, upload large representations
+//! as sealed blobs, then publish the sealed manifest with `Nats-Msg-Id` =
+//! clip id. A failure is retried with backoff until it succeeds, so commits
+//! made while the server is away are published, in order, once it is back
+//! (the outbox is the board itself plus the last published seq).
+
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use async_nats::jetstream::message::PublishMessage;
+use shm_clip::Representation;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::blob::{CHUNK, SealingReader};
+use crate::envelope::Place;
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::local::LocalCommit;
+use crate::manifest::{Body, MAX_REPS, Manifest, RepEntry};
+use crate::naming::Names;
+use crate::wire;
+
+/// A representation at most this large travels inside the manifest.
+pub const INLINE_MAX: usize = 256 * 1024;
+/// The inline bytes of one manifest stay below this (NATS's default
+/// `max_payload` is 1 MiB).
+pub const INLINE_BUDGET: usize = 512 * 1024;
+
+/// The MIME type password managers add to secrets.
+const PASSWORD_HINT: &str = "x-kde-passwordmanagerhint";
+
+/// A commit ready to go: the manifest and the blobs it refers to.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub manifest: Manifest,
+    pub blobs: Vec<(u32, Arc<Vec<u8>>)>,
+}
+
+/// What to send for `reps`, or why nothing goes.
+pub fn prepare(
+    link: &Link,
+    commit: LocalCommit,
+    created_ns: u64,
+    reps: Vec<Representation>,
+) -> Result<Outgoing, String> {
+    if reps
+        .iter()
+        .any(|r| r.mime.eq_ignore_ascii_case(PASSWORD_HINT))
+    {
+        return Err("marked as a password".into());
+    }
+    let reps: Vec<Representation> = reps
+        .into_iter()
+        .filter(|r| link.settings.allows(&r.mime))
+        .collect();
+    if reps.is_empty() {
+        return Err("no representation is in allow_types".into());
+    }
+    let total: u64 = reps.iter().map(|r| r.data.len() as u64).sum();
+    if total > link.settings.max_clip_size {
+        return Err(format!(
+            "{total} bytes is over max_clip_size ({})",
+            link.settings.max_clip_size
+        ));
+    }
+    let mut budget = INLINE_BUDGET;
+    let mut entries = Vec::new();
+    let mut blobs = Vec::new();
+    for (i, rep) in reps.into_iter().take(MAX_REPS).enumerate() {
+        let size = rep.data.len() as u64;
+        let body = if rep.data.len() <= INLINE_MAX && rep.data.len() <= budget {
+            budget -= rep.data.len();
+            Body::Inline(rep.data)
+        } else {
+            blobs.push((i as u32, Arc::new(rep.data)));
+            Body::Blob {
+                chunk_size: CHUNK as u32,
+            }
+        };
+        entries.push(RepEntry {
+            mime: rep.mime,
+            size,
+            body,
+        });
+    }
+    Ok(Outgoing {
+        manifest: Manifest {
+            clip_id: commit.clip_id.0,
+            origin_node: link.local.node.0,
+            origin_seq: commit.seq,
+            created_ns,
+            display_name: link.settings.name.clone(),
+            reps: entries,
+        },
+        blobs,
+    })
+}
+
+/// Uploads the blobs, then publishes the manifest; returns the stream seq.
+pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
+    let place = Place::manifest(link.names.board_hash, out.manifest.clip_id);
+    if !out.blobs.is_empty() {
+        let bucket = link.bucket().await?;
+        for (rep, data) in &out.blobs {
+            link.update_status(|s| s.blobs_in_flight += 1);
+            let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone());
+            let put = bucket
+                .put(
+                    Names::object(&out.manifest.clip_id, *rep).as_str(),
+                    &mut reader,
+                )
+                .await;
+            link.update_status(|s| s.blobs_in_flight = s.blobs_in_flight.saturating_sub(1));
+            put.map_err(|e| Error::JetStream {
+                what: "blob upload".into(),
+                message: e.to_string(),
+            })?;
+        }
+    }
+    link.stream().await?;
+    let payload = wire::seal_message(&link.envelope, &link.names, &out.manifest);
+    let msg_id = crate::naming::hex(&out.manifest.clip_id);
+    let ack = link
+        .js
+        .send_publish(
+            link.names.subject.clone(),
+            PublishMessage::build()
+                .payload(payload.into())
+                .message_id(msg_id),
+        )
+        .await
+        .map_err(|e| Error::JetStream {
+            what: "publish".into(),
+            message: e.to_string(),
+        })?
+        .await
+        .map_err(|e| Error::JetStream {
+            what: "publish ack".into(),
+            message: e.to_string(),
+        })?;
+    Ok(ack.sequence)
+}
+
+/// The publisher: takes local commits in order and sends each until it is
+/// acknowledged.
+pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
+    while let Some(commit) = rx.recv().await {
+        link.update_status(|s| s.outbox = rx.len() as u64 + 1);
+        let local = link.local.clone();
+        let read = tokio::task::spawn_blocking(move || local.read(commit.clip_id))
+            .await
+            .expect("the board read does not panic");
+        let outgoing = match read {
+            Ok(Some((info, clip))) => {
+                let created = info
+                    .created
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64);
+                prepare(&link, commit, created, clip.reps)
+            }
+            Ok(None) => Err("gone from the board before it could be sent".into()),
+            Err(e) => Err(e.to_string()),
+        };
+        match outgoing {
+            Err(why) => {
+                tracing::info!(clip = %commit.clip_id, seq = commit.seq, "not published: {why}");
+            }
+            Ok(out) => {
+                let mut attempt = 0;
+                loop {
+                    match send(&link, &out).await {
+                        Ok(stream_seq) => {
+                            tracing::debug!(clip = %commit.clip_id, stream_seq, "published");
+                            link.update_status(|s| {
+                                s.published += 1;
+                                s.last_error.clear();
+                            });
+                            break;
+                        }
+                        Err(e) => {
+                            if attempt == 0 {
+                                tracing::warn!(clip = %commit.clip_id, error = %e, "publish failed; retrying with backoff");
+                            }
+                            link.update_status(|s| s.last_error = e.to_string());
+                            tokio::time::sleep(crate::net::backoff(attempt)).await;
+                            attempt += 1;
+                        }
+                    }
+                }
+            }
+        }
+        link.state.lock().expect("state lock").published_board_seq = commit.seq;
+        link.save_state();
+        link.update_status(|s| s.outbox = rx.len() as u64);
+    }
+}

@@ -1,0 +1,178 @@
+//! The bridge between machines on one real nats-server: both directions,
+//! no echo, convergence of simultaneous copies, late join, restart resume.
+
+mod common;
+
+use common::{CROSS, Machine, Scratch, stream_messages, wait_until};
+use shm_clip::{OriginKind, Selector};
+use shm_clip_test_kit::nats::NatsServer;
+
+#[test]
+fn clips_cross_both_ways_with_their_origin() {
+    let s = Scratch::new("both");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "both", "laptop");
+    let mut b = Machine::new(&s, "both", "desktop");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+
+    a.copy("from the laptop");
+    b.wait_current("from the laptop");
+    let entry = b.board.info(Selector::Current).unwrap();
+    assert_eq!(entry.origin.kind, OriginKind::Bridge);
+    assert_eq!(entry.origin.label, "bridge: laptop");
+    let on_a = a.board.info(Selector::Current).unwrap();
+    assert_eq!(entry.clip_id, on_a.clip_id, "the clip keeps its id across");
+    assert_eq!(entry.origin_node, a.board.node_id(), "and its origin node");
+
+    // `status --json` tells what the status file says, and that the bridge runs.
+    b.wait_status("applied", |st| st.applied == 1 && st.nodes == 2);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shm-clip-bridge"));
+    cmd.args(["status", "--json"])
+        .env("XDG_RUNTIME_DIR", b.home.join("run"));
+    let out = common::run_to_end(cmd, "status --json");
+    assert!(out.status.success(), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.lines.join("\n")).unwrap();
+    let st = &json[0];
+    assert_eq!(st["board"], b.tb.name.as_str());
+    assert_eq!(st["running"], true);
+    assert_eq!(st["connected"], true);
+    assert_eq!(st["nodes"], 2);
+    assert_eq!(st["lag"], 0);
+    assert_eq!(st["last_remote_origin"], "laptop");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shm-clip-bridge"));
+    cmd.arg("status").env("XDG_RUNTIME_DIR", b.home.join("run"));
+    let text = common::run_to_end(cmd, "status").lines.join("\n");
+    assert!(
+        text.contains("connected") && text.contains("last remote:    laptop"),
+        "{text}"
+    );
+
+    b.copy("from the desktop");
+    a.wait_current("from the desktop");
+    assert_eq!(
+        a.board.info(Selector::Current).unwrap().origin.label,
+        "bridge: desktop"
+    );
+    assert_eq!(a.texts(), ["from the laptop", "from the desktop"]);
+    assert_eq!(b.texts(), ["from the laptop", "from the desktop"]);
+}
+
+#[test]
+fn one_copy_is_one_message_and_one_commit_on_each_other_board() {
+    let s = Scratch::new("echo");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut ms: Vec<Machine> = ["a", "b", "c"]
+        .iter()
+        .map(|n| Machine::new(&s, "echo", n))
+        .collect();
+    for m in &mut ms {
+        m.start(&[server.url()], &key, &[]);
+    }
+    let seqs: Vec<u64> = ms.iter().map(|m| m.board.seq()).collect();
+    ms[0].copy("once");
+    ms[1].wait_for("once");
+    ms[2].wait_for("once");
+    // A second copy that must arrive: anything the first caused has happened by then.
+    ms[0].copy("twice");
+    for m in &ms[1..] {
+        m.wait_for("twice");
+    }
+    for m in &ms {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == 2 && st.stream_last_seq == 2
+        });
+    }
+    assert_eq!(
+        stream_messages(&server.url(), &ms[0].names(&key)),
+        2,
+        "one message per copy"
+    );
+    for (m, before) in ms.iter().zip(&seqs) {
+        assert_eq!(m.texts(), ["once", "twice"], "{}", m.name);
+        // Exactly one commit per copy on every board: no re-apply, no echo.
+        assert_eq!(m.board.seq() - before, 2, "{}: commits", m.name);
+    }
+}
+
+#[test]
+fn simultaneous_copies_converge_in_stream_order() {
+    let s = Scratch::new("conv");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "conv", "a");
+    let mut b = Machine::new(&s, "conv", "b");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    for round in 0..10 {
+        let (ta, tb) = (format!("a{round}"), format!("b{round}"));
+        let board_a = &a.board;
+        let board_b = &b.board;
+        std::thread::scope(|scope| {
+            scope.spawn(|| board_a.copy(&shm_clip::Clip::text(ta.as_str())).unwrap());
+            scope.spawn(|| board_b.copy(&shm_clip::Clip::text(tb.as_str())).unwrap());
+        });
+    }
+    let last = 20;
+    for m in [&a, &b] {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == last && st.stream_last_seq == last
+        });
+    }
+    wait_until("the same current clip on both boards", CROSS, || {
+        a.current().is_some() && a.current() == b.current()
+    });
+    // Both hold all 20 clips, each once.
+    for m in [&a, &b] {
+        let mut t = m.texts();
+        t.sort();
+        t.dedup();
+        assert_eq!(t.len(), 20, "{}: {:?}", m.name, m.texts());
+    }
+}
+
+#[test]
+fn a_late_bridge_replays_history_and_a_restart_resumes_without_dups_or_gaps() {
+    let s = Scratch::new("late");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "late", "a");
+    let mut b = Machine::new(&s, "late", "b");
+    a.start(&[server.url()], &key, &[]);
+    for i in 0..5 {
+        a.copy(&format!("early {i}"));
+    }
+    a.wait_status("published", |st| st.published == 5);
+    // B joins late: it replays the retained history, in order.
+    b.start(&[server.url()], &key, &[]);
+    b.wait_for("early 4");
+    assert_eq!(
+        b.texts(),
+        (0..5).map(|i| format!("early {i}")).collect::<Vec<_>>()
+    );
+
+    // B is killed; A goes on; B comes back and resumes where it was.
+    b.kill_bridge();
+    for i in 0..3 {
+        a.copy(&format!("while away {i}"));
+    }
+    a.wait_status("published", |st| st.published == 8);
+    b.start(&[server.url()], &key, &[]);
+    b.wait_for("while away 2");
+    b.wait_status("caught up", |st| st.applied_seq == 8);
+    let mut want: Vec<String> = (0..5).map(|i| format!("early {i}")).collect();
+    want.extend((0..3).map(|i| format!("while away {i}")));
+    assert_eq!(b.texts(), want, "every commit once, in order");
+    let state = std::fs::read_to_string(b.state_path()).unwrap();
+    assert!(state.contains("\"applied_seq\":8"), "{state}");
+
+    // A killed bridge's local commits wait for it and go out when it is back.
+    a.kill_bridge();
+    a.copy("made while the bridge was dead");
+    a.start(&[server.url()], &key, &[]);
+    b.wait_for("made while the bridge was dead");
+    b.wait_status("caught up", |st| st.applied_seq == 9);
+    assert_eq!(b.texts().len(), 9);
+}
