@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -411,7 +411,21 @@ impl Worker {
     fn fail(e: &Error, what: &str) {
         match expected_error(e) {
             Some(kind) => report("err", kind),
+            None if timed_out_while_stopped(e) => report("err", STOPPED_TIMEOUT),
             None => panic!("{what}: unexpected error: {e:?}"),
+        }
+    }
+
+    /// The value, or `None` after a lock wait that ran out while the killer
+    /// had this worker stopped; any other error fails.
+    fn must<T>(r: Result<T, Error>, what: &str) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) if timed_out_while_stopped(&e) => {
+                report("err", STOPPED_TIMEOUT);
+                None
+            }
+            Err(e) => panic!("{what}: {e:?}"),
         }
     }
 
@@ -422,9 +436,7 @@ impl Worker {
     }
 
     fn history(&self) -> Vec<EntryInfo> {
-        self.board
-            .history()
-            .unwrap_or_else(|e| panic!("history: {e:?}"))
+        Self::must(self.board.history(), "history").unwrap_or_default()
     }
 
     /// A random history entry other than the sentinels.
@@ -590,20 +602,17 @@ impl Worker {
             Op::Pin => self.edit(op, Some(false)),
             Op::Unpin => self.edit(op, Some(true)),
             Op::Clear => {
-                self.board
-                    .clear(false)
-                    .unwrap_or_else(|e| panic!("clear: {e:?}"));
-                let seq = self.board.seq();
-                self.committed(seq, before, "clear");
+                if Self::must(self.board.clear(false), "clear").is_some() {
+                    let seq = self.board.seq();
+                    self.committed(seq, before, "clear");
+                }
             }
             Op::Subscribe => self.toggle_subscription(),
             Op::Status => {
-                let status = self
-                    .board
-                    .status()
-                    .unwrap_or_else(|e| panic!("status: {e:?}"));
-                assert!(status.entries <= OPTS.depth as usize);
-                self.saw_seq(status.seq, "status");
+                if let Some(status) = Self::must(self.board.status(), "status") {
+                    assert!(status.entries <= OPTS.depth as usize);
+                    self.saw_seq(status.seq, "status");
+                }
             }
         }
         self.check_mailbox();
@@ -667,6 +676,9 @@ fn worker_main() {
     // A panic anywhere (an assertion, an unexpected error) is a failure the
     // parent must not lose: marker line, then abort, with no unwinding.
     std::panic::set_hook(Box::new(|info| worker_failure(&format!("{info}"))));
+    let continued = CONTINUED.get_or_init(|| Arc::new(AtomicBool::new(false)));
+    signal_hook::flag::register(signal_hook::consts::SIGCONT, Arc::clone(continued))
+        .expect("a SIGCONT flag");
     let parent = nix::unistd::getppid();
     let writer: u32 = common::child_var("CHAOS_WRITER").parse().unwrap();
     let seed: u64 = common::child_var("CHAOS_SEED").parse().unwrap();
@@ -706,6 +718,7 @@ fn worker_main() {
         }
         let op = w.pick();
         report("op", format!("{n} {op:?}"));
+        continued.store(false, Ordering::Relaxed);
         let t = Instant::now();
         w.run(op);
         report("done", format!("{n} {}", t.elapsed().as_micros()));
@@ -714,6 +727,23 @@ fn worker_main() {
 
 // ---------------------------------------------------------------------------
 // The parent: workers, the killer and the checks.
+
+/// Set by SIGCONT: the killer stopped this worker during the operation.
+static CONTINUED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// The error kind a worker reports for [`timed_out_while_stopped`].
+const STOPPED_TIMEOUT: &str = "lock-timeout-while-stopped";
+
+/// Whether a lock wait ran out of time because the killer stopped this
+/// worker in it ([`Chaos::park_alone`]): `pthread_mutex_timedlock`'s
+/// deadline is absolute, so the seconds spent stopped count against it. A
+/// wait that ran out with no stop is still a failure.
+fn timed_out_while_stopped(e: &Error) -> bool {
+    matches!(e, Error::LockTimeout { .. })
+        && CONTINUED
+            .get()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
 
 /// A line from a worker, or the end of its output.
 struct Line {
@@ -726,6 +756,8 @@ struct Proc {
     child: Child,
     pid: u32,
     parked: Option<PathBuf>,
+    /// Stopped by [`Chaos::park_alone`]; its operation's watchdog waits.
+    stopped: bool,
     /// The operation in flight: number, name, start.
     op: Option<(u64, String, Instant)>,
     /// All it wrote to stderr, sent once its stderr closes (when it dies).
@@ -855,6 +887,7 @@ impl Chaos {
             pid: child.id(),
             child,
             parked: parked.map(|(marker, _)| marker),
+            stopped: false,
             op: None,
             stderr: Some(err_rx),
         }
@@ -978,6 +1011,7 @@ impl Chaos {
         for p in &self.procs {
             if let Some((n, kind, t)) = &p.op
                 && p.parked.is_none()
+                && !p.stopped
                 && t.elapsed() > OP_WATCHDOG
             {
                 let (n, kind, pid, writer) = (*n, kind.clone(), p.pid, p.writer);
@@ -1114,8 +1148,8 @@ impl Chaos {
 
     /// Parks a worker at `point` while it is the only one at work: a holder
     /// parks at "copy"; every other worker is stopped (outside the lock,
-    /// which the holder has, and so out of the mutex's wait queue) and the
-    /// parent's probe is held off; the holder is killed there. The worker
+    /// which the holder has; a stopped waiter's deadline keeps running, see
+    /// [`timed_out_while_stopped`]) and the parent's probe is held off; the holder is killed there. The worker
     /// armed for `point` is then the only process to lock: it finds the
     /// owner dead (and parks in the repair if armed for it), and its recipe
     /// sees no one else's changes. It is killed where it parks; the others
@@ -1135,6 +1169,7 @@ impl Chaos {
         for &pid in &others {
             wait_stopped(pid);
         }
+        self.set_stopped(&others, true);
         self.kill_parked(holder, "copy");
         let alone = self.park(&format!("parked-{round}"), point);
         let i = self.procs.iter().position(|p| p.writer == alone).unwrap();
@@ -1148,7 +1183,19 @@ impl Chaos {
         for &pid in &others {
             kill(Pid::from_raw(pid as i32), Signal::SIGCONT).expect("SIGCONT a worker");
         }
+        self.set_stopped(&others, false);
         drop(probe);
+    }
+
+    /// Marks the workers `pids` stopped or running again; a resumed
+    /// worker's operation gets a whole watchdog period from now.
+    fn set_stopped(&mut self, pids: &[u32], stopped: bool) {
+        for p in self.procs.iter_mut().filter(|p| pids.contains(&p.pid)) {
+            p.stopped = stopped;
+            if let Some((_, _, start)) = &mut p.op {
+                *start = Instant::now();
+            }
+        }
     }
 
     /// What the owner of mailbox `name` was doing when it was killed.
