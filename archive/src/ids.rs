@@ -1,16 +1,18 @@
 //! The board's clip and node ids as the archive stores them (16 bytes).
 //!
-//! Until the library gives ids (core v3), there are none: the archive then
-//! tells a new board by its seq going back, and clips carry no board id.
+//! A new node id under the same board name means a new board (re-created,
+//! or after a reboot): its seqs mean other entries. A nil clip id (a slot
+//! restored from an older file) is stored as none.
 
 use shm_clip::{Board, EntryInfo};
 
 /// The board's node id: a new one means a new board under the same name.
-pub(crate) fn board_node(_board: &Board) -> Option<[u8; 16]> {
-    None
+pub(crate) fn board_node(board: &Board) -> Option<[u8; 16]> {
+    let node = board.node_id();
+    (!node.is_nil()).then_some(node.0)
 }
 
-/// The board's id of an entry.
-pub(crate) fn entry_clip_id(_entry: &EntryInfo) -> Option<[u8; 16]> {
-    None
+/// The board's id of an entry, if it has one.
+pub(crate) fn entry_clip_id(entry: &EntryInfo) -> Option<[u8; 16]> {
+    (!entry.clip_id.is_nil()).then_some(entry.clip_id.0)
 }

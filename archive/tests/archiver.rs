@@ -248,3 +248,24 @@ fn the_run_loop_archives_after_each_wake_and_stops() {
     assert_eq!(ended, shm_clip_archive::Ended::Stopped);
     assert_eq!(texts(&Archive::open(&db).unwrap()), ["woken"]);
 }
+
+#[test]
+fn clips_keep_their_board_id_and_a_new_board_of_the_name_is_a_new_board() {
+    let tb = TestBoard::new("arch-ids");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 200);
+    a.board().copy(&Clip::text("first board")).unwrap();
+    a.sync().unwrap();
+    let entry = a.board().history().unwrap()[0].clone();
+    let archived = a.archive().search("first", 5).unwrap()[0].info.clone();
+    assert_eq!(archived.clip_id, Some(entry.clip_id.0));
+    drop(a);
+    Board::destroy(&tb.name, false).unwrap();
+    // The same name and the same seq, but another board (another node id):
+    // its seq 1 is not the archived seq 1.
+    let mut a = archiver(&tb, &db, 200);
+    a.board().copy(&Clip::text("second board")).unwrap();
+    assert_eq!(a.board().history().unwrap()[0].seq, entry.seq);
+    assert_eq!(a.sync().unwrap().archived, 1);
+    assert_eq!(texts(a.archive()), ["first board", "second board"]);
+}
