@@ -1,16 +1,22 @@
 //! The archiver: brings the archive up to date with one board.
 //!
-//! Each [`Archiver::sync`] looks at the board's history once (a consistent
-//! look: the board's seq is the same before and after it) and, in one
-//! transaction:
+//! Each [`Archiver::sync`] looks at the board once (a consistent look: the
+//! board's seq is the same before and after it reads the history and the
+//! removal log) and, in one transaction:
 //! - archives entries newer than the last seq it saw (at start that is the
 //!   catch-up of what the board still holds; on a new board, all of it);
 //! - follows pins and selections (last use) of entries it has seen;
-//! - for entries that left the board, deletes them from the archive only
-//!   when the look proves a removal (`rm`, `clear`): the board moved by one
-//!   commit since the previous look, and that commit made no new entry, so
-//!   it evicted nothing. Otherwise the entry may have been evicted, and
-//!   eviction is what the archive is for: it stays.
+//! - for entries that left the board since the previous look, asks the
+//!   board's removal log why (`removals.rs`): one that `rm` or `clear` took
+//!   is deleted from the archive, and a `clear --all` empties the archive;
+//!   one that nothing removed was evicted, and eviction is what the archive
+//!   is for: it stays. This holds however many commits came between two
+//!   looks, and for removals made while no archiver ran.
+//! - Only when more than 64 removals came between two looks, so that some
+//!   have left the log, is an unexplained entry judged by the look alone:
+//!   deleted if the board moved by one commit that made no new entry (it
+//!   evicted nothing), kept otherwise, with a warning and
+//!   [`Synced::removals_lost`].
 //!
 //! Nothing here runs on the copy path: the board's writers only send their
 //! usual note, and the archiver reads the board afterwards.
@@ -19,9 +25,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime};
 
 use rusqlite::params;
-use shm_clip::{Board, EntryInfo, Selector};
+use shm_clip::{Board, EntryInfo, RemovalLog, Selector};
 
 use crate::model::to_ns;
+use crate::removals::{Gone, Removals, Verdict};
 use crate::{Archive, BoardState, Error, NewClip, Policy, Result, ids};
 
 /// How often, at most, the limits (max bytes, max age) are enforced while
@@ -34,13 +41,21 @@ pub struct Archiver {
     board: Board,
     archive: Archive,
     policy: Policy,
-    /// (pinned, touched) of each archived board entry at the last look, so
-    /// that only changes are written.
-    known: HashMap<u64, (bool, SystemTime)>,
+    /// What each archived board entry was at the last look, by seq: so that
+    /// only changes are written, and to tell why an entry left.
+    known: HashMap<u64, Known>,
     /// Entries the policy refused (too large, images off), by seq.
     skipped: HashSet<u64>,
     /// Bytes archived and time since the limits were last enforced.
     since_limits: (u64, Option<Instant>),
+}
+
+/// An archived board entry as the last look saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Known {
+    pinned: bool,
+    touched: SystemTime,
+    clip_id: Option<[u8; 16]>,
 }
 
 /// What one sync did.
@@ -52,13 +67,30 @@ pub struct Synced {
     pub archived: usize,
     /// Archived entries whose pin or last use changed.
     pub updated: usize,
-    /// Entries removed from the board (`rm`, `clear`) and so from the archive.
+    /// Archived clips deleted because `rm` or `clear` took them off the
+    /// board (every archived clip, after `clear --all`).
     pub deleted: usize,
-    /// Entries that left the board and stay archived (evicted, or removed
-    /// where that could not be told from eviction).
+    /// Entries that left the board and stay archived: evicted, or left
+    /// unexplained when [`Synced::removals_lost`].
     pub kept: usize,
     /// Entries the policy does not archive.
     pub skipped: usize,
+    /// More than 64 removals came since the previous look, so some had left
+    /// the board's removal log: entries it did not explain were judged by
+    /// the look alone (kept unless that proved a removal).
+    pub removals_lost: bool,
+}
+
+/// One look at the board: its history and removal log at one seq.
+struct Snapshot {
+    hist: Vec<EntryInfo>,
+    removals: RemovalLog,
+    /// The seq after the look.
+    seq: u64,
+    /// No commit came between the first and the last read.
+    consistent: bool,
+    /// The seq before the look.
+    before: u64,
 }
 
 impl Archiver {
@@ -89,7 +121,7 @@ impl Archiver {
 
     /// Brings the archive up to date with the board (see the module docs).
     pub fn sync(&mut self) -> Result<Synced> {
-        let (hist, seq, consistent, before) = self.look()?;
+        let snap = self.look()?;
         if self.board.is_destroyed() {
             // A destroyed board's wipe is not the user removing clips.
             return Err(Error::Board(shm_clip::Error::BoardDestroyed {
@@ -99,8 +131,15 @@ impl Archiver {
         let name = self.board.name().to_string();
         let node = ids::board_node(&self.board);
         let mut report = Synced {
-            seq,
+            seq: snap.seq,
             ..Synced::default()
+        };
+        // After a look that raced a commit, only what came before it counts
+        // as seen: a later entry it missed is still new.
+        let seen_seq = if snap.consistent {
+            snap.seq
+        } else {
+            snap.before
         };
         let board = &self.board;
         let policy = self.policy;
@@ -108,10 +147,10 @@ impl Archiver {
         let skipped = &mut self.skipped;
         let mut new_bytes = 0u64;
         let mut fresh = Vec::new();
-        let wipe_all = self.archive.batch(|b| {
+        self.archive.batch(|b| {
             let state = b.board_state(&name)?;
             let prev = match state {
-                Some(s) if s.node == node && s.seen_seq <= seq => Some(s.seen_seq),
+                Some(s) if s.node == node && s.seen_seq <= snap.seq => Some(s.seen_seq),
                 Some(_) => {
                     // Another board under this name (re-created, or after a
                     // reboot): its seqs mean other entries.
@@ -122,7 +161,17 @@ impl Archiver {
                 }
                 None => None,
             };
-            let linked: HashMap<u64, i64> = b.linked(&name)?.into_iter().collect();
+            // Only a board seen before has removals since: a new one's log
+            // is about clips this archive never took from it.
+            let removals = prev.map(|p| Removals::since(&snap.removals, p, seen_seq));
+            let mut linked: HashMap<u64, i64> = b.linked(&name)?.into_iter().collect();
+            if removals.as_ref().is_some_and(Removals::empties_archive) {
+                // `clear --all` since the previous look: everything archived
+                // goes, first, so that what was copied after it (all this
+                // look holds) is archived anew below.
+                report.deleted += b.clear_all()?;
+                linked.clear();
+            }
             let look = Look {
                 board,
                 name: &name,
@@ -131,41 +180,26 @@ impl Archiver {
             };
             let created_since = look.follow(
                 b,
-                &hist,
-                &linked,
+                &snap.hist,
+                &mut linked,
                 known,
                 skipped,
                 &mut report,
                 (&mut new_bytes, &mut fresh),
             )?;
-            // One commit, and it made no entry: it evicted nothing, so what
-            // left the board was removed.
-            let proven = consistent && prev.is_some_and(|p| seq == p + 1) && !created_since;
-            let live: HashSet<u64> = hist.iter().map(|e| e.seq).collect();
-            let mut removed_pinned = false;
-            for (&gone, &clip) in linked.iter().filter(|(s, _)| !live.contains(s)) {
-                if proven {
-                    removed_pinned |= known.get(&gone).is_some_and(|k| k.0);
-                    b.delete(clip)?;
-                    report.deleted += 1;
-                } else {
-                    b.unlink(&name, gone)?;
-                    report.kept += 1;
-                }
-            }
-            // `clear --all` (pinned entries removed too, nothing left) empties
-            // the whole archive, not only what this board still held.
-            let wipe_all = proven && hist.is_empty() && removed_pinned;
-            b.set_board_state(
-                &name,
-                BoardState {
-                    node,
-                    // After a look that raced a commit, only what came before
-                    // it counts as seen: a later entry it missed is still new.
-                    seen_seq: if consistent { seq } else { before },
-                },
+            // What the look alone proves, for when the log cannot tell: one
+            // commit that made no entry evicted nothing.
+            let proven =
+                snap.consistent && prev.is_some_and(|p| snap.seq == p + 1) && !created_since;
+            look.depart(
+                b,
+                &snap.hist,
+                &linked,
+                known,
+                (removals.as_ref(), proven),
+                &mut report,
             )?;
-            Ok(wipe_all)
+            b.set_board_state(&name, BoardState { node, seen_seq })
         })?;
         if self.board.is_destroyed() {
             // Destroyed while this sync read it: what it just archived came
@@ -176,15 +210,16 @@ impl Archiver {
                 name: self.board.name().to_string(),
             }));
         }
-        self.known = hist
-            .iter()
-            .filter(|e| !self.skipped.contains(&e.seq))
-            .map(|e| (e.seq, (e.pinned, e.touched)))
-            .collect();
-        self.skipped.retain(|s| hist.iter().any(|e| e.seq == *s));
-        if wipe_all {
-            report.deleted += self.archive.clear()?;
-        } else if report.deleted > 0 {
+        if report.removals_lost {
+            tracing::warn!(
+                board = %name,
+                kept = report.kept,
+                "more than 64 removals since the archiver last looked: entries that left \
+                 the board without a logged removal were kept unless the look proved one"
+            );
+        }
+        self.remember(&snap.hist);
+        if report.deleted > 0 {
             // The deleted bytes leave the WAL file now, not at some later
             // automatic checkpoint.
             self.archive.checkpoint()?;
@@ -194,18 +229,43 @@ impl Archiver {
         Ok(report)
     }
 
-    /// The board's history and the seq it belongs to, read so that no
-    /// commit came between: retried a few times under a stream of copies,
-    /// then the last look is used, marked inconsistent (it proves no removal).
-    fn look(&self) -> Result<(Vec<EntryInfo>, u64, bool, u64)> {
+    /// Keeps what this look saw of each archived entry, for the next one.
+    fn remember(&mut self, hist: &[EntryInfo]) {
+        self.known = hist
+            .iter()
+            .filter(|e| !self.skipped.contains(&e.seq))
+            .map(|e| {
+                let k = Known {
+                    pinned: e.pinned,
+                    touched: e.touched,
+                    clip_id: ids::entry_clip_id(e),
+                };
+                (e.seq, k)
+            })
+            .collect();
+        self.skipped.retain(|s| hist.iter().any(|e| e.seq == *s));
+    }
+
+    /// The board's history and removal log and the seq they belong to, read
+    /// so that no commit came between: retried a few times under a stream
+    /// of copies, then the last look is used, marked inconsistent.
+    fn look(&self) -> Result<Snapshot> {
         let mut tries = 0;
         loop {
             let before = self.board.seq();
             let hist = self.board.history()?;
+            // After the history: every removal of an entry it lacks is in it.
+            let removals = self.board.removals_since(0)?;
             let after = self.board.seq();
             tries += 1;
             if before == after || tries == 5 {
-                return Ok((hist, after, before == after, before));
+                return Ok(Snapshot {
+                    hist,
+                    removals,
+                    seq: after,
+                    consistent: before == after,
+                    before,
+                });
             }
         }
     }
@@ -268,8 +328,8 @@ impl Look<'_> {
         &self,
         b: &crate::Batch<'_>,
         hist: &[EntryInfo],
-        linked: &HashMap<u64, i64>,
-        known: &HashMap<u64, (bool, SystemTime)>,
+        linked: &mut HashMap<u64, i64>,
+        known: &HashMap<u64, Known>,
         skipped: &mut HashSet<u64>,
         report: &mut Synced,
         (new_bytes, fresh): (&mut u64, &mut Vec<i64>),
@@ -281,7 +341,10 @@ impl Look<'_> {
                 created_since = true;
             }
             if let Some(&clip) = linked.get(&e.seq) {
-                if known.get(&e.seq) != Some(&(e.pinned, e.touched)) {
+                if known
+                    .get(&e.seq)
+                    .is_none_or(|k| (k.pinned, k.touched) != (e.pinned, e.touched))
+                {
                     b.tx()
                         .prepare_cached(
                             "UPDATE clips SET pinned = ?2, last_used = max(last_used, ?3)
@@ -321,6 +384,7 @@ impl Look<'_> {
                 reps: &clip.reps,
             })?;
             b.link(name, e.seq, inserted.id)?;
+            linked.insert(e.seq, inserted.id);
             *new_bytes += clip.total_size();
             if inserted.new {
                 fresh.push(inserted.id);
@@ -328,5 +392,67 @@ impl Look<'_> {
             report.archived += 1;
         }
         Ok(created_since)
+    }
+
+    /// Deletes from the archive the entries that the user removed from the
+    /// board since the previous look, and only unlinks those evicted.
+    /// `linked` holds every link, this look's new ones too.
+    fn depart(
+        &self,
+        b: &crate::Batch<'_>,
+        hist: &[EntryInfo],
+        linked: &HashMap<u64, i64>,
+        known: &HashMap<u64, Known>,
+        (removals, proven): (Option<&Removals>, bool),
+        report: &mut Synced,
+    ) -> rusqlite::Result<()> {
+        let live: HashSet<u64> = hist.iter().map(|e| e.seq).collect();
+        // An archived clip that a live entry still is (the same content
+        // copied again, a clip brought back) stays whatever happened to an
+        // older entry of it.
+        let live_clips: HashSet<i64> = linked
+            .iter()
+            .filter(|(s, _)| live.contains(s))
+            .map(|(_, &c)| c)
+            .collect();
+        let live_ids: HashSet<[u8; 16]> = hist.iter().filter_map(ids::entry_clip_id).collect();
+        let mut gone: Vec<(u64, i64)> = linked
+            .iter()
+            .filter(|(s, _)| !live.contains(s))
+            .map(|(&s, &c)| (s, c))
+            .collect();
+        gone.sort_unstable();
+        for (seq, clip) in gone {
+            let (clip_id, pinned) = if let Some(k) = known.get(&seq) {
+                (k.clip_id, k.pinned)
+            } else {
+                // An archiver that just started did not see it: the archived
+                // clip says what it was (the archive follows pins, and keeps
+                // the newest board clip id of its content).
+                b.clip_identity(clip)?.unwrap_or((None, false))
+            };
+            let entry = Gone {
+                seq,
+                clip_id,
+                pinned,
+            };
+            let removed = match removals.map(|r| r.verdict(&entry)) {
+                Some(Verdict::Removed) => true,
+                Some(Verdict::Unknown) => proven,
+                Some(Verdict::Evicted) | None => false,
+            };
+            let still_on_board = live_clips.contains(&clip)
+                || entry.clip_id.is_some_and(|id| live_ids.contains(&id));
+            if removed && !still_on_board {
+                // Its link goes with it (ON DELETE CASCADE); a clip that two
+                // gone entries were is counted once.
+                report.deleted += usize::from(b.delete(clip)?);
+            } else {
+                b.unlink(self.name, seq)?;
+                report.kept += 1;
+            }
+        }
+        report.removals_lost = removals.is_some_and(Removals::lost);
+        Ok(())
     }
 }

@@ -8,7 +8,8 @@
 //!   text/plain, text/html (tags stripped) and text/uri-list.
 //! - The archiver (`archiver.rs`): one per board, it follows the board's
 //!   notifications and writes new entries, pins and removals off the copy
-//!   path.
+//!   path; the board's removal log tells a removal (followed) from an
+//!   eviction (not followed).
 //!
 //! No GUI and no async: the tray, the CLI and the window all use it.
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ mod model;
 mod policy;
 mod prune;
 mod read;
+mod removals;
 mod runner;
 mod schema;
 mod text;

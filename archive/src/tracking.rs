@@ -1,7 +1,7 @@
 //! What the archiver knows of each board: which board (its node id) it last
 //! saw under that name, the highest seq it archived, and which archived clip
 //! each live board entry is. With these it catches up after a restart and
-//! tells which entries left the board.
+//! tells which entries left the board, and what each was.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -53,6 +53,24 @@ impl Batch<'_> {
             .prepare_cached("SELECT seq, clip FROM board_entries WHERE board = ?1 ORDER BY seq")?
             .query_map([board], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?
             .collect()
+    }
+
+    /// The board clip id and the pin of archived clip `clip`: what an entry
+    /// it is linked to was, for an archiver that did not see that entry.
+    pub(crate) fn clip_identity(
+        &self,
+        clip: i64,
+    ) -> rusqlite::Result<Option<(Option<[u8; 16]>, bool)>> {
+        self.tx()
+            .prepare_cached("SELECT clip_id, pinned FROM clips WHERE id = ?1")?
+            .query_row([clip], |r| {
+                let id: Option<Vec<u8>> = r.get(0)?;
+                Ok((
+                    id.and_then(|i| <[u8; 16]>::try_from(i.as_slice()).ok()),
+                    r.get(1)?,
+                ))
+            })
+            .optional()
     }
 
     /// Records that board entry `seq` is archived clip `clip`.

@@ -53,15 +53,7 @@ impl Archive {
 
     /// Deletes every archived clip (`clear --all`), then checkpoints.
     pub fn clear(&mut self) -> Result<usize> {
-        let n = self.batch(|b| {
-            let n = b.tx.execute("DELETE FROM clips", [])?;
-            b.tx.execute_batch(
-                "DELETE FROM blobs;
-                 INSERT INTO clip_text (clip_text) VALUES ('delete-all');
-                 DELETE FROM board_entries;",
-            )?;
-            Ok(n)
-        })?;
+        let n = self.batch(clear_in)?;
         self.checkpoint()?;
         Ok(n)
     }
@@ -141,6 +133,12 @@ impl Batch<'_> {
         Ok(existed)
     }
 
+    /// Deletes every archived clip inside this transaction (the caller
+    /// checkpoints after the commit). Returns how many there were.
+    pub fn clear_all(&self) -> rusqlite::Result<usize> {
+        clear_in(self)
+    }
+
     /// Pins or unpins a clip. Returns false for an unknown id.
     pub fn set_pinned(&self, id: i64, pinned: bool) -> rusqlite::Result<bool> {
         Ok(self
@@ -154,6 +152,18 @@ impl Batch<'_> {
     pub(crate) fn tx(&self) -> &Transaction<'_> {
         self.tx
     }
+}
+
+/// [`Batch::clear_all`], as a function of any batch ([`Archive::batch`]
+/// takes one for every lifetime).
+fn clear_in(b: &Batch<'_>) -> rusqlite::Result<usize> {
+    let n = b.tx.execute("DELETE FROM clips", [])?;
+    b.tx.execute_batch(
+        "DELETE FROM blobs;
+         INSERT INTO clip_text (clip_text) VALUES ('delete-all');
+         DELETE FROM board_entries;",
+    )?;
+    Ok(n)
 }
 
 /// The hash that makes two board entries one archived clip: every

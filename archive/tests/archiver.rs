@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use shm_clip::{Board, Clip, CreateOptions, Selector};
+use shm_clip::{Board, Clip, ClipId, CreateOptions, Origin, OriginKind, Provenance, Selector};
 use shm_clip_archive::{Archive, Archiver, Error, Policy, Synced, side_file};
 use shm_clip_test_kit::TestBoard;
 
@@ -165,25 +165,222 @@ fn eviction_keeps_clips_and_clear_all_empties_the_archive() {
     assert_eq!(a.archive().stats().unwrap().clips, 0);
 }
 
+/// Whether `marker` is gone from the archive: from its search, its
+/// database file and its WAL.
+fn assert_gone(a: &Archive, db: &Path, marker: &str) {
+    assert!(a.search(marker, 5).unwrap().is_empty(), "{marker} found");
+    assert!(!file_contains(db, marker), "{marker} in the database");
+    assert!(
+        !file_contains(&side_file(db, "-wal"), marker),
+        "{marker} in the WAL"
+    );
+}
+
 #[test]
-fn a_removal_mixed_with_copies_between_two_looks_is_kept() {
-    // The limit of what notes alone can tell: a copy that may have evicted
-    // and an rm between two looks; the archive keeps the entry rather than
-    // risk deleting an evicted one.
+fn a_removal_mixed_with_copies_between_two_looks_is_deleted_and_an_eviction_kept() {
+    // Between two looks: an rm, and copies that evict. The board's removal
+    // log names the removed entry, so only it leaves the archive.
     let tb = TestBoard::new("arch-mixed");
     let db = db_in(&tb);
-    let mut a = archiver(&tb, &db, 200);
-    a.board().copy(&Clip::text("first")).unwrap();
-    a.board().copy(&Clip::text("second")).unwrap();
+    let mut a = archiver(&tb, &db, 3);
+    for t in ["oldest, evicted", "the Wombat5813 secret", "third"] {
+        a.board().copy(&Clip::text(t)).unwrap();
+    }
     a.sync().unwrap();
+    assert_eq!(a.archive().search("wombat5813", 5).unwrap().len(), 1);
     a.board().delete(Selector::Index(1)).unwrap();
-    a.board().copy(&Clip::text("third")).unwrap();
+    a.board().copy(&Clip::text("fourth")).unwrap();
+    a.board().copy(&Clip::text("fifth")).unwrap();
+    let on_board: Vec<String> = a
+        .board()
+        .history()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.preview)
+        .collect();
+    assert_eq!(
+        on_board,
+        ["fifth", "fourth", "third"],
+        "the oldest was evicted"
+    );
+    let done = a.sync().unwrap();
+    assert_eq!(
+        (done.archived, done.deleted, done.kept, done.removals_lost),
+        (2, 1, 1, false),
+        "{done:?}"
+    );
+    assert_gone(a.archive(), &db, "wombat5813");
+    assert_eq!(
+        texts(a.archive()),
+        ["fifth", "fourth", "oldest, evicted", "third"]
+    );
+    a.archive().integrity_check().unwrap();
+}
+
+#[test]
+fn a_clear_mixed_with_copies_deletes_the_unpinned_and_keeps_the_pinned() {
+    let tb = TestBoard::new("arch-clear-mixed");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 4);
+    for t in [
+        "pinned, stays",
+        "pinned, later evicted",
+        "Bilby2291 one",
+        "Bilby2291 two",
+    ] {
+        a.board().copy(&Clip::text(t)).unwrap();
+    }
+    a.board().set_pinned(Selector::Index(3), true).unwrap();
+    a.board().set_pinned(Selector::Index(2), true).unwrap();
+    a.sync().unwrap();
+    // Between two looks: clear (the pinned two survive it), copies, an
+    // unpin, and a copy that evicts the entry that was pinned at the clear.
+    assert_eq!(a.board().clear(false).unwrap(), 2);
+    a.board().copy(&Clip::text("after one")).unwrap();
+    a.board().copy(&Clip::text("after two")).unwrap();
+    let later = a
+        .board()
+        .history()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.preview == "pinned, later evicted")
+        .unwrap();
+    a.board()
+        .set_pinned(Selector::Seq(later.seq), false)
+        .unwrap();
+    a.board().copy(&Clip::text("after three")).unwrap();
+    assert!(a.board().get(Selector::Seq(later.seq)).is_err(), "evicted");
     let done = a.sync().unwrap();
     assert_eq!(
         (done.archived, done.deleted, done.kept),
-        (1, 0, 1),
+        (3, 2, 1),
         "{done:?}"
     );
+    assert_gone(a.archive(), &db, "bilby2291");
+    assert_eq!(
+        texts(a.archive()),
+        [
+            "after one",
+            "after three",
+            "after two",
+            "pinned, later evicted",
+            "pinned, stays"
+        ]
+    );
+}
+
+#[test]
+fn a_clear_keeps_the_archived_clip_of_an_entry_that_arrived_again_pinned() {
+    // The same content restored under another clip id (from another board,
+    // say) replaces the older entry without a removal; the clear that
+    // follows takes unpinned entries only, and the pinned newcomer is still
+    // that archived clip.
+    let tb = TestBoard::new("arch-again");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 200);
+    for t in ["arrives twice", "Potoroo7106 other"] {
+        a.board().copy(&Clip::text(t)).unwrap();
+    }
+    a.sync().unwrap();
+    let now = std::time::SystemTime::now();
+    let mut again = Provenance::new(Origin::this_process(OriginKind::Bridge), now, now, true);
+    again.clip_id = Some(ClipId::random());
+    a.board()
+        .restore(&Clip::text("arrives twice"), &again)
+        .unwrap();
+    assert_eq!(a.board().history().unwrap().len(), 2, "the older one went");
+    a.board().clear(false).unwrap();
+    let done = a.sync().unwrap();
+    assert_eq!(
+        (done.archived, done.deleted, done.kept),
+        (1, 1, 1),
+        "{done:?}"
+    );
+    assert_eq!(texts(a.archive()), ["arrives twice"]);
+    assert!(a.archive().search("arrives", 5).unwrap()[0].info.pinned);
+    assert_gone(a.archive(), &db, "potoroo7106");
+}
+
+#[test]
+fn a_removal_while_no_archiver_ran_is_applied_at_catch_up() {
+    let tb = TestBoard::new("arch-rm-offline");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 200);
+    for t in ["the Echidna3307 secret", "other"] {
+        a.board().copy(&Clip::text(t)).unwrap();
+    }
+    a.sync().unwrap();
+    drop(a);
+    // No archiver runs: an rm, then a copy.
+    let board = tb.open(CreateOptions::default());
+    board.delete(Selector::Index(1)).unwrap();
+    board.copy(&Clip::text("later")).unwrap();
+    let mut a = archiver(&tb, &db, 200);
+    let done = a.sync().unwrap();
+    assert_eq!(
+        (done.archived, done.deleted, done.kept),
+        (1, 1, 0),
+        "{done:?}"
+    );
+    assert_gone(a.archive(), &db, "echidna3307");
+    assert_eq!(texts(a.archive()), ["later", "other"]);
+}
+
+#[test]
+fn clear_all_mixed_with_copies_empties_the_archive() {
+    let tb = TestBoard::new("arch-clear-all-mixed");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 3);
+    for i in 0..5 {
+        a.board()
+            .copy(&Clip::text(format!("Dunnart{i}48 clip")))
+            .unwrap();
+        a.sync().unwrap();
+    }
+    a.board().set_pinned(Selector::Current, true).unwrap();
+    a.sync().unwrap();
+    assert_eq!(a.archive().stats().unwrap().clips, 5, "evicted ones kept");
+    a.board().clear(true).unwrap();
+    a.board().copy(&Clip::text("after the clear")).unwrap();
+    a.board().copy(&Clip::text("and another")).unwrap();
+    let done = a.sync().unwrap();
+    assert_eq!((done.archived, done.deleted), (2, 5), "{done:?}");
+    assert_eq!(texts(a.archive()), ["after the clear", "and another"]);
+    for i in 0..5 {
+        assert_gone(a.archive(), &db, &format!("dunnart{i}48"));
+    }
+}
+
+#[test]
+fn removals_lost_from_the_log_keep_what_it_cannot_explain() {
+    // 70 removals and a copy between two looks: the log keeps the last 64
+    // (those are deleted); the 6 before them cannot be told from evictions.
+    let tb = TestBoard::new("arch-overrun");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 200);
+    for i in 0..80 {
+        a.board().copy(&Clip::text(format!("clip {i}"))).unwrap();
+    }
+    a.sync().unwrap();
+    // The oldest first: clip 0 .. clip 69.
+    for i in 0..70 {
+        a.board().delete(Selector::Index(79 - i)).unwrap();
+    }
+    a.board().copy(&Clip::text("new")).unwrap();
+    let done = a.sync().unwrap();
+    assert_eq!(
+        (done.archived, done.deleted, done.kept, done.removals_lost),
+        (1, 64, 6, true),
+        "{done:?}"
+    );
+    let t = texts(a.archive());
+    for i in 0..6 {
+        assert!(t.contains(&format!("clip {i}")), "clip {i} kept: {t:?}");
+    }
+    for i in 6..70 {
+        assert!(!t.contains(&format!("clip {i}")), "clip {i} deleted");
+    }
+    assert_eq!(t.len(), 6 + 10 + 1);
 }
 
 #[test]
