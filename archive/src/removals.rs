@@ -13,7 +13,8 @@
 //! When removals after the previous look have already left the log (more
 //! than 64 between two looks), an entry that nothing in the log explains
 //! cannot be told from an eviction: the caller falls back to what the look
-//! alone proves.
+//! alone proves. So does an entry whose clip id is not known (archived by a
+//! build that stored none) when a `delete` came since.
 
 use std::collections::HashSet;
 
@@ -24,8 +25,8 @@ use shm_clip::{RemovalKind, RemovalLog};
 pub(crate) struct Removals {
     /// Clip ids that `delete` took.
     deleted: HashSet<[u8; 16]>,
-    /// A `delete` of an entry without a clip id (restored from an older
-    /// file): it may have taken any entry without one.
+    /// A `delete` of an entry without a clip id (from an older build): it
+    /// may have taken any entry without one.
     deleted_unnamed: bool,
     /// The newest `clear` (unpinned entries).
     cleared: Option<u64>,
@@ -109,7 +110,10 @@ impl Removals {
         let named = gone.clip_id.is_some_and(|id| self.deleted.contains(&id));
         if named || after(self.cleared_all) || (!gone.pinned && after(self.cleared)) {
             Verdict::Removed
-        } else if self.lost || (self.deleted_unnamed && gone.clip_id.is_none()) {
+        } else if self.lost
+            || (gone.clip_id.is_none() && (self.deleted_unnamed || !self.deleted.is_empty()))
+        {
+            // Without its clip id, an entry may be the one any delete took.
             Verdict::Unknown
         } else {
             Verdict::Evicted
@@ -197,6 +201,26 @@ mod tests {
         let r = Removals::since(&log(&kept, 6), 19, 100);
         assert!(!r.lost());
         assert_eq!(r.verdict(&gone(5, 200, false)), Verdict::Evicted);
+    }
+
+    #[test]
+    fn an_entry_without_a_clip_id_is_unknown_after_any_delete() {
+        let r = Removals::since(&log(&[(3, RemovalKind::Deleted, 7)], 0), 2, 10);
+        let unnamed = Gone {
+            seq: 1,
+            clip_id: None,
+            pinned: false,
+        };
+        assert_eq!(r.verdict(&unnamed), Verdict::Unknown);
+        let r = Removals::since(&log(&[(3, RemovalKind::Cleared, 0)], 0), 2, 10);
+        assert_eq!(r.verdict(&unnamed), Verdict::Removed);
+        assert_eq!(
+            r.verdict(&Gone {
+                pinned: true,
+                ..unnamed
+            }),
+            Verdict::Evicted
+        );
     }
 
     #[test]
