@@ -181,7 +181,8 @@ fn machine() {
     if cfg!(feature = "test-hooks") {
         println!(
             "note: built with shm-clip's `test-hooks` feature (enabled by its own \
-             dev-dependency), so every copy() writes the first half of each payload twice"
+             dev-dependency): its park points are compiled in but unarmed, one cached \
+             check each"
         );
     }
 }

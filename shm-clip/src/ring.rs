@@ -190,6 +190,15 @@ impl<'a> Ring<'a> {
                 if f.rec.offset - h >= need {
                     return Ok(Room::At(h));
                 }
+            } else if f.rec.offset >= need && self.head(off::FREE_HEAD) == NO_SLOT {
+                // Every record lies in [first, head), so [0, first) is free.
+                // With every slot taken this copy evicts the oldest anyway;
+                // wrapping now keeps the ring on the pages it has used,
+                // instead of walking the whole arena: each page the ring
+                // first reaches costs tmpfs a page of RAM and every process
+                // that maps the board a page fault.
+                self.seg.set_header_u64(off::RING_HEAD, 0);
+                return Ok(Room::At(0));
             } else if self.arena - h >= need {
                 return Ok(Room::At(h));
             } else {

@@ -1,20 +1,17 @@
-use shm_clip::{Board, BoardName, Clip, CreateOptions, Origin, OriginKind, Selector};
+use shm_clip::{Board, Clip, CreateOptions, Origin, OriginKind, Selector};
+use shm_clip_test_kit::TestBoard;
 
-fn board(test: &str, capacity: u64) -> (Board, BoardName) {
-    let name = BoardName::new(&format!("t-smoke-{}-{test}", std::process::id())).unwrap();
-    let _ = Board::destroy(&name, true);
-    let b = Board::open_with(
-        &name,
-        Origin::this_process(OriginKind::Cli),
-        Some(CreateOptions { capacity, depth: 8 }),
-    )
-    .unwrap();
-    (b, name)
+/// A fresh board of depth 8 that the returned guard removes on drop.
+fn board(test: &str, capacity: u64) -> (Board, TestBoard) {
+    let tb = TestBoard::new(&format!("smoke-{test}"));
+    let b = tb.open(CreateOptions { capacity, depth: 8 });
+    (b, tb)
 }
 
 #[test]
 fn copy_paste_history() {
-    let (b, name) = board("basic", 1 << 20);
+    let (b, tb) = board("basic", 1 << 20);
+    let name = tb.name.clone();
     assert!(matches!(b.paste(), Err(shm_clip::Error::Empty)));
     b.copy(&Clip::text("one")).unwrap();
     b.copy(&Clip::text("two").with("text/html", "<b>two</b>"))
@@ -57,7 +54,8 @@ fn copy_paste_history() {
 
 #[test]
 fn big_clip_and_too_large() {
-    let (b, name) = board("big", 1 << 20);
+    let (b, tb) = board("big", 1 << 20);
+    let name = tb.name.clone();
     let half = vec![7u8; 1 << 19];
     b.copy(&Clip::new("application/octet-stream", half.clone()))
         .unwrap();
@@ -86,7 +84,8 @@ fn big_clip_and_too_large() {
 /// still be seen, and a cached view must never steer a copy into live data.
 #[test]
 fn handles_see_each_others_changes_through_their_caches() {
-    let (a, name) = board("caches", 1 << 16);
+    let (a, tb) = board("caches", 1 << 16);
+    let name = tb.name.clone();
     let b = Board::open_with(&name, Origin::this_process(OriginKind::App), None).unwrap();
     for i in 0..6 {
         a.copy(&Clip::text(format!("a{i}").repeat(500))).unwrap();
@@ -129,7 +128,8 @@ fn handles_see_each_others_changes_through_their_caches() {
 
 #[test]
 fn an_empty_mime_type_is_invalid_input_not_corruption() {
-    let (b, name) = board("badmime", 1 << 20);
+    let (b, tb) = board("badmime", 1 << 20);
+    let name = tb.name.clone();
     match b.copy(&Clip::new("", "x")) {
         Err(shm_clip::Error::InvalidClip { what }) => assert!(what.contains("MIME"), "{what}"),
         other => panic!("an empty MIME type gave {other:?}"),
@@ -144,7 +144,8 @@ fn an_empty_mime_type_is_invalid_input_not_corruption() {
 #[test]
 fn a_version_2_board_is_refused_with_the_command_that_fixes_it() {
     use std::os::unix::fs::FileExt;
-    let (board, name) = board("v2-left-over", 1 << 20);
+    let (board, tb) = board("v2-left-over", 1 << 20);
+    let name = tb.name.clone();
     board.copy(&Clip::text("from an older build")).unwrap();
     drop(board);
     let path = std::path::Path::new("/dev/shm").join(format!(
@@ -178,7 +179,8 @@ fn a_version_2_board_is_refused_with_the_command_that_fixes_it() {
 #[test]
 fn clip_and_node_ids_identify_entries_across_moves_and_restores() {
     use shm_clip::{ClipId, NodeId, Provenance};
-    let (board, name) = board("ids", 1 << 20);
+    let (board, tb) = board("ids", 1 << 20);
+    let name = tb.name.clone();
     let other = Board::open(&name, OriginKind::App).unwrap();
     assert_eq!(board.node_id(), other.node_id());
     assert!(!board.node_id().is_nil());
@@ -225,17 +227,12 @@ fn clip_and_node_ids_identify_entries_across_moves_and_restores() {
 #[test]
 fn the_removal_log_tells_deletes_and_clears_from_evictions() {
     use shm_clip::RemovalKind;
-    let name = BoardName::new(&format!("t-smoke-{}-removals", std::process::id())).unwrap();
-    let _ = Board::destroy(&name, true);
-    let board = Board::open_with(
-        &name,
-        Origin::this_process(OriginKind::Cli),
-        Some(CreateOptions {
-            capacity: 1 << 20,
-            depth: 2,
-        }),
-    )
-    .unwrap();
+    let tb = TestBoard::new("smoke-removals");
+    let name = tb.name.clone();
+    let board = tb.open(CreateOptions {
+        capacity: 1 << 20,
+        depth: 2,
+    });
     let a = board.copy(&Clip::text("a")).unwrap();
     board.copy(&Clip::text("b")).unwrap();
     board.copy(&Clip::text("c")).unwrap(); // evicts a: not a removal
@@ -266,11 +263,35 @@ fn the_removal_log_tells_deletes_and_clears_from_evictions() {
 /// without leaving a link that a repair would have to mend.
 #[test]
 fn copying_the_current_clip_again_needs_no_repair() {
-    let (board, _name) = board("again", 1 << 20);
+    let (board, _tb) = board("again", 1 << 20);
     for i in 0..4 {
         let out = board.copy(&Clip::text("again and again")).unwrap();
         assert_eq!(out.deduplicated, i > 0);
         assert_eq!(board.status().unwrap().lock.recoveries, 0, "after copy {i}");
     }
     assert_eq!(board.history().unwrap().len(), 1);
+}
+
+/// A full history cycles over the arena pages it has used: 80 MiB of 4 KiB
+/// copies through a 64 MiB arena with depth 8 leave the segment's tmpfs
+/// file holding well under a megabyte, not the whole arena. (A ring that
+/// walked the arena would give every page a first-touch fault in every
+/// process that maps the board, and keep 64 MiB of RAM.)
+#[test]
+fn a_full_history_stays_on_the_pages_it_has_used() {
+    use std::os::unix::fs::MetadataExt;
+    let (board, tb) = board("pages", 64 << 20);
+    let mut clip = vec![0u8; 4096];
+    for i in 0u32..20_000 {
+        clip[..4].copy_from_slice(&i.to_le_bytes());
+        board
+            .copy(&Clip::new("application/octet-stream", clip.clone()))
+            .unwrap();
+    }
+    assert_eq!(board.history().unwrap().len(), 8);
+    let allocated = std::fs::metadata(tb.path()).unwrap().blocks() * 512;
+    assert!(
+        allocated < 1 << 20,
+        "the segment holds {allocated} bytes of RAM for 8 entries of 4 KiB"
+    );
 }

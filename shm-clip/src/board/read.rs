@@ -8,6 +8,7 @@ use crate::format::{IndexRecord, off};
 use crate::ids::{ClipId, NodeId};
 use crate::lock::LockGuard;
 use crate::record::{self, RepInfo};
+use crate::segment::Segment;
 use crate::{
     Clip, EntryInfo, Error, LastChange, LockStats, Origin, OriginKind, Representation, Result,
     Status,
@@ -99,7 +100,7 @@ impl Board {
             .offset
             .checked_add(info.data_offset)
             .ok_or_else(|| corrupt(rec.seq, "range"))?;
-        let mut data = vec![0u8; len];
+        let mut data = Segment::arena_out_buffer(len);
         let mut hasher = record::rep_hasher(info.mime.as_bytes(), info.data_len);
         let mut at = start;
         for piece in data.chunks_mut(READ_PIECE) {

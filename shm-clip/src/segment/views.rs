@@ -240,6 +240,12 @@ impl Segment {
         self.map.read(at, dst).ok_or_else(|| self.oob())
     }
 
+    /// A zeroed buffer to copy `len` arena bytes out into; a large one is
+    /// backed by huge pages, so that filling it costs few page faults.
+    pub(crate) fn arena_out_buffer(len: usize) -> Vec<u8> {
+        crate::sys::buffer::zeroed(len)
+    }
+
     pub(crate) fn arena_write(&self, offset: u64, src: &[u8]) -> Result<()> {
         let at = self.arena_range(offset, src.len() as u64)?;
         self.map.write(at, src).ok_or_else(|| self.oob())

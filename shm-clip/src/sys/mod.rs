@@ -1,5 +1,5 @@
-//! The only unsafe code in shm-clip: thin shims over `shm_open`/`mmap` and the
-//! pthread robust mutex. Everything above this module is safe Rust.
+//! The only unsafe code in shm-clip: thin shims over `shm_open`/`mmap`, the
+//! pthread robust mutex, and `madvise` for large paste buffers. Everything above this module is safe Rust.
 //!
 //! Memory in a mapping may be written at any time by another process, so this
 //! module never hands out Rust references into it (except atomics, which are
@@ -36,6 +36,7 @@
     reason = "FFI to shm_open, mmap and pthread; each block has a SAFETY comment"
 )]
 
+pub(crate) mod buffer;
 mod mapping;
 mod mutex;
 mod raw;
