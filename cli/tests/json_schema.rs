@@ -38,8 +38,9 @@ const UNOBSERVED: &[(&str, &str, &str)] = &[
         // under its owner) has no count.
         "null",
     ),
-    // The board gives no clip ids yet (they come with core v3).
-    ("history --archive --json", "clip_id", "string"),
+    // Only a clip archived by a build before layout v3's ids (or from a
+    // slot that had none) has no clip id; every board entry now has one.
+    ("history --archive --json", "clip_id", "null"),
 ];
 
 /// The outputs that the document describes.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_receive, mq_unlink};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollTimeout;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use nix::sys::stat::{Mode, fchmod};
 
@@ -22,6 +22,10 @@ use crate::{Error, Origin, OriginKind, Result};
 /// How long dropping a `Subscription` waits for the board lock (a normal
 /// lock waits 10 s): longer than any copy holds it, short for a closing window.
 const DROP_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// The epoll event data of the queue and of the removal watch.
+const QUEUE_EVENT: u64 = 0;
+const REMOVAL_EVENT: u64 = 1;
 
 /// A registered mailbox. Dropping it frees its slot and unlinks its queue.
 ///
@@ -81,21 +85,37 @@ impl Subscription {
         &self.name
     }
 
+    /// Waits in `epoll_wait`, which says which descriptor is ready, so a
+    /// wake-up for a note reads only the queue: the removal watch is read
+    /// when it fired. (`destroy` unlinks before it sends its notes, so the
+    /// watch's event is in the same batch as the note that follows it.)
     fn wait(&mut self, timeout: PollTimeout) -> Result<Option<Notification>> {
-        let mut fds = [PollFd::new(self.epoll.0.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, timeout) {
-            Ok(0) | Err(Errno::EINTR) => Ok(None),
-            Ok(_) => self.drain(),
-            Err(errno) => Err(Error::os("polling the mailbox", errno)),
-        }
+        let mut events = [EpollEvent::empty(); 2];
+        let ready = match self.epoll.wait(&mut events, timeout) {
+            Ok(0) | Err(Errno::EINTR) => return Ok(None),
+            Ok(n) => &events[..n],
+            Err(errno) => return Err(Error::os("waiting on the mailbox", errno)),
+        };
+        let maybe_removed = match &self.removal {
+            Some(watch) if ready.iter().any(|e| e.data() == REMOVAL_EVENT) => watch.drain(),
+            Some(_) => false,
+            None => true,
+        };
+        self.receive(maybe_removed)
     }
 
-    /// Reads pending messages and merges them into one that carries the
-    /// board's current seq; `BoardDestroyed` once the segment is gone.
+    /// Reads pending messages without knowing which descriptor is ready.
     fn drain(&mut self) -> Result<Option<Notification>> {
         // Events first: `destroy` unlinks before it sends its notes, so a
         // note that wakes us has its removal event queued already.
         let maybe_removed = self.removal.as_ref().is_none_or(RemovalWatch::drain);
+        self.receive(maybe_removed)
+    }
+
+    /// Reads pending messages and merges them into one that carries the
+    /// board's current seq; `BoardDestroyed` once the segment is gone
+    /// (checked with `fstat` when `maybe_removed`).
+    fn receive(&mut self, maybe_removed: bool) -> Result<Option<Notification>> {
         let merged = self.drain_queue()?;
         if self.destroyed || (maybe_removed && self.seg.unlinked()) {
             self.destroyed = true;
@@ -294,10 +314,16 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
 /// name was removed. Without inotify, only the queue.
 fn watch(seg: &Segment, mq: &Mq) -> std::result::Result<(Epoll, Option<RemovalWatch>), Errno> {
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    epoll.add(mq.get().as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, 0))?;
+    epoll.add(
+        mq.get().as_fd(),
+        EpollEvent::new(EpollFlags::EPOLLIN, QUEUE_EVENT),
+    )?;
     let removal = match RemovalWatch::new(&seg.name().segment_name(euid())) {
         Ok(removal) => {
-            epoll.add(removal.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, 1))?;
+            epoll.add(
+                removal.as_fd(),
+                EpollEvent::new(EpollFlags::EPOLLIN, REMOVAL_EVENT),
+            )?;
             Some(removal)
         }
         Err(errno) => {
