@@ -27,7 +27,8 @@ pub struct Place {
     pub board: [u8; 32],
     /// The clip's id.
     pub clip: [u8; 16],
-    /// The representation, or [`Place::MANIFEST`] for the manifest.
+    /// The representation, or [`Place::MANIFEST`] for the manifest, or
+    /// [`Place::SELECTION`] for a selection.
     pub rep: u32,
     /// The chunk's index within the representation's blob.
     pub chunk: u64,
@@ -38,6 +39,8 @@ pub struct Place {
 impl Place {
     /// The `rep` of a manifest.
     pub const MANIFEST: u32 = u32::MAX;
+    /// The `rep` of a selection: neither kind opens as the other.
+    pub const SELECTION: u32 = u32::MAX - 1;
 
     /// The manifest of `clip` on `board`.
     pub fn manifest(board: [u8; 32], clip: [u8; 16]) -> Place {
@@ -47,6 +50,14 @@ impl Place {
             rep: Place::MANIFEST,
             chunk: 0,
             chunks: 1,
+        }
+    }
+
+    /// The selection of `clip` on `board`.
+    pub fn selection(board: [u8; 32], clip: [u8; 16]) -> Place {
+        Place {
+            rep: Place::SELECTION,
+            ..Place::manifest(board, clip)
         }
     }
 

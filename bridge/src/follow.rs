@@ -4,9 +4,10 @@
 //! is opened, checked (key, tampering, replay, size, allow-list), its blobs
 //! fetched and opened, and only then is the clip restored into the board
 //! with its clip id and origin node, labelled `bridge: NAME`; a clip is never
-//! applied partially. Our own messages are not applied, but when the newest
-//! of them comes back after a remote one, its clip is made current again:
-//! the stream order decides the current clip on every board.
+//! applied partially. A selection makes the clip with its id current, if the
+//! board holds it. Our own messages are not applied, but when the newest of
+//! them comes back after a remote one, its clip is made current again: the
+//! stream order decides the current clip on every board.
 //!
 //! The consumer is recreated from the last applied sequence whenever it
 //! errors, ends, or stops making progress while the stream has more
@@ -24,9 +25,10 @@ use shm_clip::{ClipId, NodeId, Representation};
 use crate::blob::{BlobError, OVERHEAD_PER_CHUNK, chunk_count, open_blob};
 use crate::envelope::Place;
 use crate::link::Link;
+use crate::local::Selected;
 use crate::manifest::{Body, Manifest};
 use crate::naming::{Names, hex};
-use crate::wire;
+use crate::wire::{self, Message};
 
 /// How often the watchdog compares the stream with our progress.
 const WATCHDOG: Duration = Duration::from_secs(1);
@@ -142,6 +144,12 @@ async fn handle(link: &Link, seq: u64, payload: &[u8]) -> Result<(), String> {
                 s.last_remote_origin = name;
             });
         }
+        Ok(Outcome::Selected { name }) => {
+            link.update_status(|s| {
+                s.selections_applied += 1;
+                s.last_remote_origin = name;
+            });
+        }
         Ok(Outcome::Own) => {}
         Ok(Outcome::Skipped(why)) => tracing::info!(seq, "not applied: {why}"),
         Err(why) => {
@@ -175,26 +183,25 @@ impl From<String> for Failure {
 
 enum Outcome {
     Applied { name: String },
+    Selected { name: String },
     Own,
     Skipped(String),
 }
 
 async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
-    let manifest =
+    let message =
         wire::open_message(&link.envelope, &link.names, payload).map_err(|e| e.to_string())?;
-    let node_hex = hex(&manifest.origin_node);
-    link.nodes
-        .lock()
-        .expect("nodes lock")
-        .insert(manifest.origin_node);
+    let origin_node = message.origin_node();
+    let origin_seq = message.origin_seq();
+    let node_hex = hex(&origin_node);
+    link.nodes.lock().expect("nodes lock").insert(origin_node);
     let newest = {
         let state = link.state.lock().expect("state lock");
         state.origin_seqs.get(&node_hex).copied().unwrap_or(0)
     };
-    if manifest.origin_seq <= newest && manifest.origin_node != link.local.node.0 {
+    if origin_seq <= newest && origin_node != link.local.node.0 {
         return Err(Failure::Reject(format!(
-            "replay: commit {} of node {} is not newer than {newest}, already applied",
-            manifest.origin_seq,
+            "replay: message {origin_seq} of node {} is not newer than {newest}, already applied",
             &node_hex[..8]
         )));
     }
@@ -203,27 +210,43 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
         let mut state = link.state.lock().expect("state lock");
         state
             .origin_seqs
-            .insert(node_hex.clone(), manifest.origin_seq.max(newest));
+            .insert(node_hex.clone(), origin_seq.max(newest));
     };
-    let clip_id = ClipId(manifest.clip_id);
-    if manifest.origin_node == link.local.node.0 {
-        // Our own commit: unless a newer one was made here since (its
-        // message comes later and decides), it is the current clip
-        // everywhere, so here too.
-        if manifest.origin_seq >= link.latest_local() {
+    let clip_id = ClipId(message.clip_id());
+    if origin_node == link.local.node.0 {
+        // Our own commit or selection: unless a newer one was made here
+        // since (its message comes later and decides), it is the current
+        // clip everywhere, so here too.
+        if origin_seq >= link.latest_local() {
             let local = link.local.clone();
-            let seq = manifest.origin_seq;
-            let _ = tokio::task::spawn_blocking(move || {
-                if local.commits_after(seq)?.is_empty() && !local.is_current(clip_id)? {
-                    local.select(clip_id)?;
-                }
-                Ok::<_, crate::error::Error>(())
-            })
-            .await;
+            let _ =
+                tokio::task::spawn_blocking(move || local.reselect_own(clip_id, origin_seq)).await;
         }
         seen();
         return Ok(Outcome::Own);
     }
+    let manifest = match message {
+        Message::Commit(manifest) => manifest,
+        Message::Select(selection) => {
+            seen();
+            let local = link.local.clone();
+            let selected = tokio::task::spawn_blocking(move || local.select_remote(clip_id))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            return Ok(match selected {
+                Selected::Made | Selected::AlreadyCurrent => Outcome::Selected {
+                    name: selection.display_name,
+                },
+                Selected::NotHeld => {
+                    Outcome::Skipped(format!("selected clip {clip_id} is not on this board"))
+                }
+                Selected::Superseded => {
+                    Outcome::Skipped("a newer local selection comes later".into())
+                }
+            });
+        }
+    };
     let total = manifest.total_size();
     if total > link.settings.max_clip_size {
         seen();

@@ -22,6 +22,7 @@ pub mod naming;
 pub mod net;
 pub mod publish;
 pub mod run;
+pub mod selection;
 pub mod state;
 pub mod status;
 pub mod wire;

@@ -184,7 +184,7 @@ impl Manifest {
     }
 }
 
-fn truncate_utf8(text: &str, max: usize) -> &str {
+pub(crate) fn truncate_utf8(text: &str, max: usize) -> &str {
     let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;

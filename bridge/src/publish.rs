@@ -1,12 +1,13 @@
-//! Local commits out to the stream, in order: read the entry from the board,
-//! apply the MIME allow-list and the size cap, upload large representations
-//! as sealed blobs, then publish the sealed manifest with `Nats-Msg-Id` =
-//! clip id. A failure is retried with backoff until it succeeds, so commits
+//! Local changes out to the stream, in order. A new commit: read the entry
+//! from the board, apply the MIME allow-list and the size cap, upload large
+//! representations as sealed blobs, then publish the sealed manifest with
+//! `Nats-Msg-Id` = clip id. An entry made current again: publish a sealed
+//! selection (its `Nats-Msg-Id` names the clip, the node and the seq). A failure is retried with backoff until it succeeds, so commits
 //! made while the server is away are published, in order, once it is back
 //! (the outbox is the board itself plus the last published seq).
 
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::message::PublishMessage;
 use shm_clip::Representation;
@@ -16,9 +17,10 @@ use crate::blob::{CHUNK, SealingReader};
 use crate::envelope::Place;
 use crate::error::{Error, Result};
 use crate::link::Link;
-use crate::local::LocalCommit;
+use crate::local::{Kind, LocalCommit};
 use crate::manifest::{Body, MAX_REPS, Manifest, RepEntry};
 use crate::naming::Names;
+use crate::selection::Selection;
 use crate::wire;
 
 /// A representation at most this large travels inside the manifest.
@@ -35,6 +37,15 @@ const PASSWORD_HINT: &str = "x-kde-passwordmanagerhint";
 pub struct Outgoing {
     pub manifest: Manifest,
     pub blobs: Vec<(u32, Arc<Vec<u8>>)>,
+}
+
+/// A local change ready to go.
+#[derive(Debug)]
+pub enum Ready {
+    /// A new clip.
+    Commit(Outgoing),
+    /// Make a clip current.
+    Select(Selection),
 }
 
 /// What to send for `reps`, or why nothing goes.
@@ -97,30 +108,22 @@ pub fn prepare(
     })
 }
 
-/// Uploads the blobs, then publishes the manifest; returns the stream seq.
-pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
-    let place = Place::manifest(link.names.board_hash, out.manifest.clip_id);
-    if !out.blobs.is_empty() {
-        let bucket = link.bucket().await?;
-        for (rep, data) in &out.blobs {
-            link.update_status(|s| s.blobs_in_flight += 1);
-            let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone());
-            let put = bucket
-                .put(
-                    Names::object(&out.manifest.clip_id, *rep).as_str(),
-                    &mut reader,
-                )
-                .await;
-            link.update_status(|s| s.blobs_in_flight = s.blobs_in_flight.saturating_sub(1));
-            put.map_err(|e| Error::JetStream {
-                what: "blob upload".into(),
-                message: e.to_string(),
-            })?;
-        }
+/// The selection message of `commit`.
+pub fn selection(link: &Link, commit: LocalCommit) -> Selection {
+    Selection {
+        clip_id: commit.clip_id.0,
+        origin_node: link.local.node.0,
+        origin_seq: commit.seq,
+        selected_ns: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        display_name: link.settings.name.clone(),
     }
+}
+
+/// Publishes a sealed message with `msg_id`; returns the stream seq.
+async fn publish(link: &Link, payload: Vec<u8>, msg_id: String) -> Result<u64> {
     link.stream().await?;
-    let payload = wire::seal_message(&link.envelope, &link.names, &out.manifest);
-    let msg_id = crate::naming::hex(&out.manifest.clip_id);
     let ack = link
         .js
         .send_publish(
@@ -142,38 +145,67 @@ pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
     Ok(ack.sequence)
 }
 
+/// Sends one change; returns the stream seq.
+pub async fn send_ready(link: &Link, ready: &Ready) -> Result<u64> {
+    match ready {
+        Ready::Commit(out) => send(link, out).await,
+        Ready::Select(selection) => {
+            let payload = wire::seal_selection(&link.envelope, &link.names, selection);
+            publish(link, payload, selection.message_id()).await
+        }
+    }
+}
+
+/// Uploads the blobs, then publishes the manifest; returns the stream seq.
+pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
+    let place = Place::manifest(link.names.board_hash, out.manifest.clip_id);
+    if !out.blobs.is_empty() {
+        let bucket = link.bucket().await?;
+        for (rep, data) in &out.blobs {
+            link.update_status(|s| s.blobs_in_flight += 1);
+            let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone());
+            let put = bucket
+                .put(
+                    Names::object(&out.manifest.clip_id, *rep).as_str(),
+                    &mut reader,
+                )
+                .await;
+            link.update_status(|s| s.blobs_in_flight = s.blobs_in_flight.saturating_sub(1));
+            put.map_err(|e| Error::JetStream {
+                what: "blob upload".into(),
+                message: e.to_string(),
+            })?;
+        }
+    }
+    let payload = wire::seal_message(&link.envelope, &link.names, &out.manifest);
+    publish(link, payload, crate::naming::hex(&out.manifest.clip_id)).await
+}
+
 /// The publisher: takes local commits in order and sends each until it is
 /// acknowledged.
 pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
     while let Some(commit) = rx.recv().await {
         link.update_status(|s| s.outbox = rx.len() as u64 + 1);
-        let local = link.local.clone();
-        let read = tokio::task::spawn_blocking(move || local.read(commit.clip_id))
-            .await
-            .expect("the board read does not panic");
-        let outgoing = match read {
-            Ok(Some((info, clip))) => {
-                let created = info
-                    .created
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64);
-                prepare(&link, commit, created, clip.reps)
-            }
-            Ok(None) => Err("gone from the board before it could be sent".into()),
-            Err(e) => Err(e.to_string()),
+        let ready = if commit.kind == Kind::Selected {
+            Ok(Ready::Select(selection(&link, commit)))
+        } else {
+            read_commit(&link, commit).await
         };
-        match outgoing {
+        match ready {
             Err(why) => {
                 tracing::info!(clip = %commit.clip_id, seq = commit.seq, "not published: {why}");
             }
-            Ok(out) => {
+            Ok(ready) => {
                 let mut attempt = 0;
                 loop {
-                    match send(&link, &out).await {
+                    match send_ready(&link, &ready).await {
                         Ok(stream_seq) => {
-                            tracing::debug!(clip = %commit.clip_id, stream_seq, "published");
+                            tracing::debug!(clip = %commit.clip_id, stream_seq, kind = ?commit.kind, "published");
                             link.update_status(|s| {
-                                s.published += 1;
+                                match commit.kind {
+                                    Kind::Copied => s.published += 1,
+                                    Kind::Selected => s.selections_published += 1,
+                                }
                                 s.last_error.clear();
                             });
                             break;
@@ -194,4 +226,25 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
         link.save_state();
         link.update_status(|s| s.outbox = rx.len() as u64);
     }
+}
+
+/// Reads a new local commit off the board and prepares it, or says why it
+/// does not go.
+async fn read_commit(link: &Link, commit: LocalCommit) -> Result<Ready, String> {
+    let local = link.local.clone();
+    let read = tokio::task::spawn_blocking(move || local.read(commit.clip_id))
+        .await
+        .expect("the board read does not panic");
+    let outgoing = match read {
+        Ok(Some((info, clip))) => {
+            let created = info
+                .created
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            prepare(link, commit, created, clip.reps)
+        }
+        Ok(None) => Err("gone from the board before it could be sent".into()),
+        Err(e) => Err(e.to_string()),
+    };
+    outgoing.map(Ready::Commit)
 }

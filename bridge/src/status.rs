@@ -45,6 +45,10 @@ pub struct BridgeStatus {
     pub published: u64,
     /// Remote commits applied here.
     pub applied: u64,
+    /// Selections (a re-copy or select: "make clip X current") published from here.
+    pub selections_published: u64,
+    /// Remote selections applied here.
+    pub selections_applied: u64,
     /// Messages rejected (undecryptable, forged, replayed, too large).
     pub rejected: u64,
     /// The last error, if any (never content).

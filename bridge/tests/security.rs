@@ -15,7 +15,8 @@ use shm_clip_bridge::envelope::Envelope;
 use shm_clip_bridge::key::BoardKey;
 use shm_clip_bridge::manifest::{Body, Manifest, RepEntry};
 use shm_clip_bridge::naming::Names;
-use shm_clip_bridge::wire::seal_message;
+use shm_clip_bridge::selection::Selection;
+use shm_clip_bridge::wire::{seal_message, seal_selection};
 use shm_clip_test_kit::nats::NatsServer;
 
 const MARKER: &str = "PLAINTEXT-MARKER-5b1e9c";
@@ -291,6 +292,66 @@ fn forged_tampered_truncated_missing_oversized_and_replayed_messages_are_rejecte
         !log.contains(secret) && !log.contains("genuine"),
         "no content in the log:\n{log}"
     );
+}
+
+#[test]
+fn forged_relabelled_and_replayed_selections_are_rejected_and_select_nothing() {
+    let s = Scratch::new("rogue-select");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "rogue-select", "a");
+    let mut b = Machine::new(&s, "rogue-select", "b");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    a.copy("one");
+    let one = a.board.info(Selector::Current).unwrap().clip_id;
+    a.copy("two");
+    b.wait_current("two");
+    // 3: a genuine selection (a re-copy of "one" on A), then "three".
+    a.copy("one");
+    b.wait_current("one");
+    a.copy("three");
+    b.wait_current("three");
+    let names = a.names(&key);
+    let url = server.url();
+    let wrong = Envelope::new(&BoardKey::generate());
+    let forged = Selection {
+        clip_id: one.0,
+        origin_node: [0xee; 16],
+        origin_seq: 1,
+        selected_ns: 0,
+        display_name: "rogue".into(),
+    };
+    // 5: sealed with another key.
+    publish_raw(&url, &names, seal_selection(&wrong, &names, &forged), "s5");
+    // 6: a genuine manifest relabelled as a selection.
+    let mut relabelled = raw_message(&url, &names, 1);
+    relabelled[0] = 2;
+    publish_raw(&url, &names, relabelled, "s6");
+    // 7: the genuine selection again, under a new message id.
+    publish_raw(&url, &names, raw_message(&url, &names, 3), "s7");
+    // A genuine commit after them still crosses.
+    a.copy("four");
+    b.wait_current("four");
+    b.wait_status("caught up", |st| st.applied_seq == 8);
+    let st = b.status().unwrap();
+    assert_eq!((st.rejected, st.selections_applied), (3, 1), "{st:#?}");
+    assert_eq!(b.texts(), ["two", "one", "three", "four"]);
+    let log = b.stop_bridge().stderr;
+    for (seq, why) in [
+        (5, "authentication failed"),
+        (6, "authentication failed"),
+        (7, "replay"),
+    ] {
+        let field = format!("seq={seq}");
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("rejected stream message"))
+            .filter(|l| l.split_whitespace().any(|w| w == field))
+            .collect();
+        assert_eq!(lines.len(), 1, "seq {seq} logged once:\n{log}");
+        assert!(lines[0].contains(why), "seq {seq}: {why:?} in {}", lines[0]);
+    }
 }
 
 /// Writes a CA, a server certificate for 127.0.0.1 signed by it, and a

@@ -131,6 +131,45 @@ fn simultaneous_copies_converge_in_stream_order() {
         t.dedup();
         assert_eq!(t.len(), 20, "{}: {:?}", m.name, m.texts());
     }
+
+    // Simultaneous selects of older entries (a re-copy on A, a select on B)
+    // converge the same way: one message each, the stream's last one wins.
+    for round in 0..5 {
+        let ta = format!("b{round}");
+        let on_b = b.board.history().unwrap();
+        let tb = on_b
+            .iter()
+            .find(|e| {
+                b.board.get(Selector::Seq(e.seq)).unwrap().text_str() == Some(&format!("a{round}"))
+            })
+            .unwrap()
+            .clip_id;
+        let board_a = &a.board;
+        let board_b = &b.board;
+        std::thread::scope(|scope| {
+            scope.spawn(|| board_a.copy(&shm_clip::Clip::text(ta.as_str())).unwrap());
+            scope.spawn(|| board_b.select(Selector::Clip(tb)).unwrap());
+        });
+        // The next round after both went out: a watcher that looks only
+        // after two selects publishes the later one alone.
+        for m in [&a, &b] {
+            m.wait_status("selection published", |st| {
+                st.selections_published == round + 1
+            });
+        }
+    }
+    let last = 30;
+    for m in [&a, &b] {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == last && st.stream_last_seq == last
+        });
+    }
+    wait_until("the same current clip after the selects", CROSS, || {
+        a.current().is_some() && a.current() == b.current()
+    });
+    for m in [&a, &b] {
+        assert_eq!(m.texts().len(), 20, "{}: no entry twice", m.name);
+    }
 }
 
 #[test]
@@ -175,4 +214,73 @@ fn a_late_bridge_replays_history_and_a_restart_resumes_without_dups_or_gaps() {
     b.wait_for("made while the bridge was dead");
     b.wait_status("caught up", |st| st.applied_seq == 9);
     assert_eq!(b.texts().len(), 9);
+}
+
+#[test]
+fn a_re_copy_or_a_select_makes_that_clip_current_on_every_board_without_echo() {
+    let scratch = Scratch::new("again");
+    let server = NatsServer::start(&scratch.0, "n", &[]);
+    let key = scratch.key();
+    let mut ms: Vec<Machine> = ["a", "b", "c"]
+        .iter()
+        .map(|n| Machine::new(&scratch, "again", n))
+        .collect();
+    for m in &mut ms {
+        m.start(&[server.url()], &key, &[]);
+    }
+    let seqs: Vec<u64> = ms.iter().map(|m| m.board.seq()).collect();
+    let (a, b, c) = (&ms[0], &ms[1], &ms[2]);
+    a.copy("x");
+    let x_id = a.board.info(Selector::Current).unwrap().clip_id;
+    a.copy("y");
+    let y_id = a.board.info(Selector::Current).unwrap().clip_id;
+    for m in [b, c] {
+        m.wait_for("x");
+        m.wait_current("y");
+    }
+
+    // Copying content the board holds already only makes that entry
+    // current again (same clip id): the other boards follow.
+    let again = a.board.copy(&shm_clip::Clip::text("x")).unwrap();
+    assert!(again.deduplicated && again.clip_id == x_id, "{again:?}");
+    for m in [b, c] {
+        m.wait_current("x");
+        assert_eq!(
+            m.texts(),
+            ["y", "x"],
+            "{}: the entry moved, no copy",
+            m.name
+        );
+    }
+    // A select on A, of a clip made on A.
+    a.board.select(Selector::Clip(y_id)).unwrap();
+    b.wait_current("y");
+    c.wait_current("y");
+    // A select on B, of a clip that came from A.
+    b.board.select(Selector::Clip(x_id)).unwrap();
+    a.wait_current("x");
+    c.wait_current("x");
+    assert_eq!(a.board.info(Selector::Current).unwrap().clip_id, x_id);
+
+    // A last copy that must arrive: whatever the selects caused has happened by then.
+    a.copy("z");
+    for m in [b, c] {
+        m.wait_current("z");
+    }
+    let messages = 6; // x, y, re-copy of x, select y, select x, z
+    for m in &ms {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == messages && st.stream_last_seq == messages
+        });
+    }
+    assert_eq!(
+        stream_messages(&server.url(), &a.names(&key)),
+        messages,
+        "one message per copy, re-copy or select: no echo"
+    );
+    for (m, before) in ms.iter().zip(&seqs) {
+        assert_eq!(m.texts(), ["y", "x", "z"], "{}", m.name);
+        // One commit per event on every board: no re-apply, no echo.
+        assert_eq!(m.board.seq() - before, messages, "{}: commits", m.name);
+    }
 }
