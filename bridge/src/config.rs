@@ -10,8 +10,8 @@
 //! key_file = "~/.config/shm-clip/bridge.key"
 //! boards = ["default"]                  # or "LOCAL=SHARED" to bridge a board under another name
 //! name = "laptop"                        # this node's display name (default: the host name)
-//! max_clip_size = "64M"                  # larger clips do not cross, either way
-//! allow_types = ["*"]                    # MIME patterns that cross: "text/*", "image/png", "*"
+//! max_clip_size = "64M"                  # larger clips do not cross, either way (allowed types counted)
+//! allow_types = ["*"]                    # MIME patterns that cross: "text/*", "image/png", "*"; others are dropped
 //! user = "alice"                         # with password (or password_file)
 //! password = "secret"
 //! nkey_seed_file = "/path/user.nk"       # or an nkey seed

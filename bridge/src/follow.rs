@@ -247,7 +247,14 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
             });
         }
     };
-    let total = manifest.total_size();
+    // The cap is on what would be applied, as on the sender (allow-list
+    // first): a refused representation is never fetched. Saturating, so a
+    // forged size cannot wrap below the cap.
+    let total = manifest
+        .reps
+        .iter()
+        .filter(|r| link.settings.allows(&r.mime))
+        .fold(0u64, |sum, r| sum.saturating_add(r.size));
     if total > link.settings.max_clip_size {
         seen();
         return Err(Failure::Reject(format!(
