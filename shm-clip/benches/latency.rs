@@ -5,6 +5,7 @@
 //! cargo bench -p shm-clip --bench latency                     # everything, ~1 min
 //! cargo bench -p shm-clip --bench latency -- --mode same-core # one topology
 //! cargo bench -p shm-clip --bench latency -- --quick          # a smoke run
+//! cargo bench -p shm-clip --bench latency -- --only lock-hold --sizes 33554432
 //! ```
 //!
 //! The writer is this process, pinned to CPU 0. Readers are this same binary
@@ -75,6 +76,8 @@ impl Topology {
 }
 
 struct Options {
+    /// CPUs this process may run on, counted before it pins itself.
+    cpus: usize,
     topologies: Vec<Topology>,
     /// Divide every repeat count by this (for smoke runs).
     shrink: u64,
@@ -149,6 +152,7 @@ fn options() -> Options {
         topologies.retain(|t| *t == Topology::SameCore);
     }
     Options {
+        cpus,
         topologies,
         shrink,
         rounds: if shrink == 1 { 3 } else { 1 },
@@ -390,6 +394,9 @@ fn main() {
         .collect();
     if opts.wants("breakdown") {
         diag::breakdown(&sizes);
+    }
+    if opts.wants("lock-hold") && opts.cpus >= 2 {
+        diag::lock_hold(&sizes);
     }
     println!("\ntotal time: {:.1} s", started.elapsed().as_secs_f64());
 }

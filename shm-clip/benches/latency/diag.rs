@@ -280,3 +280,53 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
         row("zeroing (erasing an evicted entry)", &s, "");
     }
 }
+
+/// The longest the board lock is held: while one thread (CPU 0) copies
+/// clips of each size, a prober on CPU 1 takes the lock in a loop with the
+/// cheapest locked call; its longest wait is how long a copy keeps every
+/// other process out (an upper bound: a prober preempted by other load
+/// waits longer). A clip of unknown length (stdin) is read whole before the
+/// lock, so `copy()` itself bounds the hold from above too: under the lock it
+/// makes room, writes and hashes the arena bytes, and commits.
+pub fn lock_hold(sizes: &[(usize, u64, u64)]) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    println!("\n== 5. longest lock hold: copy() on CPU 0, a prober taking the lock on CPU 1 ==");
+    header("operation");
+    for &(len, warmup, n) in sizes {
+        let scratch = ScratchBoard::create(&format!("bench-lat-{}-hold", std::process::id()));
+        let board = &scratch.board;
+        let mut clip = Clip::new(MIME, base_payload(len, 0x401d ^ len as u64));
+        let stop = AtomicBool::new(false);
+        let longest = AtomicU64::new(0);
+        let copies = std::thread::scope(|s| {
+            s.spawn(|| {
+                crate::common::pin_to(1);
+                while !stop.load(Ordering::Relaxed) {
+                    let ns = timed(|| board.types(Selector::Current));
+                    longest.fetch_max(ns, Ordering::Relaxed);
+                }
+            });
+            let mut iter = 1u64 << 41;
+            let copies = sample(warmup, n, |i| {
+                if i == warmup {
+                    // Only waits behind measured copies count.
+                    longest.store(0, Ordering::Relaxed);
+                }
+                iter += 1;
+                stamp(&mut clip.reps[0].data, iter);
+                timed(|| board.copy(&clip).expect("copy"))
+            });
+            stop.store(true, Ordering::Relaxed);
+            copies
+        });
+        row(&format!("Board::copy() of {}", size(len)), &copies, "");
+        println!(
+            "  {:<48} {:>7} {:>9} {:>9} {:>9}  <- bounds the longest lock hold",
+            "  longest wait of the prober",
+            "",
+            "",
+            "",
+            us(longest.load(Ordering::Relaxed))
+        );
+    }
+}
