@@ -230,9 +230,7 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
         Message::Select(selection) => {
             seen();
             let local = link.local.clone();
-            let selected = tokio::task::spawn_blocking(move || local.select_remote(clip_id))
-                .await
-                .map_err(|e| e.to_string())?
+            let selected = crate::local::blocking(|| local.select_remote(clip_id))
                 .map_err(|e| e.to_string())?;
             return Ok(match selected {
                 Selected::Made | Selected::AlreadyCurrent => Outcome::Selected {
@@ -285,9 +283,7 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
     let node = NodeId(manifest.origin_node);
     let created = manifest.created_ns;
     let display = name.clone();
-    tokio::task::spawn_blocking(move || local.apply(reps, clip_id, node, &display, created))
-        .await
-        .map_err(|e| e.to_string())?
+    crate::local::blocking(|| local.apply(reps, clip_id, node, &display, created))
         .map_err(|e| e.to_string())?;
     Ok(Outcome::Applied { name })
 }

@@ -1,6 +1,6 @@
 //! The local side of a bridged board: everything that touches the `Board`.
 //! All of it is synchronous (the library is), run on the watcher thread or
-//! through `spawn_blocking`, so the async side never blocks on the board and
+//! through [`blocking`], so the async side never blocks on the board and
 //! the board never waits for the network.
 
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,16 @@ use shm_clip::{
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::{Error, Result};
+
+/// Runs a board call from the async side, on this worker thread after
+/// tokio has moved its other tasks away (`block_in_place`), rather than
+/// handing it to the blocking pool and back: two thread wake-ups less on
+/// every clip's way (measured in BENCHMARKS.md, "Bridge"). Board calls are
+/// short (a copy under the board's lock) and never wait for the network.
+/// Needs the multi-threaded runtime that `run` builds.
+pub fn blocking<T>(call: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(call)
+}
 
 /// What a local change is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

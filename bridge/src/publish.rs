@@ -189,7 +189,7 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
         let ready = if commit.kind == Kind::Selected {
             Ok(Ready::Select(selection(&link, commit)))
         } else {
-            read_commit(&link, commit).await
+            read_commit(&link, commit)
         };
         match ready {
             Err(why) => {
@@ -230,11 +230,8 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
 
 /// Reads a new local commit off the board and prepares it, or says why it
 /// does not go.
-async fn read_commit(link: &Link, commit: LocalCommit) -> Result<Ready, String> {
-    let local = link.local.clone();
-    let read = tokio::task::spawn_blocking(move || local.read(commit.clip_id))
-        .await
-        .expect("the board read does not panic");
+fn read_commit(link: &Link, commit: LocalCommit) -> Result<Ready, String> {
+    let read = crate::local::blocking(|| link.local.read(commit.clip_id));
     let outgoing = match read {
         Ok(Some((info, clip))) => {
             let created = info
