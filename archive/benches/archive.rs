@@ -22,43 +22,12 @@ use std::time::{Duration, Instant, SystemTime};
 use shm_clip::{Board, BoardName, Clip, CreateOptions, Origin, OriginKind, Representation};
 use shm_clip_archive::{Archive, Archiver, NewClip, Policy};
 
+/// The generated text: a Zipf vocabulary, URLs, paths, code, numbers.
+#[path = "archive/corpus.rs"]
+mod corpus;
+use corpus::{Corpus, Rng};
+
 const ROLE: &str = "SHM_CLIP_ARCHIVE_BENCH_ROLE";
-const WORDS: &[&str] = &[
-    "the",
-    "report",
-    "deploy",
-    "server",
-    "meeting",
-    "invoice",
-    "password",
-    "branch",
-    "commit",
-    "kernel",
-    "release",
-    "notes",
-    "draft",
-    "budget",
-    "schedule",
-    "client",
-    "ticket",
-    "merge",
-    "review",
-    "config",
-    "window",
-    "terminal",
-    "screenshot",
-    "quarterly",
-    "summary",
-    "error",
-    "warning",
-    "function",
-    "variable",
-    "address",
-    "phone",
-    "email",
-    "project",
-    "design",
-];
 
 fn main() {
     if std::env::var(ROLE).as_deref() == Ok("archiver") {
@@ -82,30 +51,6 @@ fn main() {
 
 fn set_mode(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
-}
-
-/// A deterministic xorshift generator.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// Text of about `len` bytes from the word list, with a unique tag.
-    fn text(&mut self, len: usize, tag: u64) -> String {
-        let mut s = format!("clip{tag} ");
-        while s.len() < len {
-            s.push_str(WORDS[(self.next() % WORDS.len() as u64) as usize]);
-            s.push(if self.next().is_multiple_of(12) {
-                '\n'
-            } else {
-                ' '
-            });
-        }
-        s
-    }
 }
 
 fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
@@ -143,13 +88,14 @@ fn ingest(dir: &Path) {
         Archive::open(&db).unwrap(),
         Policy::default(),
     );
+    let corpus = Corpus::new();
     let mut rng = Rng(7);
     let mut spent = Duration::ZERO;
     let mut n = 0;
     while n < N {
         for _ in 0..100 {
             n += 1;
-            b.copy(&Clip::text(rng.text(60, n))).unwrap();
+            b.copy(&Clip::text(small(&corpus, &mut rng, n))).unwrap();
         }
         let t = Instant::now();
         a.sync().unwrap();
@@ -169,7 +115,7 @@ fn ingest(dir: &Path) {
             n += 1;
             tx.execute(
                 "INSERT INTO t(data) VALUES (?1)",
-                [rng.text(60, n).into_bytes()],
+                [small(&corpus, &mut rng, n).into_bytes()],
             )
             .unwrap();
         }
@@ -262,21 +208,16 @@ fn search_and_disk(dir: &Path) {
     let db = dir.join("search.sqlite3");
     let mut a = Archive::open(&db).unwrap();
     let origin = Origin::this_process(OriginKind::Tray);
+    let corpus = Corpus::new();
     let mut rng = Rng(42);
     let mut payload = 0u64;
     let t = Instant::now();
     for chunk in 0..N / 1000 {
         let clips: Vec<Vec<Representation>> = (0..1000)
-            .map(|i| {
-                // Sizes: most clips short (a word to a line), some paragraphs, a few pages.
-                let len = match rng.next() % 100 {
-                    0..=59 => 20 + rng.next() % 100,
-                    60..=94 => 200 + rng.next() % 800,
-                    _ => 2000 + rng.next() % 6000,
-                } as usize;
+            .map(|_| {
                 vec![Representation {
                     mime: "text/plain;charset=utf-8".into(),
-                    data: rng.text(len, chunk * 1000 + i).into_bytes(),
+                    data: corpus.clip(&mut rng).into_bytes(),
                 }]
             })
             .collect();
@@ -310,25 +251,17 @@ fn search_and_disk(dir: &Path) {
         stats.file_bytes as f64 / payload as f64,
         fill.as_secs_f64()
     );
-    // In process, per keystroke: the prefixes of a word as typed.
+    // In process, per keystroke: a word of middle rank as typed, then a
+    // second word, and some whole queries.
     let mut v = Vec::new();
-    for q in [
-        "q",
-        "qu",
-        "qua",
-        "quar",
-        "quarterly",
-        "quarterly r",
-        "quarterly re",
-        "deploy serv",
-        "clip4242",
-        "invoice budget notes",
-    ] {
+    for q in keystrokes(&corpus) {
         for _ in 0..5 {
             let t = Instant::now();
-            let hits = a.search(q, 20).unwrap();
+            let hits = a.search(&q, 20).unwrap();
             v.push(t.elapsed());
-            assert!(!hits.is_empty(), "{q}");
+            // A one-letter last word is a whole word, which may be in no clip.
+            let last = q.split_whitespace().last().unwrap_or("");
+            assert!(last.len() < 2 || !hits.is_empty(), "{q}");
         }
     }
     let (p50, p99, max) = percentiles(v);
@@ -349,17 +282,11 @@ fn search_and_disk(dir: &Path) {
     };
     let mut v = Vec::new();
     let mut floor = Vec::new();
-    for q in [
-        "report",
-        "quarterly draft",
-        "clip777",
-        "deploy",
-        "invoice budget",
-    ] {
+    for q in whole_queries(&corpus) {
         for _ in 0..10 {
             v.push(time(
                 Command::new(&cli)
-                    .args(["--board", "bench-no-such-board", "search", q])
+                    .args(["--board", "bench-no-such-board", "search", &q])
                     .env("SHM_CLIP_ARCHIVE", &db)
                     .env("SHM_CLIP_CONFIG", dir.join("none.toml")),
             ));
@@ -376,6 +303,37 @@ fn search_and_disk(dir: &Path) {
         f50.as_secs_f64() * 1e3,
         p50.as_secs_f64() / f50.as_secs_f64()
     );
+}
+
+/// A small clip (about 60 bytes) of prose, unique by its number.
+fn small(corpus: &Corpus, rng: &mut Rng, n: u64) -> String {
+    format!("{n} {}", corpus.prose(rng, 56))
+}
+
+/// What the window's search gets while a user types: a word of middle
+/// rank letter by letter, then a common word and a second, rarer one.
+fn keystrokes(corpus: &Corpus) -> Vec<String> {
+    let w = &corpus.words;
+    let mut q: Vec<String> = (1..=w[700].len()).map(|n| w[700][..n].to_owned()).collect();
+    let second = &w[300];
+    q.extend((1..=second.len().min(4)).map(|n| format!("{} {}", w[700], &second[..n])));
+    q.push(format!("the {}", w[1500]));
+    q.push(w[3000].clone());
+    q.push(format!("https {}", w[80]));
+    q.push(format!("{} {} {}", w[5], w[12], &w[200][..2]));
+    q
+}
+
+/// Whole `shm-clip search` commands: a common word, a rare one, two words.
+fn whole_queries(corpus: &Corpus) -> Vec<String> {
+    let w = &corpus.words;
+    vec![
+        w[60].clone(),
+        format!("{} {}", w[700], w[300]),
+        w[3000].clone(),
+        format!("the {}", &w[1500][..3]),
+        format!("{} {}", w[5], w[200]),
+    ]
 }
 
 fn write_bytes(pid: u32) -> u64 {
