@@ -81,28 +81,44 @@ impl Archive {
             return Ok(Vec::new());
         };
         let window = SEARCH_WINDOW.max(limit);
-        let mut scored: Vec<(f64, i64, i64)> = self
+        // The index alone: rowid and score. No join here, because looking
+        // up `clips` for each of up to 1,000 matches cost more than the
+        // match itself; recency is looked up for the few that can be shown.
+        let mut scored: Vec<(f64, i64)> = self
             .conn
             .prepare_cached(
-                "SELECT m.rowid, m.score, c.last_used FROM
-                     (SELECT rowid, bm25(clip_text) AS score FROM clip_text
-                      WHERE clip_text MATCH ?1 ORDER BY rowid DESC LIMIT ?2) AS m
-                 JOIN clips c ON c.id = m.rowid",
+                "SELECT rowid, bm25(clip_text) FROM clip_text
+                 WHERE clip_text MATCH ?1 ORDER BY rowid DESC LIMIT ?2",
             )
             .and_then(|mut s| {
-                s.query_map(params![fts, window as i64], |r| {
-                    Ok((
-                        r.get::<_, f64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(0)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<_>>()
+                s.query_map(params![fts, window as i64], |r| Ok((r.get(1)?, r.get(0)?)))?
+                    .collect::<rusqlite::Result<_>>()
             })
             .map_err(|e| self.err(e))?;
-        // bm25: lower is better; ties go to the most recently used.
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-        scored
+        // bm25: lower is better.
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Every match that scores as well as the last one shown may take
+        // its place by recency, so all of those are kept for the tie-break.
+        if let Some(last) = scored.get(limit.saturating_sub(1)).map(|s| s.0) {
+            let keep = scored.partition_point(|s| s.0 <= last);
+            scored.truncate(keep.max(limit));
+        }
+        let mut ranked = Vec::with_capacity(scored.len());
+        for (score, id) in scored {
+            let used: Option<i64> = self
+                .conn
+                .prepare_cached("SELECT last_used FROM clips WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+                .map_err(|e| self.err(e))?;
+            // An index entry without its clip (never left by a delete,
+            // which removes both in one transaction) is not a hit.
+            if let Some(used) = used {
+                ranked.push((score, used, id));
+            }
+        }
+        // Ties go to the most recently used.
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        ranked
             .into_iter()
             .take(limit)
             .map(|(score, _, id)| {

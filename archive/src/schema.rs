@@ -5,16 +5,26 @@
 //! whose version is above [`VERSION`] was written by a newer shm-clip and is
 //! refused, never changed.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
+
+use crate::write;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
+
+/// One step of the schema: SQL, or code where the step must compute
+/// something SQL cannot (the searchable text of each clip).
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+}
 
 /// Migration `i` takes version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 0 -> 1: clips, their representations, deduplicated blobs, the full-text
     // index and what the archiver knows of each board.
-    r"
+    Migration::Sql(
+        r"
     CREATE TABLE clips (
         id          INTEGER PRIMARY KEY,
         -- The board's clip id (16 bytes) of the entry this clip last was;
@@ -76,23 +86,68 @@ const MIGRATIONS: &[&str] = &[
         seen_seq INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    ),
+    // 1 -> 2: the full-text index gains an index of two-letter prefixes.
+    Migration::Code(index_prefixes),
 ];
+
+/// The full-text index as of version 2. `prefix='2'`: the last word of a
+/// search is a prefix (results come while typing), and a two-letter prefix
+/// without this index expands to hundreds of words whose doclists FTS5 must
+/// merge (tens of ms over 100,000 clips); from three letters on the
+/// expansion is small enough. Contentless, see version 1.
+const CLIP_TEXT_V2: &str = "
+    CREATE VIRTUAL TABLE clip_text USING fts5(
+        body, content='', prefix='2', tokenize='unicode61 remove_diacritics 2'
+    );
+    INSERT INTO clip_text(clip_text, rank) VALUES('secure-delete', 1);
+";
+
+/// 1 -> 2: rebuilds the contentless index with [`CLIP_TEXT_V2`] from the
+/// clips' stored text (a contentless table cannot `rebuild` itself). The old
+/// table's pages are freed under `secure_delete`, so no token of a clip
+/// deleted before stays behind in them.
+fn index_prefixes(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("DROP TABLE clip_text;")?;
+    tx.execute_batch(CLIP_TEXT_V2)?;
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM clips ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = tx.prepare("INSERT INTO clip_text (rowid, body) VALUES (?1, ?2)")?;
+    for id in ids {
+        let body = write::indexed_text(tx, id)?;
+        if !body.trim().is_empty() {
+            insert.execute(rusqlite::params![id, body])?;
+        }
+    }
+    Ok(())
+}
 
 /// Brings `conn` up to [`VERSION`]. Returns the version found, or
 /// `Err(found)` when the file is newer than this build.
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<Result<i64, i64>> {
+    migrate_to(conn, VERSION)
+}
+
+/// Brings `conn` up to version `target` (a test makes an older file so).
+fn migrate_to(conn: &mut Connection, target: i64) -> rusqlite::Result<Result<i64, i64>> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > VERSION {
         return Ok(Err(found));
     }
-    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    let steps = MIGRATIONS.iter().enumerate().take(target as usize);
+    for (from, sql) in steps.skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Another process may have migrated while this one waited for the lock.
         let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if now > from as i64 {
             continue;
         }
-        tx.execute_batch(sql)?;
+        match sql {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Code(step) => step(&tx)?,
+        }
         tx.pragma_update(None, "user_version", from as i64 + 1)?;
         tx.commit()?;
     }
@@ -113,6 +168,61 @@ mod tests {
             .unwrap();
         assert_eq!(v, VERSION);
         assert_eq!(migrate(&mut conn).unwrap(), Ok(VERSION));
+    }
+
+    #[test]
+    fn version_1_files_get_the_prefix_index_with_every_clip_in_it() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate_to(&mut conn, 1).unwrap(), Ok(0));
+        // Two clips as version 1 stored them: one text, one image only.
+        conn.execute_batch(
+            "INSERT INTO clips (id, content, board, first_seen, last_used, origin_kind,
+                 origin_pid, origin_label, total_size)
+             VALUES (1, x'01', 'b', 1, 1, 1, 1, '', 21), (2, x'02', 'b', 2, 2, 1, 1, '', 4);
+             INSERT INTO blobs (id, hash, size, data)
+             VALUES (1, x'01', 21, CAST('wombat quarterly notes' AS BLOB)), (2, x'02', 4, x'89504e47');
+             INSERT INTO representations VALUES (1, 0, 'text/plain', 1), (2, 0, 'image/png', 2);
+             INSERT INTO clip_text (rowid, body) VALUES (1, 'wombat quarterly notes');",
+        )
+        .unwrap();
+        let v1_sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE name = 'clip_text'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!v1_sql.contains("prefix"), "{v1_sql}");
+
+        assert_eq!(migrate(&mut conn).unwrap(), Ok(1));
+        let v2_sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE name = 'clip_text'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(v2_sql.contains("prefix='2'"), "{v2_sql}");
+        let matches = |q: &str| -> Vec<i64> {
+            conn.prepare("SELECT rowid FROM clip_text WHERE clip_text MATCH ?1")
+                .unwrap()
+                .query_map([q], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(matches("qu*"), vec![1]);
+        assert_eq!(matches("\"wombat quarterly\""), vec![1]);
+        assert!(matches("png").is_empty());
+        // The rebuilt index still deletes for good (secure-delete is on).
+        let on: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM clip_text_config WHERE k = 'secure-delete' AND v = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(on, 1);
     }
 
     #[test]

@@ -134,9 +134,15 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
+/// The shortest last word that is searched as a prefix. One letter would
+/// match nearly every clip (every word that starts with it), which ranks
+/// nothing and costs a merge of hundreds of doclists; a one-letter last word
+/// matches that one-letter word only.
+pub const MIN_PREFIX: usize = 2;
+
 /// A user's search words as an FTS5 query: every word must appear, the last
-/// one as a prefix (so results come while typing). Quotes keep FTS5
-/// operators in the input from being operators.
+/// one as a prefix (so results come while typing) from [`MIN_PREFIX`]
+/// letters on. Quotes keep FTS5 operators in the input from being operators.
 #[must_use]
 pub fn fts_query(input: &str) -> Option<String> {
     let words: Vec<&str> = input.split_whitespace().collect();
@@ -155,8 +161,13 @@ pub fn fts_query(input: &str) -> Option<String> {
             if tokens.is_empty() {
                 return None;
             }
+            let last_len = tokens.last().map_or(0, |t| t.chars().count());
             let w = tokens.join(" ");
-            let star = if i + 1 == n { "*" } else { "" };
+            let star = if i + 1 == n && last_len >= MIN_PREFIX {
+                "*"
+            } else {
+                ""
+            };
             Some(format!("\"{w}\"{star}"))
         })
         .collect();
@@ -198,8 +209,12 @@ mod tests {
     fn queries_quote_operators() {
         assert_eq!(fts_query("foo bar").unwrap(), "\"foo\" \"bar\"*");
         assert_eq!(fts_query("NOT OR").unwrap(), "\"NOT\" \"OR\"*");
-        assert_eq!(fts_query("a\"b c*").unwrap(), "\"a b\" \"c\"*");
+        assert_eq!(fts_query("a\"b cd*").unwrap(), "\"a b\" \"cd\"*");
         assert_eq!(fts_query("file:///tmp").unwrap(), "\"file tmp\"*");
         assert_eq!(fts_query("  -- ** "), None);
+        // A one-letter last word is a word, not a prefix.
+        assert_eq!(fts_query("report q").unwrap(), "\"report\" \"q\"");
+        assert_eq!(fts_query("file:///t").unwrap(), "\"file t\"");
+        assert_eq!(fts_query("qu").unwrap(), "\"qu\"*");
     }
 }

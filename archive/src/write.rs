@@ -252,7 +252,7 @@ fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inser
 
 /// The text that was indexed for clip `id`: the same function of the same
 /// bytes as at insert, which a contentless index needs to delete it.
-fn indexed_text(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<String> {
+pub(crate) fn indexed_text(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<String> {
     let mut stmt = tx.prepare_cached(
         "SELECT mime, blob FROM representations WHERE clip = ?1 ORDER BY position",
     )?;

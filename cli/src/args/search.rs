@@ -8,7 +8,8 @@ pub const LONG_ABOUT: &str = "\
 Search the board and the archive for clips that hold every word of QUERY.
 
 Words match case-insensitively, the last one also as the start of a word \
-(results come while typing). Results are ranked by relevance, then recency. \
+from two letters on (results come while typing; one letter matches that \
+one-letter word only, as nearly every clip has a word starting with it). Results are ranked by relevance, then recency. \
 Each line \
 says where the clip lives: `board N` (use `shm-clip select N`) or \
 `archive ID` (use `shm-clip select --archive ID`). The archive searches \
