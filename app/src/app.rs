@@ -200,9 +200,11 @@ pub fn run(board: BoardName) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(format!("shm-clip: {board}"))
-            // The desktop file is shm-clip.desktop: GNOME on Wayland matches a window
-            // to its launcher by app id, X11 desktops by WM_CLASS (StartupWMClass).
-            .with_app_id("shm-clip")
+            // The desktop file is io.github.shm_clip.shm_clip.desktop: GNOME on
+            // Wayland matches a window to its launcher by app id, X11 desktops
+            // by WM_CLASS (StartupWMClass). The portal's host registry looks
+            // the tray's app id (tray/portal.rs) up by the same file name.
+            .with_app_id(crate::tray::portal::APP_ID)
             .with_icon(window_icon())
             .with_inner_size([1040.0, 660.0])
             .with_min_inner_size([640.0, 400.0]),

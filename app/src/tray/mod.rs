@@ -21,7 +21,7 @@ mod instance;
 mod keyboard;
 mod menu;
 mod persist;
-mod portal;
+pub(crate) mod portal;
 mod requests;
 mod service;
 mod shortcut;
