@@ -127,3 +127,154 @@ fn primary_round_trips_through_the_tray_on_wayland() {
     });
     assert_eq!(w.paste(None), None, "copy -p went into the board");
 }
+
+/// `wev` (a real Wayland client that prints every input event it gets) in
+/// a window of the headless sway, its output line-buffered into a file.
+struct Wev {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Wev {
+    fn start(w: &World) -> Wev {
+        let log = w.dir.join("wev.log");
+        let file = std::fs::File::create(&log).expect("wev log");
+        let mut cmd = Command::new("stdbuf");
+        cmd.args(["-oL", "wev"]);
+        w.env(&mut cmd);
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting wev (install the wev package; scripts/test does)");
+        Wev { child, log }
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Wev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asks the tray for the picker's auto-paste, as the picker does after a
+/// pick on Wayland (`PASTE -`: no window id); returns its answer line.
+fn ask_paste(w: &World) -> String {
+    use std::io::{BufRead, BufReader};
+    let name = shm_clip::BoardName::new(&w.board).expect("board name");
+    let path = {
+        // The tray's socket lives in the world's runtime dir.
+        let runtime = w.dir.join("runtime");
+        let file = name
+            .tray_socket_path()
+            .file_name()
+            .expect("socket name")
+            .to_owned();
+        runtime.join(file)
+    };
+    let mut stream = std::os::unix::net::UnixStream::connect(&path)
+        .unwrap_or_else(|e| panic!("connecting to {}: {e}", path.display()));
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(b"PASTE -\n").unwrap();
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).unwrap();
+    answer
+}
+
+/// Auto-paste on Wayland: after a pick, the tray types the paste keys
+/// (Shift+Insert by default) through the virtual-keyboard protocol that
+/// sway offers, and the focused window, a real client (`wev`), gets Shift
+/// held, Insert pressed and released, and Shift released again, decoded
+/// with the keymap the tray uploaded. Fails if no key arrives.
+#[test]
+fn auto_paste_types_the_paste_keys_into_the_focused_wayland_window() {
+    let mut w = World::new("wayland-paste");
+    let sway = Sway::start(&w.dir);
+    w.wayland = Some(sway.socket.clone());
+    let tray = w.tray(&["--no-icon"]);
+    assert!(
+        tray.log_text()
+            .contains("auto-paste types through the Wayland virtual keyboard"),
+        "{}",
+        tray.log_text()
+    );
+    // sway focuses the new window; wev says so once the seat's keyboard
+    // (the tray's virtual one) enters its surface.
+    let wev = Wev::start(&w);
+    wait_for("wev to have the keyboard focus", || {
+        wev.text().contains("wl_keyboard] enter").then_some(())
+    });
+    assert!(
+        !wev.text().contains("sym: Insert"),
+        "keys before any paste: {}",
+        wev.text()
+    );
+
+    // The pick: two clips, then the older one made current, as Enter does.
+    for text in ["first", "second"] {
+        assert!(w.cli(&["copy", text], b"").status.success());
+    }
+    assert!(w.cli(&["select", "1"], b"").status.success());
+    wait_for("the pick on the Wayland clipboard", || {
+        tray.log_text()
+            .contains("board clip put on the system clipboard")
+            .then_some(())
+    });
+    let answer = ask_paste(&w);
+    assert!(
+        answer.starts_with("OK"),
+        "the tray answered {answer:?}: {}",
+        tray.log_text()
+    );
+
+    let text = wait_for("wev to get Shift+Insert", || {
+        let text = wev.text();
+        let released = text.rfind("sym: Shift_L")?;
+        (text.contains("sym: Insert") && released > text.find("sym: Insert")?).then_some(text)
+    });
+    // Order as typed: Shift down, Insert down and up, Shift up.
+    let events: Vec<(String, &str)> = text
+        .lines()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|pair| pair[0].contains("wl_keyboard] key:"))
+        .filter_map(|pair| {
+            let state = if pair[0].contains("(pressed)") {
+                "down"
+            } else {
+                "up"
+            };
+            let sym = pair[1].split("sym:").nth(1)?.split_whitespace().next()?;
+            Some((sym.to_owned(), state))
+        })
+        .collect();
+    let expected: Vec<(String, &str)> = [
+        ("Shift_L", "down"),
+        ("Insert", "down"),
+        ("Insert", "up"),
+        ("Shift_L", "up"),
+    ]
+    .into_iter()
+    .map(|(s, st)| (s.to_owned(), st))
+    .collect();
+    assert_eq!(events, expected, "wev saw:\n{text}");
+    // The modifier state came with the keys: Shift was depressed for Insert.
+    assert!(text.contains("depressed: 00000001"), "{text}");
+    assert!(
+        tray.log_text()
+            .contains("pasted the picker's choice through the virtual keyboard"),
+        "{}",
+        tray.log_text()
+    );
+    drop(wev);
+    drop(tray);
+    drop(sway);
+}

@@ -12,6 +12,8 @@
 //! - [`hotkey`], [`keyboard`], [`shortcut`]: the picker's global hotkey
 //!   (X11 `GrabKey`), auto-paste's keys (`XTest`), and the bindings to write
 //!   by hand where the tray cannot own a key.
+//! - [`virtual_keyboard`]: auto-paste's keys on Wayland (the wlroots
+//!   virtual-keyboard protocol).
 //!
 //! The X11 side lives in [`crate::sync`].
 
@@ -25,6 +27,7 @@ pub(crate) mod portal;
 mod requests;
 mod service;
 mod shortcut;
+mod virtual_keyboard;
 
 use std::os::unix::net::UnixDatagram;
 use std::process::ExitCode;
@@ -106,6 +109,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
     let desktop = connect_desktop(&config)?;
     let keys = PickerKeys::from_config(&config)?;
     let keyboard = connect_keyboard(&desktop, &keys);
+    let virtual_keyboard = connect_virtual_keyboard(&desktop, &keys);
 
     let (tx, commands) = mpsc::channel();
     let (wake, waker) = wake_pair()?;
@@ -158,6 +162,7 @@ fn run_inner(args: &TrayArgs) -> Result<(), String> {
         requests: bind_requests(&args.board),
         archiving,
         keyboard,
+        virtual_keyboard,
         keys,
     };
     service.start();
@@ -273,6 +278,13 @@ impl PickerKeys {
         })
     }
 
+    /// The virtual keyboard's keymap: every key a paste may type.
+    fn keymap(&self) -> virtual_keyboard::Keymap {
+        virtual_keyboard::Keymap::for_combos(
+            std::iter::once(&self.paste).chain(self.rules.iter().map(|(_, combo)| combo)),
+        )
+    }
+
     /// The paste keys for a window of these `WM_CLASS` names.
     #[must_use]
     pub fn paste_keys_for(&self, classes: &[String]) -> hotkey::Combo {
@@ -304,6 +316,29 @@ fn connect_keyboard(desktop: &Desktop, keys: &PickerKeys) -> Option<keyboard::Ke
             }
         },
         Desktop::Wayland(_) => None,
+    }
+}
+
+/// Wayland: the virtual keyboard auto-paste types with, made at start so
+/// that clients know the seat's keyboard before the first paste. `None`
+/// (one warning) where the compositor offers no such protocol; the picker
+/// then shows "Copied — press Ctrl+V".
+fn connect_virtual_keyboard(
+    desktop: &Desktop,
+    keys: &PickerKeys,
+) -> Option<virtual_keyboard::VirtualKeyboard> {
+    if !matches!(desktop, Desktop::Wayland(_)) {
+        return None;
+    }
+    match virtual_keyboard::VirtualKeyboard::connect(keys.keymap()) {
+        Ok(keyboard) => {
+            tracing::info!("auto-paste types through the Wayland virtual keyboard");
+            Some(keyboard)
+        }
+        Err(why) => {
+            tracing::warn!(%why, "no virtual keyboard: auto-paste will say \"Copied — press Ctrl+V\"");
+            None
+        }
     }
 }
 

@@ -31,6 +31,10 @@ pub enum Desktop {
     Wayland(Wayland),
 }
 
+/// Why auto-paste cannot paste while the tray does not own the clipboard.
+const NOT_SERVING: &str =
+    "the tray does not serve the desktop clipboard (sync.to_system is off, or syncing is paused)";
+
 /// Saves wait this long after a change, so a burst of copies is one write.
 const SAVE_DELAY: Duration = Duration::from_secs(2);
 
@@ -65,6 +69,9 @@ pub struct Service {
     pub archiving: Option<super::archiving::Archiving>,
     /// X11: the picker's hotkey and auto-paste's keys; `None` on Wayland.
     pub keyboard: Option<super::keyboard::Keyboard>,
+    /// Wayland: auto-paste's virtual keyboard; `None` where the compositor
+    /// has none (or after an error: the next paste connects again).
+    pub virtual_keyboard: Option<super::virtual_keyboard::VirtualKeyboard>,
     /// The picker's hotkey and paste keys from `[picker]`.
     pub keys: super::PickerKeys,
 }
@@ -484,24 +491,50 @@ impl Service {
     /// keys to the window the picker was summoned over.
     fn paste(&mut self, target: Option<u32>) -> Result<shm_clip::Representation, String> {
         self.on_board_change();
+        let done = shm_clip::Representation {
+            mime: String::new(),
+            data: Vec::new(),
+        };
+        if matches!(self.desktop, Desktop::Wayland(_)) {
+            if !self.serving {
+                return Err(NOT_SERVING.into());
+            }
+            let sent = self.paste_wayland()?;
+            tracing::info!(keys = %sent, "pasted the picker's choice through the virtual keyboard");
+            return Ok(done);
+        }
         let Some(keyboard) = &mut self.keyboard else {
-            return Err(match self.desktop {
-                Desktop::Wayland(_) => {
-                    "Wayland: no virtual keyboard here; the clip is on the clipboard".into()
-                }
-                Desktop::X11 { .. } => "the tray has no keyboard connection".into(),
-            });
+            return Err("the tray has no keyboard connection".into());
         };
         if !self.serving {
-            return Err("the tray does not serve the desktop clipboard (sync.to_system is off, or syncing is paused)".into());
+            return Err(NOT_SERVING.into());
         }
         let keys = &self.keys;
         let sent = keyboard.paste(target, |classes| keys.paste_keys_for(classes))?;
         tracing::info!(keys = %sent, target = ?target, "pasted the picker's choice");
-        Ok(shm_clip::Representation {
-            mime: String::new(),
-            data: Vec::new(),
-        })
+        Ok(done)
+    }
+
+    /// Wayland: types the paste keys on the virtual keyboard (connecting
+    /// again if there is none yet). No protocol tells which client has the
+    /// focus, so `picker.paste_rules` (matched on `WM_CLASS`) do not apply:
+    /// it is `picker.paste_keys`.
+    fn paste_wayland(&mut self) -> Result<String, String> {
+        let keyboard = match &mut self.virtual_keyboard {
+            Some(keyboard) => keyboard,
+            None => {
+                self.virtual_keyboard
+                    .insert(super::virtual_keyboard::VirtualKeyboard::connect(
+                        self.keys.keymap(),
+                    )?)
+            }
+        };
+        let combo = self.keys.paste.clone();
+        if let Err(why) = keyboard.type_combo(&combo) {
+            self.virtual_keyboard = None;
+            return Err(why);
+        }
+        Ok(combo.text)
     }
 
     /// Another process changed the board.
