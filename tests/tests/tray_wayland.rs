@@ -278,3 +278,106 @@ fn auto_paste_types_the_paste_keys_into_the_focused_wayland_window() {
     drop(tray);
     drop(sway);
 }
+
+/// sway's IPC socket (beside its Wayland socket), for `swaymsg -s`.
+fn sway_ipc(sway: &Sway) -> std::path::PathBuf {
+    let dir = sway.socket.parent().expect("sway runtime dir");
+    wait_for("sway's IPC socket", || {
+        std::fs::read_dir(dir).ok()?.find_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            (name.starts_with("sway-ipc.")
+                && std::path::Path::new(&name)
+                    .extension()
+                    .is_some_and(|e| e == "sock"))
+            .then(|| dir.join(name))
+        })
+    })
+}
+
+/// `swaymsg -s IPC ARGS`; its stdout.
+fn swaymsg(ipc: &std::path::Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("swaymsg");
+    cmd.arg("-s").arg(ipc).args(args);
+    let out = run(cmd, b"", "swaymsg");
+    assert!(out.status.success(), "swaymsg {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether sway's tree holds a window with the picker's app id.
+fn picker_window_shown(ipc: &std::path::Path) -> bool {
+    swaymsg(ipc, &["-t", "get_tree"]).contains("\"app_id\": \"shm-clip-picker\"")
+}
+
+/// The resident picker on Wayland: a window cannot be hidden there, so
+/// when its window goes (here sway closes it, as a click elsewhere or Esc
+/// would) the process stays, and the next `--picker` summons it: the same
+/// process makes a new window on its event loop. Real sway, real picker
+/// windows (glow on llvmpipe), sway's own tree as the witness.
+#[test]
+fn the_wayland_picker_stays_resident_and_makes_a_new_window_at_the_next_summon() {
+    let mut w = World::new("wayland-resident");
+    let sway = Sway::start(&w.dir);
+    w.wayland = Some(sway.socket.clone());
+    let ipc = sway_ipc(&sway);
+    assert!(w.cli(&["copy", "an entry"], b"").status.success());
+
+    let log = w.dir.join("picker.log");
+    let mut cmd = Command::new(tray_support::bin("shm-clip-app"));
+    cmd.arg("--picker");
+    w.env(&mut cmd);
+    let mut picker = cmd
+        .env("RUST_LOG", "shm_clip_app=info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("starting shm-clip-app --picker");
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_for("the picker's window in sway's tree", || {
+        if let Some(status) = picker.try_wait().unwrap() {
+            panic!("the picker exited with {status}: {}", text());
+        }
+        picker_window_shown(&ipc).then_some(())
+    });
+    assert!(text().contains("resident=true"), "{}", text());
+
+    // The window goes; the process stays.
+    swaymsg(&ipc, &["[app_id=\"shm-clip-picker\"] kill"]);
+    wait_for("the picker's window to close", || {
+        text()
+            .contains("picker window closed; resident until the next summon")
+            .then_some(())
+    });
+    assert!(!picker_window_shown(&ipc), "the window is still there");
+    assert!(
+        picker.try_wait().unwrap().is_none(),
+        "the picker exited: {}",
+        text()
+    );
+
+    // A second --picker summons the same process, which shows a new window.
+    let mut again = Command::new(tray_support::bin("shm-clip-app"));
+    again.arg("--picker");
+    w.env(&mut again);
+    let out = run(again, b"", "the second shm-clip-app --picker");
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("summoned the resident picker")
+            && said.contains(&format!("pid={}", picker.id())),
+        "{said}"
+    );
+    wait_for("a new picker window in sway's tree", || {
+        picker_window_shown(&ipc).then_some(())
+    });
+    assert!(
+        text().contains("summoned: a new picker window"),
+        "{}",
+        text()
+    );
+
+    tray_support::terminate(picker.id());
+    let status = wait_child(&mut picker, "the picker after SIGTERM");
+    assert!(status.success(), "{status}: {}", text());
+    drop(sway);
+}

@@ -14,7 +14,9 @@
 //! stays, hidden between summons (X11: `ViewportCommand::Visible`), so that
 //! every later summon costs one frame, not a process start. Later `--picker`
 //! runs (and the tray's hotkey) only send it a message. On Wayland a
-//! window cannot be hidden, so there the picker closes after each use.
+//! window cannot be hidden, so there the resident picker destroys its
+//! window after each use and makes a new one on the same event loop at the
+//! next summon, keeping its state ([`open_wayland`]).
 
 mod archive;
 mod filter;
@@ -154,10 +156,8 @@ impl eframe::App for Resident {
     }
 }
 
-/// Opens the picker window and serves summons until the process ends.
-fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe::Result {
-    let display = x11::Display::connect().map(std::sync::Arc::new);
-    let resident = display.is_some();
+/// The picker window's options; `position` where the pointer's monitor is known.
+fn native_options(board: &BoardName, position: Option<[f32; 2]>) -> eframe::NativeOptions {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(format!("shm-clip picker: {board}"))
         .with_app_id(x11::CLASS)
@@ -167,11 +167,10 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
         .with_taskbar(false)
         .with_window_level(egui::WindowLevel::AlwaysOnTop)
         .with_active(true);
-    if let Some(area) = display.as_deref().and_then(x11::Display::pointer_monitor) {
-        let [x, y] = x11::centred(area, [SIZE[0] as u32, SIZE[1] as u32]);
-        viewport = viewport.with_position([x as f32, y as f32]);
+    if let Some(position) = position {
+        viewport = viewport.with_position(position);
     }
-    let options = eframe::NativeOptions {
+    eframe::NativeOptions {
         viewport,
         renderer: eframe::Renderer::Glow,
         clipboard_shortcuts: false,
@@ -180,7 +179,23 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
         persistence_path: None,
         persist_window: false,
         ..Default::default()
+    }
+}
+
+/// Opens the picker window and serves summons until the process ends.
+fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe::Result {
+    let Some(display) = x11::Display::connect().map(std::sync::Arc::new) else {
+        return open_wayland(board, config, mailbox);
     };
+    let display = Some(display);
+    let position = display
+        .as_deref()
+        .and_then(x11::Display::pointer_monitor)
+        .map(|area| {
+            let [x, y] = x11::centred(area, [SIZE[0] as u32, SIZE[1] as u32]);
+            [x as f32, y as f32]
+        });
+    let options = native_options(board, position);
     let board = board.clone();
     let paste = config.picker.paste;
     let config = config.clone();
@@ -201,7 +216,7 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
                 let display = std::sync::Arc::clone(display);
                 window.take_focus = Some(window::FocusHook(Box::new(move || display.focus(id))));
             }
-            window.leave = if resident { Leave::Hide } else { Leave::Close };
+            window.leave = Leave::Hide;
             let return_to = display.as_deref().and_then(x11::Display::focused);
             window.summon(return_to);
             let ctx = cc.egui_ctx.clone();
@@ -218,7 +233,7 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
                 let _ = tx.send(());
                 ctx.request_repaint();
             })?;
-            tracing::info!(pid = std::process::id(), %board, resident, "picker running");
+            tracing::info!(pid = std::process::id(), %board, resident = true, "picker running");
             Ok(Box::new(Resident {
                 window,
                 summons,
@@ -226,4 +241,117 @@ fn open(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe:
             }))
         }),
     )
+}
+
+/// What wakes the Wayland picker while it has no window.
+enum Wake {
+    /// A later `--picker` (or the tray's hotkey) summoned it.
+    Summon,
+    /// The worker or the archive searcher has events.
+    Events,
+    /// SIGINT/SIGTERM/SIGHUP: close and end.
+    Quit,
+}
+
+/// Wayland: a window cannot be hidden there, so the resident picker
+/// destroys its window after each use and makes a new one on the same
+/// event loop at the next summon. `run_native_ext` returns when the window
+/// closes (eframe's `run_and_return` keeps its winit event loop in a thread
+/// local and reuses it), and gets the same `egui::Context` every time, so
+/// fonts, the glyph atlas and widget memory stay; the board's worker, its
+/// mailbox, the list and the archive searcher live on in `window` between
+/// windows. A summon costs a new window and GL surface, not a process.
+fn open_wayland(board: &BoardName, config: &Config, mailbox: summon::Mailbox) -> eframe::Result {
+    let app_error = |e: std::io::Error| eframe::Error::AppCreation(Box::new(e));
+    let ctx = egui::Context::default();
+    let (wake_tx, wake) = mpsc::channel();
+    let archive = config
+        .archive
+        .enabled
+        .then(|| shm_clip_archive::default_path().ok())
+        .flatten();
+    let (repaint, events) = (ctx.clone(), wake_tx.clone());
+    let mut window = PickerWindow::start(board, config.picker.paste, archive, move || {
+        repaint.request_repaint();
+        let _ = events.send(Wake::Events);
+    })
+    .map_err(app_error)?;
+    window.leave = Leave::Close;
+    let quit = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (closer, quitting, quit_tx) = (ctx.clone(), std::sync::Arc::clone(&quit), wake_tx.clone());
+    crate::signals::spawn_waiter(
+        move || {
+            quitting.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = quit_tx.send(Wake::Quit);
+            closer.send_viewport_cmd(egui::ViewportCommand::Close);
+            closer.request_repaint();
+        },
+        window.stopper().map_err(app_error)?,
+    )
+    .map_err(app_error)?;
+    let summoner = ctx.clone();
+    mailbox
+        .serve(move || {
+            let _ = wake_tx.send(Wake::Summon);
+            summoner.request_repaint();
+        })
+        .map_err(app_error)?;
+    tracing::info!(pid = std::process::id(), %board, resident = true, "picker running");
+    window.summon(None);
+    loop {
+        eframe::run_native_ext(
+            "shm-clip-picker",
+            native_options(board, None),
+            Some(ctx.clone()),
+            Box::new(|_cc| {
+                Ok(Box::new(Shown {
+                    window: &mut window,
+                    wake: &wake,
+                }))
+            }),
+        )?;
+        if quit.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        tracing::info!("picker window closed; resident until the next summon");
+        // Between windows the board's events still apply: an auto-paste
+        // waits for the pick to be current.
+        loop {
+            match wake.recv() {
+                Ok(Wake::Summon) => break,
+                Ok(Wake::Events) => window.pump(),
+                Ok(Wake::Quit) | Err(_) => return Ok(()),
+            }
+        }
+        window.summon(None);
+        tracing::info!("summoned: a new picker window");
+    }
+}
+
+/// The Wayland picker's eframe application while its window is open.
+struct Shown<'a> {
+    window: &'a mut PickerWindow,
+    wake: &'a mpsc::Receiver<Wake>,
+}
+
+impl eframe::App for Shown<'_> {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.window.pump();
+        while let Ok(wake) = self.wake.try_recv() {
+            match wake {
+                // Summoned while open: start over, and ask for the focus.
+                Wake::Summon => {
+                    self.window.summon(None);
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                }
+                Wake::Events => {}
+                Wake::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            }
+        }
+        self.window.ask_for_focus(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.window.frame(ui);
+    }
 }
