@@ -141,7 +141,7 @@ fn decode_entities(text: &str) -> String {
 pub const MIN_PREFIX: usize = 2;
 
 /// A user's search words as an FTS5 query: every word must appear, the last
-/// one as a prefix (so results come while typing) from [`MIN_PREFIX`]
+/// one as a prefix (so results come while typing) from `MIN_PREFIX`
 /// letters on. Quotes keep FTS5 operators in the input from being operators.
 #[must_use]
 pub fn fts_query(input: &str) -> Option<String> {
