@@ -26,10 +26,11 @@ SHM_CLIP_GUI_PACKAGES=(
 # and a headless Wayland compositor with data-control (sway) plus wl-copy/wl-paste;
 # menu programs for `shm-clip pick` (dmenu is in suckless-tools, fzf for
 # --filter) and tmux for driving the terminal picker; zenity is the GTK text
-# field that receives the picker's auto-paste; wev is the Wayland client that
-# receives it on sway (and coreutils' stdbuf keeps its output line-buffered).
+# field that receives the picker's auto-paste, and xev (x11-utils) logs the
+# keys a paste rule sends; wev is the Wayland client that receives it on sway
+# (and coreutils' stdbuf keeps its output line-buffered).
 SHM_CLIP_TEST_PACKAGES=(
-    xvfb xauth xdotool imagemagick xclip xsel
+    xvfb xauth xdotool x11-utils imagemagick xclip xsel
     'dbus-daemon|dbus' 'dbus-session-bus-common|dbus' libglib2.0-bin
     haskell-status-notifier-item-utils procps util-linux
     sway wl-clipboard wev coreutils

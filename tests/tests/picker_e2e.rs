@@ -1,7 +1,8 @@
 //! The picker end to end: a real Xvfb, the built `shm-clip-app --picker`
 //! and `--tray`, the hotkey pressed with `xdotool key` (which triggers the
 //! tray's passive grab, as a keyboard would), xclip reading the clipboard,
-//! and zenity as the third-party application that receives an auto-paste.
+//! and zenity as the third-party application that receives an auto-paste
+//! (xev where the test needs to see which keys arrived).
 //!
 //! Every test has its own board, X server and runtime directory (see
 //! `tray_support`). There is no window manager: the picker and the tray
@@ -384,5 +385,102 @@ fn auto_paste_types_the_pick_into_a_gtk_text_field() {
         tray.log_text().contains("keys=Shift+Insert"),
         "{}",
         tray.log_text()
+    );
+}
+
+/// A helper process of the test (not shm-clip), killed on drop.
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The keysym names of the `KeyPress` events in xev's output `log`, in order.
+fn key_presses(log: &str) -> Vec<String> {
+    log.split("\n\n")
+        .filter(|event| event.trim_start().starts_with("KeyPress event"))
+        .filter_map(|event| {
+            // "... keycode 55 (keysym 0x76, v), same_screen YES,"
+            let after = &event[event.find("(keysym ")?..];
+            let name = after.split(", ").nth(1)?;
+            Some(name.split(')').next()?.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_paste_rule_for_the_focused_windows_class_sends_its_keys_instead_of_shift_insert() {
+    let w = World::new("pick-rule");
+    // The rule names the class in another case: rules match in any case.
+    w.write_config("[picker]\npaste = true\npaste_rules = { pastetarget = \"Ctrl+V\" }\n");
+    let mut tray = Logged::spawn(&w, "tray", &["--tray", "--no-icon"], &[]);
+    tray.wait_log("picker hotkey grabbed");
+    copy(&w, &["pasted with the rule", "not this one"]);
+
+    // xev is the application: a real X client that logs every key it gets.
+    let xev_log = w.dir.join("xev.log");
+    let mut xev = Command::new("xev");
+    xev.args(["-event", "keyboard", "-name", "paste-target"]);
+    w.env(&mut xev);
+    let _xev = Peer(
+        xev.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&xev_log).expect("xev log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting xev (install x11-utils; scripts/test does)"),
+    );
+    let target = xdotool(
+        &w,
+        &[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "^paste-target$",
+        ],
+    )
+    .expect("the xev window");
+    let target = target.lines().next().unwrap().to_owned();
+    // xev sets no WM_CLASS; give its window one, as toolkits do.
+    xdotool(
+        &w,
+        &[
+            "set_window",
+            "--classname",
+            "paste-target",
+            "--class",
+            "PasteTarget",
+            &target,
+        ],
+    )
+    .unwrap();
+    xdotool(&w, &["windowfocus", "--sync", &target]).unwrap();
+    xdotool(&w, &["key", "super+shift+v"]).unwrap();
+    wait_for_picker(&w);
+    // From here until the picker closes, keys go to the picker, not to xev.
+    let before = std::fs::read_to_string(&xev_log).unwrap_or_default().len();
+    xdotool(&w, &["type", "with the rule"]).unwrap();
+    xdotool(&w, &["key", "Return"]).unwrap();
+    wait_chosen(&w, "pasted with the rule");
+    tray.wait_log("pasted the picker's choice");
+    let pressed = wait_for("xev to get the paste keys", || {
+        let log = std::fs::read_to_string(&xev_log).ok()?;
+        let pressed = key_presses(log.get(before..)?);
+        (pressed.len() >= 2).then_some(pressed)
+    });
+    assert_eq!(
+        pressed,
+        ["Control_L", "v"],
+        "the rule's Ctrl+V, not the default Shift+Insert, in {}",
+        xev_log.display()
+    );
+    assert!(
+        !pressed
+            .iter()
+            .any(|k| k == "Insert" || k.starts_with("Shift")),
+        "{pressed:?}"
     );
 }
