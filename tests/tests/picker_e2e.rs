@@ -484,3 +484,45 @@ fn a_paste_rule_for_the_focused_windows_class_sends_its_keys_instead_of_shift_in
         "{pressed:?}"
     );
 }
+
+/// The X server's current modifier and lock state (`QueryPointer`'s mask).
+fn modifier_state(w: &World) -> u16 {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::ConnectionExt as _;
+    let (conn, screen) = x11rb::connect(Some(&w.x.display)).expect("connecting to the test's X");
+    let root = conn.setup().roots[screen].root;
+    u16::from(conn.query_pointer(root).unwrap().reply().unwrap().mask)
+}
+
+#[test]
+fn the_hotkey_shows_the_picker_also_with_capslock_on() {
+    use x11rb::protocol::xproto::KeyButMask;
+    let lock = u16::from(KeyButMask::LOCK);
+    let w = World::new("pick-caps");
+    let mut tray = Logged::spawn(&w, "tray", &["--tray", "--no-icon"], &[]);
+    tray.wait_log("picker hotkey grabbed");
+    copy(&w, &["first entry", "second entry", "third entry"]);
+
+    xdotool(&w, &["key", "Caps_Lock"]).unwrap();
+    assert_ne!(modifier_state(&w) & lock, 0, "CapsLock is on");
+    xdotool(&w, &["key", "super+shift+v"]).unwrap();
+    wait_for_picker(&w);
+    xdotool(&w, &["key", "Escape"]).unwrap();
+    wait_for_hidden(&w);
+
+    // CapsLock and NumLock together: the fourth grab.
+    xdotool(&w, &["key", "Num_Lock"]).unwrap();
+    xdotool(&w, &["key", "super+shift+v"]).unwrap();
+    wait_for_picker(&w);
+    xdotool(&w, &["key", "Escape"]).unwrap();
+    wait_for_hidden(&w);
+    xdotool(&w, &["key", "Num_Lock"]).unwrap();
+    xdotool(&w, &["key", "Caps_Lock"]).unwrap();
+    assert_eq!(modifier_state(&w) & lock, 0, "CapsLock is off again");
+    assert_eq!(
+        tray.log_text().matches("picker hotkey pressed").count(),
+        2,
+        "{}",
+        tray.log_text()
+    );
+}
