@@ -526,3 +526,92 @@ fn the_hotkey_shows_the_picker_also_with_capslock_on() {
         tray.log_text()
     );
 }
+
+/// The stand-in notification daemon; its own module so that the lint
+/// exceptions zbus's generated code needs stay here.
+mod notification_daemon {
+    #![allow(
+        clippy::too_many_arguments,
+        clippy::needless_pass_by_value,
+        clippy::unused_self,
+        clippy::used_underscore_binding,
+        reason = "zbus interface methods take every argument of the D-Bus signature"
+    )]
+
+    use std::collections::HashMap;
+
+    /// What a `Notify` call carried: app name, summary and body.
+    pub type Notice = (String, String, String);
+
+    /// Stands in for the desktop's notification daemon (there is none headless):
+    /// a real `org.freedesktop.Notifications` service on the test's private
+    /// session bus, served with zbus, that hands every `Notify` to the test.
+    pub struct NotificationDaemon {
+        pub notices: std::sync::Mutex<std::sync::mpsc::Sender<Notice>>,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.Notifications")]
+    impl NotificationDaemon {
+        fn notify(
+            &self,
+            app_name: String,
+            _replaces_id: u32,
+            _app_icon: String,
+            summary: String,
+            body: String,
+            _actions: Vec<String>,
+            _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+            _expire_timeout: i32,
+        ) -> u32 {
+            let _ = self.notices.lock().unwrap().send((app_name, summary, body));
+            1
+        }
+    }
+}
+
+#[test]
+fn without_a_tray_an_auto_paste_is_a_copied_press_ctrl_v_notification() {
+    let mut w = World::new("pick-notice");
+    w.bus = Some(tray_support::Dbus::start());
+    w.write_config("[picker]\npaste = true\n");
+    let (tx, notices) = std::sync::mpsc::channel();
+    let address = w.bus.as_ref().unwrap().address.clone();
+    let _daemon = zbus::blocking::connection::Builder::address(address.as_str())
+        .unwrap()
+        .name("org.freedesktop.Notifications")
+        .unwrap()
+        .serve_at(
+            "/org/freedesktop/Notifications",
+            notification_daemon::NotificationDaemon {
+                notices: std::sync::Mutex::new(tx),
+            },
+        )
+        .unwrap()
+        .build()
+        .expect("serving org.freedesktop.Notifications on the test's bus");
+    copy(&w, &["copied, not pasted", "not this one"]);
+
+    // No tray runs on this board: nobody can send the paste keys.
+    let mut picker = Logged::spawn(&w, "picker", &["--picker"], &[]);
+    picker.wait_log("picker running");
+    wait_for_picker(&w);
+    xdotool(&w, &["type", "not pasted"]).unwrap();
+    xdotool(&w, &["key", "Return"]).unwrap();
+    // Only the board: with no tray, nobody serves the desktop clipboard.
+    wait_for("the board's current clip to be the pick", || {
+        (w.paste(None).as_deref() == Some(&b"copied, not pasted"[..])).then_some(())
+    });
+    let (app, summary, body) = notices
+        .recv_timeout(tray_support::WATCHDOG)
+        .expect("watchdog: no Notify call reached the notification daemon");
+    assert_eq!(app, "shm-clip");
+    // The notice's whole text is its summary line; the body is empty.
+    assert_eq!(summary, "Copied \u{2014} press Ctrl+V", "body {body:?}");
+    assert_eq!(body, "");
+    picker.wait_log("auto-paste did not happen");
+    assert!(
+        notices.try_recv().is_err(),
+        "one notice per pick: {}",
+        picker.log_text()
+    );
+}
