@@ -569,14 +569,17 @@ mod notification_daemon {
     }
 }
 
-#[test]
-fn without_a_tray_an_auto_paste_is_a_copied_press_ctrl_v_notification() {
-    let mut w = World::new("pick-notice");
-    w.bus = Some(tray_support::Dbus::start());
-    w.write_config("[picker]\npaste = true\n");
+/// Serves the stand-in notification daemon on `w`'s bus; returns its
+/// connection (served while it lives) and the notices it receives.
+fn serve_notifications(
+    w: &World,
+) -> (
+    zbus::blocking::Connection,
+    std::sync::mpsc::Receiver<notification_daemon::Notice>,
+) {
     let (tx, notices) = std::sync::mpsc::channel();
-    let address = w.bus.as_ref().unwrap().address.clone();
-    let _daemon = zbus::blocking::connection::Builder::address(address.as_str())
+    let address = &w.bus.as_ref().expect("a session bus").address;
+    let daemon = zbus::blocking::connection::Builder::address(address.as_str())
         .unwrap()
         .name("org.freedesktop.Notifications")
         .unwrap()
@@ -589,18 +592,14 @@ fn without_a_tray_an_auto_paste_is_a_copied_press_ctrl_v_notification() {
         .unwrap()
         .build()
         .expect("serving org.freedesktop.Notifications on the test's bus");
-    copy(&w, &["copied, not pasted", "not this one"]);
+    (daemon, notices)
+}
 
-    // No tray runs on this board: nobody can send the paste keys.
-    let mut picker = Logged::spawn(&w, "picker", &["--picker"], &[]);
-    picker.wait_log("picker running");
-    wait_for_picker(&w);
-    xdotool(&w, &["type", "not pasted"]).unwrap();
-    xdotool(&w, &["key", "Return"]).unwrap();
-    // Only the board: with no tray, nobody serves the desktop clipboard.
-    wait_for("the board's current clip to be the pick", || {
-        (w.paste(None).as_deref() == Some(&b"copied, not pasted"[..])).then_some(())
-    });
+/// Waits for the one "Copied — press Ctrl+V" notification of a pick.
+fn expect_copied_notice(
+    notices: &std::sync::mpsc::Receiver<notification_daemon::Notice>,
+    picker: &mut Logged,
+) {
     let (app, summary, body) = notices
         .recv_timeout(tray_support::WATCHDOG)
         .expect("watchdog: no Notify call reached the notification daemon");
@@ -614,4 +613,78 @@ fn without_a_tray_an_auto_paste_is_a_copied_press_ctrl_v_notification() {
         "one notice per pick: {}",
         picker.log_text()
     );
+}
+
+#[test]
+fn without_a_tray_an_auto_paste_is_a_copied_press_ctrl_v_notification() {
+    let mut w = World::new("pick-notice");
+    w.bus = Some(tray_support::Dbus::start());
+    w.write_config("[picker]\npaste = true\n");
+    let (_daemon, notices) = serve_notifications(&w);
+    copy(&w, &["copied, not pasted", "not this one"]);
+
+    // No tray runs on this board: nobody can send the paste keys.
+    let mut picker = Logged::spawn(&w, "picker", &["--picker"], &[]);
+    picker.wait_log("picker running");
+    wait_for_picker(&w);
+    xdotool(&w, &["type", "not pasted"]).unwrap();
+    xdotool(&w, &["key", "Return"]).unwrap();
+    // Only the board: with no tray, nobody serves the desktop clipboard.
+    wait_for("the board's current clip to be the pick", || {
+        (w.paste(None).as_deref() == Some(&b"copied, not pasted"[..])).then_some(())
+    });
+    expect_copied_notice(&notices, &mut picker);
+    assert!(picker.log_text().contains("no tray answers"));
+}
+
+#[test]
+fn a_tray_that_answers_err_to_the_paste_gives_the_copied_notification() {
+    let mut w = World::new("pick-notice-err");
+    w.bus = Some(tray_support::Dbus::start());
+    // The tray does not own CLIPBOARD, so it refuses to send paste keys.
+    w.write_config("[sync]\nto_system = false\n[picker]\npaste = true\n");
+    let (_daemon, notices) = serve_notifications(&w);
+    let mut tray = Logged::spawn(&w, "tray", &["--tray", "--no-icon"], &[]);
+    tray.wait_log("picker hotkey grabbed");
+    copy(&w, &["copied, not pasted", "not this one"]);
+    // A focused application, so that the tray's only reason to refuse is
+    // that it does not serve the clipboard.
+    let mut xev = Command::new("xev");
+    xev.args(["-event", "keyboard", "-name", "paste-target"]);
+    w.env(&mut xev);
+    let _xev = Peer(
+        xev.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting xev (install x11-utils; scripts/test does)"),
+    );
+    let target = xdotool(
+        &w,
+        &[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "^paste-target$",
+        ],
+    )
+    .expect("the xev window");
+    let target = target.lines().next().unwrap().to_owned();
+    xdotool(&w, &["windowfocus", "--sync", &target]).unwrap();
+    let mut picker = Logged::spawn(&w, "picker", &["--picker"], &[]);
+    picker.wait_log("picker running");
+    wait_for_picker(&w);
+    xdotool(&w, &["type", "not pasted"]).unwrap();
+    xdotool(&w, &["key", "Return"]).unwrap();
+    wait_for("the board's current clip to be the pick", || {
+        (w.paste(None).as_deref() == Some(&b"copied, not pasted"[..])).then_some(())
+    });
+    expect_copied_notice(&notices, &mut picker);
+    let log = picker.log_text();
+    assert!(
+        log.contains("sync.to_system is off"),
+        "the tray's ERR: {log}"
+    );
+    assert!(!tray.log_text().contains("pasted the picker's choice"));
 }
