@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use xxhash_rust::xxh3::xxh3_128;
+use twox_hash::XxHash3_128;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -90,7 +90,7 @@ pub(crate) fn random_bytes() -> [u8; 16] {
     input[..16].copy_from_slice(key);
     input[16..20].copy_from_slice(&std::process::id().to_ne_bytes());
     input[20..].copy_from_slice(&n.to_ne_bytes());
-    xxh3_128(&input).to_ne_bytes()
+    XxHash3_128::oneshot(&input).to_ne_bytes()
 }
 
 /// 16 bytes from `getrandom(2)`, which needs no `/dev/urandom` (a chroot

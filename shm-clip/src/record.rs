@@ -6,13 +6,11 @@
 //! Each `RepDesc` carries an xxh3 checksum of its MIME bytes followed by its
 //! data, so a reader can prove that what it copied out is what was written.
 
-use xxhash_rust::xxh3::Xxh3;
-#[cfg(test)]
-use xxhash_rust::xxh3::xxh3_64;
-
 pub(crate) use crate::format::descs_len;
+#[cfg(test)]
+use crate::format::xxh3_64;
 use crate::format::{
-    Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, header_rep_count, put_header,
+    Checksum, Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, header_rep_count, put_header,
 };
 use crate::{Clip, Error, Representation, Result};
 
@@ -108,8 +106,8 @@ impl<'a> Encoded<'a> {
 
 /// The checksum of a representation of `data_len` bytes, begun: feed it
 /// the data, in pieces, as they are copied.
-pub(crate) fn rep_hasher(mime: &[u8], data_len: u64) -> Xxh3 {
-    let mut h = Xxh3::new();
+pub(crate) fn rep_hasher(mime: &[u8], data_len: u64) -> Checksum {
+    let mut h = Checksum::new();
     h.update(&(mime.len() as u64).to_le_bytes());
     h.update(&data_len.to_le_bytes());
     h.update(mime);

@@ -3,7 +3,7 @@
 //! this module sits above the lock, the index, the records and the
 //! subscriber table, and nothing below it imports it.
 
-use xxhash_rust::xxh3::xxh3_64;
+use crate::format::xxh3_64;
 
 use crate::format::{IndexRecord, SLOT_COMMITTED, SLOT_FREE};
 use crate::history::{self, Entry};

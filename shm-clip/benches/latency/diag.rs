@@ -10,7 +10,9 @@ use nix::mqueue::{MQ_OFlag, mq_receive, mq_send};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::resource::{UsageWho, getrusage};
 use shm_clip::{Board, Clip, CreateOptions, Selector};
-use xxhash_rust::xxh3::Xxh3;
+use std::hash::Hasher as _;
+
+use twox_hash::XxHash3_64;
 
 use crate::common::{MIME, Queue, base_payload, now_ns, stamp};
 use crate::handoff::{BOARD, ScratchBoard};
@@ -227,12 +229,12 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
         let s = sample(warmup, n, |_| {
             timed(|| {
                 // As record.rs checksums a representation.
-                let mut h = Xxh3::new();
-                h.update(&(MIME.len() as u64).to_le_bytes());
-                h.update(&(data.len() as u64).to_le_bytes());
-                h.update(MIME.as_bytes());
-                h.update(data);
-                h.digest()
+                let mut h = XxHash3_64::new();
+                h.write(&(MIME.len() as u64).to_le_bytes());
+                h.write(&(data.len() as u64).to_le_bytes());
+                h.write(MIME.as_bytes());
+                h.write(data);
+                h.finish()
             })
         });
         row(
@@ -327,7 +329,7 @@ pub fn lock_hold(sizes: &[(usize, u64, u64)]) {
         let floor = sample(warmup, n, |_| {
             timed(|| {
                 dst.copy_from_slice(&data);
-                xxhash_rust::xxh3::xxh3_64(&dst)
+                XxHash3_64::oneshot(&dst)
             })
         });
         row(

@@ -301,7 +301,7 @@ impl Board {
         }
         let directory = enc.directory(&checksums);
         self.seg.arena_write(offset, &directory)?;
-        Ok(xxhash_rust::xxh3::xxh3_64(&directory))
+        Ok(crate::format::xxh3_64(&directory))
     }
 
     /// The rare fallback when pinned records break the ring up so that no

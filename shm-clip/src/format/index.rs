@@ -2,7 +2,7 @@
 
 use std::mem::{offset_of, size_of};
 
-use xxhash_rust::xxh3::xxh3_64;
+use super::checksum::xxh3_64;
 
 use super::header::LABEL_MAX;
 use super::record::{MAX_REPS, RECORD_HEADER_SIZE, REP_DESC_SIZE};

@@ -12,6 +12,7 @@
 //! This layer uses nothing of the crate but `history::Entry` (a plain
 //! struct) and knows no OS call.
 
+mod checksum;
 mod header;
 mod index;
 mod message;
@@ -22,6 +23,7 @@ mod spec;
 mod subscriber;
 mod wire;
 
+pub(crate) use checksum::{Checksum, xxh3_64};
 pub(crate) use header::{
     Birth, Geometry, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, ImmutableHeader, MAGIC, MAX_ARENA,
     MAX_DEPTH, MIN_ARENA, MIN_DEPTH, NO_SLOT, REMOVAL_SLOTS, SUBSCRIBER_SLOTS, abi_tag,

@@ -214,9 +214,7 @@ fn random_nonce() -> u64 {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    xxhash_rust::xxh3::xxh3_64(
-        &[t.to_ne_bytes(), u64::from(std::process::id()).to_ne_bytes()].concat(),
-    )
+    crate::format::xxh3_64(&[t.to_ne_bytes(), u64::from(std::process::id()).to_ne_bytes()].concat())
 }
 
 fn now_ns() -> u64 {
