@@ -82,6 +82,83 @@ fn removing_the_segment_file_is_noticed_without_any_note() {
     expect_destroyed(&mut sub, tb.name.as_str());
 }
 
+/// Runs `recv()` in a thread of its own until it fails, and returns the
+/// thread's id, once that thread is asleep (state `S` in /proc), with the
+/// results it will send.
+fn blocked_receiver(
+    mut sub: Subscription,
+) -> std::sync::mpsc::Receiver<shm_clip::Result<shm_clip::Notification>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("blocked-in-recv".into())
+        .spawn(move || {
+            tid_tx.send(nix::unistd::gettid().as_raw()).unwrap();
+            loop {
+                let got = sub.recv();
+                let failed = got.is_err();
+                if tx.send(got).is_err() || failed {
+                    return;
+                }
+            }
+        });
+    spawned.unwrap();
+    let tid = tid_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let stat = format!("/proc/self/task/{tid}/stat");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&stat).unwrap();
+        // The state follows the parenthesised name.
+        if text
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('S'))
+        {
+            return rx;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the receiver never blocked: {text}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_reader_blocked_in_recv_is_woken_by_a_copy_and_then_by_destroy() {
+    let tb = TestBoard::new("destroy-recv");
+    let board = tb.open(OPTS);
+    let rx = blocked_receiver(board.subscribe().unwrap());
+    // Another process's copy: a process's own commits wake none of its
+    // own mailboxes.
+    let data = tb.file("data");
+    let mut copy = cli(&tb, &data);
+    copy.args(["copy", "wakes the reader"]);
+    ok(copy);
+    let note = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
+    assert_eq!(note.seq, board.seq());
+    Board::destroy(&tb.name, false).unwrap();
+    // destroy's own note says it: the very next result is the error, not a
+    // notification of the note (the removal watch would say it only later).
+    match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+        Err(Error::BoardDestroyed { name }) => assert_eq!(name, tb.name.as_str()),
+        other => panic!("expected BoardDestroyed, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_reader_blocked_in_recv_notices_a_plain_rm_of_the_segment() {
+    let tb = TestBoard::new("destroy-recv-rm");
+    let board = tb.open(OPTS);
+    board.copy(&Clip::text("x")).unwrap();
+    let rx = blocked_receiver(board.subscribe().unwrap());
+    std::fs::remove_file(tb.path()).unwrap();
+    // No note at all: the removal watch, read once a second by recv.
+    match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+        Err(Error::BoardDestroyed { name }) => assert_eq!(name, tb.name.as_str()),
+        other => panic!("expected BoardDestroyed, got {other:?}"),
+    }
+}
+
 fn cli(tb: &TestBoard, data: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shm-clip"));
     cmd.env_remove("SHM_CLIP_BOARD")

@@ -88,7 +88,7 @@ pub(crate) fn random_bytes() -> [u8; 16] {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut input = [0u8; 28];
     input[..16].copy_from_slice(key);
-    input[16..20].copy_from_slice(&std::process::id().to_ne_bytes());
+    input[16..20].copy_from_slice(&crate::sys::pid().to_ne_bytes());
     input[20..].copy_from_slice(&n.to_ne_bytes());
     XxHash3_128::oneshot(&input).to_ne_bytes()
 }
@@ -100,7 +100,7 @@ fn kernel_random() -> [u8; 16] {
     let mut b = [0u8; 16];
     if getrandom::fill(&mut b).is_err() {
         b[..8].copy_from_slice(&now_ns().to_ne_bytes());
-        b[8..12].copy_from_slice(&std::process::id().to_ne_bytes());
+        b[8..12].copy_from_slice(&crate::sys::pid().to_ne_bytes());
     }
     b
 }

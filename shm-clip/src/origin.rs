@@ -81,7 +81,7 @@ impl Origin {
     #[must_use]
     pub fn this_process(kind: OriginKind) -> Self {
         Origin {
-            pid: std::process::id(),
+            pid: crate::sys::pid(),
             kind,
             label: String::new(),
         }

@@ -6,6 +6,10 @@
 //! watch on `/dev/shm` reports the removal as an event, so a subscriber's
 //! `poll` wakes for it like for a notification, and only then pays for the
 //! `fstat` that decides (`Segment::unlinked`: `st_nlink == 0`).
+//! `Subscription::recv` waits in its queue instead (one system call per
+//! wake-up, not two): it sees `destroy` by its farewell note, and reads this
+//! watch once a second while no note comes, so a hand-made `rm` is seen
+//! within about a second there.
 //!
 //! Without inotify (its per-user limits reached), the subscription checks
 //! `fstat` on every wake-up instead: `destroy` sends every mailbox a note

@@ -22,7 +22,7 @@ pub(super) fn announce_membership(seg: &Segment, kind: OriginKind) {
     }
     notifier.send(&Notification {
         seq: current_seq(seg),
-        origin_pid: std::process::id(),
+        origin_pid: crate::sys::pid(),
         origin_kind: kind,
         committed_at: SystemTime::now(),
         change: Change::Unknown,
@@ -51,7 +51,7 @@ impl Notifier {
         if self.generation == Some(generation) {
             return;
         }
-        let me = std::process::id();
+        let me = crate::sys::pid();
         let mut targets = Vec::new();
         for slot in 0..seg.subscriber_slots() {
             let Ok(rec) = seg.read_subscriber(slot) else {
@@ -119,7 +119,7 @@ impl Notifier {
 pub(crate) fn farewell(seg: &Segment, names: &[String]) {
     let note = Notification {
         seq: current_seq(seg),
-        origin_pid: std::process::id(),
+        origin_pid: crate::sys::pid(),
         origin_kind: OriginKind::Cli,
         committed_at: SystemTime::now(),
         change: Change::Destroy,

@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
-use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_receive, mq_unlink};
+use nix::mqueue::{MQ_OFlag, MqAttr, mq_open, mq_receive, mq_timedreceive, mq_unlink};
 use nix::poll::PollTimeout;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use nix::sys::stat::{Mode, fchmod};
+use nix::sys::time::TimeSpec;
 
 use super::notifier::announce_membership;
 use super::registry::{bump_generation, process_start_time, reap_dead, register, unregister};
 use super::{MSG_DEPTH, MSG_SIZE, Mq, Notification, current_seq};
-use crate::format::{SUB_LIVE, SubscriberRecord};
+use crate::format::{Change, SUB_LIVE, SubscriberRecord};
 use crate::removal::RemovalWatch;
 use crate::segment::{Segment, euid};
 use crate::{Error, Origin, OriginKind, Result};
@@ -22,6 +23,11 @@ use crate::{Error, Origin, OriginKind, Result};
 /// How long dropping a `Subscription` waits for the board lock (a normal
 /// lock waits 10 s): longer than any copy holds it, short for a closing window.
 const DROP_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// How often `recv` looks at the removal watch while no note arrives: a
+/// hand-made `rm` of the segment sends none (`destroy` does), and a reader
+/// blocked in the queue itself cannot also wait on the watch.
+const REMOVAL_CHECK: Duration = Duration::from_secs(1);
 
 /// The epoll event data of the queue and of the removal watch.
 const QUEUE_EVENT: u64 = 0;
@@ -34,7 +40,10 @@ const REMOVAL_EVENT: u64 = 1;
 #[derive(Debug)]
 pub struct Subscription {
     seg: Arc<Segment>,
+    /// The queue, non-blocking: for `try_recv`, draining, and the epoll set.
     mq: Mq,
+    /// The same queue without `O_NONBLOCK`, where `recv` waits.
+    blocking: Mq,
     /// The queue and the removal watch, behind one pollable descriptor.
     epoll: Epoll,
     /// `None` without inotify: then every wake-up checks with `fstat`.
@@ -49,10 +58,39 @@ pub struct Subscription {
 
 impl Subscription {
     /// Blocks until a notification arrives, or the board is destroyed.
+    ///
+    /// It waits in the queue itself, as a bare POSIX queue reader would: one
+    /// system call per wake-up. `destroy` unlinks the segment before it
+    /// sends its notes, so its note is enough to notice it; a hand-made `rm`
+    /// is seen by the removal watch, which is read every [`REMOVAL_CHECK`]
+    /// that passes without a note.
     pub fn recv(&mut self) -> Result<Notification> {
         loop {
-            if let Some(n) = self.wait(PollTimeout::NONE)? {
-                return Ok(n);
+            if self.destroyed {
+                return Err(self.destroyed_error());
+            }
+            let until = TimeSpec::from(
+                (SystemTime::now() + REMOVAL_CHECK)
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default(),
+            );
+            let mut buf = [0u8; MSG_SIZE as usize];
+            let mut prio = 0;
+            match mq_timedreceive(self.blocking.get(), &mut buf, &mut prio, &until) {
+                Ok(n) => {
+                    let first = Notification::decode(&buf[..n]);
+                    if let Some(note) = self.receive_after(first, false)? {
+                        return Ok(note);
+                    }
+                }
+                Err(Errno::ETIMEDOUT) => {
+                    let maybe_removed = self.removal.as_ref().is_none_or(RemovalWatch::drain);
+                    if let Some(note) = self.receive(maybe_removed)? {
+                        return Ok(note);
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(errno) => return Err(Error::os("waiting on the mailbox", errno)),
             }
         }
     }
@@ -116,51 +154,67 @@ impl Subscription {
     /// board's current seq; `BoardDestroyed` once the segment is gone
     /// (checked with `fstat` when `maybe_removed`).
     fn receive(&mut self, maybe_removed: bool) -> Result<Option<Notification>> {
-        let merged = self.drain_queue()?;
-        if self.destroyed || (maybe_removed && self.seg.unlinked()) {
+        self.receive_after(None, maybe_removed)
+    }
+
+    /// [`Self::receive`], with a message already taken off the queue.
+    /// A `destroy` note also means "maybe removed".
+    fn receive_after(
+        &mut self,
+        first: Option<Notification>,
+        maybe_removed: bool,
+    ) -> Result<Option<Notification>> {
+        let (merged, farewell) = self.drain_queue(first)?;
+        if self.destroyed || ((maybe_removed || farewell) && self.seg.unlinked()) {
             self.destroyed = true;
-            return Err(Error::BoardDestroyed {
-                name: self.seg.name().to_string(),
-            });
+            return Err(self.destroyed_error());
         }
         Ok(merged)
     }
 
-    fn drain_queue(&mut self) -> Result<Option<Notification>> {
+    fn destroyed_error(&self) -> Error {
+        Error::BoardDestroyed {
+            name: self.seg.name().to_string(),
+        }
+    }
+
+    /// Merges `first` and the pending messages; true if one was `destroy`'s.
+    fn drain_queue(&mut self, first: Option<Notification>) -> Result<(Option<Notification>, bool)> {
         let mut merged: Option<Notification> = None;
+        let mut farewell = false;
+        let mut next = first;
         let mut buf = [0u8; MSG_SIZE as usize];
         loop {
+            if let Some(msg) = next.take() {
+                farewell |= msg.change == Change::Destroy;
+                merged = Some(match merged {
+                    Some(m) if m.seq >= msg.seq => Notification {
+                        coalesced: m.coalesced + 1,
+                        ..m
+                    },
+                    Some(m) => Notification {
+                        coalesced: m.coalesced + 1,
+                        ..msg
+                    },
+                    None => msg,
+                });
+                // Already up to date with the segment: skip the receive
+                // that would only report EAGAIN. A message left behind
+                // wakes the reader once more, with a seq it has seen.
+                if merged.is_some_and(|m| m.seq >= current_seq(&self.seg)) {
+                    return Ok((merged, farewell));
+                }
+            }
             let mut prio = 0;
             match mq_receive(self.mq.get(), &mut buf, &mut prio) {
-                Ok(n) => {
-                    let Some(msg) = Notification::decode(&buf[..n]) else {
-                        continue;
-                    };
-                    merged = Some(match merged {
-                        Some(m) if m.seq >= msg.seq => Notification {
-                            coalesced: m.coalesced + 1,
-                            ..m
-                        },
-                        Some(m) => Notification {
-                            coalesced: m.coalesced + 1,
-                            ..msg
-                        },
-                        None => msg,
-                    });
-                    // Already up to date with the segment: skip the receive
-                    // that would only report EAGAIN. A message left behind
-                    // wakes the reader once more, with a seq it has seen.
-                    if merged.is_some_and(|m| m.seq >= current_seq(&self.seg)) {
-                        return Ok(merged);
-                    }
-                }
+                Ok(n) => next = Notification::decode(&buf[..n]),
                 Err(Errno::EAGAIN) => {
                     // Writers skip a full queue, so the newest seq may never
                     // have been sent: the segment has it.
                     if let Some(m) = merged.as_mut() {
                         m.seq = m.seq.max(current_seq(&self.seg));
                     }
-                    return Ok(merged);
+                    return Ok((merged, farewell));
                 }
                 Err(Errno::EINTR) => {}
                 Err(errno) => return Err(Error::os("reading the mailbox", errno)),
@@ -214,7 +268,7 @@ fn random_nonce() -> u64 {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    crate::format::xxh3_64(&[t.to_ne_bytes(), u64::from(std::process::id()).to_ne_bytes()].concat())
+    crate::format::xxh3_64(&[t.to_ne_bytes(), u64::from(crate::sys::pid()).to_ne_bytes()].concat())
 }
 
 fn now_ns() -> u64 {
@@ -226,7 +280,7 @@ fn now_ns() -> u64 {
 /// Creates this process's mailbox and registers it in the table.
 pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscription> {
     reap_dead(seg);
-    let pid = std::process::id();
+    let pid = crate::sys::pid();
     let start_time = process_start_time(pid).unwrap_or(0);
     let prefix = seg.name().mailbox_prefix(euid());
     let attr = MqAttr::new(0, MSG_DEPTH, MSG_SIZE, 0);
@@ -280,6 +334,15 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
             unregister(seg, slot, &record);
             return Err(Error::os(format!("fchmod mailbox {name}"), errno));
         }
+        // The queue once more, without O_NONBLOCK, for `recv` to wait in.
+        let blocking = match mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None) {
+            Ok(mqd) => Mq(Some(mqd)),
+            Err(errno) => {
+                let _ = mq_unlink(name.as_str());
+                unregister(seg, slot, &record);
+                return Err(Error::os(format!("opening mailbox {name}"), errno));
+            }
+        };
         // Writers that looked for the queue before it existed skipped it:
         // a new generation makes them re-read the table and open it.
         if let Ok(_guard) = seg.lock() {
@@ -297,6 +360,7 @@ pub(crate) fn subscribe(seg: &Arc<Segment>, origin: &Origin) -> Result<Subscript
         return Ok(Subscription {
             seg: Arc::clone(seg),
             mq,
+            blocking,
             epoll,
             removal,
             destroyed: false,
