@@ -169,7 +169,41 @@ impl<'a> Ring<'a> {
     /// Makes room for `need` bytes at the ring's head: evicts the unpinned
     /// records in the way (calling `evicted` after each) and passes over
     /// pinned ones. Does not claim the range.
-    pub(crate) fn make_room(&self, need: u64, mut evicted: impl FnMut()) -> Checked<Room> {
+    ///
+    /// An evicted record's bytes are zeroed, but for those that the new
+    /// record is about to overwrite: zeroing them first was a third pass
+    /// over a large clip's bytes (a 1 MiB copy on a full board wrote 2 MiB).
+    /// A writer killed before its record is written leaves those bytes
+    /// unnamed by any slot, as a kill between freeing and zeroing always did;
+    /// the next record placed there overwrites them.
+    pub(crate) fn make_room(&self, need: u64, evicted: impl FnMut()) -> Checked<Room> {
+        // Each victim's own range: between two victims may lie a pinned
+        // record passed over, or, after a wrap, any record.
+        let mut victims = Vec::new();
+        let room = self.find_room(need, evicted, &mut victims);
+        let kept = match room {
+            Ok(Room::At(at)) => at..at.saturating_add(need),
+            _ => 0..0,
+        };
+        for (start, end) in victims {
+            // [start, end) less the range the new record will cover.
+            let _ = self
+                .seg
+                .arena_zero(start, end.min(kept.start).saturating_sub(start));
+            let from = start.max(kept.end);
+            let _ = self.seg.arena_zero(from, end.saturating_sub(from));
+        }
+        room
+    }
+
+    /// [`Self::make_room`]'s search; `victims` collects the ranges of the
+    /// records it evicted, whose bytes are not zeroed yet.
+    fn find_room(
+        &self,
+        need: u64,
+        mut evicted: impl FnMut(),
+        victims: &mut Vec<(u64, u64)>,
+    ) -> Checked<Room> {
         let need = aligned(need);
         let mut wraps = 0;
         // Each turn evicts, passes, wraps or returns: bounded by the records.
@@ -217,7 +251,8 @@ impl<'a> Ring<'a> {
                 self.append(&mut f)?;
                 self.seg.set_header_u64(off::RING_HEAD, end);
             } else {
-                self.remove(&f)?;
+                self.forget(&f)?;
+                victims.push((f.rec.offset, f.rec.offset.saturating_add(f.rec.len)));
                 evicted();
             }
         }
@@ -356,6 +391,15 @@ impl<'a> Ring<'a> {
     /// its slot freed. If it was current, `current` becomes `NO_SLOT`: the
     /// caller commits a new current or calls [`Ring::recompute_current`].
     pub(crate) fn remove(&self, s: &Slot) -> Checked<()> {
+        self.forget(s)?;
+        // The slot is already free: a kill here leaves bytes no slot names,
+        // which the next writer at this offset overwrites (and repair zeroes).
+        let _ = self.seg.arena_zero(s.rec.offset, s.rec.len);
+        Ok(())
+    }
+
+    /// [`Self::remove`] but for the zeroing, which the caller owes.
+    fn forget(&self, s: &Slot) -> Checked<()> {
         self.unlink(s.slot)?;
         if s.rec.state == SLOT_COMMITTED {
             self.unbucket(s)?;
@@ -363,9 +407,6 @@ impl<'a> Ring<'a> {
         self.free_slot(s.slot);
         #[cfg(feature = "test-hooks")]
         crate::test_hooks::park_if_asked("wipe");
-        // The slot is already free: a kill here leaves bytes no slot names,
-        // which the next writer at this offset overwrites (and repair zeroes).
-        let _ = self.seg.arena_zero(s.rec.offset, s.rec.len);
         if self.head(off::CURRENT) == s.slot {
             self.set_head(off::CURRENT, NO_SLOT);
         }

@@ -295,3 +295,51 @@ fn a_full_history_stays_on_the_pages_it_has_used() {
         "the segment holds {allocated} bytes of RAM for 8 entries of 4 KiB"
     );
 }
+
+/// README: evicted clips are overwritten with zeros. The arena is small
+/// enough that clips of mixed sizes (odd lengths, so records end between
+/// alignment boundaries) evict each other where the ring's head lies, wrap,
+/// and pass over a pinned entry; no byte of an evicted clip's marker may
+/// remain anywhere in the segment, while every entry still on the board
+/// reads back whole.
+#[test]
+fn evicted_clips_leave_no_bytes_in_the_segment() {
+    let (board, tb) = board("evicted-zeroed", 256 << 10);
+    let marker = |i: usize| format!("<evicted-{i:05}>");
+    let sizes = [13usize, 4_099, 40_001, 777, 90_003, 21, 65_537, 3];
+    let mut live = std::collections::BTreeMap::new();
+    for i in 0..400 {
+        let size = sizes[i % sizes.len()] + i % 7;
+        let text: String = marker(i).chars().cycle().take(size.max(16)).collect();
+        board.copy(&Clip::text(text.clone())).unwrap();
+        live.insert(i, text);
+        if i == 5 {
+            board.set_pinned(Selector::Index(0), true).unwrap();
+        }
+    }
+    let history = board.history().unwrap();
+    let kept: std::collections::BTreeSet<usize> = history
+        .iter()
+        .map(|e| {
+            let clip = board.get(Selector::Seq(e.seq)).unwrap();
+            let text = clip.text_str().unwrap().to_owned();
+            let i = live.iter().find(|(_, t)| **t == text).map(|(i, _)| *i);
+            i.expect("an entry on the board is one of the copies, whole")
+        })
+        .collect();
+    assert!(kept.contains(&5), "the pinned entry survives 400 copies");
+    assert!(kept.len() < 20, "the small arena evicted most copies");
+    let image = std::fs::read(tb.path()).unwrap();
+    // Every clip whose marker is still somewhere in the segment.
+    let found: std::collections::BTreeSet<usize> = image
+        .windows(15)
+        .filter(|w| w.starts_with(b"<evicted-") && w[14] == b'>')
+        .filter_map(|w| std::str::from_utf8(&w[9..14]).ok()?.parse().ok())
+        .collect();
+    let lingering: Vec<&usize> = found.difference(&kept).collect();
+    assert!(
+        lingering.is_empty(),
+        "evicted clips' bytes are still in the segment: {lingering:?}"
+    );
+    assert_eq!(found, kept, "every entry on the board is in the segment");
+}

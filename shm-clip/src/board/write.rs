@@ -190,7 +190,8 @@ impl Board {
     ) -> std::result::Result<CopyOutcome, Failure> {
         let len = source.len();
         let park_evict = || {
-            // A victim freed and zeroed, the new record not yet placed.
+            // A victim freed (its bytes zeroed once the room is found, but
+            // for those the new record covers), the new record not yet placed.
             #[cfg(feature = "test-hooks")]
             crate::test_hooks::park_if_asked("evict");
         };
