@@ -4,6 +4,8 @@
 //! Thin, like ripgrep's `main`: parse the arguments, set up logging, hand the
 //! subcommand to its module, and turn an error into `shm-clip: what: why
 //! (hint)` with exit status 1. A reader closing our stdout is not an error.
+//! The common shapes of `copy` and `paste` are parsed without building clap
+//! (`fast.rs`) into the same `Args`, and run by the same code.
 
 mod archive;
 mod args;
@@ -13,11 +15,13 @@ mod config;
 mod copy;
 mod entries;
 mod errors;
+mod fast;
 mod generate;
 mod global;
 mod history;
 mod human;
 mod json;
+mod logging;
 mod menu;
 mod open;
 mod output;
@@ -28,7 +32,6 @@ mod search;
 mod status;
 mod watch;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::FromArgMatches;
@@ -41,11 +44,21 @@ fn main() -> ExitCode {
     // The config is read before parsing, so that --help shows the defaults
     // in effect. An invalid one is reported after parsing, below.
     let config = shm_clip::Config::load();
-    let matches =
-        args::command_with_defaults(config.as_ref().unwrap_or(&shm_clip::Config::default()))
-            .get_matches();
-    let args = Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
-    init_logging();
+    let command_line: Vec<_> = std::env::args_os().collect();
+    // `copy` and `paste` in their common shapes skip building clap's
+    // command tree; the `Args` are the same either way (fast.rs).
+    let fast = fast::enabled()
+        .then(|| fast::parse(&command_line))
+        .flatten();
+    let parser = if fast.is_some() { "fast path" } else { "clap" };
+    let args = fast.unwrap_or_else(|| {
+        let matches =
+            args::command_with_defaults(config.as_ref().unwrap_or(&shm_clip::Config::default()))
+                .get_matches_from(&command_line);
+        Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    });
+    logging::init();
+    tracing::debug!(parser, "arguments parsed");
     // Every command but `config` and the generators refuses to start with an
     // invalid config file.
     let config = match (&args.command, config) {
@@ -83,16 +96,4 @@ fn run(args: &Args, global: &Global) -> Result<(), CliError> {
         Command::Config(config) => config::run(config),
         Command::Completions(completions) => generate::completions(completions.shell),
     }
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Clip contents
-/// are never logged, only sizes, types and seqs.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
 }
