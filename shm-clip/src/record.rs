@@ -118,9 +118,9 @@ fn directory_len(clip: &Clip) -> usize {
     descs_len(clip.reps.len()) + clip.reps.iter().map(|r| r.mime.len()).sum::<usize>()
 }
 
-/// Covers both lengths too, so moving the boundary between a MIME type and
-/// its data cannot produce the same checksum.
-fn checksum(mime: &[u8], data: &[u8]) -> u64 {
+/// A representation's checksum. Covers both lengths too, so moving the
+/// boundary between a MIME type and its data cannot produce the same one.
+pub(crate) fn checksum(mime: &[u8], data: &[u8]) -> u64 {
     let mut h = rep_hasher(mime, data.len() as u64);
     h.update(data);
     h.digest()

@@ -343,3 +343,34 @@ fn evicted_clips_leave_no_bytes_in_the_segment() {
     );
     assert_eq!(found, kept, "every entry on the board is in the segment");
 }
+
+/// A flipped payload byte is refused by paste, both for a small clip (copied
+/// out under the lock, verified after it) and for a large one (hashed as it
+/// is copied out); with the byte restored, both paste again.
+#[test]
+fn a_flipped_payload_byte_is_refused_whichever_way_the_clip_is_verified() {
+    use std::os::unix::fs::FileExt;
+    let (board, tb) = board("flipped", 4 << 20);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tb.path())
+        .unwrap();
+    for size in [64usize, 300 << 10] {
+        let marker = format!("<flip-me-{size}>");
+        let text: String = marker.chars().cycle().take(size).collect();
+        board.copy(&Clip::text(text.clone())).unwrap();
+        let image = std::fs::read(tb.path()).unwrap();
+        let at = image
+            .windows(marker.len())
+            .position(|w| w == marker.as_bytes())
+            .unwrap() as u64;
+        file.write_all_at(b"X", at).unwrap();
+        match board.paste() {
+            Err(shm_clip::Error::CorruptEntry { .. }) => {}
+            other => panic!("a {size}-byte clip with a flipped byte pasted as {other:?}"),
+        }
+        file.write_all_at(b"<", at).unwrap();
+        assert_eq!(board.paste().unwrap().text_str(), Some(text.as_str()));
+    }
+}

@@ -17,6 +17,15 @@ use crate::{
 /// Bytes copied out (and hashed) per piece, as a copy writes them in.
 const READ_PIECE: usize = 64 << 10;
 
+/// A clip of at most this many representations and bytes is copied out
+/// under the lock and verified after it: its bytes are still in the cache
+/// then, so the hash costs the same, and the lock is held for the copy
+/// alone, which readers queued behind it (a fan-out) wait for. A larger
+/// clip is hashed piece by piece as it lands, so each byte is read from
+/// memory once.
+const VERIFY_LATER_BYTES: u64 = 256 << 10;
+const VERIFY_LATER_REPS: usize = 8;
+
 /// How much text of each entry `history` reads for its preview.
 const PREVIEW_BYTES: u64 = 512;
 
@@ -31,13 +40,33 @@ impl Board {
         let guard = self.seg.lock()?;
         let rec = self.find(&guard, which)?.rec;
         let (infos, _) = self.read_directory(&rec)?;
-        // Each representation goes straight into its own buffer: one copy,
-        // verified as it is made.
-        let reps = infos
-            .into_iter()
-            .map(|info| self.read_verified(&rec, info))
-            .collect::<Result<_>>()?;
+        let small = infos.len() <= VERIFY_LATER_REPS
+            && infos.iter().map(|i| i.data_len).sum::<u64>() <= VERIFY_LATER_BYTES;
+        if !small {
+            // Each representation goes straight into its own buffer: one
+            // copy, verified as it is made.
+            let reps = infos
+                .into_iter()
+                .map(|info| self.read_verified(&rec, info))
+                .collect::<Result<_>>()?;
+            drop(guard);
+            return Ok(Clip { reps });
+        }
+        let mut sums = [0u64; VERIFY_LATER_REPS];
+        let mut reps = Vec::with_capacity(infos.len());
+        for (sum, info) in sums.iter_mut().zip(infos) {
+            *sum = info.checksum;
+            reps.push(self.read_unverified(&rec, info)?);
+        }
         drop(guard);
+        for (rep, sum) in reps.iter().zip(sums) {
+            if record::checksum(rep.mime.as_bytes(), &rep.data) != sum {
+                return Err(corrupt(
+                    rec.seq,
+                    &format!("checksum mismatch in {}", rep.mime),
+                ));
+            }
+        }
         Ok(Clip { reps })
     }
 
@@ -116,6 +145,24 @@ impl Board {
                 &format!("checksum mismatch in {}", info.mime),
             ));
         }
+        Ok(Representation {
+            mime: info.mime,
+            data,
+        })
+    }
+
+    /// Copies one representation's bytes out, for the caller to verify
+    /// once it has released the lock. Under the lock.
+    fn read_unverified(&self, rec: &IndexRecord, info: RepInfo) -> Result<Representation> {
+        let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
+        let start = rec
+            .offset
+            .checked_add(info.data_offset)
+            .ok_or_else(|| corrupt(rec.seq, "range"))?;
+        let mut data = Segment::arena_out_buffer(len);
+        self.seg
+            .arena_read(start, &mut data)
+            .map_err(|_| corrupt(rec.seq, "range"))?;
         Ok(Representation {
             mime: info.mime,
             data,
