@@ -218,9 +218,7 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
         // since (its message comes later and decides), it is the current
         // clip everywhere, so here too.
         if origin_seq >= link.latest_local() {
-            let local = link.local.clone();
-            let _ =
-                tokio::task::spawn_blocking(move || local.reselect_own(clip_id, origin_seq)).await;
+            let _ = crate::local::blocking(|| link.local.reselect_own(clip_id, origin_seq));
         }
         seen();
         return Ok(Outcome::Own);

@@ -269,6 +269,19 @@ impl Local {
     /// selection, origin seq `seq`) comes back after remote ones: unless the
     /// user did something newer here, whose message comes later and decides.
     pub fn reselect_own(&self, id: ClipId, seq: u64) -> Result<Selected> {
+        // Mostly it is still current and the user did nothing since: then
+        // there is nothing to do either way, and no need to read the whole
+        // history (this runs right after each own publish, beside the
+        // receivers' work on the same cores).
+        if let Some(current) = self.current()?.filter(|c| c.clip_id == id)
+            && !self
+                .accounting
+                .lock()
+                .expect("accounting lock")
+                .is_news(&current)
+        {
+            return Ok(Selected::AlreadyCurrent);
+        }
         if !self.commits_after(seq)?.is_empty() {
             return Ok(Selected::Superseded);
         }
