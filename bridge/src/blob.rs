@@ -144,13 +144,13 @@ pub async fn open_blob(
             ..manifest_place
         };
         let plain = envelope
-            .open(&place, piece)
+            .open_in_place(&place, piece)
             .map_err(|source| BlobError::Chunk {
                 chunk: i,
                 chunks,
                 source,
             })?;
-        out.extend_from_slice(&plain);
+        out.extend_from_slice(plain);
     }
     let mut extra = [0u8; 1];
     match object.read(&mut extra).await {
