@@ -13,9 +13,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::envelope::{Envelope, OVERHEAD, Place};
 
-/// Plaintext bytes per chunk: a sealed chunk is exactly the Object Store's
-/// default 128 KiB chunk.
-pub const CHUNK: usize = 128 * 1024 - OVERHEAD;
+/// The largest plaintext chunk a receiver accepts, since the first version
+/// (which sealed chunks of 128 KiB - [`OVERHEAD`], one per default-sized
+/// Object Store chunk, and accepted up to four times that).
+pub const MAX_CHUNK: usize = 4 * (128 * 1024 - OVERHEAD);
+/// Plaintext bytes per chunk sealed here: the largest every receiver
+/// accepts, so that a 30 MB blob is 58 Object Store chunks (and acks), not
+/// 229 (BENCHMARKS.md, "Bridge", session 4).
+pub const CHUNK: usize = MAX_CHUNK;
+/// A sealed chunk, which is one Object Store chunk.
+pub const SEALED_CHUNK: usize = CHUNK + OVERHEAD;
 /// Bytes each sealed chunk adds.
 pub const OVERHEAD_PER_CHUNK: u64 = OVERHEAD as u64;
 
@@ -121,7 +128,7 @@ pub async fn open_blob(
     max_size: u64,
 ) -> Result<Vec<u8>, BlobError> {
     let chunk_len = chunk as usize;
-    if size > max_size || chunk_len == 0 || chunk_len > 4 * CHUNK {
+    if size > max_size || chunk_len == 0 || chunk_len > MAX_CHUNK {
         return Err(BlobError::Bounds { size, chunk });
     }
     let chunks = chunk_count(size, u64::from(chunk));

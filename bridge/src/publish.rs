@@ -10,10 +10,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::object_store::ObjectMetadata;
 use shm_clip::Representation;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::blob::{CHUNK, SealingReader};
+use crate::blob::{CHUNK, SEALED_CHUNK, SealingReader};
 use crate::envelope::Place;
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -166,7 +167,12 @@ pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
             let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone());
             let put = bucket
                 .put(
-                    Names::object(&out.manifest.clip_id, *rep).as_str(),
+                    ObjectMetadata {
+                        name: Names::object(&out.manifest.clip_id, *rep),
+                        // One sealed chunk per Object Store chunk.
+                        chunk_size: Some(SEALED_CHUNK),
+                        ..ObjectMetadata::default()
+                    },
                     &mut reader,
                 )
                 .await;
