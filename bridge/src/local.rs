@@ -45,6 +45,10 @@ pub struct LocalCommit {
     pub seq: u64,
     /// What it is.
     pub kind: Kind,
+    /// When the entry was first created (for a new clip's manifest), in
+    /// ns since the epoch: the watcher has it already, so the publisher
+    /// reads only the content.
+    pub created_ns: u64,
 }
 
 /// The board's make-current events (copy, re-copy, select, restore), as the
@@ -143,6 +147,7 @@ impl Local {
                 clip_id: e.clip_id,
                 seq: e.seq,
                 kind: Kind::Copied,
+                created_ns: epoch_ns(e.created),
             })
             .collect();
         out.sort_by_key(|c| c.seq);
@@ -202,6 +207,7 @@ impl Local {
                     clip_id: id,
                     seq,
                     kind: Kind::Selected,
+                    created_ns: 0,
                 });
             }
         }
@@ -240,15 +246,10 @@ impl Local {
         Ok(outcome)
     }
 
-    /// The entry with `id` and its content, if the board still has it.
-    pub fn read(&self, id: ClipId) -> Result<Option<(EntryInfo, Clip)>> {
-        let info = match self.board.info(Selector::Clip(id)) {
-            Ok(info) => info,
-            Err(BoardError::NoSuchEntry { .. }) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
+    /// The content of the entry with `id`, if the board still has it.
+    pub fn read(&self, id: ClipId) -> Result<Option<Clip>> {
         match self.board.get(Selector::Clip(id)) {
-            Ok(clip) => Ok(Some((info, clip))),
+            Ok(clip) => Ok(Some(clip)),
             Err(BoardError::NoSuchEntry { .. }) => Ok(None),
             Err(e) => Err(self.err(e)),
         }
@@ -332,6 +333,12 @@ impl Local {
             Ok(((), Some(outcome.seq)))
         })
     }
+}
+
+/// `time` in ns since the epoch (0 before it).
+fn epoch_ns(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// `bridge: NAME`, cut to the 31 bytes an origin label keeps.

@@ -239,13 +239,7 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
 fn read_commit(link: &Link, commit: LocalCommit) -> Result<Ready, String> {
     let read = crate::local::blocking(|| link.local.read(commit.clip_id));
     let outgoing = match read {
-        Ok(Some((info, clip))) => {
-            let created = info
-                .created
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            prepare(link, commit, created, clip.reps)
-        }
+        Ok(Some(clip)) => prepare(link, commit, commit.created_ns, clip.reps),
         Ok(None) => Err("gone from the board before it could be sent".into()),
         Err(e) => Err(e.to_string()),
     };

@@ -25,6 +25,7 @@ fn clips_cross_both_ways_with_their_origin() {
     let on_a = a.board.info(Selector::Current).unwrap();
     assert_eq!(entry.clip_id, on_a.clip_id, "the clip keeps its id across");
     assert_eq!(entry.origin_node, a.board.node_id(), "and its origin node");
+    assert_eq!(entry.created, on_a.created, "and its creation time");
 
     // `status --json` tells what the status file says, and that the bridge runs.
     b.wait_status("applied", |st| st.applied == 1 && st.nodes == 2);
