@@ -7,12 +7,13 @@
 //! ```text
 //!   cargo bench -p shm-clip-bridge                # everything
 //!   SHM_CLIP_BENCH_QUICK=1 cargo bench -p shm-clip-bridge   # fewer rounds
+//!   SHM_CLIP_BENCH_SIZE=30000000 cargo bench -p shm-clip-bridge  # one size (bytes)
 //! ```
 //!
 //! Needs nats-server >= 2.10 (`$SHM_CLIP_NATS_SERVER` or `PATH`; scripts/test
 //! installs one). The server runs with `max_payload` 64 MB so that the floor
 //! can send 30 MB as one message; the bridge still sends large clips as
-//! sealed 128 KiB Object Store chunks.
+//! sealed 512 KiB Object Store chunks.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -166,7 +167,18 @@ fn main() {
         "core NATS p50/p99/max",
         "p50 ×JS"
     );
-    for size in sizes(quick) {
+    // One size only, e.g. to profile the 30 MB rounds by themselves.
+    let only: Option<usize> = std::env::var("SHM_CLIP_BENCH_SIZE").ok().map(|s| {
+        s.parse().unwrap_or_else(|_| {
+            panic!(
+                "SHM_CLIP_BENCH_SIZE={s:?}: give a size in bytes, e.g. 16, 4096, 1048576, 30000000"
+            )
+        })
+    });
+    for size in sizes(quick)
+        .into_iter()
+        .filter(|s| only.is_none_or(|o| o == s.bytes))
+    {
         // Warm-up round, not measured (first stream/bucket creation).
         let mut bridge = Vec::new();
         for round in 0..=size.rounds {
