@@ -16,6 +16,7 @@
 
 mod archive;
 mod archiver;
+mod codec;
 mod error;
 mod export;
 mod files;
@@ -26,6 +27,7 @@ mod policy;
 mod prune;
 mod read;
 mod removals;
+mod reps;
 mod runner;
 mod schema;
 mod text;

@@ -28,11 +28,8 @@ impl Archive {
     pub fn prune_to_bytes(&mut self, max_bytes: u64) -> Result<Pruned> {
         let mut total = Pruned::default();
         loop {
-            let stored: i64 = self
-                .conn
-                .query_row("SELECT coalesce(sum(size), 0) FROM blobs", [], |r| r.get(0))
-                .map_err(|e| self.err(e))?;
-            let over = (stored as u64).saturating_sub(max_bytes);
+            let (_, _, stored) = crate::reps::counts(&self.conn).map_err(|e| self.err(e))?;
+            let over = stored.saturating_sub(max_bytes);
             if over == 0 {
                 return Ok(total);
             }

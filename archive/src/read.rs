@@ -5,22 +5,26 @@ use rusqlite::{OptionalExtension, Row, params};
 use shm_clip::{Clip, Origin, OriginKind, Representation};
 
 use crate::model::{from_ns, preview};
-use crate::{Archive, ArchivedInfo, Error, Hit, Result, Stats, files, text};
+use crate::{Archive, ArchivedInfo, Error, Hit, Result, Stats, files, reps, text};
 
-/// The columns [`info_from`] reads, in its order.
-const INFO_COLUMNS: &str = "c.id, c.clip_id, c.board, c.first_seen, c.last_used, \
-     c.origin_kind, c.origin_pid, c.origin_label, c.pinned, c.total_size";
+/// The columns [`info_from`] reads, in its order, from [`INFO_FROM`].
+const INFO_COLUMNS: &str = "c.id, c.clip_id, nb.name, c.first_seen, c.last_used, \
+     c.origin_kind, c.origin_pid, nl.name, c.pinned, c.total_size";
+
+/// `clips` with its interned board name and origin label.
+const INFO_FROM: &str =
+    "clips c JOIN names nb ON nb.id = c.board JOIN names nl ON nl.id = c.origin_label";
 
 /// How many of the newest matches a search ranks by relevance.
 pub const SEARCH_WINDOW: usize = 1000;
 
 /// How many bytes of a text representation a preview reads.
-const PREVIEW_READ: i64 = 400;
+const PREVIEW_READ: usize = 400;
 
 impl Archive {
     /// One archived clip's info, or `NoSuchClip`.
     pub fn info(&self, id: i64) -> Result<ArchivedInfo> {
-        let sql = format!("SELECT {INFO_COLUMNS} FROM clips c WHERE c.id = ?1");
+        let sql = format!("SELECT {INFO_COLUMNS} FROM {INFO_FROM} WHERE c.id = ?1");
         let row = self
             .conn
             .prepare_cached(&sql)
@@ -33,29 +37,21 @@ impl Archive {
     /// One archived clip with its content, or `NoSuchClip`.
     pub fn get(&self, id: i64) -> Result<(ArchivedInfo, Clip)> {
         let info = self.info(id)?;
-        let reps = self
-            .conn
-            .prepare_cached(
-                "SELECT r.mime, b.data FROM representations r JOIN blobs b ON b.id = r.blob
-                 WHERE r.clip = ?1 ORDER BY r.position",
-            )
-            .and_then(|mut s| {
-                s.query_map([id], |r| {
-                    Ok(Representation {
-                        mime: r.get(0)?,
-                        data: r.get(1)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
+        let reps = reps::read(&self.conn, id, |_| usize::MAX)
+            .map_err(|e| self.err(e))?
+            .into_iter()
+            .map(|r| Representation {
+                mime: r.mime,
+                data: r.data,
             })
-            .map_err(|e| self.err(e))?;
+            .collect();
         Ok((info, Clip { reps }))
     }
 
     /// Archived clips, most recently used first, skipping `offset`.
     pub fn list(&self, limit: usize, offset: usize) -> Result<Vec<ArchivedInfo>> {
         let sql = format!(
-            "SELECT {INFO_COLUMNS} FROM clips c ORDER BY c.last_used DESC, c.id DESC
+            "SELECT {INFO_COLUMNS} FROM {INFO_FROM} ORDER BY c.last_used DESC, c.id DESC
              LIMIT ?1 OFFSET ?2"
         );
         let rows = self
@@ -144,12 +140,14 @@ impl Archive {
                 .map_err(|e| self.err(e))
         };
         let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let (representations, blobs, stored_bytes) =
+            reps::counts(&self.conn).map_err(|e| self.err(e))?;
         Ok(Stats {
             clips: q("SELECT count(*) FROM clips")? as u64,
             pinned: q("SELECT count(*) FROM clips WHERE pinned")? as u64,
-            representations: q("SELECT count(*) FROM representations")? as u64,
-            blobs: q("SELECT count(*) FROM blobs")? as u64,
-            stored_bytes: q("SELECT sum(size) FROM blobs")? as u64,
+            representations,
+            blobs,
+            stored_bytes,
             clip_bytes: q("SELECT sum(total_size) FROM clips")? as u64,
             file_bytes: size(&self.path),
             wal_bytes: size(&files::side_file(&self.path, "-wal")),
@@ -165,29 +163,31 @@ impl Archive {
     pub fn restore_order(&self, depth: usize, capacity: u64) -> Result<Vec<i64>> {
         let mut chosen = Vec::new();
         let mut room = capacity;
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, total_size FROM clips ORDER BY pinned DESC, last_used DESC, id DESC",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-        while chosen.len() < depth {
-            let Some(row) = rows.next().map_err(|e| self.err(e))? else {
-                break;
-            };
-            let (id, size): (i64, i64) = (
-                row.get(0).map_err(|e| self.err(e))?,
-                row.get(1).map_err(|e| self.err(e))?,
+        // Two walks of an index each (the pinned few, then the rest by
+        // recency) rather than one sort of every clip.
+        for pinned in [true, false] {
+            let sql = format!(
+                "SELECT id, total_size FROM clips WHERE {}pinned
+                 ORDER BY last_used DESC, id DESC",
+                if pinned { "" } else { "NOT " }
             );
-            let size = size as u64;
-            if size <= room {
-                room -= size;
-                chosen.push(id);
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+            while chosen.len() < depth {
+                let Some(row) = rows.next().map_err(|e| self.err(e))? else {
+                    break;
+                };
+                let (id, size): (i64, i64) = (
+                    row.get(0).map_err(|e| self.err(e))?,
+                    row.get(1).map_err(|e| self.err(e))?,
+                );
+                let size = size as u64;
+                if size <= room {
+                    room -= size;
+                    chosen.push(id);
+                }
             }
         }
-        drop(rows);
-        drop(stmt);
         // Restore by recency alone, so the board's order matches the
         // archive's; pinned clips stay pinned wherever they land.
         let mut timed: Vec<(i64, i64)> = chosen
@@ -206,25 +206,21 @@ impl Archive {
 
     /// Adds the representation list and preview to a row.
     fn complete(&self, mut info: ArchivedInfo) -> Result<ArchivedInfo> {
-        let reps: Vec<(String, u64, Option<Vec<u8>>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT r.mime, b.size, substr(b.data, 1, ?2) FROM representations r
-                 JOIN blobs b ON b.id = r.blob WHERE r.clip = ?1 ORDER BY r.position",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![info.id, PREVIEW_READ], |r| {
-                    Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
-                })?
-                .collect::<rusqlite::Result<_>>()
-            })
-            .map_err(|e| self.err(e))?;
+        let reps = reps::read(&self.conn, info.id, |mime| {
+            if text::kind(mime).is_some() {
+                PREVIEW_READ
+            } else {
+                0
+            }
+        })
+        .map_err(|e| self.err(e))?;
         let head = text::searchable(
             reps.iter()
-                .filter_map(|(m, _, d)| d.as_deref().map(|d| (m.as_str(), d))),
+                .filter(|r| text::kind(&r.mime).is_some())
+                .map(|r| (r.mime.as_str(), r.data.as_slice())),
         );
         info.preview = preview(head.trim_start());
-        info.types = reps.into_iter().map(|(m, s, _)| (m, s)).collect();
+        info.types = reps.into_iter().map(|r| (r.mime, r.size)).collect();
         Ok(info)
     }
 }

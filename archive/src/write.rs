@@ -5,11 +5,11 @@
 //! dropped from the full-text index by its `secure-delete` option, leave the
 //! WAL file too.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::model::to_ns;
-use crate::{Archive, Inserted, NewClip, Result, text};
+use crate::{Archive, Inserted, NewClip, Result, reps, text};
 
 impl Archive {
     /// Archives one clip. Content already archived is not stored again: that
@@ -105,11 +105,6 @@ impl Batch<'_> {
     /// Deletes one clip with its representations, its index entry, and the
     /// blobs no other clip uses. Returns whether it existed.
     pub fn delete(&self, id: i64) -> rusqlite::Result<bool> {
-        let blobs: Vec<i64> = self
-            .tx
-            .prepare_cached("SELECT blob FROM representations WHERE clip = ?1")?
-            .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         let body = indexed_text(self.tx, id)?;
         if !body.trim().is_empty() {
             self.tx
@@ -118,19 +113,12 @@ impl Batch<'_> {
                 )?
                 .execute(params![id, body])?;
         }
-        let existed = self
+        reps::delete(self.tx, id)?;
+        Ok(self
             .tx
             .prepare_cached("DELETE FROM clips WHERE id = ?1")?
             .execute([id])?
-            > 0;
-        let mut orphan = self.tx.prepare_cached(
-            "DELETE FROM blobs WHERE id = ?1
-             AND NOT EXISTS (SELECT 1 FROM representations WHERE blob = ?1)",
-        )?;
-        for b in blobs {
-            orphan.execute([b])?;
-        }
-        Ok(existed)
+            > 0)
     }
 
     /// Deletes every archived clip inside this transaction (the caller
@@ -157,6 +145,7 @@ impl Batch<'_> {
 /// [`Batch::clear_all`], as a function of any batch ([`Archive::batch`]
 /// takes one for every lifetime).
 fn clear_in(b: &Batch<'_>) -> rusqlite::Result<usize> {
+    b.tx.execute("DELETE FROM representations", [])?;
     let n = b.tx.execute("DELETE FROM clips", [])?;
     b.tx.execute_batch(
         "DELETE FROM blobs;
@@ -167,8 +156,10 @@ fn clear_in(b: &Batch<'_>) -> rusqlite::Result<usize> {
 }
 
 /// The hash that makes two board entries one archived clip: every
-/// representation's MIME type, size and content hash, in order.
-pub(crate) fn content_key(reps: &[shm_clip::Representation]) -> [u8; 16] {
+/// representation's MIME type, size and content hash, in order. 8 bytes
+/// (schema 3, the low half of the 16 before): it only finds candidates,
+/// equal bytes decide.
+pub(crate) fn content_key(reps: &[shm_clip::Representation]) -> i64 {
     let mut key = Vec::with_capacity(reps.len() * 48);
     for r in reps {
         key.extend_from_slice(&(r.mime.len() as u64).to_le_bytes());
@@ -176,7 +167,7 @@ pub(crate) fn content_key(reps: &[shm_clip::Representation]) -> [u8; 16] {
         key.extend_from_slice(&(r.data.len() as u64).to_le_bytes());
         key.extend_from_slice(&xxh3_128(&r.data).to_le_bytes());
     }
-    xxh3_128(&key).to_le_bytes()
+    crate::reps::low_half(xxh3_128(&key))
 }
 
 fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inserted> {
@@ -184,7 +175,7 @@ fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inser
     let touched = to_ns(clip.touched);
     let candidates: Vec<i64> = tx
         .prepare_cached("SELECT id FROM clips WHERE content = ?1")?
-        .query_map([&key[..]], |r| r.get(0))?
+        .query_map([key], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for id in candidates {
         if !same_content(tx, id, clip.reps)? {
@@ -224,24 +215,18 @@ fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inser
     )?
     .execute(params![
         clip_id.as_ref().map(|c| &c[..]),
-        &key[..],
-        clip.board,
+        key,
+        reps::name_id(tx, clip.board)?,
         to_ns(clip.created),
         touched,
         clip.origin.kind.to_raw(),
         clip.origin.pid,
-        clip.origin.label,
+        reps::name_id(tx, &clip.origin.label)?,
         clip.pinned,
         i64::try_from(total).unwrap_or(i64::MAX),
     ])?;
     let id = tx.last_insert_rowid();
-    for (position, rep) in clip.reps.iter().enumerate() {
-        let blob = blob_for(tx, &rep.data)?;
-        tx.prepare_cached(
-            "INSERT INTO representations (clip, position, mime, blob) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![id, position as i64, rep.mime, blob])?;
-    }
+    reps::write(tx, id, clip.reps)?;
     let body = text::searchable(clip.reps.iter().map(|r| (r.mime.as_str(), &r.data[..])));
     if !body.trim().is_empty() {
         tx.prepare_cached("INSERT INTO clip_text (rowid, body) VALUES (?1, ?2)")?
@@ -253,24 +238,18 @@ fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inser
 /// The text that was indexed for clip `id`: the same function of the same
 /// bytes as at insert, which a contentless index needs to delete it.
 pub(crate) fn indexed_text(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<String> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT mime, blob FROM representations WHERE clip = ?1 ORDER BY position",
-    )?;
-    let reps: Vec<(String, i64)> = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut texts = Vec::new();
-    for (mime, blob) in reps {
-        if text::kind(&mime).is_none() {
-            continue;
+    let texts = reps::read(tx, id, |mime| {
+        if text::kind(mime).is_some() {
+            text::MAX_INDEXED
+        } else {
+            0
         }
-        let data: Vec<u8> = tx
-            .prepare_cached("SELECT substr(data, 1, ?2) FROM blobs WHERE id = ?1")?
-            .query_row(params![blob, text::MAX_INDEXED as i64], |r| r.get(0))?;
-        texts.push((mime, data));
-    }
+    })?;
     Ok(text::searchable(
-        texts.iter().map(|(m, d)| (m.as_str(), d.as_slice())),
+        texts
+            .iter()
+            .filter(|r| text::kind(&r.mime).is_some())
+            .map(|r| (r.mime.as_str(), r.data.as_slice())),
     ))
 }
 
@@ -280,37 +259,10 @@ fn same_content(
     id: i64,
     reps: &[shm_clip::Representation],
 ) -> rusqlite::Result<bool> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT r.mime, b.data FROM representations r JOIN blobs b ON b.id = r.blob
-         WHERE r.clip = ?1 ORDER BY r.position",
-    )?;
-    let mut rows = stmt.query([id])?;
-    let mut n = 0;
-    while let Some(row) = rows.next()? {
-        let Some(rep) = reps.get(n) else {
-            return Ok(false);
-        };
-        let mime: String = row.get(0)?;
-        let data = row.get_ref(1)?.as_blob()?;
-        if mime != rep.mime || data != &rep.data[..] {
-            return Ok(false);
-        }
-        n += 1;
-    }
-    Ok(n == reps.len())
-}
-
-/// The blob holding `data`, stored if no blob has these bytes yet.
-fn blob_for(tx: &Transaction<'_>, data: &[u8]) -> rusqlite::Result<i64> {
-    let hash = xxh3_128(data).to_le_bytes();
-    let found: Option<i64> = tx
-        .prepare_cached("SELECT id FROM blobs WHERE hash = ?1 AND size = ?2 AND data = ?3")?
-        .query_row(params![&hash[..], data.len() as i64, data], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    tx.prepare_cached("INSERT INTO blobs (hash, size, data) VALUES (?1, ?2, ?3)")?
-        .execute(params![&hash[..], data.len() as i64, data])?;
-    Ok(tx.last_insert_rowid())
+    let stored = reps::read(tx, id, |_| usize::MAX)?;
+    Ok(stored.len() == reps.len()
+        && stored
+            .iter()
+            .zip(reps)
+            .all(|(s, r)| s.mime == r.mime && s.data == r.data))
 }
