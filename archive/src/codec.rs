@@ -73,8 +73,9 @@ pub(crate) fn decode(
     let want = usize::try_from(size).unwrap_or(usize::MAX).min(max);
     // One byte past a whole content shows stored bytes longer than their
     // size (a bomb, or a damaged size), without inflating them.
-    let limit = want as u64 + u64::from(want as u64 == size);
-    let mut out = Vec::with_capacity(want);
+    let limit = (want as u64).saturating_add(u64::from(want as u64 == size));
+    // The size is from the file too: memory grows with what is really read.
+    let mut out = Vec::with_capacity(want.min(1 << 20));
     let io = |e: std::io::Error| damaged(e.to_string());
     match codec {
         RAW => {
@@ -139,6 +140,9 @@ mod tests {
         assert!(decode(ZSTD, &flipped[..], n, usize::MAX).is_err());
         assert!(decode(RAW, &b"abc"[..], 4, usize::MAX).is_err());
         assert!(decode(RAW, &b"abcd"[..], 3, usize::MAX).is_err());
+        // A size no file holds is an error, not an allocation.
+        assert!(decode(RAW, &b"abcd"[..], u64::MAX, usize::MAX).is_err());
+        assert!(decode(ZSTD, &z[..], u64::MAX, usize::MAX).is_err());
         let err = decode(7, &b"abc"[..], 3, usize::MAX).unwrap_err();
         assert!(err.to_string().contains("unknown codec 7"), "{err}");
     }

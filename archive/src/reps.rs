@@ -46,7 +46,7 @@ pub(crate) fn read(
         .query_map([id], |r| {
             Ok(Place {
                 mime: r.get(0)?,
-                size: r.get::<_, i64>(1)? as u64,
+                size: size(r.get(1)?)?,
                 codec: r.get(2)?,
                 table: "clips",
                 row: id,
@@ -63,7 +63,7 @@ pub(crate) fn read(
             .query_map([id], |r| {
                 Ok(Place {
                     mime: r.get(0)?,
-                    size: r.get::<_, i64>(1)? as u64,
+                    size: size(r.get(1)?)?,
                     codec: r.get(2)?,
                     table: "blobs",
                     row: r.get(3)?,
@@ -88,6 +88,11 @@ pub(crate) fn read(
             })
         })
         .collect()
+}
+
+/// A stored size, which a damaged file may make negative.
+fn size(stored: i64) -> rusqlite::Result<u64> {
+    u64::try_from(stored).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(1, stored))
 }
 
 /// The id of `name` in `names`, added if it is not there yet.

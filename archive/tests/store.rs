@@ -268,6 +268,42 @@ fn a_deleted_clip_leaves_neither_the_database_nor_the_wal() {
 }
 
 #[test]
+fn damaged_stored_content_is_an_error_that_says_so_not_a_panic() {
+    let dir = Dir::new("damaged-content");
+    let mut a = Archive::open(&dir.db()).unwrap();
+    let long = "a long clip that is stored compressed, ".repeat(10);
+    let (frame, short, negative) = (
+        put(&mut a, &long, 1),
+        put(&mut a, &long.replace("long", "wide"), 2),
+        put(&mut a, &long.replace("long", "tall"), 3),
+    );
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    // A frame cut short, a size that understates the content (a bomb), and
+    // a negative size.
+    conn.execute(
+        "UPDATE clips SET data = substr(data, 1, 12) WHERE id = ?1",
+        [frame],
+    )
+    .unwrap();
+    conn.execute("UPDATE clips SET total_size = 7 WHERE id = ?1", [short])
+        .unwrap();
+    conn.execute("UPDATE clips SET total_size = -5 WHERE id = ?1", [negative])
+        .unwrap();
+    drop(conn);
+    for id in [frame, short] {
+        let err = a.get(id).unwrap_err().to_string();
+        assert!(err.contains("damaged"), "{err}");
+        assert!(err.contains(&dir.db().display().to_string()), "{err}");
+    }
+    assert!(a.get(negative).is_err());
+    assert!(a.info(negative).is_err());
+    // A search that finds them fails with the same error, and finds the rest.
+    let other = put(&mut a, "an undamaged clip", 4);
+    assert!(a.search("compressed", 10).is_err());
+    assert_eq!(a.search("undamaged", 10).unwrap()[0].info.id, other);
+}
+
+#[test]
 fn pins_restore_order_and_prunes() {
     let dir = Dir::new("prune");
     let mut a = Archive::open(&dir.db()).unwrap();
