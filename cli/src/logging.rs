@@ -6,8 +6,8 @@
 //! slab, the filter, the formatter) cost every `shm-clip paste` about 5 % of
 //! its page faults for nothing (BENCHMARKS.md, "The CLI as it ships"). So
 //! without `RUST_LOG` a [`OnFirstUse`] stands in: it answers the level
-//! checks itself and builds the same subscriber as with `RUST_LOG=warn` on
-//! the first warning, which then prints exactly as before.
+//! checks itself and builds the subscriber on the first warning: the same
+//! formatter as with `RUST_LOG=warn`, so it prints exactly as before.
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -20,7 +20,7 @@ use tracing_core::span::Current;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// The filter when `RUST_LOG` does not say, and the level it shows.
+/// The filter when `RUST_LOG` does not parse, and the level shown without it.
 const DEFAULT_FILTER: &str = "warn";
 const DEFAULT_LEVEL: LevelFilter = LevelFilter::WARN;
 
@@ -30,19 +30,36 @@ pub fn init() {
         // A filter that does not parse falls back to the default, as ever.
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-        subscriber(filter).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
     } else {
-        OnFirstUse::default().init();
+        init_default();
     }
 }
 
-/// The subscriber: `filter`'s events on stderr, in colour on a terminal.
-fn subscriber(filter: EnvFilter) -> impl Subscriber + Send + Sync + 'static {
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .finish()
+/// Installs the subscriber for a run without `RUST_LOG`. `shm-clip`
+/// (front.rs) calls only this, and hands command lines with `RUST_LOG` to
+/// `shm-clip-full`: `EnvFilter` brings the regex crates, a tenth of the
+/// relocations a static-pie start applies.
+pub fn init_default() {
+    OnFirstUse::default().init();
+}
+
+/// The subscriber without `RUST_LOG`: warnings and errors on stderr, in
+/// colour on a terminal. The same formatter as with `RUST_LOG`; only the
+/// filter differs, and `DEFAULT_LEVEL` lets through what `DEFAULT_FILTER`
+/// does.
+fn default_subscriber() -> Dispatch {
+    Dispatch::new(
+        tracing_subscriber::fmt()
+            .with_max_level(DEFAULT_LEVEL)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .finish(),
+    )
 }
 
 /// Filters at [`DEFAULT_LEVEL`] by itself, and hands everything it lets
@@ -54,8 +71,7 @@ struct OnFirstUse {
 
 impl OnFirstUse {
     fn real(&self) -> &Dispatch {
-        self.real
-            .get_or_init(|| Dispatch::new(subscriber(EnvFilter::new(DEFAULT_FILTER))))
+        self.real.get_or_init(default_subscriber)
     }
 
     fn shown(metadata: &Metadata<'_>) -> bool {

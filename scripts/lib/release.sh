@@ -37,12 +37,17 @@ release_build() {
     local profile
     profile=$(package_profile)
     cargo build --profile "$profile" --locked "$@" --manifest-path cli/Cargo.toml \
-        --workspace --bin shm-clip --bin shm-clip-app --bin shm-clip-bridge
+        --workspace --bin shm-clip --bin shm-clip-full --bin shm-clip-app --bin shm-clip-bridge
     release_relink_static "$@"
 }
 
-# Relinks the CLI against a static glibc, from the dependencies already built.
+# Relinks the CLI's two binaries (`shm-clip` and the `shm-clip-full` it execs
+# for all but copy and paste, cli/src/front.rs) against a static glibc, from
+# the dependencies already built.
 release_relink_static() {
-    cargo rustc --profile "$(package_profile)" --locked "$@" -p shm-clip-cli --bin shm-clip \
-        -- -C target-feature=+crt-static
+    local bin
+    for bin in shm-clip shm-clip-full; do
+        cargo rustc --profile "$(package_profile)" --locked "$@" -p shm-clip-cli --bin "$bin" \
+            -- -C target-feature=+crt-static
+    done
 }

@@ -9,13 +9,20 @@
 //!
 //! Each sample is the wall time from spawning to reaping the process(es)
 //! (`std::process::Command`, which uses `posix_spawn`), stdin and stdout on
-//! /dev/null. Every paste is checked: it must print the clip just copied.
+//! /dev/null, and no `LD_LIBRARY_PATH` (cargo's would slow `/bin/true`). Every paste is checked: it must print the clip just copied.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+/// `cargo bench` runs this with `LD_LIBRARY_PATH` naming four directories
+/// (target/release/deps among them), and a dynamic `/bin/true` would search
+/// each for libc: a slower floor than a user's shell gives. Every child gets
+/// the environment without it.
+const CARGO_LIBRARY_PATH: &str = "LD_LIBRARY_PATH";
+
 fn run(cmd: &mut Command) -> u64 {
+    cmd.env_remove(CARGO_LIBRARY_PATH);
     let t = Instant::now();
     let status = cmd
         .stdin(Stdio::null())
@@ -62,7 +69,10 @@ fn main() {
     let board = format!("bench-cli-{}", std::process::id());
     let shm = |args: &[&str]| {
         let mut c = Command::new(&bin);
-        c.arg("--board").arg(&board).args(args);
+        c.env_remove(CARGO_LIBRARY_PATH)
+            .arg("--board")
+            .arg(&board)
+            .args(args);
         c
     };
     run(&mut shm(&["copy", "warm-up"]));

@@ -6,6 +6,14 @@
 //! (hint)` with exit status 1. A reader closing our stdout is not an error.
 //! The common shapes of `copy` and `paste` are parsed without building clap
 //! (`fast.rs`) into the same `Args`, and run by the same code.
+//!
+//! Two binaries share this crate. `shm-clip-full` ([`main`]) is the whole
+//! command line. `shm-clip`, the one users run, is [`front::main`]: it runs
+//! the fast path's `copy` and `paste` itself and execs `shm-clip-full` for
+//! everything else, so that the code of every other subcommand (clap's
+//! command tree, SQLite, the terminal picker) is not in the binary that a
+//! paste starts, and its relocations are not applied at every start
+//! (`front.rs` says how much that saves).
 
 mod archive;
 mod args;
@@ -16,6 +24,7 @@ mod copy;
 mod entries;
 mod errors;
 mod fast;
+pub mod front;
 mod generate;
 mod global;
 mod history;
@@ -40,7 +49,9 @@ use crate::args::{Args, Command, Global};
 use crate::entries::Edit;
 use crate::errors::CliError;
 
-fn main() -> ExitCode {
+/// The full command line: `shm-clip-full`'s `main`.
+#[must_use]
+pub fn main() -> ExitCode {
     // The config is read before parsing, so that --help shows the defaults
     // in effect. An invalid one is reported after parsing, below.
     let config = shm_clip::Config::load();
@@ -57,7 +68,19 @@ fn main() -> ExitCode {
                 .get_matches_from(&command_line);
         Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
     });
-    logging::init();
+    start(&args, config, parser, run, logging::init)
+}
+
+/// Sets up logging with `init_logging`, then runs `args` with `run` on the
+/// board they name.
+fn start(
+    args: &Args,
+    config: shm_clip::Result<shm_clip::Config>,
+    parser: &str,
+    run: fn(&Args, &Global) -> Result<(), CliError>,
+    init_logging: fn(),
+) -> ExitCode {
+    init_logging();
     tracing::debug!(parser, "arguments parsed");
     // Every command but `config` and the generators refuses to start with an
     // invalid config file.
@@ -66,7 +89,7 @@ fn main() -> ExitCode {
         (Command::Config(_) | Command::Completions(_), Err(_)) => shm_clip::Config::default(),
         (_, Err(err)) => return errors::report(&err.into()),
     };
-    match Global::resolve(&args, config).and_then(|global| run(&args, &global)) {
+    match Global::resolve(args, config).and_then(|global| run(args, &global)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => errors::report(&err),
     }
