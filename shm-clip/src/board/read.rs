@@ -47,7 +47,7 @@ impl Board {
             // copy, verified as it is made.
             let reps = infos
                 .into_iter()
-                .map(|info| self.read_verified(&rec, info))
+                .map(|info| self.read_rep(&rec, info, true))
                 .collect::<Result<_>>()?;
             drop(guard);
             return Ok(Clip { reps });
@@ -56,15 +56,12 @@ impl Board {
         let mut reps = Vec::with_capacity(infos.len());
         for (sum, info) in sums.iter_mut().zip(infos) {
             *sum = info.checksum;
-            reps.push(self.read_unverified(&rec, info)?);
+            reps.push(self.read_rep(&rec, info, false)?);
         }
         drop(guard);
         for (rep, sum) in reps.iter().zip(sums) {
             if record::checksum(rep.mime.as_bytes(), &rep.data) != sum {
-                return Err(corrupt(
-                    rec.seq,
-                    &format!("checksum mismatch in {}", rep.mime),
-                ));
+                return Err(mismatch(rec.seq, &rep.mime));
             }
         }
         Ok(Clip { reps })
@@ -85,7 +82,7 @@ impl Board {
                     mime: mime.to_owned(),
                     available: infos.iter().map(|i| i.mime.clone()).collect(),
                 })?;
-            self.read_verified(&rec, info)
+            self.read_rep(&rec, info, true)
         }
     }
 
@@ -121,48 +118,30 @@ impl Board {
     }
 
     /// Copies one representation's bytes out, in pieces that stay in the
-    /// cache, hashing each piece as it lands: a mismatch is an error, never
-    /// data, and every byte is read once. Under the lock.
-    fn read_verified(&self, rec: &IndexRecord, info: RepInfo) -> Result<Representation> {
+    /// cache. With `verify`, each piece is hashed as it lands and a mismatch
+    /// is an error, never data: every byte is read once. Without, the caller
+    /// verifies the copy once it has released the lock. Under the lock.
+    fn read_rep(&self, rec: &IndexRecord, info: RepInfo, verify: bool) -> Result<Representation> {
         let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
         let start = rec
             .offset
             .checked_add(info.data_offset)
             .ok_or_else(|| corrupt(rec.seq, "range"))?;
         let mut data = Segment::arena_out_buffer(len);
-        let mut hasher = record::rep_hasher(info.mime.as_bytes(), info.data_len);
+        let mut hasher = verify.then(|| record::rep_hasher(info.mime.as_bytes(), info.data_len));
         let mut at = start;
         for piece in data.chunks_mut(READ_PIECE) {
             self.seg
                 .arena_read(at, piece)
                 .map_err(|_| corrupt(rec.seq, "range"))?;
-            hasher.update(piece);
+            if let Some(hasher) = &mut hasher {
+                hasher.update(piece);
+            }
             at += piece.len() as u64;
         }
-        if hasher.digest() != info.checksum {
-            return Err(corrupt(
-                rec.seq,
-                &format!("checksum mismatch in {}", info.mime),
-            ));
+        if hasher.is_some_and(|h| h.digest() != info.checksum) {
+            return Err(mismatch(rec.seq, &info.mime));
         }
-        Ok(Representation {
-            mime: info.mime,
-            data,
-        })
-    }
-
-    /// Copies one representation's bytes out, for the caller to verify
-    /// once it has released the lock. Under the lock.
-    fn read_unverified(&self, rec: &IndexRecord, info: RepInfo) -> Result<Representation> {
-        let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
-        let start = rec
-            .offset
-            .checked_add(info.data_offset)
-            .ok_or_else(|| corrupt(rec.seq, "range"))?;
-        let mut data = Segment::arena_out_buffer(len);
-        self.seg
-            .arena_read(start, &mut data)
-            .map_err(|_| corrupt(rec.seq, "range"))?;
         Ok(Representation {
             mime: info.mime,
             data,
@@ -277,6 +256,11 @@ impl Board {
             }),
         })
     }
+}
+
+/// A representation whose bytes fail their checksum.
+fn mismatch(seq: u64, mime: &str) -> Error {
+    corrupt(seq, &format!("checksum mismatch in {mime}"))
 }
 
 fn entry_info(
