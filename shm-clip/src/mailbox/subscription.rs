@@ -62,7 +62,7 @@ impl Subscription {
     /// It waits in the queue itself, as a bare POSIX queue reader would: one
     /// system call per wake-up. `destroy` unlinks the segment before it
     /// sends its notes, so its note is enough to notice it; a hand-made `rm`
-    /// is seen by the removal watch, which is read every [`REMOVAL_CHECK`]
+    /// is seen by the removal watch, which is read once a second (`REMOVAL_CHECK`)
     /// that passes without a note.
     pub fn recv(&mut self) -> Result<Notification> {
         loop {
