@@ -94,11 +94,12 @@ pub(crate) fn random_bytes() -> [u8; 16] {
 }
 
 /// 16 bytes from `getrandom(2)`, which needs no `/dev/urandom` (a chroot
-/// may lack it). It fails only before the kernel's pool is ready at boot;
-/// then time and pid keep ids distinct, if guessable.
+/// may lack it). It waits for the kernel's pool at boot, and fails only
+/// where the system call is refused (seccomp, ENOSYS); then time and pid
+/// keep ids distinct, if guessable.
 fn kernel_random() -> [u8; 16] {
     let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
+    if !crate::sys::random_fill(&mut b) {
         b[..8].copy_from_slice(&now_ns().to_ne_bytes());
         b[8..12].copy_from_slice(&crate::sys::pid().to_ne_bytes());
     }

@@ -259,10 +259,7 @@ impl Drop for Subscription {
 
 fn random_nonce() -> u64 {
     let mut b = [0u8; 8];
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
-        .is_ok()
-    {
+    if crate::sys::random_fill(&mut b) {
         return u64::from_ne_bytes(b);
     }
     let t = SystemTime::now()

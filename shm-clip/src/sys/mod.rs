@@ -1,5 +1,5 @@
 //! The only unsafe code in shm-clip: thin shims over `shm_open`/`mmap`, the
-//! pthread robust mutex, `madvise` for large paste buffers, and the cached pid's fork handler. Everything above this module is safe Rust.
+//! pthread robust mutex, `madvise` for large paste buffers, the cached pid's fork handler, and `getrandom(2)`. Everything above this module is safe Rust.
 //!
 //! Memory in a mapping may be written at any time by another process, so this
 //! module never hands out Rust references into it (except atomics, which are
@@ -40,10 +40,12 @@ pub(crate) mod buffer;
 mod mapping;
 mod mutex;
 mod process;
+mod random;
 mod raw;
 pub(crate) mod shm;
 
 pub(crate) use mapping::Mapping;
 pub(crate) use mutex::{LockError, RawMutex};
 pub(crate) use process::pid;
+pub(crate) use random::fill as random_fill;
 pub use raw::RawRegion;
