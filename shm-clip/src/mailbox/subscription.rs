@@ -83,9 +83,10 @@ impl Subscription {
                         return Ok(note);
                     }
                 }
+                // A second without a note: what `try_recv` does, which reads
+                // the removal watch.
                 Err(Errno::ETIMEDOUT) => {
-                    let maybe_removed = self.removal.as_ref().is_none_or(RemovalWatch::drain);
-                    if let Some(note) = self.receive(maybe_removed)? {
+                    if let Some(note) = self.drain()? {
                         return Ok(note);
                     }
                 }

@@ -11,29 +11,32 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// 0: not known (never asked, or forgotten in a forked child).
 static PID: AtomicU32 = AtomicU32::new(0);
+/// Stored instead of a pid when the fork handler could not be registered:
+/// then nothing is cached, and every call asks the kernel.
+const UNCACHED: u32 = u32::MAX;
 static FORGET_IN_CHILDREN: Once = Once::new();
 
 /// `std::process::id()`, without a system call after the first.
 pub(crate) fn pid() -> u32 {
     let cached = PID.load(Ordering::Relaxed);
-    if cached != 0 {
+    if cached != 0 && cached != UNCACHED {
         return cached;
     }
     FORGET_IN_CHILDREN.call_once(|| {
+        let handler: extern "C" fn() = forget_pid;
         // SAFETY: registers a child handler that only stores to an atomic,
-        // which is async-signal-safe, as code that runs in a forked child
-        // of a multithreaded process must be. The handler is a plain
-        // `extern "C" fn` that lives as long as the program. No bytes of
-        // shared memory are involved. If registration fails (ENOMEM), the
-        // pid is simply not cached: see below.
-        let registered = unsafe { libc::pthread_atfork(None, None, Some(forget_pid)) } == 0;
-        if !registered {
-            PID.store(u32::MAX, Ordering::Relaxed);
+        // which is async-signal-safe, as code that runs in a forked child of
+        // a multithreaded process must be; the handler is a plain `extern
+        // "C" fn` that lives as long as the program. No shared memory is
+        // involved. Registration fails only with ENOMEM: then nothing is
+        // cached.
+        let status = unsafe { libc::pthread_atfork(None, None, Some(handler)) };
+        if status != 0 {
+            PID.store(UNCACHED, Ordering::Relaxed);
         }
     });
     let pid = std::process::id();
-    // u32::MAX marks "no handler": then never cache, and ask every time.
-    if PID.load(Ordering::Relaxed) != u32::MAX {
+    if PID.load(Ordering::Relaxed) != UNCACHED {
         PID.store(pid, Ordering::Relaxed);
     }
     pid
