@@ -94,29 +94,14 @@ pub fn run(
 ) -> Result<Ended> {
     let mut sub = archiver.board().subscribe()?;
     let mut full = false;
+    // Whether something may have changed: the first look, a wake-up, a note
+    // or the full-disk retry. The removal watch is on the whole of
+    // `/dev/shm`, so any other board's removal wakes the poll too; such a
+    // wake-up brings no note and costs no sync.
+    let mut look = true;
     loop {
-        match archiver.sync() {
-            Ok(done) => {
-                if full {
-                    tracing::warn!(path = %archiver.archive().path().display(), "archiving resumed: there is space again");
-                    full = false;
-                }
-                tracing::debug!(?done, "archive synced");
-                synced(&done);
-            }
-            Err(e) if e.is_disk_full() => {
-                if !full {
-                    tracing::warn!(
-                        "{e}; the board keeps working, archiving is retried every {}s",
-                        FULL_RETRY.as_secs()
-                    );
-                    full = true;
-                }
-            }
-            Err(Error::Board(shm_clip::Error::BoardDestroyed { .. })) => {
-                return Ok(Ended::BoardDestroyed);
-            }
-            Err(e) => return Err(e),
+        if look && let Some(ended) = look_once(archiver, &mut full, synced)? {
+            return Ok(ended);
         }
         let timeout = if full {
             PollTimeout::from(FULL_RETRY.as_millis() as u16)
@@ -147,13 +132,47 @@ pub fn run(
             return Ok(Ended::Stopped);
         }
         // Every pending note at once: one sync answers them all.
+        look = woken || full;
         loop {
             match sub.try_recv() {
-                Ok(Some(_)) => {}
+                Ok(Some(_)) => look = true,
                 Ok(None) => break,
                 Err(shm_clip::Error::BoardDestroyed { .. }) => return Ok(Ended::BoardDestroyed),
                 Err(e) => return Err(e.into()),
             }
         }
     }
+}
+
+/// One sync, with the full-disk state kept across calls: a full disk is
+/// retried later; a destroyed board ends the run, and so does another error.
+fn look_once(
+    archiver: &mut Archiver,
+    full: &mut bool,
+    synced: &mut dyn FnMut(&crate::Synced),
+) -> Result<Option<Ended>> {
+    match archiver.sync() {
+        Ok(done) => {
+            if *full {
+                tracing::warn!(path = %archiver.archive().path().display(), "archiving resumed: there is space again");
+                *full = false;
+            }
+            tracing::debug!(?done, "archive synced");
+            synced(&done);
+        }
+        Err(e) if e.is_disk_full() => {
+            if !*full {
+                tracing::warn!(
+                    "{e}; the board keeps working, archiving is retried every {}s",
+                    FULL_RETRY.as_secs()
+                );
+                *full = true;
+            }
+        }
+        Err(Error::Board(shm_clip::Error::BoardDestroyed { .. })) => {
+            return Ok(Some(Ended::BoardDestroyed));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(None)
 }

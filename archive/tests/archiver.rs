@@ -435,6 +435,11 @@ fn the_run_loop_archives_after_each_wake_and_stops() {
         .unwrap();
     let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(first.archived, 0);
+    // The removal watch covers all of /dev/shm: another board's removal
+    // wakes the loop, which must not count as a look (CI lost this race).
+    let other = TestBoard::new("arch-run-other");
+    drop(other.open(CreateOptions::default()));
+    Board::destroy(&other.name, false).unwrap();
     // This process's own copies are not announced to it: the control wakes it.
     board.copy(&Clip::text("woken")).unwrap();
     control.wake();
