@@ -103,13 +103,7 @@ impl<'a> RawMutex<'a> {
         // robust list hands us EOWNERDEAD if a holder died.
         let first = unsafe { libc::pthread_mutex_trylock(self.ptr) };
         let (rc, contended) = if first == libc::EBUSY {
-            let deadline = deadline_after(timeout);
-            // SAFETY: as above (valid, initialised, shared with other processes
-            // only through pthread calls); `deadline` is a timespec on our stack.
-            (
-                unsafe { libc::pthread_mutex_timedlock(self.ptr, &raw const deadline) },
-                true,
-            )
+            (self.wait_in_slices(timeout), true)
         } else {
             (first, false)
         };
@@ -125,6 +119,30 @@ impl<'a> RawMutex<'a> {
             libc::ETIMEDOUT => Err(LockError::Timeout),
             libc::ENOTRECOVERABLE => Err(LockError::NotRecoverable),
             errno => Err(LockError::Other(Errno::from_raw(errno))),
+        }
+    }
+
+    /// `pthread_mutex_timedlock` in slices of [`WAIT_SLICE`] until `timeout`.
+    ///
+    /// One long wait trusts a single futex wake-up. The chaos test saw that
+    /// trust fail: waiters (its lock probe among them) timed out after 10 s
+    /// where no holder can hold the mutex for that long, as holders were
+    /// killed in and around the lock, and a `trylock` right after an
+    /// expired slice once found the mutex free: a lost wake-up. `CLOCK_REALTIME` stepping does the same to a long
+    /// wait. Each slice looks at the mutex again, so a lost wake-up costs a
+    /// slice, not the timeout.
+    fn wait_in_slices(&self, timeout: Duration) -> libc::c_int {
+        let until = std::time::Instant::now() + timeout;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            let deadline = deadline_after(left.min(WAIT_SLICE));
+            // SAFETY: as in `lock` (valid, initialised, shared with other
+            // processes only through pthread calls); `deadline` is a
+            // timespec on our stack.
+            let rc = unsafe { libc::pthread_mutex_timedlock(self.ptr, &raw const deadline) };
+            if rc != libc::ETIMEDOUT || left <= WAIT_SLICE {
+                return rc;
+            }
         }
     }
 
@@ -147,6 +165,9 @@ impl<'a> RawMutex<'a> {
         check(unsafe { libc::pthread_mutex_unlock(self.ptr) })
     }
 }
+
+/// How long one wait for the mutex trusts a single wake-up.
+const WAIT_SLICE: Duration = Duration::from_millis(100);
 
 fn check(rc: libc::c_int) -> Result<(), Errno> {
     if rc == 0 {
