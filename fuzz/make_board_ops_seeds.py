@@ -26,7 +26,7 @@ def cli(*args, data=None):
 
 def image():
     b = open(PATH, "rb").read()
-    # Offsets and sizes as LAYOUT.md (version 3) gives them.
+    # Offsets and sizes as LAYOUT.md (version 4) gives them.
     index, = struct.unpack_from("<Q", b, 96)
     slots, slot_size = struct.unpack_from("<II", b, 104)
     arena, size = struct.unpack_from("<QQ", b, 112)

@@ -5,6 +5,7 @@
 //! shares (sequencing, commit, notify, finding an entry under the lock).
 
 mod read;
+mod unlocked;
 mod write;
 
 use std::sync::atomic::Ordering;

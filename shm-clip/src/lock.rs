@@ -7,8 +7,13 @@
 //! consistent, and counts a recovery. Because that always ends in
 //! `pthread_mutex_consistent`, no sequence of kills leaves the mutex
 //! `ENOTRECOVERABLE`.
+//!
+//! Every holder also keeps the write generation (LAYOUT.md, "Rules"): odd
+//! from just after locking to just before unlocking, so that a reader that
+//! copied without the lock can tell whether a holder ran meanwhile.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{Ordering, fence};
 use std::time::Duration;
 
 use crate::format::off;
@@ -32,6 +37,11 @@ pub(crate) struct LockGuard<'a> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
+        // Even again, and past every value an optimistic reader may have
+        // seen while we held the lock: what we wrote is published with it.
+        let cell = self.seg.write_gen_cell();
+        let generation = cell.load(Ordering::Relaxed);
+        cell.store((generation | 1).wrapping_add(1), Ordering::Release);
         if let Err(errno) = self.seg.mutex().unlock() {
             tracing::error!(%errno, "unlocking the board failed");
         }
@@ -54,6 +64,14 @@ impl Segment {
             LockError::NotRecoverable => Error::LockUnrecoverable,
             LockError::Other(errno) => Error::os("locking the board", errno),
         })?;
+        // Odd before anything else is touched: the release fence orders the
+        // store before every write of ours that an optimistic reader may
+        // copy, so a reader that copied any of them sees the generation move.
+        // A holder that died left it odd; it moves on all the same.
+        let cell = self.write_gen_cell();
+        let generation = cell.load(Ordering::Relaxed);
+        cell.store(generation.wrapping_add(1) | 1, Ordering::Relaxed);
+        fence(Ordering::Release);
         let guard = LockGuard {
             seg: self,
             _not_send: PhantomData,

@@ -154,12 +154,14 @@ fn a_version_2_board_is_refused_with_the_command_that_fixes_it() {
         name
     ));
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-    file.write_all_at(&2u32.to_ne_bytes(), shm_clip::format::off::VERSION as u64)
+    let older = shm_clip::LAYOUT_VERSION - 1;
+    file.write_all_at(&older.to_ne_bytes(), shm_clip::format::off::VERSION as u64)
         .unwrap();
     let err = Board::open(&name, OriginKind::Cli).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("layout version 2") && text.contains("version 3"),
+        text.contains(&format!("layout version {older}"))
+            && text.contains(&format!("version {}", shm_clip::LAYOUT_VERSION)),
         "{text}"
     );
     let hint = err.hint().unwrap();

@@ -1044,11 +1044,11 @@ fn the_fuzz_seeds_are_current_boards_and_records() {
     // The board seed carries the x86_64/gnu ABI tag: there it must be a
     // current board (a stale seed would waste the fuzzer's time on the
     // version check); on any other target it must be refused for its ABI.
-    let board = shm_clip::fuzzing::validate_image(&seed("board-v3"));
+    let board = shm_clip::fuzzing::validate_image(&seed("board-v4"));
     if cfg!(all(target_arch = "x86_64", target_env = "gnu")) {
         board.unwrap_or_else(|e| {
             panic!(
-                "fuzz/seeds/validate/board-v3 is stale ({e}); regenerate it as fuzz/README.md says"
+                "fuzz/seeds/validate/board-v4 is stale ({e}); regenerate it as fuzz/README.md says"
             )
         });
     } else {

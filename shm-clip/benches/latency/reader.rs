@@ -141,16 +141,10 @@ fn shm_clip_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
 /// The floor: block in `mq_receive`, read the length, copy the payload out
 /// of the raw region into a reused buffer. No lock, no checksum.
 fn floor_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
-    #[expect(
-        unsafe_code,
-        reason = "the floor has no lock: the mq handshake orders the copies"
-    )]
-    // SAFETY: the parent created the region with this length and never
-    // shrinks it. It writes the region only before it sends an iteration's
+    // The parent writes the region only before it sends an iteration's
     // message, and the next iteration only after every reader has acked this
-    // one; we copy out only between that mq_receive and our ack, so our reads
-    // never overlap its writes.
-    let region = unsafe { RawRegion::open(&cfg.name, STAMP + cfg.len) };
+    // one; we copy out only between that mq_receive and our ack.
+    let region = RawRegion::open(&cfg.name, STAMP + cfg.len);
     let region = region.map_err(|e| e.to_string())?;
     let queue = Queue::open_for_receive(&cfg.queue).map_err(|e| format!("mq_open: {e}"))?;
     let mut expected = base_payload(cfg.len, cfg.seed);

@@ -23,8 +23,8 @@ const READ_PIECE: usize = 64 << 10;
 /// alone, which readers queued behind it (a fan-out) wait for. A larger
 /// clip is hashed piece by piece as it lands, so each byte is read from
 /// memory once.
-const VERIFY_LATER_BYTES: u64 = 256 << 10;
-const VERIFY_LATER_REPS: usize = 8;
+pub(super) const VERIFY_LATER_BYTES: u64 = 256 << 10;
+pub(super) const VERIFY_LATER_REPS: usize = 8;
 
 /// How much text of each entry `history` reads for its preview.
 const PREVIEW_BYTES: u64 = 512;
@@ -37,6 +37,11 @@ impl Board {
 
     /// The clip of an entry, with every representation verified.
     pub fn get(&self, which: Selector) -> Result<Clip> {
+        if matches!(which, Selector::Current)
+            && let Some(clip) = self.current_unlocked()
+        {
+            return Ok(clip);
+        }
         let guard = self.seg.lock()?;
         let rec = self.find(&guard, which)?.rec;
         let (infos, _) = self.read_directory(&rec)?;
@@ -121,7 +126,12 @@ impl Board {
     /// cache. With `verify`, each piece is hashed as it lands and a mismatch
     /// is an error, never data: every byte is read once. Without, the caller
     /// verifies the copy once it has released the lock. Under the lock.
-    fn read_rep(&self, rec: &IndexRecord, info: RepInfo, verify: bool) -> Result<Representation> {
+    pub(super) fn read_rep(
+        &self,
+        rec: &IndexRecord,
+        info: RepInfo,
+        verify: bool,
+    ) -> Result<Representation> {
         let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
         let start = rec
             .offset
@@ -148,8 +158,9 @@ impl Board {
         })
     }
 
-    /// Copies an entry's directory out and parses it. Under the lock.
-    fn read_directory(&self, rec: &IndexRecord) -> Result<(Vec<RepInfo>, usize)> {
+    /// Copies an entry's directory out and parses it. Under the lock, or
+    /// optimistically (`unlocked.rs`): every length is checked as it is read.
+    pub(super) fn read_directory(&self, rec: &IndexRecord) -> Result<(Vec<RepInfo>, usize)> {
         let seq = rec.seq;
         if rec.len > self.seg.geometry().arena_size {
             return Err(corrupt(seq, "length exceeds the arena"));

@@ -16,7 +16,7 @@ pub(crate) const MAGIC: [u8; 8] = *b"SHMCLIP\0";
 
 /// The layout version. Bump it, and add a changelog line to `LAYOUT.md`, for
 /// any change to the structures below.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Room reserved for the `pthread_mutex_t`; the real size is in the ABI tag.
 pub(crate) const MUTEX_ROOM: usize = 64;
@@ -96,7 +96,11 @@ pub(crate) struct Header {
     pub ring_head: u64,
     /// Removals ever logged; the newest is in log slot `(n - 1) % removal_slots`.
     pub removed_total: u64,
-    pub reserved1: [u8; 40],
+    /// Odd while a lock holder may be changing anything; advanced at every
+    /// lock and unlock, so that a reader can copy without the lock and know
+    /// afterwards whether anyone wrote meanwhile (LAYOUT.md, "Rules").
+    pub write_gen: u64,
+    pub reserved1: [u8; 32],
 }
 
 /// Field offsets, shared by code and `LAYOUT.md`.
@@ -141,6 +145,7 @@ pub mod off {
     pub const RING_LAST: usize = offset_of!(Header, ring_last);
     pub const RING_HEAD: usize = offset_of!(Header, ring_head);
     pub const REMOVED_TOTAL: usize = offset_of!(Header, removed_total);
+    pub const WRITE_GEN: usize = offset_of!(Header, write_gen);
 }
 
 pub(crate) const HEADER_SIZE: usize = size_of::<Header>();
@@ -155,6 +160,7 @@ const _: () = {
     assert!(off::MAGIC == 0);
     assert!(IMMUTABLE_HEADER_SIZE == 192 && off::MUTEX.is_multiple_of(64));
     assert!(off::MUTEX.is_multiple_of(8) && off::SEQ.is_multiple_of(8));
+    assert!(off::WRITE_GEN.is_multiple_of(8));
     assert!(size_of::<libc::pthread_mutex_t>() <= MUTEX_ROOM);
 };
 

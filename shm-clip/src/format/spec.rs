@@ -84,6 +84,7 @@ fn structures() -> Vec<(&'static str, Vec<Field>, usize)> {
                 ring_last,
                 ring_head,
                 removed_total,
+                write_gen,
                 reserved1,
             }),
             size_of::<Header>(),

@@ -25,13 +25,23 @@ impl Segment {
             .expect("validated geometry holds the header")
     }
 
-    /// The lock-guarded header counters (`lock_acquisitions` to
-    /// `sub_generation`): read and written non-atomically, under the lock.
-    /// Never the immutable part (validated once at open), the mutex, or
-    /// `seq`, which other processes change atomically: see `seq_cell`.
+    /// The write generation (LAYOUT.md, "Rules"): stored by the lock holder
+    /// only, loaded by optimistic readers at any time.
+    pub(crate) fn write_gen_cell(&self) -> &AtomicU64 {
+        self.map
+            .atomic_u64(off::WRITE_GEN)
+            .expect("validated geometry holds the header")
+    }
+
+    /// The lock-guarded header fields (`lock_acquisitions` to
+    /// `removed_total`): read and written non-atomically, under the lock (or
+    /// copied by an optimistic reader, which trusts nothing it copied until
+    /// the write generation proves that no holder ran). Never the immutable
+    /// part (validated once at open), the mutex, `seq` or `write_gen`, which
+    /// other processes access atomically: see `seq_cell`, `write_gen_cell`.
     fn counter_at(offset: usize) -> usize {
         debug_assert!(
-            (off::SEQ + 8..HEADER_SIZE).contains(&offset),
+            (off::SEQ + 8..HEADER_SIZE).contains(&offset) && offset != off::WRITE_GEN,
             "header offset {offset} is not a lock-guarded counter"
         );
         offset

@@ -83,10 +83,15 @@ impl Mapping {
         let src = self.check(offset, dst.len())?;
         // SAFETY: `src..src+dst.len()` is inside the mapping (checked above),
         // and `dst` is a local buffer that cannot overlap a shared mapping.
-        // Concurrency: callers copy only immutable bytes or bytes guarded by
-        // the board lock, which they hold, so no process following LAYOUT.md
-        // writes them now. One that does not only gives us garbage bytes in
-        // `dst`, where any bit pattern is a valid `u8` (module docs).
+        // Concurrency: callers copy immutable bytes, bytes guarded by the
+        // board lock, which they hold, or, as an optimistic reader
+        // (`board/unlocked.rs`), bytes that a lock holder may be writing
+        // right now. In the last case, and for a process that breaks
+        // LAYOUT.md, the copy may mix old and new bytes: it lands in `dst`,
+        // where any bit pattern is a valid `u8`, the writer is another
+        // process that this program's compiler knows nothing of, and the
+        // optimistic reader discards it unless the write generation shows
+        // that no holder ran during the copy (the seqlock argument).
         unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
         Some(())
     }

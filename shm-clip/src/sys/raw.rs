@@ -12,9 +12,12 @@ use crate::{Error, Result};
 /// A named `shm_open` region mapped read-write, with no header, lock or checks
 /// beyond bounds: the least a shared-memory handoff can do.
 ///
-/// With no lock, nothing here orders one process's copies against another's:
-/// that is the job of whoever opens the region, which is why
-/// [`RawRegion::open`] is `unsafe`.
+/// With no lock, nothing here orders one process's copies against another's.
+/// That is the job of whoever uses the region, for example by writing before
+/// `mq_send` and reading only after the matching `mq_receive`, as the latency
+/// bench does. A read that overlaps another process's write returns a mix of
+/// old and new bytes, which is wrong data but any bit pattern of a `u8`
+/// (the argument of `Mapping::read`).
 #[derive(Debug)]
 pub struct RawRegion {
     map: Mapping,
@@ -24,10 +27,6 @@ pub struct RawRegion {
 
 impl RawRegion {
     /// Creates (replacing any old one) region `name` of `len` bytes.
-    ///
-    /// This is safe: until another process opens the region, nobody else
-    /// touches it, and each process that opens it takes on the ordering of
-    /// its accesses against ours (the contract of [`RawRegion::open`]).
     pub fn create(name: &str, len: usize) -> Result<Self> {
         let _ = shm_unlink(name);
         let fd = shm_open(
@@ -51,23 +50,9 @@ impl RawRegion {
         })
     }
 
-    /// Opens region `name` created by another process; refuses one shorter
-    /// than `len` bytes.
-    ///
-    /// # Safety
-    ///
-    /// For as long as the returned region lives:
-    ///
-    /// - No process may shrink the file below `len` bytes. A copy from a page
-    ///   past the end of the file raises `SIGBUS`.
-    /// - No [`read`](RawRegion::read) or [`write`](RawRegion::write) through
-    ///   it may overlap in time with another process's write of the same
-    ///   bytes (or, for a write, with its read): the region has no lock, so
-    ///   the caller orders the copies, for example by writing before
-    ///   `mq_send` and reading only after the matching `mq_receive`, as the
-    ///   latency bench does. Only [`atomic_u64`](RawRegion::atomic_u64)
-    ///   words may be shared without such an order, and only atomically.
-    pub unsafe fn open(name: &str, len: usize) -> Result<Self> {
+    /// Opens region `name` created by another process with
+    /// [`RawRegion::create`]; refuses one shorter than `len` bytes.
+    pub fn open(name: &str, len: usize) -> Result<Self> {
         let fd =
             shm_open(name, OFlag::O_RDWR, Mode::empty()).map_err(|e| Error::os("shm_open", e))?;
         let st = fstat(&fd).map_err(|e| Error::os("fstat", e))?;
@@ -77,10 +62,13 @@ impl RawRegion {
                 nix::errno::Errno::EINVAL,
             ));
         }
-        // SAFETY: fstat just showed the file to be at least `len` bytes long,
-        // and the caller promises that nobody shrinks it while we map it.
+        // SAFETY: fstat just showed the file to be at least `len` bytes long.
+        // It does not shrink: `create` truncates it once, before anyone can
+        // open it, and nothing here truncates it again (a foreign process of
+        // our uid is outside our reach, see the module docs of `sys`).
         // Concurrency: the creator may be writing it now; mmap reads nothing,
-        // and the caller orders our later copies against its writes.
+        // and later copies are bounds-checked `Mapping` copies into private
+        // buffers, where racing bytes are wrong data, not undefined behaviour.
         let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
         Ok(RawRegion {
             map,

@@ -1,0 +1,85 @@
+//! Pasting the current clip without the board lock: a seqlock reader
+//! (LAYOUT.md, "Optimistic reads").
+//!
+//! Readers woken by the same copy all paste at once. With the lock, they
+//! queued on it one after another, and one preempted while holding it made
+//! the others sleep. Here a reader copies the current slot, the record's
+//! directory and its representations out while writers may run, and keeps
+//! the copy only if the write generation shows that no lock holder ran in
+//! between, and every checksum holds. Anything else (a holder at work, a
+//! slot or length that does not check, a large clip) goes back to the locked
+//! path, which repairs, reports errors and waits: this path never does.
+
+use std::sync::atomic::{Ordering, fence};
+
+use super::Board;
+use super::read::{VERIFY_LATER_BYTES, VERIFY_LATER_REPS};
+use crate::format::{NO_SLOT, SLOT_COMMITTED, off};
+use crate::record;
+use crate::{Clip, Representation};
+
+/// Tries before giving up on this path: a generation that moved twice means
+/// writers are busy, and waiting on the lock is fairer than spinning.
+const ATTEMPTS: usize = 2;
+
+impl Board {
+    /// The current clip, read without the lock, or `None` when the locked
+    /// path must decide: an empty board, a holder at work, a large clip, or
+    /// anything that did not check.
+    pub(super) fn current_unlocked(&self) -> Option<Clip> {
+        let cell = self.seg.write_gen_cell();
+        for _ in 0..ATTEMPTS {
+            let generation = cell.load(Ordering::Acquire);
+            if generation % 2 == 1 {
+                return None;
+            }
+            let copied = self.copy_current();
+            // Orders every copy above before the second load: had any of
+            // them seen a holder's write, this load sees its generation.
+            fence(Ordering::Acquire);
+            if cell.load(Ordering::Relaxed) != generation {
+                continue;
+            }
+            let (reps, sums) = copied?;
+            // No holder ran: the bytes are what the last one left. A
+            // mismatch is then real damage, which the locked path reports.
+            let intact = reps
+                .iter()
+                .zip(sums)
+                .all(|(rep, sum)| record::checksum(rep.mime.as_bytes(), &rep.data) == sum);
+            return intact.then_some(Clip { reps });
+        }
+        None
+    }
+
+    /// Copies the current entry's representations out, with the checksums
+    /// they must have. Every value is read once and checked as the locked
+    /// path checks it; what fails is `None`, not an error, because a holder
+    /// may have been changing it.
+    fn copy_current(&self) -> Option<(Vec<Representation>, Vec<u64>)> {
+        let slot = self.seg.header_u32(off::CURRENT);
+        if slot == NO_SLOT {
+            return None;
+        }
+        let rec = self.seg.read_index(slot as usize).ok()?;
+        if rec.state != SLOT_COMMITTED || !rec.meta_ok {
+            return None;
+        }
+        rec.check(self.seg.geometry().arena_size).ok()?;
+        let (infos, _) = self.read_directory(&rec).ok()?;
+        let small = infos.len() <= VERIFY_LATER_REPS
+            && infos
+                .iter()
+                .try_fold(0u64, |n, i| n.checked_add(i.data_len))
+                .is_some_and(|n| n <= VERIFY_LATER_BYTES);
+        if !small {
+            return None;
+        }
+        let sums = infos.iter().map(|i| i.checksum).collect();
+        let reps = infos
+            .into_iter()
+            .map(|info| self.read_rep(&rec, info, false).ok())
+            .collect::<Option<_>>()?;
+        Some((reps, sums))
+    }
+}
