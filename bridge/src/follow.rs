@@ -217,7 +217,9 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
         // Our own commit or selection: unless a newer one was made here
         // since (its message comes later and decides), it is the current
         // clip everywhere, so here too.
-        if origin_seq >= link.latest_local() {
+        if origin_seq >= link.latest_local()
+            && !link.local.own_still_current(clip_id).unwrap_or(false)
+        {
             let _ = crate::local::blocking(|| link.local.reselect_own(clip_id, origin_seq));
         }
         seen();
@@ -281,7 +283,8 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
     let node = NodeId(manifest.origin_node);
     let created = manifest.created_ns;
     let display = name.clone();
-    crate::local::blocking(|| local.apply(reps, clip_id, node, &display, created))
+    let size = reps.iter().map(|r| r.data.len() as u64).sum();
+    crate::local::sized(size, || local.apply(reps, clip_id, node, &display, created))
         .map_err(|e| e.to_string())?;
     Ok(Outcome::Applied { name })
 }

@@ -1,7 +1,7 @@
 //! The local side of a bridged board: everything that touches the `Board`.
 //! All of it is synchronous (the library is), run on the watcher thread or
-//! through [`blocking`], so the async side never blocks on the board and
-//! the board never waits for the network.
+//! through [`blocking`] or [`sized`], so the async side never blocks on the
+//! board for long and the board never waits for the network.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -22,6 +22,25 @@ use crate::error::{Error, Result};
 /// Needs the multi-threaded runtime that `run` builds.
 pub fn blocking<T>(call: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(call)
+}
+
+/// Clips up to this size (the sum of their representations) are read from
+/// and written to the board on the async worker itself.
+pub const SMALL: u64 = 64 * 1024;
+
+/// Runs a board call that reads or writes a clip of `size` bytes: a small
+/// one right here, a larger one through [`blocking`]. A small clip's read
+/// or restore takes a few µs under the board's lock, less than
+/// `block_in_place`'s hand-off of this worker's other tasks to another
+/// thread, which was ~10 µs of every small clip's way on each side
+/// (BENCHMARKS.md, "Bridge", session 5). A large clip's copy takes
+/// milliseconds, which the worker's other tasks must not wait for.
+pub fn sized<T>(size: u64, call: impl FnOnce() -> T) -> T {
+    if size <= SMALL {
+        call()
+    } else {
+        blocking(call)
+    }
 }
 
 /// What a local change is.
@@ -45,6 +64,9 @@ pub struct LocalCommit {
     pub seq: u64,
     /// What it is.
     pub kind: Kind,
+    /// The sum of its representations' sizes, for a [`Kind::Copied`] (0
+    /// for a selection): whether the publisher's read is [`SMALL`].
+    pub size: u64,
     /// When the entry was first created (for a new clip's manifest), in
     /// ns since the epoch: the watcher has it already, so the publisher
     /// reads only the content.
@@ -65,6 +87,12 @@ struct Accounting {
     /// A user's make-current event that a bridge write found and covered
     /// up, which the watcher still has to publish.
     pending: Option<ClipId>,
+    /// The board seq up to which every commit is accounted for: that of the
+    /// watcher's last look, or of a bridge write that was the only commit
+    /// since it. While the board's seq is still this, nothing happened that
+    /// the bridge does not know, so neither the watcher nor the next bridge
+    /// write has to read the board to find out.
+    looked: Option<u64>,
 }
 
 impl Accounting {
@@ -76,6 +104,19 @@ impl Accounting {
     fn see(&mut self, current: &EntryInfo) {
         self.seen = self.seen.max(Some(current.touched));
     }
+}
+
+/// What one of the bridge's own writes committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wrote {
+    /// Nothing.
+    Nothing,
+    /// Commit `seq`, which made an entry current with `touched`, when
+    /// known.
+    Commit {
+        seq: u64,
+        touched: Option<SystemTime>,
+    },
 }
 
 /// What [`Local::select_remote`] did.
@@ -114,12 +155,16 @@ impl Local {
                 board: name.to_string(),
                 source,
             })?;
-        let node = board.node_id();
-        Ok(Local {
+        Ok(Local::from_board(board))
+    }
+
+    /// The bridge's side of `board`, opened by the caller.
+    fn from_board(board: Board) -> Local {
+        Local {
+            node: board.node_id(),
             board,
-            node,
             accounting: Mutex::new(Accounting::default()),
-        })
+        }
     }
 
     fn err(&self, source: BoardError) -> Error {
@@ -147,6 +192,7 @@ impl Local {
                 clip_id: e.clip_id,
                 seq: e.seq,
                 kind: Kind::Copied,
+                size: e.total_size,
                 created_ns: epoch_ns(e.created),
             })
             .collect();
@@ -187,12 +233,16 @@ impl Local {
 
     /// The changes to publish after board seq `after`, in the order they
     /// must go out: new local commits, then (unless the newest of them is
-    /// what is current) the entry the user made current. `looked` is the
-    /// board seq of the last look, updated to this one's.
-    fn changes_after(&self, after: u64, looked: &mut Option<u64>) -> Result<Vec<LocalCommit>> {
+    /// what is current) the entry the user made current.
+    fn changes_after(&self, after: u64) -> Result<Vec<LocalCommit>> {
         let mut accounting = self.accounting.lock().expect("accounting lock");
-        let (seq, history) = self.changes_since(*looked)?;
-        *looked = Some(seq);
+        if accounting.pending.is_none() && accounting.looked == Some(self.board.seq()) {
+            // Woken by a bridge write that accounted for itself (applying a
+            // remote clip): nothing to read.
+            return Ok(Vec::new());
+        }
+        let (seq, history) = self.changes_since(accounting.looked)?;
+        accounting.looked = Some(seq);
         let mut changes = self.commits_in(&history, after);
         if let Some(current) = history.first().filter(|c| accounting.is_news(c)) {
             accounting.see(current);
@@ -207,6 +257,7 @@ impl Local {
                     clip_id: id,
                     seq,
                     kind: Kind::Selected,
+                    size: 0,
                     created_ns: 0,
                 });
             }
@@ -222,28 +273,51 @@ impl Local {
         }
     }
 
-    /// Runs one of the bridge's own writes to the board (`write` returns
-    /// its commit seq, or `None` if it wrote nothing) so that the watcher
-    /// does not publish what it makes current. `write` is told whether a
-    /// user's make-current event is still unpublished (it is kept for the
-    /// watcher, and comes later on the stream).
-    fn bridge_write<T>(&self, write: impl FnOnce(bool) -> Result<(T, Option<u64>)>) -> Result<T> {
+    /// Runs one of the bridge's own writes to the board so that the
+    /// watcher does not publish what it makes current. `write` is told
+    /// whether a user's make-current event is still unpublished (it is kept
+    /// for the watcher, and comes later on the stream), and says what it
+    /// committed.
+    ///
+    /// On a remote clip's way (the common case: nothing happened on the
+    /// board since the last look, and the write is a new entry whose
+    /// `touched` the bridge chose) it reads nothing from the board: the
+    /// board's seq says that nothing is unaccounted for, and the write's own
+    /// outcome says what became current. That saved two `info(Current)`
+    /// under the board's lock per clip (BENCHMARKS.md, "Bridge", session 5).
+    /// Otherwise it reads the current entry before and after the write.
+    fn bridge_write<T>(&self, write: impl FnOnce(bool) -> Result<(T, Wrote)>) -> Result<T> {
         let mut accounting = self.accounting.lock().expect("accounting lock");
-        if let Some(current) = self.current()?.filter(|c| accounting.is_news(c)) {
+        let before = self.board.seq();
+        let up_to_date = accounting.looked == Some(before);
+        if !up_to_date && let Some(current) = self.current()?.filter(|c| accounting.is_news(c)) {
             accounting.see(&current);
             accounting.pending = Some(current.clip_id);
         }
-        let (outcome, commit) = write(accounting.pending.is_some())?;
-        if let Some(commit) = commit {
-            let current = self.current()?;
-            // Only if nothing was committed after our write: else the user
-            // did something meanwhile, which the watcher must see (at worst
-            // it publishes our clip once more, which changes nothing).
-            if let Some(current) = current.filter(|_| self.board.seq() == commit) {
-                accounting.see(&current);
+        let (result, committed) = write(accounting.pending.is_some())?;
+        match committed {
+            Wrote::Nothing => {}
+            // The only commit since everything was accounted for, and we
+            // know the `touched` it gave the current entry.
+            Wrote::Commit {
+                seq,
+                touched: Some(touched),
+            } if up_to_date && before.checked_add(1) == Some(seq) => {
+                accounting.seen = accounting.seen.max(Some(touched));
+                accounting.looked = Some(seq);
+            }
+            Wrote::Commit { seq, .. } => {
+                let current = self.current()?;
+                // Only if nothing was committed after our write: else the
+                // user did something meanwhile, which the watcher must see
+                // (at worst it publishes our clip once more, which changes
+                // nothing).
+                if let Some(current) = current.filter(|_| self.board.seq() == seq) {
+                    accounting.see(&current);
+                }
             }
         }
-        Ok(outcome)
+        Ok(result)
     }
 
     /// The content of the entry with `id`, if the board still has it.
@@ -260,7 +334,7 @@ impl Local {
     pub fn select_remote(&self, id: ClipId) -> Result<Selected> {
         self.bridge_write(|pending| {
             if pending {
-                return Ok((Selected::Superseded, None));
+                return Ok((Selected::Superseded, Wrote::Nothing));
             }
             self.make_current(id)
         })
@@ -269,18 +343,9 @@ impl Local {
     /// Makes our own clip `id` current again when its message (commit or
     /// selection, origin seq `seq`) comes back after remote ones: unless the
     /// user did something newer here, whose message comes later and decides.
+    /// Call it through [`blocking`] unless [`Local::own_still_current`].
     pub fn reselect_own(&self, id: ClipId, seq: u64) -> Result<Selected> {
-        // Mostly it is still current and the user did nothing since: then
-        // there is nothing to do either way, and no need to read the whole
-        // history (this runs right after each own publish, beside the
-        // receivers' work on the same cores).
-        if let Some(current) = self.current()?.filter(|c| c.clip_id == id)
-            && !self
-                .accounting
-                .lock()
-                .expect("accounting lock")
-                .is_news(&current)
-        {
+        if self.own_still_current(id)? {
             return Ok(Selected::AlreadyCurrent);
         }
         if !self.commits_after(seq)?.is_empty() {
@@ -288,19 +353,36 @@ impl Local {
         }
         self.bridge_write(|pending| {
             if pending {
-                return Ok((Selected::Superseded, None));
+                return Ok((Selected::Superseded, Wrote::Nothing));
             }
             self.make_current(id)
         })
     }
 
-    fn make_current(&self, id: ClipId) -> Result<(Selected, Option<u64>)> {
+    /// Whether our own clip `id` is still current and the user did nothing
+    /// since: mostly so when its message comes back, and then there is
+    /// nothing to do either way. One entry's look, cheap enough for an
+    /// async worker (this runs right after each own publish, beside the
+    /// receivers' work on the same cores).
+    pub fn own_still_current(&self, id: ClipId) -> Result<bool> {
+        Ok(self.current()?.is_some_and(|current| {
+            current.clip_id == id
+                && !self
+                    .accounting
+                    .lock()
+                    .expect("accounting lock")
+                    .is_news(&current)
+        }))
+    }
+
+    fn make_current(&self, id: ClipId) -> Result<(Selected, Wrote)> {
         if self.current()?.is_some_and(|c| c.clip_id == id) {
-            return Ok((Selected::AlreadyCurrent, None));
+            return Ok((Selected::AlreadyCurrent, Wrote::Nothing));
         }
         match self.board.select(Selector::Clip(id)) {
-            Ok(seq) => Ok((Selected::Made, Some(seq))),
-            Err(BoardError::NoSuchEntry { .. }) => Ok((Selected::NotHeld, None)),
+            // The board's clock chose the `touched`.
+            Ok(seq) => Ok((Selected::Made, Wrote::Commit { seq, touched: None })),
+            Err(BoardError::NoSuchEntry { .. }) => Ok((Selected::NotHeld, Wrote::Nothing)),
             Err(e) => Err(self.err(e)),
         }
     }
@@ -316,10 +398,13 @@ impl Local {
         created_ns: u64,
     ) -> Result<()> {
         let origin = Origin::this_process(OriginKind::Bridge).labelled(label(display_name));
+        // In whole ns, as the board stores it: the entry's `touched` is then
+        // exactly this, which the accounting relies on.
+        let touched = UNIX_EPOCH + Duration::from_nanos(epoch_ns(SystemTime::now()));
         let provenance = Provenance {
             origin,
             created: UNIX_EPOCH + Duration::from_nanos(created_ns),
-            touched: SystemTime::now(),
+            touched,
             pinned: false,
             clip_id: Some(clip_id),
             origin_node: Some(origin_node),
@@ -330,7 +415,16 @@ impl Local {
                 .board
                 .restore(&clip, &provenance)
                 .map_err(|e| self.err(e))?;
-            Ok(((), Some(outcome.seq)))
+            // A new entry has our `touched`; one the board held already (the
+            // clip id) was made current with the board's clock.
+            let touched = (!outcome.deduplicated).then_some(touched);
+            Ok((
+                (),
+                Wrote::Commit {
+                    seq: outcome.seq,
+                    touched,
+                },
+            ))
         })
     }
 }
@@ -374,9 +468,8 @@ pub fn spawn_watcher(
         .name(format!("watch-{}", local.board.name()))
         .spawn(move || {
             let mut last = after;
-            let mut looked = None;
             loop {
-                for change in local.changes_after(last, &mut looked)? {
+                for change in local.changes_after(last)? {
                     last = last.max(change.seq);
                     on_sent(change.seq);
                     if tx.send(change).is_err() {
@@ -393,4 +486,111 @@ pub fn spawn_watcher(
             path: "watcher thread".into(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shm_clip::CreateOptions;
+    use shm_clip_test_kit::TestBoard;
+
+    /// How many times `f` took the board's lock, and what it returned.
+    fn locks_taken<T>(board: &Board, f: impl FnOnce() -> T) -> (u64, T) {
+        let (raw, out) = raw_locks(board, f);
+        // `status` locks too: what two readings with nothing between count.
+        let (own, ()) = raw_locks(board, || ());
+        (raw - own, out)
+    }
+
+    fn raw_locks<T>(board: &Board, f: impl FnOnce() -> T) -> (u64, T) {
+        let before = board.status().unwrap().lock.acquisitions;
+        let out = f();
+        let after = board.status().unwrap().lock.acquisitions;
+        (after - before, out)
+    }
+
+    fn remote(local: &Local, id: u8, text: &str) {
+        let reps = vec![Representation {
+            mime: "text/plain;charset=utf-8".into(),
+            data: text.as_bytes().to_vec(),
+        }];
+        local
+            .apply(reps, ClipId([id; 16]), NodeId([9; 16]), "laptop", 1)
+            .unwrap();
+    }
+
+    /// The watcher's look, as its loop makes it.
+    fn look(local: &Local, last: &mut u64) -> Vec<LocalCommit> {
+        let changes = local.changes_after(*last).unwrap();
+        for c in &changes {
+            *last = (*last).max(c.seq);
+        }
+        changes
+    }
+
+    fn kinds(changes: &[LocalCommit]) -> Vec<(ClipId, Kind)> {
+        changes.iter().map(|c| (c.clip_id, c.kind)).collect()
+    }
+
+    #[test]
+    fn a_remote_clip_is_applied_with_one_lock_and_is_never_news_while_the_users_changes_are() {
+        let tb = TestBoard::new("bridge-accounting");
+        let user = tb.open(CreateOptions::default());
+        let local = Local::from_board(
+            Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
+        );
+        let mut last = 0;
+        assert_eq!(locks_taken(&local.board, || ()).0, 0, "the count is exact");
+        let (n, _) = locks_taken(&local.board, || local.current().unwrap());
+        assert_eq!(n, 1, "one look at the current entry is one lock");
+
+        let mine = user.copy(&Clip::text("mine")).unwrap().clip_id;
+        assert_eq!(kinds(&look(&local, &mut last)), [(mine, Kind::Copied)]);
+
+        // Nothing happened since the look: the restore is the one lock, and
+        // the watcher, woken by it, reads nothing and finds nothing.
+        let (n, ()) = locks_taken(&local.board, || remote(&local, 1, "from afar"));
+        assert_eq!(
+            n, 1,
+            "applying a remote clip locks the board once, for the restore"
+        );
+        let (n, changes) = locks_taken(&local.board, || look(&local, &mut last));
+        assert_eq!((n, changes), (0, vec![]), "no echo, and no read for it");
+        assert_eq!(
+            user.info(Selector::Current).unwrap().clip_id,
+            ClipId([1; 16])
+        );
+
+        // Two remote clips in a row: the same.
+        remote(&local, 2, "from afar, again");
+        let (n, ()) = locks_taken(&local.board, || remote(&local, 3, "and again"));
+        assert_eq!(n, 1);
+        assert_eq!(look(&local, &mut last), []);
+
+        // The user's select after them is news, published once.
+        user.select(Selector::Clip(mine)).unwrap();
+        assert_eq!(kinds(&look(&local, &mut last)), [(mine, Kind::Selected)]);
+        assert_eq!(look(&local, &mut last), []);
+
+        // A clip id the board holds (a replay after a restart) is made
+        // current with the board's clock: still not news.
+        remote(&local, 1, "from afar");
+        assert_eq!(look(&local, &mut last), []);
+
+        // A user's copy and select that the watcher has not looked at yet
+        // when a remote clip lands: both still go out, in order.
+        let other = user.copy(&Clip::text("other")).unwrap().clip_id;
+        user.select(Selector::Clip(mine)).unwrap();
+        remote(&local, 4, "meanwhile");
+        assert_eq!(
+            kinds(&look(&local, &mut last)),
+            [(other, Kind::Copied), (mine, Kind::Selected)]
+        );
+        assert_eq!(look(&local, &mut last), []);
+
+        // And a plain copy after a remote clip: published.
+        remote(&local, 5, "one more");
+        let third = user.copy(&Clip::text("third")).unwrap().clip_id;
+        assert_eq!(kinds(&look(&local, &mut last)), [(third, Kind::Copied)]);
+    }
 }

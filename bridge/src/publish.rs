@@ -237,7 +237,7 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
 /// Reads a new local commit off the board and prepares it, or says why it
 /// does not go.
 fn read_commit(link: &Link, commit: LocalCommit) -> Result<Ready, String> {
-    let read = crate::local::blocking(|| link.local.read(commit.clip_id));
+    let read = crate::local::sized(commit.size, || link.local.read(commit.clip_id));
     let outgoing = match read {
         Ok(Some(clip)) => prepare(link, commit, commit.created_ns, clip.reps),
         Ok(None) => Err("gone from the board before it could be sent".into()),
