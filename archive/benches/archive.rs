@@ -161,9 +161,9 @@ fn archiver_child() {
     });
 }
 
-fn spawn_archiver(name: &BoardName, db: &Path) -> Child {
+fn spawn_archiver(exe: &Path, name: &BoardName, db: &Path) -> Child {
     use std::io::BufRead;
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut child = Command::new(exe)
         .env(ROLE, "archiver")
         .env("BENCH_BOARD", name.as_str())
         .env("BENCH_DB", db)
@@ -178,13 +178,39 @@ fn spawn_archiver(name: &BoardName, db: &Path) -> Child {
     child
 }
 
+/// One kind of round of [`copy_paste`]: its label, the archiver it runs
+/// (none, this build's, another build's), its database, what it measured.
+struct Arm {
+    label: &'static str,
+    exe: Option<PathBuf>,
+    db: PathBuf,
+    all: Vec<Duration>,
+    p50s: Vec<Duration>,
+}
+
+impl Arm {
+    fn new(label: &'static str, exe: Option<PathBuf>, db: PathBuf) -> Arm {
+        Arm {
+            label,
+            exe,
+            db,
+            all: Vec::new(),
+            p50s: Vec::new(),
+        }
+    }
+}
+
 /// 2. copy -> paste on the board, with and without an archiver process.
 ///
 /// This machine's load drifts by more than the 5 % to be resolved, so one
 /// long run of each says nothing: many short rounds alternate (archiver
-/// running / archiver process gone, the order flipped every pair, so a
-/// drift favours neither), and the medians of the rounds' p50s are
-/// compared. The rounds' own spread is printed as the noise beside it.
+/// running / archiver process gone, the order rotated every round, so a
+/// drift favours none), and the medians of the rounds' p50s are compared.
+/// The rounds' own spread is printed as the noise beside it.
+///
+/// `SHM_CLIP_BENCH_BASELINE=PATH` adds a third kind of round: the archiver
+/// of another build of this bench (PATH, run in its archiver role), so an
+/// archiver change is measured against the one before it in the same run.
 fn copy_paste(dir: &Path) {
     const ROUNDS: usize = 20;
     const N: usize = 1000;
@@ -193,7 +219,6 @@ fn copy_paste(dir: &Path) {
     // to back, a round would be over before the archiver woke.
     const PAUSE: Duration = Duration::from_micros(200);
     let (name, b) = board("latency", 200);
-    let db = dir.join("latency.sqlite3");
     let run = |b: &Board, round: usize, all: &mut Vec<Duration>| {
         let mut v = Vec::with_capacity(N);
         for i in 0..N {
@@ -212,47 +237,75 @@ fn copy_paste(dir: &Path) {
     };
     let mut scratch = Vec::new();
     let _ = run(&b, usize::MAX, &mut scratch);
-    let (mut with, mut without) = (Vec::new(), Vec::new());
-    let (mut with_p50s, mut without_p50s) = (Vec::new(), Vec::new());
-    for round in 0..2 * ROUNDS {
-        let archiver_on = (round % 2 == 0) == (round / 2 % 2 == 0);
-        if archiver_on {
-            let mut child = spawn_archiver(&name, &db);
-            with_p50s.push(run(&b, round, &mut with));
-            let _ = child.kill();
-            let _ = child.wait();
-        } else {
-            without_p50s.push(run(&b, round, &mut without));
+    let mut arms = vec![
+        Arm::new("without an archiver", None, PathBuf::new()),
+        Arm::new(
+            "with this build's archiver",
+            Some(std::env::current_exe().unwrap()),
+            dir.join("latency.sqlite3"),
+        ),
+    ];
+    if let Some(base) = std::env::var_os("SHM_CLIP_BENCH_BASELINE") {
+        arms.push(Arm::new(
+            "with the baseline build's archiver",
+            Some(PathBuf::from(base)),
+            dir.join("latency-baseline.sqlite3"),
+        ));
+    }
+    let n = arms.len();
+    let mut round = 0;
+    for r in 0..ROUNDS {
+        // Rotated every round and reversed every other one.
+        let mut order: Vec<usize> = (0..n).map(|k| (k + r) % n).collect();
+        if r % 2 == 1 {
+            order.reverse();
+        }
+        for k in order {
+            let arm = &mut arms[k];
+            let child = arm
+                .exe
+                .as_ref()
+                .map(|exe| spawn_archiver(exe, &name, &arm.db));
+            arm.p50s.push(run(&b, round, &mut arm.all));
+            round += 1;
+            if let Some(mut child) = child {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
     }
-    // What the archiver did meanwhile: it must have been working.
-    let archived = Archive::open(&db).unwrap().stats().unwrap().clips;
     let median = |v: &mut Vec<Duration>| {
         v.sort_unstable();
         v[v.len() / 2]
     };
     let quartiles = |v: &[Duration]| (us(v[v.len() / 4]), us(v[v.len() * 3 / 4]));
-    let (with50, without50) = (median(&mut with_p50s), median(&mut without_p50s));
-    let (w, wo) = (percentiles(with), percentiles(without));
+    let floor = us(median(&mut arms[0].p50s.clone()));
+    let mut parts = Vec::new();
+    for arm in &mut arms {
+        let m = us(median(&mut arm.p50s));
+        let (q1, q3) = quartiles(&arm.p50s);
+        let (p50, p99, max) = percentiles(std::mem::take(&mut arm.all));
+        // What the archiver did meanwhile: it must have been working.
+        let archived = match arm.exe {
+            Some(_) => format!(
+                ", archived {} clips",
+                Archive::open(&arm.db).unwrap().stats().unwrap().clips
+            ),
+            None => String::new(),
+        };
+        parts.push(format!(
+            "{}: median round p50 {m:.2} us (ratio to without {:.3}), round p50 quartiles {q1:.2}-{q3:.2} us, \
+             all copies p50/p99/max {:.1}/{:.1}/{:.1} us{archived}",
+            arm.label,
+            m / floor,
+            us(p50),
+            us(p99),
+            us(max),
+        ));
+    }
     println!(
-        "copy->paste (small text, same process), {ROUNDS} rounds of {N} each way, alternating: \
-         median of round p50s with an archiver process {:.2} us, without {:.2} us, ratio with/without {:.3} (target <= 1.05); \
-         round p50 quartiles with {:.2}-{:.2} us, without {:.2}-{:.2} us; \
-         all copies with p50/p99/max {:.1}/{:.1}/{:.1} us, without {:.1}/{:.1}/{:.1} us; \
-         the archiver archived {archived} clips",
-        us(with50),
-        us(without50),
-        us(with50) / us(without50),
-        quartiles(&with_p50s).0,
-        quartiles(&with_p50s).1,
-        quartiles(&without_p50s).0,
-        quartiles(&without_p50s).1,
-        us(w.0),
-        us(w.1),
-        us(w.2),
-        us(wo.0),
-        us(wo.1),
-        us(wo.2),
+        "copy->paste (small text, same process), {ROUNDS} rounds of {N} of each kind, interleaved (target: with/without <= 1.05): {}",
+        parts.join("; ")
     );
     let _ = Board::destroy(&name, true);
 }
@@ -471,7 +524,7 @@ fn writes(dir: &Path) {
     // copies in a burst outrun it on a 200-entry board).
     let (name, b) = board("writes", 1100);
     let db = dir.join("writes.sqlite3");
-    let child = spawn_archiver(&name, &db);
+    let child = spawn_archiver(&std::env::current_exe().unwrap(), &name, &db);
     let before = write_bytes(child.id());
     let mut last = 0;
     for i in 0..N {

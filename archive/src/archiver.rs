@@ -1,8 +1,6 @@
 //! The archiver: brings the archive up to date with one board.
 //!
-//! Each [`Archiver::sync`] looks at the board once (a consistent look: the
-//! board's seq is the same before and after it reads the history and the
-//! removal log) and, in one transaction:
+//! Each [`Archiver::sync`] looks at the board once and, in one transaction:
 //! - archives entries newer than the last seq it saw (at start that is the
 //!   catch-up of what the board still holds; on a new board, all of it);
 //! - follows pins and selections (last use) of entries it has seen;
@@ -19,13 +17,19 @@
 //!   [`Synced::removals_lost`].
 //!
 //! Nothing here runs on the copy path: the board's writers only send their
-//! usual note, and the archiver reads the board afterwards.
+//! usual note, and the archiver reads the board afterwards. What it reads
+//! is small, because it holds the board's lock meanwhile and copies and
+//! pastes wait for it: a look is [`Board::changes`] (the live entries from
+//! their index slots, who wrote the new ones, the removals logged since the
+//! previous look, all at one seq, no record read), then the content of each
+//! new entry it archives. A sync when the board's seq has not moved since
+//! the last one reads nothing: every change publishes a new seq.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime};
 
 use rusqlite::params;
-use shm_clip::{Board, EntryInfo, RemovalLog, Selector};
+use shm_clip::{Board, Changes, EntryState, Selector};
 
 use crate::model::to_ns;
 use crate::removals::{Gone, Removals, Verdict};
@@ -48,6 +52,16 @@ pub struct Archiver {
     skipped: HashSet<u64>,
     /// Bytes archived and time since the limits were last enforced.
     since_limits: (u64, Option<Instant>),
+    /// Where the last successful sync left this board: the seq it saw and
+    /// the removal log's next number. `None` before the first.
+    last: Option<Seen>,
+}
+
+/// What the last successful sync saw of the board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seen {
+    seq: u64,
+    removals_next: u64,
 }
 
 /// An archived board entry as the last look saw it.
@@ -81,18 +95,6 @@ pub struct Synced {
     pub removals_lost: bool,
 }
 
-/// One look at the board: its history and removal log at one seq.
-struct Snapshot {
-    hist: Vec<EntryInfo>,
-    removals: RemovalLog,
-    /// The seq after the look.
-    seq: u64,
-    /// No commit came between the first and the last read.
-    consistent: bool,
-    /// The seq before the look.
-    before: u64,
-}
-
 impl Archiver {
     /// An archiver of `board` into `archive`.
     #[must_use]
@@ -104,6 +106,7 @@ impl Archiver {
             known: HashMap::new(),
             skipped: HashSet::new(),
             since_limits: (0, None),
+            last: None,
         }
     }
 
@@ -121,6 +124,17 @@ impl Archiver {
 
     /// Brings the archive up to date with the board (see the module docs).
     pub fn sync(&mut self) -> Result<Synced> {
+        if let Some(last) = self.last
+            && self.board.seq() == last.seq
+            && !self.board.is_destroyed()
+        {
+            // Nothing was committed since (a subscriber came or went): no
+            // lock taken, nothing read.
+            return Ok(Synced {
+                seq: last.seq,
+                ..Synced::default()
+            });
+        }
         let snap = self.look()?;
         if self.board.is_destroyed() {
             // A destroyed board's wipe is not the user removing clips.
@@ -134,13 +148,8 @@ impl Archiver {
             seq: snap.seq,
             ..Synced::default()
         };
-        // After a look that raced a commit, only what came before it counts
-        // as seen: a later entry it missed is still new.
-        let seen_seq = if snap.consistent {
-            snap.seq
-        } else {
-            snap.before
-        };
+        // One hold of the lock: everything up to its seq was seen.
+        let seen_seq = snap.seq;
         let board = &self.board;
         let policy = self.policy;
         let known = &mut self.known;
@@ -180,7 +189,7 @@ impl Archiver {
             };
             let created_since = look.follow(
                 b,
-                &snap.hist,
+                &snap.entries,
                 &mut linked,
                 known,
                 skipped,
@@ -189,11 +198,10 @@ impl Archiver {
             )?;
             // What the look alone proves, for when the log cannot tell: one
             // commit that made no entry evicted nothing.
-            let proven =
-                snap.consistent && prev.is_some_and(|p| snap.seq == p + 1) && !created_since;
+            let proven = prev.is_some_and(|p| snap.seq == p + 1) && !created_since;
             look.depart(
                 b,
-                &snap.hist,
+                &snap.entries,
                 &linked,
                 known,
                 (removals.as_ref(), proven),
@@ -218,7 +226,11 @@ impl Archiver {
                  the board without a logged removal were kept unless the look proved one"
             );
         }
-        self.remember(&snap.hist);
+        self.remember(&snap.entries);
+        self.last = Some(Seen {
+            seq: snap.seq,
+            removals_next: snap.removals.next,
+        });
         if report.deleted > 0 {
             // The deleted bytes leave the WAL file now, not at some later
             // automatic checkpoint.
@@ -230,7 +242,7 @@ impl Archiver {
     }
 
     /// Keeps what this look saw of each archived entry, for the next one.
-    fn remember(&mut self, hist: &[EntryInfo]) {
+    fn remember(&mut self, hist: &[EntryState]) {
         self.known = hist
             .iter()
             .filter(|e| !self.skipped.contains(&e.seq))
@@ -238,7 +250,7 @@ impl Archiver {
                 let k = Known {
                     pinned: e.pinned,
                     touched: e.touched,
-                    clip_id: ids::entry_clip_id(e),
+                    clip_id: ids::state_clip_id(e),
                 };
                 (e.seq, k)
             })
@@ -246,28 +258,11 @@ impl Archiver {
         self.skipped.retain(|s| hist.iter().any(|e| e.seq == *s));
     }
 
-    /// The board's history and removal log and the seq they belong to, read
-    /// so that no commit came between: retried a few times under a stream
-    /// of copies, then the last look is used, marked inconsistent.
-    fn look(&self) -> Result<Snapshot> {
-        let mut tries = 0;
-        loop {
-            let before = self.board.seq();
-            let hist = self.board.history()?;
-            // After the history: every removal of an entry it lacks is in it.
-            let removals = self.board.removals_since(0)?;
-            let after = self.board.seq();
-            tries += 1;
-            if before == after || tries == 5 {
-                return Ok(Snapshot {
-                    hist,
-                    removals,
-                    seq: after,
-                    consistent: before == after,
-                    before,
-                });
-            }
-        }
+    /// The board's entries and the removals since the last look, at one
+    /// seq. Entries created after the last look carry their origin.
+    fn look(&self) -> Result<Changes> {
+        let (since, removals_from) = self.last.map_or((0, 0), |l| (l.seq, l.removals_next));
+        Ok(self.board.changes(since, removals_from)?)
     }
 
     fn enforce_limits_if_due(&mut self) -> Result<()> {
@@ -327,7 +322,7 @@ impl Look<'_> {
     fn follow(
         &self,
         b: &crate::Batch<'_>,
-        hist: &[EntryInfo],
+        hist: &[EntryState],
         linked: &mut HashMap<u64, i64>,
         known: &HashMap<u64, Known>,
         skipped: &mut HashSet<u64>,
@@ -365,21 +360,38 @@ impl Look<'_> {
                 report.skipped += 1;
                 continue;
             }
-            if !policy.accepts(e) {
+            // Its types are read only where the policy asks about them.
+            let accepted = policy.accepts_size(e.total_size)
+                && (policy.images
+                    || match board.types(Selector::Seq(e.seq)) {
+                        Ok(types) => policy.accepts_types(types.iter().map(String::as_str)),
+                        // Gone since the look: the next look sees why.
+                        Err(_) => continue,
+                    });
+            if !accepted {
                 skipped.insert(e.seq);
                 report.skipped += 1;
                 continue;
             }
+            // The look copies the origin of entries newer than the previous
+            // look only; one the archive forgot it had seen is asked for.
+            let origin = match &e.origin {
+                Some(o) => o.clone(),
+                None => match board.info(Selector::Seq(e.seq)) {
+                    Ok(info) => info.origin,
+                    Err(_) => continue,
+                },
+            };
             // Gone since the look (removed or evicted): the next look sees it.
             let Ok(clip) = board.get(Selector::Seq(e.seq)) else {
                 continue;
             };
             let inserted = b.insert(&NewClip {
                 board: name,
-                clip_id: ids::entry_clip_id(e),
+                clip_id: ids::state_clip_id(e),
                 created: e.created,
                 touched: e.touched,
-                origin: &e.origin,
+                origin: &origin,
                 pinned: e.pinned,
                 reps: &clip.reps,
             })?;
@@ -400,7 +412,7 @@ impl Look<'_> {
     fn depart(
         &self,
         b: &crate::Batch<'_>,
-        hist: &[EntryInfo],
+        hist: &[EntryState],
         linked: &HashMap<u64, i64>,
         known: &HashMap<u64, Known>,
         (removals, proven): (Option<&Removals>, bool),
@@ -415,7 +427,7 @@ impl Look<'_> {
             .filter(|(s, _)| live.contains(s))
             .map(|(_, &c)| c)
             .collect();
-        let live_ids: HashSet<[u8; 16]> = hist.iter().filter_map(ids::entry_clip_id).collect();
+        let live_ids: HashSet<[u8; 16]> = hist.iter().filter_map(ids::state_clip_id).collect();
         let mut gone: Vec<(u64, i64)> = linked
             .iter()
             .filter(|(s, _)| !live.contains(s))

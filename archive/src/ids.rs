@@ -4,7 +4,7 @@
 //! or after a reboot): its seqs mean other entries. A nil clip id (a slot
 //! restored from an older file) is stored as none.
 
-use shm_clip::{Board, EntryInfo};
+use shm_clip::{Board, EntryState};
 
 /// The board's node id: a new one means a new board under the same name.
 pub(crate) fn board_node(board: &Board) -> Option<[u8; 16]> {
@@ -13,6 +13,6 @@ pub(crate) fn board_node(board: &Board) -> Option<[u8; 16]> {
 }
 
 /// The board's id of an entry, if it has one.
-pub(crate) fn entry_clip_id(entry: &EntryInfo) -> Option<[u8; 16]> {
+pub(crate) fn state_clip_id(entry: &EntryState) -> Option<[u8; 16]> {
     (!entry.clip_id.is_nil()).then_some(entry.clip_id.0)
 }

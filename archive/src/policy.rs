@@ -34,14 +34,21 @@ impl Policy {
     /// Whether `entry` is to be archived.
     #[must_use]
     pub fn accepts(&self, entry: &EntryInfo) -> bool {
-        if entry.total_size > self.max_clip_size {
-            return false;
-        }
-        self.images
-            || !entry
-                .types
-                .iter()
-                .any(|(m, _)| m.trim().to_ascii_lowercase().starts_with("image/"))
+        self.accepts_size(entry.total_size)
+            && self.accepts_types(entry.types.iter().map(|(m, _)| m.as_str()))
+    }
+
+    /// Whether a clip of `total_size` bytes may be archived (by size alone).
+    #[must_use]
+    pub fn accepts_size(&self, total_size: u64) -> bool {
+        total_size <= self.max_clip_size
+    }
+
+    /// Whether a clip with representations of these MIME types may be
+    /// archived (by its types alone: images only when they are on).
+    #[must_use]
+    pub fn accepts_types<'a>(&self, mut mimes: impl Iterator<Item = &'a str>) -> bool {
+        self.images || !mimes.any(|m| m.trim().to_ascii_lowercase().starts_with("image/"))
     }
 }
 

@@ -1,9 +1,11 @@
 //! The public `Board`: opening, publishing and notifying, subscriptions,
-//! destroying. Writing is in `board/write.rs`, reading in `board/read.rs`.
+//! destroying. Writing is in `board/write.rs`, reading in `board/read.rs`,
+//! what changed since a follower's last look in `board/changes.rs`.
 //!
 //! Over 400 lines, yet one concept: the handle and the steps every operation
 //! shares (sequencing, commit, notify, finding an entry under the lock).
 
+mod changes;
 mod read;
 mod unlocked;
 mod write;
@@ -24,6 +26,7 @@ use crate::{
     BoardName, CreateOptions, Error, Notification, Origin, OriginKind, Result, Subscription,
 };
 
+pub use changes::{Changes, EntryState};
 pub use write::{Removal, RemovalLog};
 
 /// Why an operation on the derived structures stopped: a user-facing error,

@@ -43,7 +43,10 @@ mod sys;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
-pub use board::{Board, CopyOutcome, DestroyReport, Provenance, Removal, RemovalLog, Selector};
+pub use board::{
+    Board, Changes, CopyOutcome, DestroyReport, EntryState, Provenance, Removal, RemovalLog,
+    Selector,
+};
 pub use clip::{
     Clip, MAX_MIME_LEN, Representation, TEXT_MIME, is_text, looks_like_text, mime_matches,
     sniff_mime,

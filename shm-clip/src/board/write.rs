@@ -491,28 +491,8 @@ impl Board {
 
     /// The removal log from removal number `from` on (0 for all it holds).
     pub fn removals_since(&self, from: u64) -> Result<RemovalLog> {
-        let _guard = self.seg.lock()?;
-        let total = self.seg.header_u64(off::REMOVED_TOTAL);
-        let kept = u64::from(crate::format::REMOVAL_SLOTS);
-        let start = from.max(total.saturating_sub(kept)).min(total);
-        let mut log = RemovalLog {
-            removals: Vec::new(),
-            next: total,
-            missed: start.saturating_sub(from),
-        };
-        for n in start..total {
-            let Some(rec) = self.seg.read_removal((n % kept) as u32) else {
-                continue;
-            };
-            if let Some(kind) = rec.kind {
-                log.removals.push(Removal {
-                    seq: rec.seq,
-                    kind,
-                    clip_id: (kind == RemovalKind::Deleted).then_some(ClipId(rec.clip_id)),
-                });
-            }
-        }
-        Ok(log)
+        let guard = self.seg.lock()?;
+        Ok(self.removal_log(&guard, from))
     }
 }
 
