@@ -186,6 +186,20 @@ struct Arm {
     db: PathBuf,
     all: Vec<Duration>,
     p50s: Vec<Duration>,
+    /// CPU time its archiver processes used (user + system).
+    cpu: Duration,
+}
+
+/// The CPU time (user + system) process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command's closing parenthesis; utime and
+    // stime are the 14th and 15th of the whole line.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    // In USER_HZ, which Linux fixes at 100 for /proc.
+    Duration::from_millis(ticks * 10)
 }
 
 impl Arm {
@@ -196,6 +210,7 @@ impl Arm {
             db,
             all: Vec::new(),
             p50s: Vec::new(),
+            cpu: Duration::ZERO,
         }
     }
 }
@@ -269,6 +284,7 @@ fn copy_paste(dir: &Path) {
             arm.p50s.push(run(&b, round, &mut arm.all));
             round += 1;
             if let Some(mut child) = child {
+                arm.cpu += cpu_time(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
             }
@@ -287,10 +303,14 @@ fn copy_paste(dir: &Path) {
         let (p50, p99, max) = percentiles(std::mem::take(&mut arm.all));
         // What the archiver did meanwhile: it must have been working.
         let archived = match arm.exe {
-            Some(_) => format!(
-                ", archived {} clips",
-                Archive::open(&arm.db).unwrap().stats().unwrap().clips
-            ),
+            Some(_) => {
+                let clips = Archive::open(&arm.db).unwrap().stats().unwrap().clips;
+                format!(
+                    ", archived {clips} clips using {:.0} ms of CPU ({:.0} us per clip)",
+                    arm.cpu.as_secs_f64() * 1e3,
+                    us(arm.cpu) / clips.max(1) as f64
+                )
+            }
             None => String::new(),
         };
         parts.push(format!(
