@@ -1,5 +1,6 @@
-//! Running an archiver until it is told to stop: sync, then sleep in
-//! `poll(2)` on the board's mailbox and a control socket, sync again.
+//! Running an archiver until it is told to stop: sync, let a burst settle,
+//! then sleep in `poll(2)` on the board's mailbox and a control socket,
+//! sync again.
 //!
 //! A full disk is not fatal: one warning, then a retry every few seconds
 //! (and at every notification) until a sync succeeds, which is logged once.
@@ -16,6 +17,16 @@ use crate::{Archiver, Error, Result};
 
 /// How often a full disk is retried.
 const FULL_RETRY: Duration = Duration::from_secs(5);
+
+/// After each sync the archiver waits this long before it listens to the
+/// board again (a stop or wake request ends the wait): the notes of a
+/// burst of copies pile up in its queue (a full queue drops them; one sync
+/// answers all) instead of each one waking it, a wake-up that the copying
+/// process pays for inside its notification, and the burst is archived in
+/// one transaction. A lone copy is still archived at once. 20 ms: a board
+/// of the default 200 entries would have to take 10,000 copies a second
+/// before one is evicted unseen (BENCHMARKS.md, "Archive, Session 5").
+const SETTLE: Duration = Duration::from_millis(20);
 
 /// Why [`run`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,8 +111,11 @@ pub fn run(
     // wake-up brings no note and costs no sync.
     let mut look = true;
     loop {
-        if look && let Some(ended) = look_once(archiver, &mut full, synced)? {
-            return Ok(ended);
+        if look {
+            if let Some(ended) = look_once(archiver, &mut full, synced)? {
+                return Ok(ended);
+            }
+            settle(wakeup)?;
         }
         let timeout = if full {
             PollTimeout::from(FULL_RETRY.as_millis() as u16)
@@ -141,6 +155,19 @@ pub fn run(
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+}
+
+/// Waits [`SETTLE`], or until `wakeup` has something to read (left for the
+/// next poll to read).
+fn settle(wakeup: &Wakeup) -> Result<()> {
+    let mut fds = [PollFd::new(wakeup.0.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::from(SETTLE.as_millis() as u16)) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
+        Err(errno) => Err(Error::Io {
+            path: "poll".into(),
+            source: errno.into(),
+        }),
     }
 }
 

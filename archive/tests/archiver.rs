@@ -471,3 +471,65 @@ fn clips_keep_their_board_id_and_a_new_board_of_the_name_is_a_new_board() {
     assert_eq!(a.sync().unwrap().archived, 1);
     assert_eq!(texts(a.archive()), ["first board", "second board"]);
 }
+
+const BURST_TEST: &str = "a_burst_of_copies_is_archived_whole_in_a_few_syncs";
+const COPIES: usize = 100;
+
+#[test]
+fn a_burst_of_copies_is_archived_whole_in_a_few_syncs() {
+    if shm_clip_test_kit::role().as_deref() == Some("burst-archiver") {
+        // The archiver in a process of its own: the board announces only
+        // other processes' copies. Each sync is reported.
+        let board = Board::open(&shm_clip_test_kit::child_board_name(), OriginKind::Cli).unwrap();
+        let db = shm_clip_test_kit::child_dir().join("data/archive.sqlite3");
+        let mut a = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
+        let (_control, wakeup) = shm_clip_archive::control().unwrap();
+        let _ = shm_clip_archive::run(&mut a, &wakeup, &mut |s| {
+            shm_clip_test_kit::report("synced", s.archived);
+        });
+        return;
+    }
+    let tb = TestBoard::new("arch-burst");
+    let db = db_in(&tb);
+    drop(Archive::open(&db).unwrap());
+    let board = tb.open(CreateOptions::default());
+    let mut child = tb.spawn(BURST_TEST, "burst-archiver", &[]);
+    assert_eq!(child.expect_report("synced", Duration::from_secs(30)), "0");
+    for i in 0..COPIES {
+        board.copy(&Clip::text(format!("burst clip {i}"))).unwrap();
+        // Paces the burst as a user's fast copies come (not a wait for
+        // anything): each copy is slower to come than a sync of one clip
+        // takes, so an archiver that looked at every note would sync about
+        // once per copy.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Wait (with a deadline) until every clip is archived.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while Archive::open(&db).unwrap().stats().unwrap().clips < COPIES as u64 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst was not archived"
+        );
+        std::thread::yield_now();
+    }
+    child.kill();
+    let synced: Vec<usize> = child
+        .finish(Duration::from_secs(10))
+        .reports("synced")
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(synced.iter().sum::<usize>(), COPIES, "{synced:?}");
+    // The first report is the look at start. The notes of the burst pile
+    // up while the archiver lets a sync settle: a few syncs answer them.
+    assert!(
+        synced.len() - 1 <= COPIES / 4,
+        "{} syncs for {COPIES} copies: {synced:?}",
+        synced.len() - 1
+    );
+    assert_eq!(
+        texts(&Archive::open(&db).unwrap()).len(),
+        COPIES,
+        "each clip once"
+    );
+}
