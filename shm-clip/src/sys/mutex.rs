@@ -124,11 +124,14 @@ impl<'a> RawMutex<'a> {
 
     /// `pthread_mutex_timedlock` in slices of [`WAIT_SLICE`] until `timeout`.
     ///
-    /// One long wait trusts a single futex wake-up. The chaos test saw that
-    /// trust fail: waiters (its lock probe among them) timed out after 10 s
-    /// where no holder can hold the mutex for that long, as holders were
-    /// killed in and around the lock, and a `trylock` right after an
-    /// expired slice once found the mutex free: a lost wake-up. `CLOCK_REALTIME` stepping does the same to a long
+    /// One long wait trusts a single futex wake-up, and a wake-up can be
+    /// lost: an unlock wakes one waiter, and a waiter killed after it was
+    /// woken but before it ran takes the wake-up with it (the kernel's
+    /// robust list wakes another only for a dying *owner*). The others then
+    /// sleep on a free mutex. The chaos test, which kills processes in and
+    /// around the lock, saw exactly that: waiters (its lock probe among
+    /// them) timed out after 10 s where no holder can hold the mutex so
+    /// long, and a `trylock` right after an expired slice found it free. `CLOCK_REALTIME` stepping does the same to a long
     /// wait. Each slice looks at the mutex again, so a lost wake-up costs a
     /// slice, not the timeout.
     fn wait_in_slices(&self, timeout: Duration) -> libc::c_int {
