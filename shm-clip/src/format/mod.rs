@@ -42,7 +42,7 @@ pub(crate) use record::{
 };
 pub use removal_log::RemovalKind;
 pub(crate) use removal_log::{REMOVAL_SIZE, RemovalRecord};
-pub(crate) use subscriber::{SUB_FREE, SUB_LIVE, SubscriberRecord};
+pub(crate) use subscriber::{SUB_FREE, SUB_LIVE, SUB_STATE, SubscriberRecord};
 
 /// Bytes of one index slot, one subscriber slot and the header: for tests
 /// and tools that look at a segment image.

@@ -22,6 +22,10 @@ pub(crate) struct SubscriberSlot {
 
 pub const SUB_SLOT_SIZE: usize = size_of::<SubscriberSlot>();
 
+/// Where a slot's `state` lies: a writer looks at it alone to skip the
+/// free slots of the table without decoding them.
+pub(crate) const SUB_STATE: usize = offset_of!(SubscriberSlot, state);
+
 /// Slot states.
 pub(crate) const SUB_FREE: u32 = 0;
 pub(crate) const SUB_LIVE: u32 = 1;

@@ -41,7 +41,7 @@ pub(crate) fn program_name(pid: u32) -> Option<String> {
 pub(super) fn register(seg: &Segment, record: &SubscriberRecord) -> Result<usize> {
     let _guard = seg.lock()?;
     for slot in 0..seg.subscriber_slots() {
-        if seg.read_subscriber(slot)?.state == SUB_FREE {
+        if seg.subscriber_state(slot)? == SUB_FREE {
             seg.write_subscriber(slot, record)?;
             bump_generation(seg);
             return Ok(slot);

@@ -217,6 +217,16 @@ impl Segment {
         Ok(SubscriberRecord::decode(&b))
     }
 
+    /// The `state` of subscriber slot `slot` alone (4 bytes, no decoding).
+    pub(crate) fn subscriber_state(&self, slot: usize) -> Result<u32> {
+        if slot >= self.subscriber_slots() {
+            return Err(self.oob());
+        }
+        self.map
+            .read_u32(self.sub_at(slot) + format::SUB_STATE)
+            .ok_or_else(|| self.oob())
+    }
+
     pub(crate) fn write_subscriber(&self, slot: usize, rec: &SubscriberRecord) -> Result<()> {
         if slot >= self.subscriber_slots() {
             return Err(self.oob());
