@@ -1,4 +1,4 @@
-//! Paste without the lock (LAYOUT.md, "The write generation" and
+//! Paste (of a clip, or of one of its types) without the lock (LAYOUT.md, "The write generation" and
 //! "Optimistic reads"): it takes no lock while nobody writes, it leaves the
 //! board to the locked path (and its repair) while a holder is at work or
 //! dead, and racing copies never make it return a torn clip.
@@ -7,7 +7,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use shm_clip::format::off;
-use shm_clip::{Board, Clip, CreateOptions};
+use shm_clip::{Board, Clip, CreateOptions, Error, Selector};
 use shm_clip_test_kit::TestBoard;
 
 /// The write generation as another process sees it: read from the file.
@@ -41,6 +41,40 @@ fn pastes_take_no_lock_while_nobody_writes() {
     // The second `status` took the only locks since the first.
     assert_eq!(acquisitions(&board), before + status_locks);
     assert!(write_gen(&tb).is_multiple_of(2), "even between holders");
+}
+
+#[test]
+fn a_paste_of_one_type_takes_no_lock_and_a_missing_type_is_named_under_it() {
+    let tb = TestBoard::new("unlocked-type");
+    let board = tb.open(CreateOptions::default());
+    board
+        .copy(&Clip::new("text/html", "<b>two</b>").with("text/plain", "two"))
+        .unwrap();
+    let status_locks = status_locks(&board);
+    let before = acquisitions(&board);
+    let html = board.get_type(Selector::Current, "text/html").unwrap();
+    assert_eq!(
+        (html.mime.as_str(), &html.data[..]),
+        ("text/html", &b"<b>two</b>"[..])
+    );
+    // The exact type first, then the first that the request matches
+    // (`UTF8_STRING` asks for any plain text).
+    let plain = board.get_type(Selector::Current, "text/plain").unwrap();
+    assert_eq!(plain.data, b"two");
+    let utf8 = board.get_type(Selector::Current, "UTF8_STRING").unwrap();
+    assert_eq!(
+        (utf8.mime.as_str(), &utf8.data[..]),
+        ("text/plain", &b"two"[..])
+    );
+    assert_eq!(acquisitions(&board), before + status_locks);
+    // No such type: the locked path decides, and names what there is.
+    let before = acquisitions(&board);
+    let err = board.get_type(Selector::Current, "image/png").unwrap_err();
+    let Error::NoSuchType { available, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(available, &["text/html", "text/plain"]);
+    assert_eq!(acquisitions(&board), before + 1 + status_locks);
 }
 
 #[test]

@@ -74,14 +74,16 @@ impl Board {
 
     /// One representation of an entry, copying only that one out.
     pub fn get_type(&self, which: Selector, mime: &str) -> Result<Representation> {
+        if matches!(which, Selector::Current)
+            && let Some(rep) = self.current_type_unlocked(mime)
+        {
+            return Ok(rep);
+        }
         {
             let guard = self.seg.lock()?;
             let rec = self.find(&guard, which)?.rec;
             let (infos, _) = self.read_directory(&rec)?;
-            let info = infos
-                .iter()
-                .find(|i| i.mime == mime)
-                .or_else(|| infos.iter().find(|i| crate::mime_matches(mime, &i.mime)))
+            let info = pick_type(&infos, mime)
                 .cloned()
                 .ok_or_else(|| Error::NoSuchType {
                     mime: mime.to_owned(),
@@ -125,7 +127,8 @@ impl Board {
     /// Copies one representation's bytes out, in pieces that stay in the
     /// cache. With `verify`, each piece is hashed as it lands and a mismatch
     /// is an error, never data: every byte is read once. Without, the caller
-    /// verifies the copy once it has released the lock. Under the lock.
+    /// verifies the copy once it has released the lock. Under the lock, or
+    /// optimistically (`unlocked.rs`), which verifies after its copy too.
     pub(super) fn read_rep(
         &self,
         rec: &IndexRecord,
@@ -270,6 +273,15 @@ impl Board {
 }
 
 /// A representation whose bytes fail their checksum.
+/// The representation that `get_type(_, mime)` returns: the exact type,
+/// else the first that `mime` matches ([`crate::mime_matches`]).
+pub(super) fn pick_type<'a>(infos: &'a [RepInfo], mime: &str) -> Option<&'a RepInfo> {
+    infos
+        .iter()
+        .find(|i| i.mime == mime)
+        .or_else(|| infos.iter().find(|i| crate::mime_matches(mime, &i.mime)))
+}
+
 fn mismatch(seq: u64, mime: &str) -> Error {
     corrupt(seq, &format!("checksum mismatch in {mime}"))
 }

@@ -1,4 +1,5 @@
-//! Pasting the current clip without the board lock: a seqlock reader
+//! Pasting the current clip, or one of its types, without the board lock:
+//! a seqlock reader
 //! (LAYOUT.md, "Optimistic reads").
 //!
 //! Readers woken by the same copy all paste at once. With the lock, they
@@ -13,7 +14,7 @@
 use std::sync::atomic::{Ordering, fence};
 
 use super::Board;
-use super::read::{VERIFY_LATER_BYTES, VERIFY_LATER_REPS};
+use super::read::{VERIFY_LATER_BYTES, VERIFY_LATER_REPS, pick_type};
 use crate::format::{NO_SLOT, SLOT_COMMITTED, off};
 use crate::record;
 use crate::{Clip, Representation};
@@ -27,13 +28,27 @@ impl Board {
     /// path must decide: an empty board, a holder at work, a large clip, or
     /// anything that did not check.
     pub(super) fn current_unlocked(&self) -> Option<Clip> {
+        self.unlocked(None).map(|reps| Clip { reps })
+    }
+
+    /// The current clip's representation of `mime` (as `get_type` picks
+    /// it), read without the lock; `None` as for [`Board::current_unlocked`],
+    /// and when the clip has no such type (the locked path names the types).
+    pub(super) fn current_type_unlocked(&self, mime: &str) -> Option<Representation> {
+        self.unlocked(Some(mime))?.pop()
+    }
+
+    /// The seqlock reader: the current entry's representations (all, or the
+    /// one `mime` picks), kept only if no holder ran during the copy and
+    /// every checksum holds.
+    fn unlocked(&self, mime: Option<&str>) -> Option<Vec<Representation>> {
         let cell = self.seg.write_gen_cell();
         for _ in 0..ATTEMPTS {
             let generation = cell.load(Ordering::Acquire);
             if generation % 2 == 1 {
                 return None;
             }
-            let copied = self.copy_current();
+            let copied = self.copy_current(mime);
             // Orders every copy above before the second load: had any of
             // them seen a holder's write, this load sees its generation.
             fence(Ordering::Acquire);
@@ -47,16 +62,16 @@ impl Board {
                 .iter()
                 .zip(sums)
                 .all(|(rep, sum)| record::checksum(rep.mime.as_bytes(), &rep.data) == sum);
-            return intact.then_some(Clip { reps });
+            return intact.then_some(reps);
         }
         None
     }
 
-    /// Copies the current entry's representations out, with the checksums
-    /// they must have. Every value is read once and checked as the locked
-    /// path checks it; what fails is `None`, not an error, because a holder
-    /// may have been changing it.
-    fn copy_current(&self) -> Option<(Vec<Representation>, Vec<u64>)> {
+    /// Copies the current entry's representations out (all, or the one
+    /// `mime` picks), with the checksums they must have. Every value is read
+    /// once and checked as the locked path checks it; what fails is `None`,
+    /// not an error, because a holder may have been changing it.
+    fn copy_current(&self, mime: Option<&str>) -> Option<(Vec<Representation>, Vec<u64>)> {
         let slot = self.seg.header_u32(off::CURRENT);
         if slot == NO_SLOT {
             return None;
@@ -66,7 +81,10 @@ impl Board {
             return None;
         }
         rec.check(self.seg.geometry().arena_size).ok()?;
-        let (infos, _) = self.read_directory(&rec).ok()?;
+        let (mut infos, _) = self.read_directory(&rec).ok()?;
+        if let Some(mime) = mime {
+            infos = vec![pick_type(&infos, mime)?.clone()];
+        }
         let small = infos.len() <= VERIFY_LATER_REPS
             && infos
                 .iter()
