@@ -8,7 +8,7 @@
 //! are interned in `names`. Text is stored compressed ([`codec`]).
 
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
-use xxhash_rust::xxh3::xxh3_128;
+use twox_hash::XxHash3_128;
 
 use crate::codec;
 
@@ -145,7 +145,7 @@ pub(crate) fn write(
 /// The 8-byte hash the `blobs_by_hash` index holds: a lookup key, not a
 /// proof (equal bytes decide).
 pub(crate) fn blob_hash(data: &[u8]) -> i64 {
-    low_half(xxh3_128(data))
+    low_half(XxHash3_128::oneshot(data))
 }
 
 /// The low 8 bytes of a 16-byte hash, as a SQLite integer: schema 3's
@@ -221,4 +221,27 @@ pub(crate) fn counts(conn: &Connection) -> rusqlite::Result<(u64, u64, u64)> {
             ))
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The stored hashes are part of the file format: any hashing crate
+    /// must give exactly these (XXH3-128's low half, as xxhash-rust 0.8
+    /// computed them when schema 3 was written).
+    #[test]
+    fn blob_hashes_are_the_stored_ones() {
+        let got: Vec<i64> = [&b""[..], b"hello", &[7u8; 300], &[0xa5; 5000]]
+            .iter()
+            .map(|d| super::blob_hash(d))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                6_918_025_063_187_695_999,
+                -4_072_996_057_346_066_408,
+                -8_436_286_276_984_187_821,
+                6_849_320_090_073_846_988
+            ]
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! WAL file too.
 
 use rusqlite::{Transaction, params};
-use xxhash_rust::xxh3::xxh3_128;
+use twox_hash::XxHash3_128;
 
 use crate::model::to_ns;
 use crate::{Archive, Inserted, NewClip, Result, reps, text};
@@ -165,9 +165,9 @@ pub(crate) fn content_key(reps: &[shm_clip::Representation]) -> i64 {
         key.extend_from_slice(&(r.mime.len() as u64).to_le_bytes());
         key.extend_from_slice(r.mime.as_bytes());
         key.extend_from_slice(&(r.data.len() as u64).to_le_bytes());
-        key.extend_from_slice(&xxh3_128(&r.data).to_le_bytes());
+        key.extend_from_slice(&XxHash3_128::oneshot(&r.data).to_le_bytes());
     }
-    crate::reps::low_half(xxh3_128(&key))
+    crate::reps::low_half(XxHash3_128::oneshot(&key))
 }
 
 fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inserted> {
@@ -265,4 +265,25 @@ fn same_content(
             .iter()
             .zip(reps)
             .all(|(s, r)| s.mime == r.mime && s.data == r.data))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Content keys are stored: any hashing crate must give exactly these.
+    #[test]
+    fn content_keys_are_the_stored_ones() {
+        let one = [shm_clip::Representation {
+            mime: "text/plain".into(),
+            data: b"hello".to_vec(),
+        }];
+        let two = [
+            shm_clip::Representation {
+                mime: "text/html".into(),
+                data: b"<b>hello</b>".to_vec(),
+            },
+            one[0].clone(),
+        ];
+        let got = [super::content_key(&one), super::content_key(&two)];
+        assert_eq!(got, [-3_870_804_866_425_937_037, -778_668_575_274_949_891]);
+    }
 }

@@ -429,12 +429,13 @@ fn spawn_icon(board: &BoardName, icon: TrayIcon) -> Option<ksni::blocking::Handl
 /// A clip's fingerprint for the logs: xxh3 over every representation's type
 /// and bytes, so that two log lines can be matched without any content.
 pub(crate) fn digest(clip: &shm_clip::Clip) -> String {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    use std::hash::Hasher;
+    let mut hasher = twox_hash::XxHash3_64::new();
     for rep in &clip.reps {
-        hasher.update(rep.mime.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(&(rep.data.len() as u64).to_le_bytes());
-        hasher.update(&rep.data);
+        hasher.write(rep.mime.as_bytes());
+        hasher.write(&[0]);
+        hasher.write(&(rep.data.len() as u64).to_le_bytes());
+        hasher.write(&rep.data);
     }
-    format!("{:016x}", hasher.digest())
+    format!("{:016x}", hasher.finish())
 }

@@ -44,7 +44,7 @@ pub fn ensure(board: &BoardName, seq: u64, mime: &str, data: &[u8]) -> Option<Pa
         "image/svg+xml" => "svg",
         _ => "img",
     };
-    let hash = xxhash_rust::xxh3::xxh3_64(data);
+    let hash = twox_hash::XxHash3_64::oneshot(data);
     let path = dir.join(format!("{seq}-{hash:016x}.{ext}"));
     if path.exists() {
         return Some(path);
