@@ -360,9 +360,9 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO clips (id, content, board, first_seen, last_used, origin_kind,
                  origin_pid, origin_label, total_size)
-             VALUES (1, x'01', 'b', 1, 1, 1, 1, '', 21), (2, x'02', 'b', 2, 2, 1, 1, '', 4);
+             VALUES (1, x'01', 'b', 1, 1, 1, 1, '', 22), (2, x'02', 'b', 2, 2, 1, 1, '', 4);
              INSERT INTO blobs (id, hash, size, data)
-             VALUES (1, x'01', 21, CAST('wombat quarterly notes' AS BLOB)), (2, x'02', 4, x'89504e47');
+             VALUES (1, x'01', 22, CAST('wombat quarterly notes' AS BLOB)), (2, x'02', 4, x'89504e47');
              INSERT INTO representations VALUES (1, 0, 'text/plain', 1), (2, 0, 'image/png', 2);
              INSERT INTO clip_text (rowid, body) VALUES (1, 'wombat quarterly notes');",
         )
