@@ -23,8 +23,8 @@ const READ_PIECE: usize = 64 << 10;
 /// alone, which readers queued behind it (a fan-out) wait for. A larger
 /// clip is hashed piece by piece as it lands, so each byte is read from
 /// memory once.
-pub(super) const VERIFY_LATER_BYTES: u64 = 256 << 10;
-pub(super) const VERIFY_LATER_REPS: usize = 8;
+const VERIFY_LATER_BYTES: u64 = 256 << 10;
+const VERIFY_LATER_REPS: usize = 8;
 
 /// How much text of each entry `history` reads for its preview.
 const PREVIEW_BYTES: u64 = 512;
@@ -45,9 +45,7 @@ impl Board {
         let guard = self.seg.lock()?;
         let rec = self.find(&guard, which)?.rec;
         let (infos, _) = self.read_directory(&rec)?;
-        let small = infos.len() <= VERIFY_LATER_REPS
-            && infos.iter().map(|i| i.data_len).sum::<u64>() <= VERIFY_LATER_BYTES;
-        if !small {
+        if !verify_later(&infos) {
             // Each representation goes straight into its own buffer: one
             // copy, verified as it is made.
             let reps = infos
@@ -64,10 +62,8 @@ impl Board {
             reps.push(self.read_rep(&rec, info, false)?);
         }
         drop(guard);
-        for (rep, sum) in reps.iter().zip(sums) {
-            if record::checksum(rep.mime.as_bytes(), &rep.data) != sum {
-                return Err(mismatch(rec.seq, &rep.mime));
-            }
+        if let Some(bad) = first_mismatch(&reps, &sums) {
+            return Err(mismatch(rec.seq, &bad.mime));
         }
         Ok(Clip { reps })
     }
@@ -273,6 +269,28 @@ impl Board {
 }
 
 /// A representation whose bytes fail their checksum.
+/// Whether a clip of these representations is copied out first and
+/// verified afterwards (see [`VERIFY_LATER_BYTES`]); checked arithmetic,
+/// since an optimistic reader's lengths may be any values.
+pub(super) fn verify_later(infos: &[RepInfo]) -> bool {
+    infos.len() <= VERIFY_LATER_REPS
+        && infos
+            .iter()
+            .try_fold(0u64, |n, i| n.checked_add(i.data_len))
+            .is_some_and(|n| n <= VERIFY_LATER_BYTES)
+}
+
+/// The first representation whose bytes fail the checksum in `sums`.
+pub(super) fn first_mismatch<'a>(
+    reps: &'a [Representation],
+    sums: &[u64],
+) -> Option<&'a Representation> {
+    reps.iter()
+        .zip(sums)
+        .find(|(rep, sum)| record::checksum(rep.mime.as_bytes(), &rep.data) != **sum)
+        .map(|(rep, _)| rep)
+}
+
 /// The representation that `get_type(_, mime)` returns: the exact type,
 /// else the first that `mime` matches ([`crate::mime_matches`]).
 pub(super) fn pick_type<'a>(infos: &'a [RepInfo], mime: &str) -> Option<&'a RepInfo> {

@@ -14,9 +14,8 @@
 use std::sync::atomic::{Ordering, fence};
 
 use super::Board;
-use super::read::{VERIFY_LATER_BYTES, VERIFY_LATER_REPS, pick_type};
+use super::read::{first_mismatch, pick_type, verify_later};
 use crate::format::{NO_SLOT, SLOT_COMMITTED, off};
-use crate::record;
 use crate::{Clip, Representation};
 
 /// Tries before giving up on this path: a generation that moved twice means
@@ -58,11 +57,7 @@ impl Board {
             let (reps, sums) = copied?;
             // No holder ran: the bytes are what the last one left. A
             // mismatch is then real damage, which the locked path reports.
-            let intact = reps
-                .iter()
-                .zip(sums)
-                .all(|(rep, sum)| record::checksum(rep.mime.as_bytes(), &rep.data) == sum);
-            return intact.then_some(reps);
+            return first_mismatch(&reps, &sums).is_none().then_some(reps);
         }
         None
     }
@@ -85,12 +80,7 @@ impl Board {
         if let Some(mime) = mime {
             infos = vec![pick_type(&infos, mime)?.clone()];
         }
-        let small = infos.len() <= VERIFY_LATER_REPS
-            && infos
-                .iter()
-                .try_fold(0u64, |n, i| n.checked_add(i.data_len))
-                .is_some_and(|n| n <= VERIFY_LATER_BYTES);
-        if !small {
+        if !verify_later(&infos) {
             return None;
         }
         let sums = infos.iter().map(|i| i.checksum).collect();
