@@ -31,12 +31,12 @@ pub(crate) fn zeroed(len: usize) -> Vec<u8> {
         if span > 0
             && let Some(at) = NonNull::new(buf.as_mut_ptr().wrapping_add(skip).cast::<c_void>())
         {
-            // SAFETY: [skip, skip + span) lies inside `buf` (skip + span <=
-            // len), whose allocation this function owns and no other thread
-            // or process can see yet (private memory, never shared).
-            // MADV_HUGEPAGE changes no byte of it and no mapping's validity:
-            // it only tells the kernel how to back the pages faulted in
-            // later, so the zeroed contents stay as they are.
+            // [skip, skip + span) lies inside `buf` (skip + span <= len), whose
+            // allocation this function owns and no other thread or process
+            // can see yet (private memory, never shared). MADV_HUGEPAGE
+            // changes no byte of it and no mapping's validity: it only tells
+            // the kernel how to back the pages faulted in later.
+            // SAFETY: an advice on our own private range (above).
             let _ = unsafe { madvise(at, span, MmapAdvise::MADV_HUGEPAGE) };
         }
     }

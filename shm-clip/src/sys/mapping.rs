@@ -40,11 +40,11 @@ impl Mapping {
     /// module docs); the caller keeps to that for the mapping's lifetime.
     pub(crate) unsafe fn new(fd: impl AsFd, len: usize) -> Result<Self, Errno> {
         let size = NonZeroUsize::new(len).ok_or(Errno::EINVAL)?;
-        // SAFETY: we ask for a fresh mapping (no address hint, no MAP_FIXED),
-        // so no existing Rust object is affected. The file holds at least
-        // `len` bytes and keeps them (the caller's contract), so every page
-        // is backed. Other processes may be writing the file right now; that
-        // does not matter to mmap, which only installs the pages.
+        // A fresh mapping (no address hint, no MAP_FIXED) affects no existing
+        // Rust object. The file holds at least `len` bytes and keeps them
+        // (the caller's contract), so every page is backed. Other processes
+        // may be writing the file right now; mmap only installs the pages.
+        // SAFETY: a fresh mapping of a file that stays long enough (above).
         let ptr = unsafe {
             mmap(
                 None,
@@ -81,8 +81,8 @@ impl Mapping {
     /// Copies `dst.len()` bytes starting at `offset` into `dst`.
     pub(crate) fn read(&self, offset: usize, dst: &mut [u8]) -> Option<()> {
         let src = self.check(offset, dst.len())?;
-        // SAFETY: `src..src+dst.len()` is inside the mapping (checked above),
-        // and `dst` is a local buffer that cannot overlap a shared mapping.
+        // Bounds: `src..src+dst.len()` is inside the mapping (checked
+        // above), and `dst` is a local buffer that cannot overlap it.
         // Concurrency: callers copy immutable bytes, bytes guarded by the
         // board lock, which they hold, or, as an optimistic reader
         // (`board/unlocked.rs`), bytes that a lock holder may be writing
@@ -92,6 +92,7 @@ impl Mapping {
         // process that this program's compiler knows nothing of, and the
         // optimistic reader discards it unless the write generation shows
         // that no holder ran during the copy (the seqlock argument).
+        // SAFETY: in bounds, no overlap, and racing bytes are only wrong `u8`s (above).
         unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
         Some(())
     }
@@ -99,11 +100,12 @@ impl Mapping {
     /// Copies `src` into the mapping at `offset`.
     pub(crate) fn write(&self, offset: usize, src: &[u8]) -> Option<()> {
         let dst = self.check(offset, src.len())?;
-        // SAFETY: the destination range is inside the mapping (checked above);
-        // `src` is process-local memory, so the ranges cannot overlap.
+        // The destination range is inside the mapping (checked above); `src`
+        // is process-local memory, so the ranges cannot overlap.
         // Concurrency: callers write only bytes guarded by the board lock,
         // which they hold, or a segment nobody else looks at yet (see
         // `shm::Unpublished`), so no other process reads or writes them now.
+        // SAFETY: in bounds, no overlap, and nobody else touches these bytes (above).
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
         Some(())
     }

@@ -24,12 +24,12 @@ pub(crate) fn pid() -> u32 {
     }
     FORGET_IN_CHILDREN.call_once(|| {
         let handler: extern "C" fn() = forget_pid;
-        // SAFETY: registers a child handler that only stores to an atomic,
-        // which is async-signal-safe, as code that runs in a forked child of
-        // a multithreaded process must be; the handler is a plain `extern
-        // "C" fn` that lives as long as the program. No shared memory is
-        // involved. Registration fails only with ENOMEM: then nothing is
-        // cached.
+        // The child handler only stores to an atomic, which is
+        // async-signal-safe, as code that runs in a forked child of a
+        // multithreaded process must be; it is a plain `extern "C" fn` that
+        // lives as long as the program. No shared memory is involved.
+        // Registration fails only with ENOMEM: then nothing is cached.
+        // SAFETY: the handler is async-signal-safe and 'static (above).
         let status = unsafe { libc::pthread_atfork(None, None, Some(handler)) };
         if status != 0 {
             PID.store(UNCACHED, Ordering::Relaxed);
