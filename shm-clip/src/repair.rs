@@ -121,10 +121,7 @@ fn moved_record(
     if xxh3_64(&bytes[..directory]) != rec.content_hash || record::decode_record(&bytes).is_err() {
         return None;
     }
-    let moved = IndexRecord {
-        offset: to,
-        ..rec.clone()
-    };
+    let moved = IndexRecord { offset: to, ..*rec };
     seg.write_index(slot, &moved).ok()?;
     Some(Entry::of(&moved, slot))
 }

@@ -35,7 +35,7 @@ pub(crate) enum Room {
 }
 
 /// A live slot, decoded and checked.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Slot {
     pub(crate) slot: u32,
     pub(crate) rec: IndexRecord,
@@ -139,25 +139,29 @@ impl<'a> Ring<'a> {
         let Some(slot) = self.link(self.head(off::FREE_HEAD))? else {
             return Ok(None);
         };
-        let rec = self
-            .seg
-            .read_index(slot as usize)
-            .map_err(|_| Fault("slot out of range"))?;
-        if rec.state != SLOT_FREE {
+        // A free slot has no checksum: its state and its link are all it
+        // holds, and both are checked here.
+        if self.field(slot, STATE)? != SLOT_FREE {
             return Err(Fault("free list names a used slot"));
         }
-        let next = self.link(rec.hash_next)?;
+        let next = self.link(self.field(slot, HASH_NEXT)?)?;
         self.set_head(off::FREE_HEAD, next.unwrap_or(NO_SLOT));
         Ok(Some(slot))
     }
 
     /// The oldest unpinned committed entry in ring order, for eviction
-    /// when every slot is taken.
-    pub(crate) fn oldest_unpinned(&self) -> Checked<Option<Slot>> {
+    /// when every slot is taken. `first`: the ring's first record as
+    /// [`Self::make_room`] decoded it, if the ring has not changed since,
+    /// so that it is not read and checked twice.
+    pub(crate) fn oldest_unpinned(&self, first: Option<Slot>) -> Checked<Option<Slot>> {
         let mut at = self.link(self.head(off::RING_FIRST))?;
+        let mut known = first.filter(|f| Some(f.slot) == at);
         for _ in 0..=self.depth {
             let Some(slot) = at else { return Ok(None) };
-            let s = self.live(slot)?;
+            let s = match known.take() {
+                Some(s) => s,
+                None => self.live(slot)?,
+            };
             if s.rec.state == SLOT_COMMITTED && !s.rec.pinned() {
                 return Ok(Some(s));
             }
@@ -168,7 +172,8 @@ impl<'a> Ring<'a> {
 
     /// Makes room for `need` bytes at the ring's head: evicts the unpinned
     /// records in the way (calling `evicted` after each) and passes over
-    /// pinned ones. Does not claim the range.
+    /// pinned ones. Does not claim the range. Also returns the ring's first
+    /// record as decoded last, for [`Self::oldest_unpinned`].
     ///
     /// An evicted record's bytes are zeroed, but for those that the new
     /// record is about to overwrite: zeroing them first was a third pass
@@ -176,11 +181,16 @@ impl<'a> Ring<'a> {
     /// A writer killed before its record is written leaves those bytes
     /// unnamed by any slot, as a kill between freeing and zeroing always did;
     /// the next record placed there overwrites them.
-    pub(crate) fn make_room(&self, need: u64, evicted: impl FnMut()) -> Checked<Room> {
+    pub(crate) fn make_room(
+        &self,
+        need: u64,
+        evicted: impl FnMut(),
+    ) -> Checked<(Room, Option<Slot>)> {
         // Each victim's own range: between two victims may lie a pinned
         // record passed over, or, after a wrap, any record.
         let mut victims = Vec::new();
-        let room = self.find_room(need, evicted, &mut victims);
+        let mut first = None;
+        let room = self.find_room(need, evicted, &mut victims, &mut first);
         let kept = match room {
             Ok(Room::At(at)) => at..at.saturating_add(need),
             _ => 0..0,
@@ -193,21 +203,25 @@ impl<'a> Ring<'a> {
             let from = start.max(kept.end);
             let _ = self.seg.arena_zero(from, end.saturating_sub(from));
         }
-        room
+        room.map(|room| (room, first))
     }
 
     /// [`Self::make_room`]'s search; `victims` collects the ranges of the
-    /// records it evicted, whose bytes are not zeroed yet.
+    /// records it evicted, whose bytes are not zeroed yet, and `first` the
+    /// ring's first record when it returns room.
     fn find_room(
         &self,
         need: u64,
         mut evicted: impl FnMut(),
         victims: &mut Vec<(u64, u64)>,
+        first_seen: &mut Option<Slot>,
     ) -> Checked<Room> {
         let need = aligned(need);
         let mut wraps = 0;
         // Each turn evicts, passes, wraps or returns: bounded by the records.
         for _ in 0..(4 * u64::from(self.depth) + 8) {
+            // Only a first record decoded in the turn that returns is still the first.
+            *first_seen = None;
             let h = self.seg.header_u64(off::RING_HEAD);
             if h > self.arena || !h.is_multiple_of(8) {
                 return Err(Fault("ring head outside the arena"));
@@ -220,6 +234,7 @@ impl<'a> Ring<'a> {
             if f.rec.state != SLOT_COMMITTED {
                 return Err(Fault("a half-written record in the ring"));
             }
+            *first_seen = Some(f);
             if f.rec.offset >= h {
                 if f.rec.offset - h >= need {
                     return Ok(Room::At(h));

@@ -82,7 +82,7 @@ impl Board {
                     origin: (rec.seq > since).then(|| Origin {
                         pid: rec.origin_pid,
                         kind: OriginKind::from_raw(rec.origin_kind),
-                        label: rec.label.clone(),
+                        label: rec.label.text().into_owned(),
                     }),
                 }
             })

@@ -199,8 +199,7 @@ impl Board {
         let mut rows = Vec::new();
         {
             let guard = self.seg.lock()?;
-            let live: Vec<IndexRecord> =
-                self.index(&guard)?.live().map(|l| l.rec.clone()).collect();
+            let live: Vec<IndexRecord> = self.index(&guard)?.live().map(|l| l.rec).collect();
             for rec in live {
                 let Ok((infos, _)) = self.read_directory(&rec) else {
                     tracing::warn!(seq = rec.seq, "skipping a corrupt entry");
@@ -318,7 +317,7 @@ fn entry_info(
         origin: Origin {
             pid: rec.origin_pid,
             kind: OriginKind::from_raw(rec.origin_kind),
-            label: rec.label.clone(),
+            label: rec.label.text().into_owned(),
         },
         pinned: rec.pinned(),
         total_size: rec.total_size,

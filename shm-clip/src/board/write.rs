@@ -7,7 +7,7 @@
 
 use super::{Board, Failure, Provenance, Selector, now_ns, ns_of};
 use crate::format::{
-    Change, FLAG_PINNED, IndexRecord, RemovalKind, SLOT_COMMITTED, SLOT_WRITING, off,
+    Change, FLAG_PINNED, IndexRecord, Label, RemovalKind, SLOT_COMMITTED, SLOT_WRITING, off,
 };
 use crate::history::aligned;
 use crate::ids::ClipId;
@@ -195,14 +195,15 @@ impl Board {
             #[cfg(feature = "test-hooks")]
             crate::test_hooks::park_if_asked("evict");
         };
-        let offset = match ring.make_room(len, park_evict)? {
-            Room::At(offset) => offset,
-            Room::NeedsCompaction => self.compact(ring, source)?,
+        let (room, first) = ring.make_room(len, park_evict)?;
+        let (offset, first) = match room {
+            Room::At(offset) => (offset, first),
+            Room::NeedsCompaction => (self.compact(ring, source)?, None),
         };
         let slot = if let Some(slot) = ring.take_free()? {
             slot
         } else {
-            let victim = ring.oldest_unpinned()?.ok_or(Error::HistoryFull)?;
+            let victim = ring.oldest_unpinned(first)?.ok_or(Error::HistoryFull)?;
             ring.remove(&victim)?;
             park_evict();
             ring.take_free()?
@@ -224,7 +225,7 @@ impl Board {
                 origin_pid: ident.origin.pid,
                 origin_kind: ident.origin.kind.to_raw(),
                 rep_count: source.rep_count(),
-                label: ident.origin.label.clone(),
+                label: Label::new(&ident.origin.label),
                 clip_id: ident.clip_id,
                 origin_node: ident.origin_node,
                 meta_ok: true,
@@ -372,7 +373,7 @@ impl Board {
         let origin = Origin {
             pid: s.rec.origin_pid,
             kind: crate::OriginKind::from_raw(s.rec.origin_kind),
-            label: s.rec.label.clone(),
+            label: s.rec.label.text().into_owned(),
         };
         let ident = Identity {
             entry_seq: Some(s.rec.seq),

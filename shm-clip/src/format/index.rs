@@ -5,8 +5,9 @@ use std::mem::{offset_of, size_of};
 use super::checksum::xxh3_64;
 
 use super::header::LABEL_MAX;
+use super::label::Label;
 use super::record::{MAX_REPS, RECORD_HEADER_SIZE, REP_DESC_SIZE};
-use super::wire::{id_at, put_u32, put_u64, truncate_utf8, u32_at, u64_at};
+use super::wire::{id_at, put_u32, put_u64, u32_at, u64_at};
 
 /// One history index slot, as LAYOUT.md's "History index slot" table.
 #[repr(C)]
@@ -85,7 +86,7 @@ const _: () = assert!(offset_of!(IndexSlot, state) == 0 && META_CHECK + 8 == LIN
 const LINKS: usize = offset_of!(IndexSlot, ring_prev);
 
 /// A decoded history index slot.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct IndexRecord {
     pub(crate) state: u32,
     pub(crate) flags: u32,
@@ -100,7 +101,7 @@ pub(crate) struct IndexRecord {
     pub(crate) origin_pid: u32,
     pub(crate) origin_kind: u32,
     pub(crate) rep_count: u32,
-    pub(crate) label: String,
+    pub(crate) label: Label,
     pub(crate) clip_id: [u8; 16],
     pub(crate) origin_node: [u8; 16],
     pub(crate) ring_prev: u32,
@@ -130,7 +131,7 @@ impl IndexRecord {
             origin_pid: u32_at(b, offset_of!(IndexSlot, origin_pid)),
             origin_kind: u32_at(b, offset_of!(IndexSlot, origin_kind)),
             rep_count: u32_at(b, offset_of!(IndexSlot, rep_count)),
-            label: String::from_utf8_lossy(&b[label_at..label_at + label_len]).into_owned(),
+            label: Label::from_bytes(&b[label_at..label_at + label_len]),
             clip_id: id_at(b, offset_of!(IndexSlot, clip_id)),
             origin_node: id_at(b, offset_of!(IndexSlot, origin_node)),
             ring_prev: u32_at(b, offset_of!(IndexSlot, ring_prev)),
@@ -143,7 +144,7 @@ impl IndexRecord {
     /// The slot's bytes, with `meta_check` computed.
     pub(crate) fn encode(&self) -> [u8; INDEX_SLOT_SIZE] {
         let mut b = [0u8; INDEX_SLOT_SIZE];
-        let label = truncate_utf8(&self.label, LABEL_MAX);
+        let label = self.label.as_bytes();
         put_u32(&mut b, offset_of!(IndexSlot, state), self.state);
         put_u32(&mut b, offset_of!(IndexSlot, flags), self.flags);
         put_u64(&mut b, offset_of!(IndexSlot, seq), self.seq);
@@ -162,7 +163,7 @@ impl IndexRecord {
         put_u32(&mut b, offset_of!(IndexSlot, origin_kind), self.origin_kind);
         put_u32(&mut b, offset_of!(IndexSlot, rep_count), self.rep_count);
         put_u32(&mut b, offset_of!(IndexSlot, label_len), label.len() as u32);
-        b[offset_of!(IndexSlot, label)..][..label.len()].copy_from_slice(label.as_bytes());
+        b[offset_of!(IndexSlot, label)..][..label.len()].copy_from_slice(label);
         b[offset_of!(IndexSlot, clip_id)..][..16].copy_from_slice(&self.clip_id);
         b[offset_of!(IndexSlot, origin_node)..][..16].copy_from_slice(&self.origin_node);
         put_u32(&mut b, offset_of!(IndexSlot, ring_prev), self.ring_prev);
@@ -226,7 +227,7 @@ mod tests {
             flags: FLAG_PINNED,
             seq: 7,
             order: 9,
-            label: "window 2".into(),
+            label: Label::new("window 2"),
             offset: 64,
             len: 100,
             rep_count: 1,

@@ -15,6 +15,7 @@
 mod checksum;
 mod header;
 mod index;
+mod label;
 mod message;
 mod record;
 mod removal_log;
@@ -33,6 +34,7 @@ pub use header::{LAYOUT_VERSION, off};
 pub(crate) use index::{
     FLAG_PINNED, IDX_STATE, IndexRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING,
 };
+pub(crate) use label::Label;
 pub use message::Change;
 pub(crate) use message::{MESSAGE_SIZE, MessageFields};
 #[cfg(test)]
