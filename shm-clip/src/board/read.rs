@@ -139,14 +139,16 @@ impl Board {
         let mut data = Segment::arena_out_buffer(len);
         let mut hasher = verify.then(|| record::rep_hasher(info.mime.as_bytes(), info.data_len));
         let mut at = start;
-        for piece in data.chunks_mut(READ_PIECE) {
+        while data.len() < len {
+            let from = data.len();
+            let piece = READ_PIECE.min(len - from);
             self.seg
-                .arena_read(at, piece)
+                .arena_read_append(at, piece, &mut data)
                 .map_err(|_| corrupt(rec.seq, "range"))?;
             if let Some(hasher) = &mut hasher {
-                hasher.update(piece);
+                hasher.update(&data[from..]);
             }
-            at += piece.len() as u64;
+            at += piece as u64;
         }
         if hasher.is_some_and(|h| h.digest() != info.checksum) {
             return Err(mismatch(rec.seq, &info.mime));

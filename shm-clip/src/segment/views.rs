@@ -260,10 +260,23 @@ impl Segment {
         self.map.read(at, dst).ok_or_else(|| self.oob())
     }
 
-    /// A zeroed buffer to copy `len` arena bytes out into; a large one is
-    /// backed by huge pages, so that filling it costs few page faults.
+    /// An empty buffer with room for `len` arena bytes, for
+    /// [`Segment::arena_read_append`]; a large one is backed by huge pages,
+    /// so that filling it costs few page faults.
     pub(crate) fn arena_out_buffer(len: usize) -> Vec<u8> {
-        crate::sys::buffer::zeroed(len)
+        crate::sys::buffer::with_room(len)
+    }
+
+    /// Appends `len` arena bytes from `offset` to `dst`, which must have
+    /// the room (see [`Segment::arena_out_buffer`]).
+    pub(crate) fn arena_read_append(
+        &self,
+        offset: u64,
+        len: usize,
+        dst: &mut Vec<u8>,
+    ) -> Result<()> {
+        let at = self.arena_range(offset, len as u64)?;
+        self.map.read_append(at, len, dst).ok_or_else(|| self.oob())
     }
 
     pub(crate) fn arena_write(&self, offset: u64, src: &[u8]) -> Result<()> {

@@ -97,6 +97,32 @@ impl Mapping {
         Some(())
     }
 
+    /// Appends the `len` bytes at `offset` to `dst`, into room it already
+    /// has: `None` if the range is outside the mapping or `dst` has less
+    /// than `len` bytes of spare capacity. Unlike [`Mapping::read`], the
+    /// destination is not initialised first, so a large paste is one pass.
+    pub(crate) fn read_append(&self, offset: usize, len: usize, dst: &mut Vec<u8>) -> Option<()> {
+        let src = self.check(offset, len)?;
+        let filled = dst.len();
+        if dst.capacity() - filled < len {
+            return None;
+        }
+        // Bounds: `src..src+len` is inside the mapping, and `len` bytes of
+        // `dst`'s spare capacity follow its `filled` initialised ones (both
+        // checked above); `dst` is process-local, so they cannot overlap.
+        // After the copy those `len` bytes are initialised (any bit pattern
+        // is a valid `u8`), so the new length covers only written bytes.
+        // Concurrency: as for `read`: the bytes are immutable, guarded by
+        // the lock the caller holds, or copied optimistically and discarded
+        // unless the write generation proves that no holder ran.
+        // SAFETY: in bounds, no overlap, and every byte under the new length written (above).
+        unsafe {
+            std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr().add(filled), len);
+            dst.set_len(filled + len);
+        }
+        Some(())
+    }
+
     /// Copies `src` into the mapping at `offset`.
     pub(crate) fn write(&self, offset: usize, src: &[u8]) -> Option<()> {
         let dst = self.check(offset, src.len())?;
