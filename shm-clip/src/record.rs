@@ -9,9 +9,7 @@
 pub(crate) use crate::format::descs_len;
 #[cfg(test)]
 use crate::format::xxh3_64;
-use crate::format::{
-    Checksum, Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, header_rep_count, put_header,
-};
+use crate::format::{Checksum, Desc, MAX_MIME_LEN, MAX_REPS, header_rep_count, put_header};
 use crate::{Clip, Error, Representation, Result};
 
 /// A clip checked and measured for the arena. The checksums are computed
@@ -136,11 +134,6 @@ pub(crate) struct RepInfo {
     pub(crate) checksum: u64,
 }
 
-/// How many bytes of a record to read to learn its rep count.
-pub(crate) const fn header_len() -> usize {
-    RECORD_HEADER_SIZE
-}
-
 /// The rep count in a record header, validated.
 pub(crate) fn rep_count(header: &[u8]) -> Result<usize> {
     let corrupt = |what: &str| Error::CorruptEntry {
@@ -169,19 +162,16 @@ pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepI
     if bytes.len() < descs_end {
         return Err(corrupt("truncated directory"));
     }
-    let mut lens = Vec::with_capacity(n);
+    // Two passes over the descriptors (each read is a bounds-checked copy
+    // out of `bytes`, which the caller owns): the MIME table's end is known
+    // only after the first, and a Vec to carry them over cost an allocation.
     let mut mime_total = 0usize;
     for i in 0..n {
-        let Desc {
-            mime_len,
-            data_len,
-            checksum,
-        } = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
-        if mime_len == 0 || mime_len > MAX_MIME_LEN {
+        let d = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
+        if d.mime_len == 0 || d.mime_len > MAX_MIME_LEN {
             return Err(corrupt("bad MIME length"));
         }
-        mime_total += mime_len as usize;
-        lens.push((mime_len as usize, data_len, checksum));
+        mime_total += d.mime_len as usize;
     }
     let dir_end = descs_end + mime_total;
     if bytes.len() < dir_end {
@@ -190,7 +180,13 @@ pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepI
     let mut reps = Vec::with_capacity(n);
     let mut mime_at = descs_end;
     let mut data_at = dir_end as u64;
-    for (mime_len, data_len, checksum) in lens {
+    for i in 0..n {
+        let Desc {
+            mime_len,
+            data_len,
+            checksum,
+        } = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
+        let mime_len = mime_len as usize;
         let mime = std::str::from_utf8(&bytes[mime_at..mime_at + mime_len])
             .map_err(|_| corrupt("MIME type is not UTF-8"))?
             .to_owned();

@@ -17,6 +17,24 @@ use crate::{
 /// Bytes copied out (and hashed) per piece, as a copy writes them in.
 const READ_PIECE: usize = 64 << 10;
 
+/// Bytes of a record copied at once to find its directory in
+/// ([`Board::read_directory`]): the header, four descriptors and four MIME
+/// types of 32 bytes fit.
+const DIRECTORY_GUESS: usize = 512;
+const _: () = assert!(DIRECTORY_GUESS >= record::descs_len(4) + 4 * 32);
+
+/// The length of the directory of `n` representations whose descriptors
+/// `descs` starts with: the descriptors and the MIME types they announce,
+/// each capped at the longest a type may be (a descriptor missing from
+/// `descs` announces none; parsing then refuses the directory).
+fn announced_len(descs: &[u8], n: usize) -> usize {
+    let mime_total: usize = (0..n)
+        .filter_map(|i| crate::format::Desc::at(descs, i))
+        .map(|d| d.mime_len.min(crate::format::MAX_MIME_LEN) as usize)
+        .sum();
+    record::descs_len(n) + mime_total
+}
+
 /// A clip of at most this many representations and bytes is copied out
 /// under the lock and verified after it: its bytes are still in the cache
 /// then, so the hash costs the same, and the lock is held for the copy
@@ -161,25 +179,37 @@ impl Board {
 
     /// Copies an entry's directory out and parses it. Under the lock, or
     /// optimistically (`unlocked.rs`): every length is checked as it is read.
+    ///
+    /// The first [`DIRECTORY_GUESS`] bytes (or the whole record, if shorter)
+    /// are copied at once: they hold the directory of any clip of a few
+    /// types, which is then parsed from that one copy. A longer directory is
+    /// read in the three steps its lengths take (header, descriptors, MIME
+    /// types); three copies into three allocations were half a small
+    /// paste's instructions.
     pub(super) fn read_directory(&self, rec: &IndexRecord) -> Result<(Vec<RepInfo>, usize)> {
         let seq = rec.seq;
         if rec.len > self.seg.geometry().arena_size {
             return Err(corrupt(seq, "length exceeds the arena"));
         }
-        let mut head = vec![0u8; record::header_len()];
+        let record_len = usize::try_from(rec.len).map_err(|_| corrupt(seq, "length"))?;
+        let mut guess = [0u8; DIRECTORY_GUESS];
+        let first = &mut guess[..record_len.min(DIRECTORY_GUESS)];
         self.seg
-            .arena_read(rec.offset, &mut head)
+            .arena_read(rec.offset, first)
             .map_err(|_| corrupt(seq, "range"))?;
-        let n = record::rep_count(&head).map_err(|e| with_seq(e, seq))?;
+        let n = record::rep_count(first).map_err(|e| with_seq(e, seq))?;
+        if first.len() >= record::descs_len(n) {
+            let dir_len = announced_len(first, n).min(record_len);
+            if dir_len <= first.len() {
+                return record::parse_directory(&first[..dir_len], rec.len)
+                    .map_err(|e| with_seq(e, seq));
+            }
+        }
         let mut descs = vec![0u8; record::descs_len(n)];
         self.seg
             .arena_read(rec.offset, &mut descs)
             .map_err(|_| corrupt(seq, "range"))?;
-        let mime_total: usize = (0..n)
-            .filter_map(|i| crate::format::Desc::at(&descs, i))
-            .map(|d| d.mime_len.min(crate::format::MAX_MIME_LEN) as usize)
-            .sum();
-        let dir_len = (descs.len() + mime_total).min(rec.len as usize);
+        let dir_len = announced_len(&descs, n).min(record_len);
         let mut dir = vec![0u8; dir_len];
         self.seg
             .arena_read(rec.offset, &mut dir)
