@@ -1,4 +1,4 @@
-use shm_clip::{Board, Clip, CreateOptions, Origin, OriginKind, Selector};
+use shm_clip::{Board, Clip, CreateOptions, Origin, OriginKind, Representation, Selector};
 use shm_clip_test_kit::TestBoard;
 
 /// A fresh board of depth 8 that the returned guard removes on drop.
@@ -374,5 +374,34 @@ fn a_flipped_payload_byte_is_refused_whichever_way_the_clip_is_verified() {
         }
         file.write_all_at(b"<", at).unwrap();
         assert_eq!(board.paste().unwrap().text_str(), Some(text.as_str()));
+    }
+}
+
+/// A record's directory is read in one copy when it fits the first bytes
+/// read, and in steps when it does not (many types, long type names): both
+/// paths, locked and not, give back every type and byte.
+#[test]
+fn clips_whose_directory_is_short_or_long_round_trip() {
+    let tb = TestBoard::new("directory-sizes");
+    let board = tb.open(CreateOptions::default());
+    for (types, name_len) in [(1, 20), (4, 32), (5, 32), (3, 200), (64, 255)] {
+        let reps: Vec<Representation> = (0..types)
+            .map(|i| Representation {
+                mime: format!("application/x-{i:03}-{}", "n".repeat(name_len - 18)),
+                data: format!("type {i} of {types}").into_bytes(),
+            })
+            .collect();
+        let clip = Clip { reps };
+        board.copy(&clip).unwrap();
+        assert_eq!(
+            board.paste().unwrap(),
+            clip,
+            "{types} types, names of {name_len}"
+        );
+        assert_eq!(
+            board.get(Selector::Index(0)).unwrap(),
+            clip,
+            "{types} types, names of {name_len}, under the lock"
+        );
     }
 }
