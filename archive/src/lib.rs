@@ -17,6 +17,7 @@
 mod archive;
 mod archiver;
 mod codec;
+mod dictionary;
 mod error;
 mod export;
 mod files;

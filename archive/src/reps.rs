@@ -5,12 +5,14 @@
 //! row (`clips.mime`, `codec`, `data`): one row per clip. A clip of several
 //! (a browser's text and HTML) has rows in `representations`, each naming
 //! a deduplicated row of `blobs`. MIME types, board names and origin labels
-//! are interned in `names`. Text is stored compressed ([`codec`]).
+//! are interned in `names`. Text is stored compressed ([`codec`]), with the
+//! archive's dictionary when it has one (schema 4).
 
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 use twox_hash::XxHash3_128;
 
 use crate::codec;
+use crate::dictionary::Dictionary;
 
 /// One stored representation, read back.
 pub(crate) struct Stored {
@@ -79,7 +81,7 @@ pub(crate) fn read(
                 Vec::new()
             } else {
                 let blob = conn.blob_open(MAIN_DB, p.table, "data", p.row, true)?;
-                codec::decode(p.codec, std::io::BufReader::new(blob), p.size, max)?
+                codec::decode(conn, p.codec, std::io::BufReader::new(blob), p.size, max)?
             };
             Ok(Stored {
                 mime: p.mime,
@@ -110,14 +112,16 @@ pub(crate) fn name_id(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
 }
 
 /// Stores the representations of the new clip `id`: in its row when there
-/// is one, else as `representations` rows with deduplicated blobs.
+/// is one, else as `representations` rows with deduplicated blobs; text
+/// compressed with `dictionary` when there is one.
 pub(crate) fn write(
     conn: &Connection,
     id: i64,
     reps: &[shm_clip::Representation],
+    dictionary: Option<&Dictionary>,
 ) -> rusqlite::Result<()> {
     if let [rep] = reps {
-        let (codec, packed) = codec::encode(&rep.mime, &rep.data);
+        let (codec, packed) = codec::encode(&rep.mime, &rep.data, dictionary);
         conn.prepare_cached("UPDATE clips SET mime = ?2, codec = ?3, data = ?4 WHERE id = ?1")?
             .execute(params![
                 id,
@@ -128,7 +132,7 @@ pub(crate) fn write(
         return Ok(());
     }
     for (position, rep) in reps.iter().enumerate() {
-        let blob = blob_for(conn, rep)?;
+        let blob = blob_for(conn, rep, dictionary)?;
         conn.prepare_cached(
             "INSERT INTO representations (clip, position, mime, blob) VALUES (?1, ?2, ?3, ?4)",
         )?
@@ -155,7 +159,11 @@ pub(crate) fn low_half(hash: u128) -> i64 {
 }
 
 /// The blob holding `rep`'s bytes, stored if no blob has them yet.
-fn blob_for(conn: &Connection, rep: &shm_clip::Representation) -> rusqlite::Result<i64> {
+fn blob_for(
+    conn: &Connection,
+    rep: &shm_clip::Representation,
+    dictionary: Option<&Dictionary>,
+) -> rusqlite::Result<i64> {
     let hash = blob_hash(&rep.data);
     let size = rep.data.len() as i64;
     let candidates: Vec<(i64, i64)> = conn
@@ -165,6 +173,7 @@ fn blob_for(conn: &Connection, rep: &shm_clip::Representation) -> rusqlite::Resu
     for (id, codec) in candidates {
         let blob = conn.blob_open(MAIN_DB, "blobs", "data", id, true)?;
         let data = codec::decode(
+            conn,
             codec,
             std::io::BufReader::new(blob),
             size as u64,
@@ -174,7 +183,7 @@ fn blob_for(conn: &Connection, rep: &shm_clip::Representation) -> rusqlite::Resu
             return Ok(id);
         }
     }
-    let (codec, packed) = codec::encode(&rep.mime, &rep.data);
+    let (codec, packed) = codec::encode(&rep.mime, &rep.data, dictionary);
     conn.prepare_cached("INSERT INTO blobs (hash, size, codec, data) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![
             hash,

@@ -496,3 +496,163 @@ fn a_directory_others_may_write_is_refused_and_one_they_may_read_is_not() {
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     drop(Archive::open(&dir.db()).unwrap());
 }
+
+/// Enough distinct text clips for the archive to train its dictionary
+/// (2,000 samples of 64 bytes or more; a training is looked at every 512th
+/// clip), each holding `marker` so that the dictionary learns it.
+fn fill_for_a_dictionary(a: &mut Archive, marker: &str) -> Vec<i64> {
+    let origin = Origin::this_process(OriginKind::Cli);
+    let texts: Vec<String> = (0..2048)
+        .map(|i| {
+            format!(
+                "note {i}: the {marker} report for week {} is ready for review",
+                i * 7
+            )
+        })
+        .collect();
+    a.batch(|b| {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let r = reps(&[("text/plain", t.as_bytes())]);
+                b.insert(&NewClip {
+                    board: "test",
+                    clip_id: None,
+                    created: at(i as u64),
+                    touched: at(i as u64),
+                    origin: &origin,
+                    pinned: false,
+                    reps: &r,
+                })
+                .map(|d| d.id)
+            })
+            .collect()
+    })
+    .unwrap()
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Schema 4: a dictionary trained from the archive's own clips stores new
+/// text smaller and reads it back byte for byte; deleting a clip it was
+/// trained from retires it, so no piece of that clip stays in the files.
+#[test]
+fn a_dictionary_from_the_archives_clips_compresses_and_a_delete_of_its_sources_retires_it() {
+    let dir = Dir::new("dictionary");
+    let mut a = Archive::open(&dir.db()).unwrap();
+    let marker = "QuokkaLedger5521";
+    let sources = fill_for_a_dictionary(&mut a, marker);
+    assert_eq!(count(&dir.db(), "SELECT count(*) FROM dictionaries"), 1);
+    let dictionary: Vec<u8> = rusqlite::Connection::open(dir.db())
+        .unwrap()
+        .query_row("SELECT data FROM dictionaries", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        dictionary
+            .windows(marker.len())
+            .any(|w| w == marker.as_bytes()),
+        "the dictionary did not learn the marker, so this test proves nothing"
+    );
+    // New text, even short, is stored with it, smaller than without.
+    let short = "the QuokkaLedger5521 report for week 99 is late";
+    let id = put(&mut a, short, 5000);
+    let (codec, stored): (i64, i64) = rusqlite::Connection::open(dir.db())
+        .unwrap()
+        .query_row(
+            "SELECT codec, length(data) FROM clips WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(codec, 2);
+    assert!(
+        stored < zstd::bulk::compress(short.as_bytes(), 3).unwrap().len() as i64
+            && (stored as usize) < short.len() * 2 / 3,
+        "{stored} bytes for {}",
+        short.len()
+    );
+    assert_eq!(a.get(id).unwrap().1.reps[0].data, short.as_bytes());
+    assert_eq!(a.search("late", 5).unwrap()[0].info.id, id);
+    // Deleting one clip it was trained from retires the dictionary: the
+    // rows stored with it are stored again without it (and still read
+    // back), and no piece of it is left in the database or the WAL.
+    let keep = put(
+        &mut a,
+        "a clip without the word, stored with the dictionary",
+        6000,
+    );
+    a.checkpoint().unwrap();
+    let before = dir.0.join("before.sqlite3");
+    std::fs::copy(dir.db(), &before).unwrap();
+    assert_eq!(a.delete(&sources[sources.len() - 1..]).unwrap(), 1);
+    assert_eq!(count(&dir.db(), "SELECT count(*) FROM dictionaries"), 0);
+    assert_eq!(
+        count(&dir.db(), "SELECT count(*) FROM dictionary_sources"),
+        0
+    );
+    assert_eq!(
+        count(&dir.db(), "SELECT count(*) FROM clips WHERE codec = 2"),
+        0
+    );
+    // Every piece of the dictionary that no live clip holds (pieces of the
+    // deleted clip, and the seams between the dictionary's pieces) was in
+    // the file before and is in neither file now.
+    let wal = side_file(&dir.db(), "-wal");
+    let live: Vec<Vec<u8>> = sources[..sources.len() - 1]
+        .iter()
+        .chain([&id, &keep])
+        .map(|&c| a.get(c).unwrap().1.reps[0].data.clone())
+        .collect();
+    let windows: std::collections::HashSet<&[u8]> =
+        live.iter().flat_map(|t| t.windows(24)).collect();
+    let own: Vec<&[u8]> = dictionary[8..]
+        .chunks(24)
+        .filter(|c| c.len() == 24 && !windows.contains(c))
+        .collect();
+    assert!(own.len() > 100, "{} pieces of its own", own.len());
+    // 100 of them, spread out: enough to see a dictionary left whole.
+    let own: Vec<&[u8]> = own.iter().step_by(own.len() / 100).copied().collect();
+    let holds = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        own.iter()
+            .filter(|p| bytes.windows(24).any(|w| w == **p))
+            .count()
+    };
+    assert!(holds(&before) > own.len() / 2, "not in the file before");
+    assert_eq!(holds(&dir.db()), 0, "dictionary left in the file");
+    assert_eq!(holds(&wal), 0, "dictionary left in the WAL");
+    assert_eq!(a.get(id).unwrap().1.reps[0].data, short.as_bytes());
+    assert_eq!(
+        a.get(keep).unwrap().1.reps[0].data,
+        b"a clip without the word, stored with the dictionary"
+    );
+    assert_eq!(a.search(marker, 5000).unwrap().len(), sources.len());
+    assert!(
+        a.search(&format!("note {}", sources.len() - 1), 5)
+            .unwrap()
+            .is_empty()
+    );
+    a.integrity_check().unwrap();
+}
+
+/// A row that names a dictionary the file lacks is damaged content: an
+/// error that says so, not a panic and not wrong bytes.
+#[test]
+fn a_row_without_its_dictionary_is_an_error_not_a_panic() {
+    let dir = Dir::new("dictionary-missing");
+    let mut a = Archive::open(&dir.db()).unwrap();
+    fill_for_a_dictionary(&mut a, "WombatTally");
+    let id = put(&mut a, "the WombatTally report for week 12 is ready", 5000);
+    let sql = format!("SELECT codec FROM clips WHERE id = {id}");
+    assert_eq!(count(&dir.db(), &sql), 2);
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.execute_batch("DELETE FROM dictionaries").unwrap();
+    drop(conn);
+    let err = a.get(id).unwrap_err().to_string();
+    assert!(err.contains("damaged"), "{err}");
+    assert!(err.contains("dictionary"), "{err}");
+}
