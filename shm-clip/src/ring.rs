@@ -12,7 +12,7 @@
 //! Over 400 lines, yet one concept: the four structures change together under
 //! one lock, and `rebuild` must derive exactly what the other functions keep.
 
-use crate::format::index_off::{HASH_NEXT, RING_NEXT, RING_PREV, STATE};
+use crate::format::index_off::{CONTENT_HASH, HASH_NEXT, LEN, RING_NEXT, RING_PREV, STATE};
 use crate::format::{
     IndexRecord, NO_SLOT, RemovalKind, RemovalRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING, off,
 };
@@ -102,6 +102,13 @@ impl<'a> Ring<'a> {
     fn field(&self, slot: u32, field: usize) -> Checked<u32> {
         self.seg
             .index_u32(slot as usize, field)
+            .map_err(|_| Fault("slot out of range"))
+    }
+
+    /// One `u64` field of slot `slot`, unchecked: a hint to confirm.
+    fn field_u64(&self, slot: u32, field: usize) -> Checked<u64> {
+        self.seg
+            .index_u64(slot as usize, field)
             .map_err(|_| Fault("slot out of range"))
     }
 
@@ -329,6 +336,13 @@ impl<'a> Ring<'a> {
     }
 
     /// An older committed entry with the same content as `hash`/`len`.
+    ///
+    /// The chain is walked by its links, as [`Self::unbucket`] walks it: a
+    /// member's content hash and length are read alone, and only a member
+    /// whose two match is decoded and checked whole, before it is used. A
+    /// bucket is shared by unrelated content (the depth's worth of entries
+    /// over as many buckets), and decoding every member made a copy at
+    /// depth 200 cost more than at depth 1, where chains are empty.
     pub(crate) fn find_duplicate(&self, hash: u64, len: u64, except: u32) -> Checked<Option<Slot>> {
         let head = self
             .seg
@@ -337,14 +351,22 @@ impl<'a> Ring<'a> {
         let mut at = self.link(head)?;
         for _ in 0..=self.depth {
             let Some(slot) = at else { return Ok(None) };
-            let s = self.live(slot)?;
-            if s.rec.state != SLOT_COMMITTED {
+            if self.field(self.linked(slot)?, STATE)? != SLOT_COMMITTED {
                 return Err(Fault("a half-written record in a bucket"));
             }
-            if s.slot != except && s.rec.content_hash == hash && s.rec.len == len {
-                return Ok(Some(s));
+            let same = slot != except
+                && self.field_u64(slot, CONTENT_HASH)? == hash
+                && self.field_u64(slot, LEN)? == len;
+            if same {
+                let s = self.live(slot)?;
+                // Read again, whole and checked: what decides.
+                if s.rec.state == SLOT_COMMITTED && s.rec.content_hash == hash && s.rec.len == len {
+                    return Ok(Some(s));
+                }
+                at = self.link(s.rec.hash_next)?;
+            } else {
+                at = self.link(self.field(slot, HASH_NEXT)?)?;
             }
-            at = self.link(s.rec.hash_next)?;
         }
         Err(Fault("bucket chain longer than the index"))
     }

@@ -66,6 +66,7 @@ pub mod index_off {
     pub const SEQ: usize = offset_of!(IndexSlot, seq);
     pub const OFFSET: usize = offset_of!(IndexSlot, offset);
     pub const LEN: usize = offset_of!(IndexSlot, len);
+    pub const CONTENT_HASH: usize = offset_of!(IndexSlot, content_hash);
     pub const REP_COUNT: usize = offset_of!(IndexSlot, rep_count);
     pub const CLIP_ID: usize = offset_of!(IndexSlot, clip_id);
     pub const RING_PREV: usize = offset_of!(IndexSlot, ring_prev);

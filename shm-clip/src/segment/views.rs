@@ -109,6 +109,17 @@ impl Segment {
             .ok_or_else(|| self.oob())
     }
 
+    /// One `u64` field of slot `slot`, read alone and not checked: a hint,
+    /// which the caller confirms by decoding the slot before it acts on it.
+    pub(crate) fn index_u64(&self, slot: usize, field: usize) -> Result<u64> {
+        if slot >= self.index_slots() || field + 8 > INDEX_SLOT_SIZE {
+            return Err(self.oob());
+        }
+        self.map
+            .read_u64(self.index_at(slot) + field)
+            .ok_or_else(|| self.oob())
+    }
+
     /// One `u32` field of slot `slot` (a link: `index_off::RING_*`, `HASH_NEXT`, or the state).
     pub(crate) fn index_u32(&self, slot: usize, field: usize) -> Result<u32> {
         if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
