@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
-use crate::envelope::{Envelope, OVERHEAD, Place};
+use crate::envelope::{Envelope, NONCE_LEN, OVERHEAD, Place};
 
 /// The largest plaintext chunk a receiver accepts, since the first version
 /// (which sealed chunks of 128 KiB - [`OVERHEAD`], one per default-sized
@@ -31,8 +31,10 @@ pub fn chunk_count(size: u64, chunk: u64) -> u64 {
     size.div_ceil(chunk).max(1)
 }
 
+/// Told of every sealed chunk before it is handed out.
+pub type Observer = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// An `AsyncRead` of the sealed chunks of `data`, sealing each on demand.
-#[derive(Debug)]
 pub struct SealingReader {
     envelope: Envelope,
     place: Place,
@@ -42,6 +44,16 @@ pub struct SealingReader {
     /// The sealed chunk being handed out, and how much of it was.
     current: Vec<u8>,
     at: usize,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for SealingReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealingReader")
+            .field("place", &self.place)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SealingReader {
@@ -60,7 +72,16 @@ impl SealingReader {
             next: 0,
             current: Vec::new(),
             at: 0,
+            observer: None,
         }
+    }
+
+    /// Tells `observer` of each sealed chunk before it is read out (the
+    /// prefetcher, so that it does not keep our own chunks).
+    #[must_use]
+    pub fn observed(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 }
 
@@ -82,6 +103,9 @@ impl AsyncRead for SealingReader {
                 ..this.place
             };
             this.current = this.envelope.seal(&place, &this.data[start..end]);
+            if let Some(observer) = &this.observer {
+                observer(&this.current);
+            }
             this.at = 0;
             this.next += 1;
         }
@@ -167,6 +191,56 @@ pub async fn open_blob(
     }
 }
 
+/// Opens a sealed blob of `size` bytes that lies whole in `sealed` (kept
+/// by the prefetcher), chunk by chunk where it lies: the plaintext is moved
+/// to the front of the same buffer, so the blob is never held twice.
+pub fn open_sealed(
+    mut sealed: Vec<u8>,
+    envelope: &Envelope,
+    manifest_place: Place,
+    rep: u32,
+    size: u64,
+    chunk: u32,
+    max_size: u64,
+) -> Result<Vec<u8>, BlobError> {
+    let chunk_len = chunk as usize;
+    if size > max_size || chunk_len == 0 || chunk_len > MAX_CHUNK {
+        return Err(BlobError::Bounds { size, chunk });
+    }
+    let chunks = chunk_count(size, u64::from(chunk));
+    let size = usize::try_from(size).map_err(|_| BlobError::Bounds { size, chunk })?;
+    let expected = size + (chunks as usize) * OVERHEAD;
+    if sealed.len() > expected {
+        return Err(BlobError::TooLong);
+    }
+    let mut at = 0;
+    let mut out = 0;
+    for i in 0..chunks {
+        let plain_len = (size - out).min(chunk_len);
+        let Some(piece) = sealed.get_mut(at..at + plain_len + OVERHEAD) else {
+            return Err(BlobError::Truncated { chunk: i, chunks });
+        };
+        let place = Place {
+            rep,
+            chunk: i,
+            chunks,
+            ..manifest_place
+        };
+        envelope
+            .open_in_place(&place, piece)
+            .map_err(|source| BlobError::Chunk {
+                chunk: i,
+                chunks,
+                source,
+            })?;
+        sealed.copy_within(at + NONCE_LEN..at + NONCE_LEN + plain_len, out);
+        at += plain_len + OVERHEAD;
+        out += plain_len;
+    }
+    sealed.truncate(out);
+    Ok(sealed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +277,30 @@ mod tests {
             ))
         };
         assert_eq!(&open(&sealed, 0).unwrap()[..], &data[..]);
+        // Kept whole by the prefetcher: the same answers.
+        let whole = |bytes: &[u8], rep: u32| {
+            open_sealed(
+                bytes.to_vec(),
+                &env,
+                place,
+                rep,
+                data.len() as u64,
+                CHUNK as u32,
+                1 << 30,
+            )
+        };
+        assert_eq!(&whole(&sealed, 0).unwrap()[..], &data[..]);
+        assert!(matches!(
+            whole(&sealed, 1),
+            Err(BlobError::Chunk { chunk: 0, .. })
+        ));
+        assert!(matches!(
+            whole(&sealed[..sealed.len() - 1], 0),
+            Err(BlobError::Truncated { chunk: 2, .. })
+        ));
+        let mut longer_whole = sealed.clone();
+        longer_whole.push(0);
+        assert!(matches!(whole(&longer_whole, 0), Err(BlobError::TooLong)));
         // Another representation's place, a cut, a flipped bit, an extra byte.
         assert!(matches!(
             open(&sealed, 1),

@@ -16,7 +16,8 @@ use crate::key::BoardKey;
 
 /// Bytes a sealed piece adds to its plaintext.
 pub const OVERHEAD: usize = NONCE_LEN + TAG_LEN;
-const NONCE_LEN: usize = 24;
+/// Bytes of the random nonce at the start of a sealed piece.
+pub const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 const CONTEXT: &[u8; 16] = b"shm-clip-bridge1";
 

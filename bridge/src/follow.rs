@@ -22,7 +22,7 @@ use async_nats::jetstream::consumer::pull::OrderedConfig;
 use futures_util::StreamExt;
 use shm_clip::{ClipId, NodeId, Representation};
 
-use crate::blob::{BlobError, OVERHEAD_PER_CHUNK, chunk_count, open_blob};
+use crate::blob::{BlobError, OVERHEAD_PER_CHUNK, chunk_count, open_blob, open_sealed};
 use crate::envelope::Place;
 use crate::link::Link;
 use crate::local::Selected;
@@ -305,44 +305,45 @@ async fn fetch(link: &Link, manifest: &Manifest) -> Result<Vec<Representation>, 
                     .bucket()
                     .await
                     .map_err(|e| Failure::Retry(e.to_string()))?;
-                let name = Names::object(&manifest.clip_id, i as u32);
-                let mut object = bucket.get(name.as_str()).await.map_err(|e| {
-                    if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound {
-                        Failure::Reject(format!("blob of representation {i} is missing ({e})"))
-                    } else {
-                        Failure::Retry(format!("blob of representation {i}: {e}"))
-                    }
-                })?;
-                let expected = rep.size.saturating_add(
-                    chunk_count(rep.size, u64::from(*chunk_size))
-                        .saturating_mul(OVERHEAD_PER_CHUNK),
-                );
-                if object.info.size as u64 != expected {
-                    return Err(Failure::Reject(format!(
-                        "blob of representation {i} has {} bytes, its manifest says {expected}",
-                        object.info.size
-                    )));
-                }
+                let blob = Blob {
+                    name: Names::object(&manifest.clip_id, i as u32),
+                    rep: i as u32,
+                    size: rep.size,
+                    chunk_size: *chunk_size,
+                    sealed_size: rep.size.saturating_add(
+                        chunk_count(rep.size, u64::from(*chunk_size))
+                            .saturating_mul(OVERHEAD_PER_CHUNK),
+                    ),
+                };
                 link.update_status(|s| s.blobs_in_flight += 1);
-                let opened = open_blob(
-                    &mut object,
-                    &link.envelope,
-                    place,
-                    i as u32,
-                    rep.size,
-                    *chunk_size,
-                    link.settings.max_clip_size,
-                )
-                .await;
+                let opened = match prefetched(link, bucket, &blob).await {
+                    Some(sealed) => match open_sealed(
+                        sealed,
+                        &link.envelope,
+                        place,
+                        blob.rep,
+                        blob.size,
+                        blob.chunk_size,
+                        link.settings.max_clip_size,
+                    ) {
+                        Ok(data) => {
+                            link.update_status(|s| s.blobs_prefetched += 1);
+                            Ok(data)
+                        }
+                        // The object's own bytes did not open: the download
+                        // gives the verdict, as for any other blob.
+                        Err(e) => {
+                            tracing::debug!(
+                                rep = i,
+                                "a kept blob did not open ({e}); downloading it"
+                            );
+                            download(link, bucket, &blob, place).await
+                        }
+                    },
+                    None => download(link, bucket, &blob, place).await,
+                };
                 link.update_status(|s| s.blobs_in_flight = s.blobs_in_flight.saturating_sub(1));
-                opened.map_err(|e: BlobError| {
-                    let why = format!("blob of representation {i}: {e}");
-                    if matches!(e, BlobError::Read(_)) {
-                        Failure::Retry(why)
-                    } else {
-                        Failure::Reject(why)
-                    }
-                })?
+                opened?
             }
         };
         reps.push(Representation {
@@ -351,4 +352,82 @@ async fn fetch(link: &Link, manifest: &Manifest) -> Result<Vec<Representation>, 
         });
     }
     Ok(reps)
+}
+
+/// A blob a manifest names.
+struct Blob {
+    name: String,
+    rep: u32,
+    size: u64,
+    chunk_size: u32,
+    /// Its size sealed: the object's size.
+    sealed_size: u64,
+}
+
+/// The blob's sealed bytes if the prefetcher kept them whole, as the
+/// object's final info on the server says (size, chunks, digest); waits
+/// while the rest of an upload it is keeping still comes in.
+async fn prefetched(
+    link: &Link,
+    bucket: &async_nats::jetstream::object_store::ObjectStore,
+    blob: &Blob,
+) -> Option<Vec<u8>> {
+    let info = bucket.info(blob.name.as_str()).await.ok()?;
+    let linked = info.options.as_ref().is_some_and(|o| o.link.is_some());
+    if info.deleted || linked || info.size as u64 != blob.sealed_size {
+        return None; // the download says what is wrong
+    }
+    match link.prefetch.claim(&info).await? {
+        Ok(sealed) => Some(sealed),
+        Err(why) => {
+            tracing::debug!(
+                rep = blob.rep,
+                "a kept blob is not the object ({why}); downloading it"
+            );
+            None
+        }
+    }
+}
+
+/// Downloads the blob and opens it chunk by chunk.
+async fn download(
+    link: &Link,
+    bucket: &async_nats::jetstream::object_store::ObjectStore,
+    blob: &Blob,
+    place: Place,
+) -> Result<Vec<u8>, Failure> {
+    let i = blob.rep;
+    let mut object = bucket.get(blob.name.as_str()).await.map_err(|e| {
+        if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound {
+            Failure::Reject(format!("blob of representation {i} is missing ({e})"))
+        } else {
+            Failure::Retry(format!("blob of representation {i}: {e}"))
+        }
+    })?;
+    if object.info.size as u64 != blob.sealed_size {
+        return Err(Failure::Reject(format!(
+            "blob of representation {i} has {} bytes, its manifest says {}",
+            object.info.size, blob.sealed_size
+        )));
+    }
+    let opened = open_blob(
+        &mut object,
+        &link.envelope,
+        place,
+        i,
+        blob.size,
+        blob.chunk_size,
+        link.settings.max_clip_size,
+    )
+    .await
+    .map_err(|e: BlobError| {
+        let why = format!("blob of representation {i}: {e}");
+        if matches!(e, BlobError::Read(_)) {
+            Failure::Retry(why)
+        } else {
+            Failure::Reject(why)
+        }
+    })?;
+    link.update_status(|s| s.blobs_downloaded += 1);
+    Ok(opened)
 }

@@ -20,6 +20,7 @@ pub mod local;
 pub mod manifest;
 pub mod naming;
 pub mod net;
+pub mod prefetch;
 pub mod publish;
 pub mod run;
 pub mod selection;

@@ -16,6 +16,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::local::Local;
 use crate::naming::Names;
+use crate::prefetch::Prefetch;
 use crate::state::State;
 use crate::status::BridgeStatus;
 
@@ -50,6 +51,8 @@ pub struct Link {
     pub nodes: Mutex<BTreeSet<[u8; 16]>>,
     /// The stream message being retried, and how often it was.
     pub retries: Mutex<(u64, u32)>,
+    /// The bucket's objects kept before their manifests came.
+    pub prefetch: std::sync::Arc<Prefetch>,
     /// Something to persist (state or status).
     dirty: tokio::sync::Notify,
     stream: OnceCell<Stream>,
@@ -91,6 +94,7 @@ impl Link {
         nodes.insert(local.node.0);
         Link {
             latest_local: AtomicU64::new(state.published_board_seq),
+            prefetch: std::sync::Arc::new(Prefetch::new(settings.max_clip_size)),
             settings,
             names,
             envelope,

@@ -164,7 +164,9 @@ pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
         let bucket = link.bucket().await?;
         for (rep, data) in &out.blobs {
             link.update_status(|s| s.blobs_in_flight += 1);
-            let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone());
+            let prefetch = link.prefetch.clone();
+            let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone())
+                .observed(Arc::new(move |sealed: &[u8]| prefetch.own(sealed)));
             let put = bucket
                 .put(
                     ObjectMetadata {

@@ -90,6 +90,11 @@ async fn serve(settings: Settings, key: BoardKey) -> Result<()> {
             follow::run(follower).await;
             Ok(())
         });
+        let prefetcher = link.clone();
+        tasks.spawn(async move {
+            crate::prefetch::run(prefetcher).await;
+            Ok(())
+        });
         links.push(link);
     }
     let mut term = signal(SignalKind::terminate()).map_err(|source| Error::Io {

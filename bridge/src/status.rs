@@ -39,6 +39,20 @@ pub struct BridgeStatus {
     pub last_remote_origin: String,
     /// Blobs being uploaded or downloaded.
     pub blobs_in_flight: u64,
+    /// Whether the prefetcher follows the bucket now.
+    pub prefetch_live: bool,
+    /// Objects of the bucket kept (sealed) before their manifest came.
+    pub prefetching: u64,
+    /// Their bytes.
+    pub prefetch_bytes: u64,
+    /// Kept objects dropped unclaimed (an upload cut short, no manifest).
+    pub prefetch_dropped: u64,
+    /// Own uploads seen on the bucket and not kept.
+    pub prefetch_own: u64,
+    /// Blobs applied from what was kept.
+    pub blobs_prefetched: u64,
+    /// Blobs downloaded after their manifest (not, or not wholly, kept).
+    pub blobs_downloaded: u64,
     /// Local commits waiting to be published.
     pub outbox: u64,
     /// Commits published from here.

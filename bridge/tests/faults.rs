@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{CROSS, Machine, Scratch};
-use shm_clip::Clip;
+use shm_clip::{Clip, Selector};
 use shm_clip_test_kit::nats::NatsServer;
 use shm_clip_test_kit::{spawn_named, within};
 
@@ -82,8 +82,8 @@ fn a_server_stopped_for_ten_seconds_catches_up() {
     common::wait_until("one current clip", CROSS, || a.current() == b.current());
 }
 
-/// A TCP proxy that delays every byte by `delay` each way and cuts every
-/// connection at random moments.
+/// A TCP proxy that delays every byte by `delay` each way and, if `cut`,
+/// cuts every connection at random moments.
 struct FlakyProxy {
     port: u16,
     cuts: Arc<AtomicUsize>,
@@ -91,7 +91,7 @@ struct FlakyProxy {
 }
 
 impl FlakyProxy {
-    fn start(upstream: u16, delay: Duration) -> FlakyProxy {
+    fn start(upstream: u16, delay: Duration, cut: bool) -> FlakyProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
@@ -119,6 +119,9 @@ impl FlakyProxy {
             }
         });
         let (cut_live, cut_count, cut_stop) = (live, cuts.clone(), stop.clone());
+        if !cut {
+            return FlakyProxy { port, cuts, stop };
+        }
         spawn_named("proxy-cutter", move || {
             while !cut_stop.load(Ordering::Relaxed) {
                 let mut r = [0u8; 2];
@@ -182,7 +185,7 @@ fn pump(mut from: TcpStream, to: TcpStream, delay: Duration) {
 fn behind_a_slow_cut_network_the_boards_converge_without_dups_or_gaps() {
     let s = Scratch::new("flaky");
     let server = NatsServer::start(&s.0, "n", &[]);
-    let proxy = FlakyProxy::start(server.port, Duration::from_millis(50));
+    let proxy = FlakyProxy::start(server.port, Duration::from_millis(50), true);
     let key = s.key();
     let mut a = Machine::new(&s, "flaky", "a");
     let mut b = Machine::new(&s, "flaky", "b");
@@ -267,4 +270,160 @@ fn the_local_board_does_not_wait_for_a_server_that_is_down() {
     b.wait_status("caught up", |st| st.applied_seq == 150);
     let want: Vec<String> = (0..150).map(|i| format!("offline {i:03}")).collect();
     assert_eq!(b.texts(), want, "all, in order");
+}
+
+/// A large clip: its upload through the slow proxy takes seconds (16
+/// chunks, each waiting for its ack through 100 ms of round trip), so that
+/// a fault can strike in its middle.
+const LARGE: usize = 8 << 20;
+
+fn large(seed: u8) -> Vec<u8> {
+    (0..LARGE)
+        .map(|i| (i as u8).wrapping_mul(31) ^ seed ^ (i >> 16) as u8)
+        .collect()
+}
+
+/// How many entries of `m`'s board hold exactly `data`.
+fn held(m: &Machine, data: &[u8]) -> usize {
+    m.board
+        .history()
+        .unwrap()
+        .iter()
+        .filter(|e| e.total_size == data.len() as u64)
+        .filter_map(|e| m.board.get(Selector::Seq(e.seq)).ok())
+        .filter(|c| c.reps.len() == 1 && c.reps[0].data == data)
+        .count()
+}
+
+/// A and B, A behind a slow proxy (no cuts), both prefetchers following.
+fn slow_sender(
+    test: &str,
+) -> (
+    Scratch,
+    NatsServer,
+    FlakyProxy,
+    std::path::PathBuf,
+    Machine,
+    Machine,
+) {
+    let s = Scratch::new(test);
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let proxy = FlakyProxy::start(server.port, Duration::from_millis(50), false);
+    let key = s.key();
+    let a = Machine::new(&s, test, "a");
+    let b = Machine::new(&s, test, "b");
+    (s, server, proxy, key, a, b)
+}
+
+fn via(proxy: &FlakyProxy) -> Vec<String> {
+    vec![format!("nats://127.0.0.1:{}", proxy.port)]
+}
+
+#[test]
+fn a_sender_killed_mid_upload_leaves_nothing_kept_and_its_clip_arrives_once_after_restart() {
+    let (_s, server, proxy, key, mut a, mut b) = slow_sender("killmid");
+    a.start(&via(&proxy), &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    b.wait_status("prefetching", |st| st.prefetch_live);
+    let data = large(1);
+    a.board.copy(&Clip::new("image/png", data.clone())).unwrap();
+    // B keeps A's chunks as they are stored; A dies half-way.
+    b.wait_status("keeping A's upload", |st| st.prefetching == 1);
+    a.kill_bridge();
+    // Its manifest never comes: what B kept is dropped in bounded time.
+    let st = b.wait_status("dropped", |st| st.prefetch_dropped >= 1);
+    assert_eq!((st.prefetching, st.prefetch_bytes), (0, 0));
+    assert_eq!(held(&b, &data), 0, "never applied partially");
+    // B still follows: a clip from B crosses now (A is down, so it waits in the stream).
+    b.copy("from b meanwhile");
+    // A restarts (directly): its outbox sends the clip again, whole.
+    a.start(&[server.url()], &key, &[]);
+    a.wait_for("from b meanwhile");
+    a.copy("after");
+    b.wait_for("after");
+    assert_eq!(held(&b, &data), 1, "the clip once, whole");
+    assert_eq!(b.texts(), ["from b meanwhile", "after"]);
+    for m in [&a, &b] {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == 3 && st.stream_last_seq == 3
+        });
+    }
+    common::wait_until("one current clip", CROSS, || a.current() == b.current());
+}
+
+#[test]
+fn a_receiver_started_or_restarted_mid_upload_gets_the_clip_once() {
+    let (_s, server, proxy, key, mut a, mut b) = slow_sender("startmid");
+    a.start(&via(&proxy), &key, &[]);
+    // B starts while A's upload is under way: it sees the upload's tail only.
+    let first = large(2);
+    a.board
+        .copy(&Clip::new("image/png", first.clone()))
+        .unwrap();
+    a.wait_status("uploading", |st| st.blobs_in_flight == 1);
+    b.start(&[server.url()], &key, &[]);
+    common::wait_until("the first clip on B", CROSS, || held(&b, &first) == 1);
+    // B restarts while it is keeping the second upload.
+    b.wait_status("prefetching", |st| st.prefetch_live);
+    let second = large(3);
+    a.board
+        .copy(&Clip::new("image/png", second.clone()))
+        .unwrap();
+    b.wait_status("keeping A's upload", |st| st.prefetching == 1);
+    b.kill_bridge();
+    b.start(&[server.url()], &key, &[]);
+    common::wait_until("the second clip on B", CROSS, || held(&b, &second) == 1);
+    a.copy("after");
+    b.wait_for("after");
+    assert_eq!((held(&b, &first), held(&b, &second)), (1, 1), "each once");
+    b.wait_status("caught up", |st| {
+        st.applied_seq == 3 && st.stream_last_seq == 3
+    });
+    // Both came whole: the kept tail did not pass the object's check, so
+    // B downloaded them (or kept all of the second after its restart).
+    let st = b.status().unwrap();
+    assert_eq!(
+        st.blobs_downloaded + st.blobs_prefetched,
+        1,
+        "since the restart: {st:?}"
+    );
+}
+
+#[test]
+fn a_server_restart_mid_upload_loses_nothing_and_prefetching_resumes() {
+    let (_s, mut server, proxy, key, mut a, mut b) = slow_sender("restartmid");
+    a.start(&via(&proxy), &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    b.wait_status("prefetching", |st| st.prefetch_live);
+    let first = large(4);
+    a.board
+        .copy(&Clip::new("image/png", first.clone()))
+        .unwrap();
+    b.wait_status("keeping A's upload", |st| st.prefetching == 1);
+    server.kill();
+    server.restart();
+    common::wait_until("the clip on B", CROSS, || held(&b, &first) == 1);
+    // The prefetcher follows the bucket again after the restart (its
+    // consumer would otherwise never resume: nats.rs#1596).
+    b.wait_status("prefetching again", |st| st.prefetch_live);
+    let second = large(5);
+    let before = b.status().unwrap().blobs_prefetched;
+    a.board
+        .copy(&Clip::new("image/png", second.clone()))
+        .unwrap();
+    common::wait_until("the second clip on B", CROSS, || held(&b, &second) == 1);
+    let st = b.wait_status("applied", |st| st.applied == 2);
+    assert_eq!(
+        st.blobs_prefetched,
+        before + 1,
+        "kept, not downloaded: {st:?}"
+    );
+    b.copy("from b after");
+    a.wait_for("from b after");
+    assert_eq!((held(&b, &first), held(&b, &second)), (1, 1), "each once");
+    for m in [&a, &b] {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == 3 && st.stream_last_seq == 3
+        });
+    }
 }

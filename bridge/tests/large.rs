@@ -67,6 +67,9 @@ fn a_30_mb_png_crosses_both_ways_byte_exact_in_bounded_memory() {
     let mut b = Machine::new(&s, "large", "b");
     a.start(&[server.url()], &key, &[]);
     b.start(&[server.url()], &key, &[]);
+    for m in [&a, &b] {
+        m.wait_status("prefetching", |st| st.prefetch_live);
+    }
     let (stop, peak) = sample(vec![a.bridge_pid(), b.bridge_pid()]);
 
     for (from, to, seed) in [(&a, &b, 1u8), (&b, &a, 2u8)] {
@@ -83,6 +86,11 @@ fn a_30_mb_png_crosses_both_ways_byte_exact_in_bounded_memory() {
         assert_eq!(got.reps.len(), 1);
         assert_eq!(got.reps[0].mime, "image/png");
         assert!(got.reps[0].data == png, "{}: byte-exact", to.name);
+        // Kept while it was uploaded, not downloaded after its manifest;
+        // the sender kept none of its own chunks.
+        let st = to.wait_status("applied", |st| st.applied == 1);
+        assert_eq!((st.blobs_prefetched, st.blobs_downloaded), (1, 0));
+        from.wait_status("own upload passed over", |st| st.prefetch_own == 1);
         // The board answers at once during and after the transfer.
         assert_eq!(
             from.board.get(Selector::Current).unwrap().reps[0]

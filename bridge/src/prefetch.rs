@@ -1,0 +1,601 @@
+//! Prefetch: the sealed chunks of objects no manifest has named yet.
+//!
+//! A blob is uploaded before its manifest, and async-nats' `ObjectStore::get`
+//! refuses an object before its final info message. So, left alone, a
+//! receiver starts downloading a large clip only once the sender has
+//! finished uploading it, and the two run one after the other. The
+//! prefetcher follows the bucket's own stream (chunks and infos, with an
+//! ordered consumer of its own) and keeps the sealed chunks of every object
+//! as they are stored, so that when the manifest comes, the follower finds
+//! the object (nearly) all there.
+//!
+//! Nothing here is trusted or applied. The chunks are kept sealed; the
+//! follower takes an object only when its bytes are complete by the
+//! object's final info from the server (size, chunk count and SHA-256
+//! digest, checked here), then opens every chunk with its place in the
+//! associated data, as a download would. Anything that does not add up (a
+//! start in the middle of an upload, an upload cut short, a cap reached, a
+//! consumer that lost its place) is dropped, and the follower downloads the
+//! object as before: the prefetch only saves time, and is never needed.
+//!
+//! Bounds: one object holds at most the sealed size of `max_clip_size`, all
+//! of them together twice that (the oldest go first). An object nobody
+//! claims is dropped [`UNCLAIMED`] after its last chunk. The chunks of the
+//! bridge's own uploads are recognised by their nonces (random, 192-bit,
+//! recorded as they are sealed) and not kept.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::consumer::pull::OrderedConfig;
+use async_nats::jetstream::object_store::ObjectInfo;
+use base64::Engine as _;
+use futures_util::StreamExt;
+
+use crate::blob::{MAX_CHUNK, chunk_count};
+use crate::envelope::{NONCE_LEN, OVERHEAD};
+use crate::link::Link;
+
+/// An object whose last chunk is this old and that nobody claimed is
+/// dropped (an upload cut short, a manifest that never came).
+pub const UNCLAIMED: Duration = Duration::from_secs(5);
+/// How long a claim waits for the next chunk of an object being uploaded
+/// before it gives up and downloads instead.
+pub const CLAIM_STALL: Duration = Duration::from_secs(2);
+/// Own chunks' nonces remembered (each 512 KiB chunk has one: 512 MiB).
+const OWN_NONCES: usize = 1024;
+/// Objects remembered as not kept (own, or over a cap), so that their later
+/// chunks are passed over cheaply.
+const MAX_IGNORED: usize = 4096;
+
+/// How the prefetcher's consumer is watched (as the follower's).
+const WATCHDOG: Duration = Duration::from_secs(1);
+const STALL: Duration = Duration::from_secs(3);
+
+/// The sealed bytes of one object, as far as they were stored.
+pub struct Assembly {
+    /// The chunks' bytes, back to back.
+    pub sealed: Vec<u8>,
+    /// How many chunk messages they came in.
+    pub chunks: usize,
+    digest: ring::digest::Context,
+    /// Its info message came: no chunk follows.
+    done: bool,
+    last: Instant,
+}
+
+impl std::fmt::Debug for Assembly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assembly")
+            .field("bytes", &self.sealed.len())
+            .field("chunks", &self.chunks)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Assembly {
+    fn new(now: Instant) -> Assembly {
+        Assembly {
+            sealed: Vec::new(),
+            chunks: 0,
+            digest: ring::digest::Context::new(&ring::digest::SHA256),
+            done: false,
+            last: now,
+        }
+    }
+
+    /// The object's bytes, if they are exactly what its final `info` says:
+    /// size, chunk count and digest. Otherwise why not.
+    pub fn verify(self, info: &ObjectInfo) -> Result<Vec<u8>, String> {
+        if self.chunks != info.chunks || self.sealed.len() != info.size {
+            return Err(format!(
+                "{} bytes in {} chunks kept, the object has {} in {}",
+                self.sealed.len(),
+                self.chunks,
+                info.size,
+                info.chunks
+            ));
+        }
+        let digest = format!(
+            "SHA-256={}",
+            base64::engine::general_purpose::URL_SAFE.encode(self.digest.finish())
+        );
+        if info.digest.as_deref() != Some(digest.as_str()) {
+            return Err("the kept bytes do not have the object's digest".into());
+        }
+        Ok(self.sealed)
+    }
+}
+
+/// What became of a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Added to its object (`true`: the first chunk seen of it).
+    Added(bool),
+    /// Passed over: its object is one of ours or over a cap.
+    Ignored,
+    /// The first chunk seen of one of our own uploads: not kept.
+    Own,
+    /// Its object was dropped now: over the cap for one object.
+    Dropped,
+}
+
+/// Counts for the status file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Objects being kept now.
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// The kept objects, keyed by their nuid (the chunk subject's last token).
+#[derive(Debug)]
+pub struct Buffers {
+    objects: HashMap<String, Assembly>,
+    /// Objects that are not kept, oldest first.
+    ignored: HashSet<String>,
+    ignored_order: VecDeque<String>,
+    own: HashSet<[u8; NONCE_LEN]>,
+    own_order: VecDeque<[u8; NONCE_LEN]>,
+    bytes: usize,
+    per_object: usize,
+    total: usize,
+}
+
+impl Buffers {
+    /// Buffers for clips of at most `max_clip_size` bytes.
+    pub fn new(max_clip_size: u64) -> Buffers {
+        let sealed = max_clip_size
+            .saturating_add(chunk_count(max_clip_size, MAX_CHUNK as u64) * OVERHEAD as u64);
+        let per_object = usize::try_from(sealed).unwrap_or(usize::MAX);
+        Buffers {
+            objects: HashMap::new(),
+            ignored: HashSet::new(),
+            ignored_order: VecDeque::new(),
+            own: HashSet::new(),
+            own_order: VecDeque::new(),
+            bytes: 0,
+            per_object,
+            total: per_object.saturating_mul(2),
+        }
+    }
+
+    /// Remembers a chunk this bridge sealed (its nonce), before it is sent.
+    pub fn own(&mut self, nonce: [u8; NONCE_LEN]) {
+        if self.own.insert(nonce) {
+            self.own_order.push_back(nonce);
+        }
+        while self.own_order.len() > OWN_NONCES {
+            if let Some(old) = self.own_order.pop_front() {
+                self.own.remove(&old);
+            }
+        }
+    }
+
+    fn ignore(&mut self, nuid: &str) {
+        if let Some(gone) = self.objects.remove(nuid) {
+            self.bytes -= gone.sealed.len();
+        }
+        if self.ignored.insert(nuid.to_owned()) {
+            self.ignored_order.push_back(nuid.to_owned());
+        }
+        while self.ignored_order.len() > MAX_IGNORED {
+            if let Some(old) = self.ignored_order.pop_front() {
+                self.ignored.remove(&old);
+            }
+        }
+    }
+
+    /// A chunk of object `nuid`, as stored.
+    pub fn chunk(&mut self, nuid: &str, bytes: &[u8], now: Instant) -> Kept {
+        if self.ignored.contains(nuid) {
+            return Kept::Ignored;
+        }
+        if let Some(nonce) = bytes.get(..NONCE_LEN) {
+            let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("NONCE_LEN bytes");
+            if self.own.remove(&nonce) {
+                self.ignore(nuid);
+                return Kept::Own;
+            }
+        }
+        let held = self.objects.get(nuid).map_or(0, |a| a.sealed.len());
+        if held.saturating_add(bytes.len()) > self.per_object
+            || self.objects.get(nuid).is_some_and(|a| a.done)
+        {
+            self.ignore(nuid);
+            return Kept::Dropped;
+        }
+        // Room for it: the oldest other objects go first.
+        while self.bytes + bytes.len() > self.total {
+            let oldest = self
+                .objects
+                .iter()
+                .filter(|(n, _)| n.as_str() != nuid)
+                .min_by_key(|(_, a)| a.last)
+                .map(|(n, _)| n.clone());
+            match oldest {
+                Some(old) => self.ignore(&old),
+                None => break,
+            }
+        }
+        let first = !self.objects.contains_key(nuid);
+        let assembly = self
+            .objects
+            .entry(nuid.to_owned())
+            .or_insert_with(|| Assembly::new(now));
+        assembly.sealed.extend_from_slice(bytes);
+        assembly.digest.update(bytes);
+        assembly.chunks += 1;
+        assembly.last = now;
+        self.bytes += bytes.len();
+        Kept::Added(first)
+    }
+
+    /// The info message of object `nuid` came: no more chunks follow.
+    pub fn done(&mut self, nuid: &str) {
+        if let Some(a) = self.objects.get_mut(nuid) {
+            a.done = true;
+        }
+    }
+
+    /// Object `nuid` if it is complete by `info` (or no chunk follows).
+    /// `None`: keep waiting; `Some(None)`: not kept, download it.
+    pub fn take(&mut self, info: &ObjectInfo, now: Instant) -> Option<Option<Assembly>> {
+        let nuid = info.nuid.as_str();
+        let Some(a) = self.objects.get(nuid) else {
+            return Some(None);
+        };
+        let complete = a.done || a.chunks >= info.chunks || a.sealed.len() >= info.size;
+        if !complete && now.duration_since(a.last) < CLAIM_STALL {
+            return None;
+        }
+        let a = self.objects.remove(nuid).expect("looked up above");
+        self.bytes -= a.sealed.len();
+        self.ignore(nuid);
+        Some(complete.then_some(a))
+    }
+
+    /// Drops objects nobody claimed; returns how many.
+    pub fn sweep(&mut self, now: Instant) -> usize {
+        let stale: Vec<String> = self
+            .objects
+            .iter()
+            .filter(|(_, a)| now.duration_since(a.last) >= UNCLAIMED)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for nuid in &stale {
+            self.ignore(nuid);
+        }
+        stale.len()
+    }
+
+    /// Drops everything (the consumer lost its place).
+    pub fn clear(&mut self) {
+        let all: Vec<String> = self.objects.keys().cloned().collect();
+        for nuid in &all {
+            self.ignore(nuid);
+        }
+    }
+
+    /// What is kept now.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            objects: self.objects.len() as u64,
+            bytes: self.bytes as u64,
+        }
+    }
+}
+
+/// The prefetch of one board's bucket: the buffers, and a signal for the
+/// claims waiting on them.
+#[derive(Debug)]
+pub struct Prefetch {
+    buffers: Mutex<Buffers>,
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Prefetch {
+    /// An empty prefetch for clips of at most `max_clip_size` bytes.
+    pub fn new(max_clip_size: u64) -> Prefetch {
+        Prefetch {
+            buffers: Mutex::new(Buffers::new(max_clip_size)),
+            changed: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// Remembers a chunk this bridge sealed, by its nonce.
+    pub fn own(&self, sealed: &[u8]) {
+        if let Some(nonce) = sealed.get(..NONCE_LEN) {
+            let nonce = nonce.try_into().expect("NONCE_LEN bytes");
+            self.buffers.lock().expect("prefetch lock").own(nonce);
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Buffers) -> T) -> T {
+        let out = f(&mut self.buffers.lock().expect("prefetch lock"));
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+        out
+    }
+
+    /// The kept sealed bytes of the object `info` describes, verified
+    /// against it, waiting while its upload is still coming in. `None`:
+    /// not (wholly) kept, so download it.
+    pub async fn claim(&self, info: &ObjectInfo) -> Option<Result<Vec<u8>, String>> {
+        let mut changed = self.changed.subscribe();
+        loop {
+            changed.borrow_and_update();
+            let taken = self
+                .buffers
+                .lock()
+                .expect("prefetch lock")
+                .take(info, Instant::now());
+            if let Some(taken) = taken {
+                return taken.map(|a| a.verify(info));
+            }
+            // Woken by the next chunk or info, or at the stall, whichever first.
+            let _ = tokio::time::timeout(CLAIM_STALL, changed.changed()).await;
+        }
+    }
+
+    /// What is kept now.
+    pub fn counts(&self) -> Counts {
+        self.buffers.lock().expect("prefetch lock").counts()
+    }
+}
+
+/// The prefetcher: runs until the process ends.
+pub async fn run(link: Arc<Link>) {
+    let mut attempt = 0;
+    // The last bucket stream message seen: a new consumer starts after it,
+    // so the objects being kept have no gap.
+    let mut position: Option<u64> = None;
+    loop {
+        match follow_once(&link, &mut position).await {
+            Ok(()) => attempt = 0,
+            Err(e) => {
+                if attempt == 0 {
+                    tracing::debug!(error = %e, "prefetching failed; retrying with backoff");
+                }
+                link.update_status(|s| s.prefetch_live = false);
+                tokio::time::sleep(crate::net::backoff(attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// One consumer's life over the bucket's stream.
+async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), String> {
+    let bucket = &link.names.bucket;
+    link.bucket().await.map_err(|e| e.to_string())?;
+    let stream = link
+        .js
+        .get_stream(format!("OBJ_{bucket}"))
+        .await
+        .map_err(|e| format!("the bucket's stream: {e}"))?;
+    // A first consumer starts at the stream's end: what is stored already
+    // has its info, and the follower downloads it if it needs it.
+    let start = match *position {
+        Some(seq) => seq,
+        None => stream.cached_info().state.last_sequence,
+    };
+    *position = Some(start);
+    let deliver_policy = DeliverPolicy::ByStartSequence {
+        start_sequence: start + 1,
+    };
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: format!("$O.{bucket}.>"),
+            deliver_policy,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("creating the prefetch consumer: {e}"))?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|e| format!("consuming: {e}"))?;
+    link.update_status(|s| s.prefetch_live = true);
+    let chunks = format!("$O.{bucket}.C.");
+    let infos = format!("$O.{bucket}.M.");
+    let prefetch = &link.prefetch;
+    let mut tick = tokio::time::interval(WATCHDOG);
+    let mut progress = Instant::now();
+    loop {
+        tokio::select! {
+            next = messages.next() => match next {
+                Some(Ok(msg)) => {
+                    let Ok(info) = msg.info() else { continue };
+                    let seq = info.stream_sequence;
+                    if seq <= position.unwrap_or(0) {
+                        continue;
+                    }
+                    *position = Some(seq);
+                    progress = Instant::now();
+                    let subject = msg.subject.as_str();
+                    if let Some(nuid) = subject.strip_prefix(chunks.as_str()) {
+                        let kept = prefetch.with(|b| b.chunk(nuid, &msg.payload, Instant::now()));
+                        match kept {
+                            Kept::Added(true) | Kept::Dropped => report(link),
+                            Kept::Own => link.update_status(|s| s.prefetch_own += 1),
+                            Kept::Added(false) | Kept::Ignored => {}
+                        }
+                    } else if subject.starts_with(infos.as_str()) {
+                        // Hostile bytes: only its nuid is read, and only to
+                        // know that no chunk of it follows.
+                        if let Ok(meta) = serde_json::from_slice::<Meta>(&msg.payload) {
+                            prefetch.with(|b| b.done(&meta.nuid));
+                        }
+                    }
+                }
+                Some(Err(e)) => return Err(format!("prefetch consumer: {e}")),
+                None => return Err("the prefetch consumer ended".into()),
+            },
+            _ = tick.tick() => {
+                if prefetch.with(|b| b.sweep(Instant::now())) > 0 {
+                    link.update_status(|s| s.prefetch_dropped += 1);
+                    report(link);
+                }
+                let Ok(info) = stream.get_info().await else { continue };
+                let last = info.state.last_sequence;
+                let seen = position.unwrap_or(0);
+                if last < seen {
+                    // The bucket was recreated: start over.
+                    *position = None;
+                    prefetch.with(Buffers::clear);
+                    report(link);
+                    return Ok(());
+                }
+                if last == seen {
+                    progress = Instant::now();
+                } else if progress.elapsed() > STALL {
+                    tracing::debug!(last, seen, "the prefetch consumer stalled; recreating it");
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// An object's info message: only its nuid matters here.
+#[derive(serde::Deserialize)]
+struct Meta {
+    nuid: String,
+}
+
+fn report(link: &Link) {
+    let counts = link.prefetch.counts();
+    link.update_status(|s| {
+        s.prefetching = counts.objects;
+        s.prefetch_bytes = counts.bytes;
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(nuid: &str, parts: &[&[u8]]) -> ObjectInfo {
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        for p in parts {
+            digest.update(p);
+        }
+        ObjectInfo {
+            name: "o".into(),
+            description: None,
+            metadata: HashMap::new(),
+            headers: None,
+            options: None,
+            bucket: "b".into(),
+            nuid: nuid.into(),
+            size: parts.iter().map(|p| p.len()).sum(),
+            chunks: parts.len(),
+            modified: None,
+            digest: Some(format!(
+                "SHA-256={}",
+                base64::engine::general_purpose::URL_SAFE.encode(digest.finish())
+            )),
+            deleted: false,
+        }
+    }
+
+    fn chunk(byte: u8, len: usize) -> Vec<u8> {
+        vec![byte; len]
+    }
+
+    #[test]
+    fn an_object_is_taken_when_complete_by_its_info_and_verified() {
+        let now = Instant::now();
+        let mut b = Buffers::new(1 << 20);
+        let (c0, c1) = (chunk(1, 100), chunk(2, 50));
+        assert_eq!(b.chunk("x", &c0, now), Kept::Added(true));
+        let i = info("x", &[&c0, &c1]);
+        assert!(b.take(&i, now).is_none(), "one chunk to come: wait");
+        assert_eq!(b.chunk("x", &c1, now), Kept::Added(false));
+        let got = b.take(&i, now).unwrap().unwrap().verify(&i).unwrap();
+        assert_eq!(got, [c0, c1].concat());
+        assert_eq!(b.counts(), Counts::default());
+        // Taken once: a second claim downloads.
+        assert!(b.take(&i, now).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_start_in_the_middle_or_a_changed_chunk_fails_the_check() {
+        let now = Instant::now();
+        let mut b = Buffers::new(1 << 20);
+        let (c0, c1, c2) = (chunk(1, 100), chunk(2, 100), chunk(3, 10));
+        // Chunk 0 was stored before the consumer started.
+        b.chunk("x", &c1, now);
+        b.chunk("x", &c2, now);
+        b.done("x");
+        let i = info("x", &[&c0, &c1, &c2]);
+        let taken = b.take(&i, now).unwrap().unwrap();
+        assert!(taken.verify(&i).unwrap_err().contains("chunks"));
+        // Same size and count, other bytes: the digest tells.
+        b.chunk("y", &chunk(9, 100), now);
+        let i = info("y", &[&c0]);
+        let taken = b.take(&i, now).unwrap().unwrap();
+        assert!(taken.verify(&i).unwrap_err().contains("digest"));
+    }
+
+    #[test]
+    fn an_upload_cut_short_is_given_up_then_swept() {
+        let t0 = Instant::now();
+        let mut b = Buffers::new(1 << 20);
+        let (c0, c1) = (chunk(1, 100), chunk(2, 100));
+        b.chunk("x", &c0, t0);
+        let i = info("x", &[&c0, &c1]);
+        assert!(b.take(&i, t0 + CLAIM_STALL / 2).is_none());
+        // No chunk for CLAIM_STALL: the claim downloads instead.
+        assert!(b.take(&i, t0 + CLAIM_STALL).unwrap().is_none());
+        // Its late chunks are not kept again.
+        assert_eq!(b.chunk("x", &c1, t0), Kept::Ignored);
+        // Nobody claims "y": it is dropped after UNCLAIMED.
+        b.chunk("y", &c0, t0);
+        assert_eq!(b.sweep(t0 + UNCLAIMED / 2), 0);
+        assert_eq!(b.sweep(t0 + UNCLAIMED), 1);
+        assert_eq!(b.counts(), Counts::default());
+    }
+
+    #[test]
+    fn own_chunks_are_not_kept() {
+        let now = Instant::now();
+        let mut b = Buffers::new(1 << 20);
+        let mine = chunk(7, 100);
+        b.own(mine[..NONCE_LEN].try_into().unwrap());
+        assert_eq!(b.chunk("x", &mine, now), Kept::Own);
+        assert_eq!(b.chunk("x", &chunk(8, 100), now), Kept::Ignored);
+        assert_eq!(b.counts(), Counts::default());
+    }
+
+    #[test]
+    fn memory_is_capped_per_object_and_in_all() {
+        let t0 = Instant::now();
+        // Clips of at most 1000 bytes: 1040 sealed per object, 2080 in all.
+        let mut b = Buffers::new(1000);
+        assert_eq!(b.per_object, 1000 + OVERHEAD);
+        assert_eq!(b.chunk("big", &chunk(1, 1000), t0), Kept::Added(true));
+        assert_eq!(b.chunk("big", &chunk(1, 100), t0), Kept::Dropped);
+        assert_eq!(b.counts().bytes, 0);
+        let later = |n: u64| t0 + Duration::from_millis(n);
+        b.chunk("a", &chunk(1, 1000), later(1));
+        b.chunk("b", &chunk(2, 1000), later(2));
+        assert_eq!(b.counts().bytes, 2000);
+        // A third object pushes out the oldest, never more than the cap.
+        b.chunk("c", &chunk(3, 1000), later(3));
+        assert_eq!(
+            b.counts(),
+            Counts {
+                objects: 2,
+                bytes: 2000
+            }
+        );
+        assert_eq!(b.chunk("a", &chunk(1, 10), later(4)), Kept::Ignored);
+        let i = info("b", &[&chunk(2, 1000)]);
+        assert!(b.take(&i, later(5)).unwrap().unwrap().verify(&i).is_ok());
+    }
+}
