@@ -296,6 +296,19 @@ impl Buffers {
 pub struct Prefetch {
     buffers: Mutex<Buffers>,
     changed: tokio::sync::watch::Sender<u64>,
+    /// Own uploads under way: the prefetcher stands aside meanwhile.
+    uploads: tokio::sync::watch::Sender<usize>,
+}
+
+/// While it lives, one of our own uploads is under way (see
+/// [`Prefetch::stand_aside`]).
+#[derive(Debug)]
+pub struct OwnUpload(Arc<Prefetch>);
+
+impl Drop for OwnUpload {
+    fn drop(&mut self) {
+        self.0.uploads.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl Prefetch {
@@ -304,7 +317,19 @@ impl Prefetch {
         Prefetch {
             buffers: Mutex::new(Buffers::new(max_clip_size)),
             changed: tokio::sync::watch::Sender::new(0),
+            uploads: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Marks one of our own uploads as under way. Meanwhile the prefetcher
+    /// follows nothing: otherwise the server would send this bridge every
+    /// chunk it uploads, and on a busy machine that work slows the upload
+    /// itself (BENCHMARKS.md, "Bridge", session 6). Afterwards it follows
+    /// the bucket again from its end; a remote upload that overlapped ours
+    /// is downloaded after its manifest, as before.
+    pub fn stand_aside(self: &Arc<Self>) -> OwnUpload {
+        self.uploads.send_modify(|n| *n += 1);
+        OwnUpload(self.clone())
     }
 
     /// Remembers a chunk this bridge sealed, by its nonce.
@@ -370,6 +395,10 @@ pub async fn run(link: Arc<Link>) {
 
 /// One consumer's life over the bucket's stream.
 async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), String> {
+    let mut uploads = link.prefetch.uploads.subscribe();
+    if *uploads.borrow_and_update() > 0 {
+        stand_aside(link, &mut uploads, position).await;
+    }
     let bucket = &link.names.bucket;
     link.bucket().await.map_err(|e| e.to_string())?;
     let stream = link
@@ -407,6 +436,11 @@ async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), Stri
     let mut progress = Instant::now();
     loop {
         tokio::select! {
+            () = async { let _ = uploads.wait_for(|n| *n > 0).await; } => {
+                drop(messages); // unsubscribes: the server stops sending
+                stand_aside(link, &mut uploads, position).await;
+                return Ok(());
+            }
             next = messages.next() => match next {
                 Some(Ok(msg)) => {
                     let Ok(info) = msg.info() else { continue };
@@ -459,6 +493,23 @@ async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), Stri
             }
         }
     }
+}
+
+/// Waits out our own uploads. What was kept has a gap from now on, so it
+/// goes, and the next consumer starts at the bucket's end.
+async fn stand_aside(
+    link: &Link,
+    uploads: &mut tokio::sync::watch::Receiver<usize>,
+    position: &mut Option<u64>,
+) {
+    link.prefetch.with(Buffers::clear);
+    *position = None;
+    link.update_status(|s| {
+        s.prefetch_live = false;
+        s.prefetch_paused += 1;
+    });
+    report(link);
+    let _ = uploads.wait_for(|n| *n == 0).await;
 }
 
 /// An object's info message: only its nuid matters here.

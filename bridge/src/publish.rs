@@ -161,6 +161,7 @@ pub async fn send_ready(link: &Link, ready: &Ready) -> Result<u64> {
 pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
     let place = Place::manifest(link.names.board_hash, out.manifest.clip_id);
     if !out.blobs.is_empty() {
+        let _aside = link.prefetch.stand_aside();
         let bucket = link.bucket().await?;
         for (rep, data) in &out.blobs {
             link.update_status(|s| s.blobs_in_flight += 1);

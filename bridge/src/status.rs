@@ -47,7 +47,9 @@ pub struct BridgeStatus {
     pub prefetch_bytes: u64,
     /// Kept objects dropped unclaimed (an upload cut short, no manifest).
     pub prefetch_dropped: u64,
-    /// Own uploads seen on the bucket and not kept.
+    /// Own uploads during which the prefetcher followed nothing.
+    pub prefetch_paused: u64,
+    /// Own uploads seen on the bucket (their first chunks) and not kept.
     pub prefetch_own: u64,
     /// Blobs applied from what was kept.
     pub blobs_prefetched: u64,

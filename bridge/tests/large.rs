@@ -87,10 +87,11 @@ fn a_30_mb_png_crosses_both_ways_byte_exact_in_bounded_memory() {
         assert_eq!(got.reps[0].mime, "image/png");
         assert!(got.reps[0].data == png, "{}: byte-exact", to.name);
         // Kept while it was uploaded, not downloaded after its manifest;
-        // the sender kept none of its own chunks.
+        // the sender's prefetcher stood aside during its own upload.
         let st = to.wait_status("applied", |st| st.applied == 1);
         assert_eq!((st.blobs_prefetched, st.blobs_downloaded), (1, 0));
-        from.wait_status("own upload passed over", |st| st.prefetch_own == 1);
+        let st = from.wait_status("stood aside", |st| st.prefetch_paused == 1);
+        assert_eq!(st.prefetching, 0);
         // The board answers at once during and after the transfer.
         assert_eq!(
             from.board.get(Selector::Current).unwrap().reps[0]
