@@ -317,15 +317,18 @@ async fn fetch(link: &Link, manifest: &Manifest) -> Result<Vec<Representation>, 
                 };
                 link.update_status(|s| s.blobs_in_flight += 1);
                 let opened = match prefetched(link, bucket, &blob).await {
-                    Some(sealed) => match open_sealed(
-                        sealed,
-                        &link.envelope,
-                        place,
-                        blob.rep,
-                        blob.size,
-                        blob.chunk_size,
-                        link.settings.max_clip_size,
-                    ) {
+                    // Tens of ms of work for a large blob: not on the async worker.
+                    Some(sealed) => match crate::local::blocking(|| {
+                        open_sealed(
+                            sealed,
+                            &link.envelope,
+                            place,
+                            blob.rep,
+                            blob.size,
+                            blob.chunk_size,
+                            link.settings.max_clip_size,
+                        )
+                    }) {
                         Ok(data) => {
                             link.update_status(|s| s.blobs_prefetched += 1);
                             Ok(data)
