@@ -385,6 +385,13 @@ pub async fn run(link: Arc<Link>) {
                 if attempt == 0 {
                     tracing::debug!(error = %e, "prefetching failed; retrying with backoff");
                 }
+                // Unclaimed objects go after their time even while no
+                // consumer runs (the server away).
+                let swept = link.prefetch.with(|b| b.sweep(Instant::now())) as u64;
+                if swept > 0 {
+                    link.update_status(|s| s.prefetch_dropped += swept);
+                }
+                report(&link);
                 link.update_status(|s| s.prefetch_live = false);
                 tokio::time::sleep(crate::net::backoff(attempt)).await;
                 attempt += 1;
@@ -470,8 +477,9 @@ async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), Stri
                 None => return Err("the prefetch consumer ended".into()),
             },
             _ = tick.tick() => {
-                if prefetch.with(|b| b.sweep(Instant::now())) > 0 {
-                    link.update_status(|s| s.prefetch_dropped += 1);
+                let swept = prefetch.with(|b| b.sweep(Instant::now())) as u64;
+                if swept > 0 {
+                    link.update_status(|s| s.prefetch_dropped += swept);
                     report(link);
                 }
                 let Ok(info) = stream.get_info().await else { continue };
