@@ -30,6 +30,14 @@ pub(crate) const LEVEL: i32 = 3;
 /// (from 32 bytes on, the bench's clips came out no smaller).
 pub(crate) const MIN_COMPRESSED: usize = 64;
 
+/// Content of at most this size stored with the dictionary is decoded
+/// whole in one call (a preview of it costs no more than all of it).
+const BULK: u64 = 256 << 10;
+
+/// A zstd frame is at most this much longer than its content over
+/// [`BULK`] bytes: its header and 3 bytes per 128 KiB block stored raw.
+const FRAME_OVERHEAD: u64 = 64;
+
 /// With a dictionary, text from this size on is compressed: the
 /// dictionary holds the repetition a short text lacks.
 const MIN_WITH_DICTIONARY: usize = 16;
@@ -120,14 +128,29 @@ pub(crate) fn decode(
             let Some(d) = dictionary::live(conn)? else {
                 return Err(damaged("a row names a dictionary the file lacks".into()));
             };
-            zstd::stream::read::Decoder::with_prepared_dictionary(
-                std::io::BufReader::new(stored),
-                d.decoder(),
-            )
-            .map_err(io)?
-            .take(limit)
-            .read_to_end(&mut out)
-            .map_err(io)?;
+            if size <= BULK {
+                // A whole small frame into room of its stated size, with the
+                // dictionary's one reusable context: a search decodes twenty
+                // previews, and a new context for each cost more than they.
+                let mut frame = Vec::new();
+                stored
+                    .take(size + FRAME_OVERHEAD)
+                    .read_to_end(&mut frame)
+                    .map_err(io)?;
+                out = d.decompress(&frame, size as usize).map_err(io)?;
+                if out.len() as u64 == size {
+                    out.truncate(want);
+                }
+            } else {
+                zstd::stream::read::Decoder::with_prepared_dictionary(
+                    std::io::BufReader::new(stored),
+                    d.decoder(),
+                )
+                .map_err(io)?
+                .take(limit)
+                .read_to_end(&mut out)
+                .map_err(io)?;
+            }
         }
         other => return Err(damaged(format!("unknown codec {other}"))),
     }

@@ -55,6 +55,8 @@ pub(crate) struct Dictionary {
     data: Vec<u8>,
     encoder: OnceCell<zstd::dict::EncoderDictionary<'static>>,
     decoder: OnceCell<zstd::dict::DecoderDictionary<'static>>,
+    /// One decompression context that holds the dictionary, reused.
+    decompressor: RefCell<Option<zstd::bulk::Decompressor<'static>>>,
 }
 
 impl Dictionary {
@@ -62,6 +64,17 @@ impl Dictionary {
     pub(crate) fn encoder(&self) -> &zstd::dict::EncoderDictionary<'static> {
         self.encoder
             .get_or_init(|| zstd::dict::EncoderDictionary::copy(&self.data, codec::LEVEL))
+    }
+
+    /// The content of one whole `frame`, at most `capacity` bytes (more
+    /// is an error, not an allocation).
+    pub(crate) fn decompress(&self, frame: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
+        let mut slot = self.decompressor.borrow_mut();
+        let d = match slot.as_mut() {
+            Some(d) => d,
+            None => slot.insert(zstd::bulk::Decompressor::with_dictionary(&self.data)?),
+        };
+        d.decompress(frame, capacity)
     }
 
     /// Prepared for decompressing.
@@ -106,6 +119,7 @@ pub(crate) fn live(conn: &Connection) -> rusqlite::Result<Option<Rc<Dictionary>>
         data,
         encoder: OnceCell::new(),
         decoder: OnceCell::new(),
+        decompressor: RefCell::new(None),
     });
     PREPARED.with_borrow_mut(|p| *p = Some((hash, Rc::clone(&d))));
     Ok(Some(d))

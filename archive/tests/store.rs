@@ -649,7 +649,18 @@ fn a_row_without_its_dictionary_is_an_error_not_a_panic() {
     let id = put(&mut a, "the WombatTally report for week 12 is ready", 5000);
     let sql = format!("SELECT codec FROM clips WHERE id = {id}");
     assert_eq!(count(&dir.db(), &sql), 2);
+    let other = put(&mut a, "the WombatTally report for week 13 is ready", 5001);
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    // A size that understates the frame (a bomb) or overstates it.
+    for (clip, size) in [(id, 20), (other, 60)] {
+        conn.execute(
+            "UPDATE clips SET total_size = ?2 WHERE id = ?1",
+            [clip, size],
+        )
+        .unwrap();
+        let err = a.get(clip).unwrap_err().to_string();
+        assert!(err.contains("damaged"), "{err}");
+    }
     conn.execute_batch("DELETE FROM dictionaries").unwrap();
     drop(conn);
     let err = a.get(id).unwrap_err().to_string();
