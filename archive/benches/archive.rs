@@ -421,6 +421,10 @@ fn search_and_disk(dir: &Path) {
         p99.as_secs_f64() * 1e3,
         max.as_secs_f64() * 1e3
     );
+    // `SHM_CLIP_BENCH_KEEP=DIR`: keep a copy of the searched file there.
+    if let Some(keep) = std::env::var_os("SHM_CLIP_BENCH_KEEP") {
+        std::fs::copy(&db, Path::new(&keep).join("search.sqlite3")).unwrap();
+    }
     // Whole `shm-clip search` processes, against starting /bin/true.
     let cli = shm_clip_test_kit::workspace_bin("shm-clip");
     let time = |cmd: &mut Command| {
