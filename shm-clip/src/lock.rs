@@ -11,10 +11,23 @@
 //! Every holder also keeps the write generation (LAYOUT.md, "Rules"): odd
 //! from just after locking to just before unlocking, so that a reader that
 //! copied without the lock can tell whether a holder ran meanwhile.
+//!
+//! **Hand-off.** The robust mutex is not fair: an unlock wakes one waiter,
+//! but a process that locks again at once (back-to-back copies of large
+//! clips) takes the mutex before the woken waiter has run, and a paste or a
+//! copy elsewhere waited through dozens of holds: up to 0.67 s behind
+//! 32 MiB copies (BENCHMARKS.md, "Longest lock hold"). So a holder that
+//! unlocks while someone waits, and wants the lock again soon, first yields
+//! until the woken waiter has taken it, then queues behind it. It yields
+//! for at most half as long as it held the lock (between [`HANDOFF_MIN`]
+//! and [`HANDOFF_MAX`]): a woken waiter may need a while to be scheduled on
+//! a busy machine, or may have been killed, and a short holder should not
+//! wait long for it.
 
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 use std::sync::atomic::{Ordering, fence};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::format::off;
 use crate::segment::Segment;
@@ -24,6 +37,20 @@ use crate::{Error, Result};
 /// How long a locker waits before giving up on a stuck holder.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The least and the most time for which an unlock that woke a waiter
+/// leaves the mutex to it (module docs).
+const HANDOFF_MIN: Duration = Duration::from_micros(200);
+const HANDOFF_MAX: Duration = Duration::from_millis(20);
+
+/// Nanoseconds on this process's monotonic clock, never 0.
+fn mono_ns() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
 /// Proof that this thread holds the board lock; unlocks on drop.
 ///
 /// `!Send`, as `std::sync::MutexGuard` is: a pthread mutex must be unlocked
@@ -32,6 +59,8 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub(crate) struct LockGuard<'a> {
     seg: &'a Segment,
+    /// When the lock was taken, on [`mono_ns`]'s clock.
+    since: u64,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -42,9 +71,20 @@ impl Drop for LockGuard<'_> {
         let cell = self.seg.write_gen_cell();
         let generation = cell.load(Ordering::Relaxed);
         cell.store((generation | 1).wrapping_add(1), Ordering::Release);
-        if let Err(errno) = self.seg.mutex().unlock() {
+        let mutex = self.seg.mutex();
+        let waiters = mutex.has_waiters();
+        if let Err(errno) = mutex.unlock() {
             tracing::error!(%errno, "unlocking the board failed");
         }
+        let until = if waiters {
+            let now = mono_ns();
+            let held = Duration::from_nanos(now.saturating_sub(self.since));
+            let leave = (held / 2).clamp(HANDOFF_MIN, HANDOFF_MAX);
+            now.saturating_add(leave.as_nanos() as u64)
+        } else {
+            0
+        };
+        self.seg.handoff_until.store(until, Ordering::Relaxed);
     }
 }
 
@@ -57,6 +97,7 @@ impl Segment {
     /// [`Segment::lock`], giving up after `timeout`: for clean-up that has a
     /// fallback and should not keep a closing program waiting.
     pub(crate) fn lock_within(&self, timeout: Duration) -> Result<LockGuard<'_>> {
+        self.leave_to_woken_waiter();
         let locked = self.mutex().lock(timeout).map_err(|e| match e {
             LockError::Timeout => Error::LockTimeout {
                 waited_ms: timeout.as_millis() as u64,
@@ -74,6 +115,7 @@ impl Segment {
         fence(Ordering::Release);
         let guard = LockGuard {
             seg: self,
+            since: mono_ns(),
             _not_send: PhantomData,
         };
         self.bump(off::LOCK_ACQUISITIONS);
@@ -91,6 +133,20 @@ impl Segment {
             tracing::warn!(board = %self.name(), discarded, "previous lock holder died; board repaired");
         }
         Ok(guard)
+    }
+
+    /// The hand-off (module docs): if our last unlock woke a waiter a
+    /// moment ago, yields until someone has taken the mutex, or until the
+    /// time that unlock left it.
+    fn leave_to_woken_waiter(&self) {
+        let until = self.handoff_until.swap(0, Ordering::Relaxed);
+        if until == 0 {
+            return;
+        }
+        let mutex = self.mutex();
+        while mutex.looks_free() && mono_ns() < until {
+            std::thread::yield_now();
+        }
     }
 
     fn bump(&self, offset: usize) {

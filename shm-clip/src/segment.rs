@@ -9,6 +9,7 @@ mod validate;
 mod views;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -56,6 +57,9 @@ pub(crate) struct Segment {
     geo: Geometry,
     /// From the immutable header, read once.
     node_id: [u8; 16],
+    /// Until when this process leaves the mutex to a waiter that its last
+    /// unlock woke (`lock.rs`'s hand-off), in its monotonic nanoseconds; 0: none.
+    pub(crate) handoff_until: AtomicU64,
 }
 
 /// The effective uid, which owns every object we create or accept.
@@ -184,6 +188,7 @@ impl Segment {
                 mode: 0o600,
                 geo,
                 node_id: birth.node_id,
+                handoff_until: AtomicU64::new(0),
             })
         })();
         if result.is_err() {
@@ -257,6 +262,7 @@ impl Segment {
             mode,
             geo,
             node_id: birth.node_id,
+            handoff_until: AtomicU64::new(0),
         })
     }
 

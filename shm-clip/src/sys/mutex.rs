@@ -1,6 +1,7 @@
 //! A robust, process-shared pthread mutex living inside a [`Mapping`].
 
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -48,7 +49,8 @@ impl<'a> RawMutex<'a> {
     ///
     /// For as long as `'a`, the bytes at `offset` must hold a mutex that
     /// [`RawMutex::init`] initialised (by a process of this ABI), and nothing
-    /// but `pthread_mutex_*` calls may touch them. Locking bytes that are not
+    /// but `pthread_mutex_*` calls (and [`RawMutex::word`]'s atomic load of
+    /// the lock word) may touch them. Locking bytes that are not
     /// an initialised mutex is undefined behaviour in glibc and musl alike.
     pub(crate) unsafe fn at(mapping: &'a Mapping, offset: usize) -> Option<Self> {
         Some(RawMutex {
@@ -158,6 +160,34 @@ impl<'a> RawMutex<'a> {
         check(unsafe { libc::pthread_mutex_consistent(self.ptr) })
     }
 
+    /// glibc's lock word, loaded atomically: the first `int` of a
+    /// `pthread_mutex_t` (`__data.__lock` on Linux), where a robust mutex
+    /// keeps its owner's TID, with [`FUTEX_WAITERS`] set while anyone sleeps
+    /// on it. Read as a hint for fairness, never written: a libc of another
+    /// layout only makes [`Self::has_waiters`] and [`Self::looks_free`] wrong.
+    fn word(&self) -> u32 {
+        // Bounds: `ptr` points at a whole, aligned `pthread_mutex_t` inside
+        // the mapping (the contract of `at`), whose first 4 bytes are an
+        // aligned `int`, and the mapping outlives `self`. Concurrency: other
+        // processes lock, unlock and die with it right now, but glibc and
+        // the kernel change that word only with atomic instructions, so an
+        // atomic load of it is what they expect anyone to do.
+        // SAFETY: in bounds and aligned, and shared only atomically (above).
+        let word = unsafe { AtomicU32::from_ptr(self.ptr.cast::<u32>()) };
+        word.load(Ordering::Relaxed)
+    }
+
+    /// Whether another thread, here or in another process, sleeps waiting
+    /// for the mutex. A hint (see [`Self::word`]).
+    pub(crate) fn has_waiters(&self) -> bool {
+        cfg!(target_env = "gnu") && self.word() & FUTEX_WAITERS != 0
+    }
+
+    /// Whether nobody holds the mutex. A hint (see [`Self::word`]).
+    pub(crate) fn looks_free(&self) -> bool {
+        !cfg!(target_env = "gnu") || self.word() & FUTEX_TID_MASK == 0
+    }
+
     /// Unlocks a mutex that this thread holds.
     pub(crate) fn unlock(&self) -> Result<(), Errno> {
         // SAFETY: valid, initialised mutex as above. A robust mutex checks
@@ -168,6 +198,11 @@ impl<'a> RawMutex<'a> {
         check(unsafe { libc::pthread_mutex_unlock(self.ptr) })
     }
 }
+
+/// The kernel's robust-futex bits (`linux/futex.h`): someone sleeps on the
+/// word, and the owner's TID.
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 
 /// How long one wait for the mutex trusts a single wake-up.
 const WAIT_SLICE: Duration = Duration::from_millis(100);

@@ -241,7 +241,8 @@ impl BoardMap {
         // either this process or one whose published magic, version and ABI
         // tag match ours (`Mapped::into_board`), so the bytes hold a robust,
         // process-shared mutex of our ABI. From then on every process touches
-        // them only through pthread calls, for as long as the segment lives.
+        // them only through pthread calls (and atomic loads of the lock
+        // word), for as long as the segment lives.
         unsafe { RawMutex::at(&self.map, off::MUTEX) }
             .expect("the header, mutex included, fits in every board")
     }
@@ -300,6 +301,42 @@ mod tests {
             mutex.lock(std::time::Duration::from_secs(1)).unwrap();
             mutex.unlock().unwrap();
         }
+        nix::sys::mman::shm_unlink(name.as_str()).unwrap();
+    }
+
+    /// The lock word is read where glibc keeps it: the hand-off in
+    /// `lock.rs` sees a waiter sleep on a held mutex, and a free one after.
+    #[test]
+    fn a_held_mutex_shows_its_waiter_and_a_free_one_shows_none() {
+        let name = format!("/shm-clip-test-sys-waiters.{}", std::process::id());
+        let _ = nix::sys::mman::shm_unlink(name.as_str());
+        let board = NewShmFile::create(&name)
+            .unwrap()
+            .size_and_map(8192)
+            .unwrap()
+            .publish()
+            .unwrap();
+        let wait = std::time::Duration::from_secs(10);
+        assert!(board.mutex().looks_free() && !board.mutex().has_waiters());
+        board.mutex().lock(wait).unwrap();
+        assert!(!board.mutex().looks_free(), "held");
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                board.mutex().lock(wait).unwrap();
+                board.mutex().unlock().unwrap();
+            });
+            let deadline = std::time::Instant::now() + wait;
+            while !board.mutex().has_waiters() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no waiter seen in 10 s"
+                );
+                std::thread::yield_now();
+            }
+            board.mutex().unlock().unwrap();
+            waiter.join().unwrap();
+        });
+        assert!(board.mutex().looks_free() && !board.mutex().has_waiters());
         nix::sys::mman::shm_unlink(name.as_str()).unwrap();
     }
 }
