@@ -60,9 +60,7 @@ pub(crate) fn encode(
         return (RAW, None);
     }
     let packed = match dictionary {
-        Some(d) => zstd::bulk::Compressor::with_prepared_dictionary(d.encoder())
-            .and_then(|mut c| c.compress(data))
-            .map(|z| (ZSTD_DICTIONARY, z)),
+        Some(d) => d.compress(data).map(|z| (ZSTD_DICTIONARY, z)),
         None => zstd::bulk::compress(data, LEVEL).map(|z| (ZSTD, z)),
     };
     match packed {
