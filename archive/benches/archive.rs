@@ -484,24 +484,15 @@ fn disk_breakdown(db: &Path, payload: u64) {
             )
         })
         .collect();
-    let (stored, raw, packed, with_dictionary): (i64, i64, i64, i64) = conn
+    let (stored, raw, packed): (i64, i64, i64) = conn
         .query_row(
-            "SELECT sum(length(data)), sum(total_size), count(*) FILTER (WHERE codec = 1),
-                 count(*) FILTER (WHERE codec = 2) FROM clips",
+            "SELECT sum(length(data)), sum(total_size), count(*) FILTER (WHERE codec = 1) FROM clips",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap_or_default();
-    // Schema 4's dictionary (none before).
-    let dictionary: i64 = conn
-        .query_row(
-            "SELECT coalesce(sum(length(data)), 0) FROM dictionaries",
-            [],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap_or_default();
     println!(
-        "disk by object: {}; free pages {free}; clip content stored in {:.2} MiB for {:.2} MiB ({packed} clips compressed without a dictionary, {with_dictionary} with its {dictionary}-byte dictionary)",
+        "disk by object: {}; free pages {free}; clip content stored in {:.2} MiB for {:.2} MiB ({packed} clips compressed)",
         parts.join(", "),
         stored as f64 / 1_048_576.0,
         raw as f64 / 1_048_576.0

@@ -1,70 +1,37 @@
 //! How a representation's bytes are stored: as they are, or compressed
-//! with zstd (text only, schema 3), with the archive's dictionary when it
-//! has one (schema 4, `dictionary.rs`).
+//! with zstd (text only, schema 3).
 //!
 //! The bytes read back are hostile like any on disk: a stored size bounds
 //! every decompression, and a result of any other length is an error.
 
 use std::io::Read;
 
-use rusqlite::Connection;
-
-use crate::dictionary::{self, Dictionary};
 use crate::text;
 
 /// Stored as they are.
 pub(crate) const RAW: i64 = 0;
 /// One zstd frame.
 pub(crate) const ZSTD: i64 = 1;
-/// One zstd frame made with the file's live dictionary, which the frame
-/// names (`dictionary.rs`).
-pub(crate) const ZSTD_DICTIONARY: i64 = 2;
 
 /// zstd's level 3 (its default). Measured on the bench's 100,000 clips
 /// (BENCHMARKS.md, "Archive, schema 3"): level 9 saves 0.5 MiB more of
 /// 22.6, level 19 0.9 MiB at twice the fill time, level 1 loses 0.1 MiB.
-pub(crate) const LEVEL: i32 = 3;
+const LEVEL: i32 = 3;
 
 /// Shorter text is stored raw: a zstd frame has about 10 bytes of
 /// framing, and a few dozen bytes of text have no repetition to remove
 /// (from 32 bytes on, the bench's clips came out no smaller).
 pub(crate) const MIN_COMPRESSED: usize = 64;
 
-/// Content of at most this size stored with the dictionary is decoded
-/// whole in one call (a preview of it costs no more than all of it).
-const BULK: u64 = 256 << 10;
-
-/// A zstd frame is at most this much longer than its content over
-/// [`BULK`] bytes: its header and 3 bytes per 128 KiB block stored raw.
-const FRAME_OVERHEAD: u64 = 64;
-
-/// With a dictionary, text from this size on is compressed: the
-/// dictionary holds the repetition a short text lacks.
-const MIN_WITH_DICTIONARY: usize = 16;
-
 /// `data` as it is to be stored for a representation of `mime`: text of
-/// [`MIN_COMPRESSED`] bytes or more ([`MIN_WITH_DICTIONARY`] with a
-/// dictionary) compressed, when that saves space; everything else (images
-/// are compressed already) raw.
-pub(crate) fn encode(
-    mime: &str,
-    data: &[u8],
-    dictionary: Option<&Dictionary>,
-) -> (i64, Option<Vec<u8>>) {
-    let min = if dictionary.is_some() {
-        MIN_WITH_DICTIONARY
-    } else {
-        MIN_COMPRESSED
-    };
-    if data.len() < min || text::kind(mime).is_none() {
+/// [`MIN_COMPRESSED`] bytes or more compressed, when that saves space;
+/// everything else (images are compressed already) raw.
+pub(crate) fn encode(mime: &str, data: &[u8]) -> (i64, Option<Vec<u8>>) {
+    if data.len() < MIN_COMPRESSED || text::kind(mime).is_none() {
         return (RAW, None);
     }
-    let packed = match dictionary {
-        Some(d) => d.compress(data).map(|z| (ZSTD_DICTIONARY, z)),
-        None => zstd::bulk::compress(data, LEVEL).map(|z| (ZSTD, z)),
-    };
-    match packed {
-        Ok((codec, z)) if z.len() < data.len() => (codec, Some(z)),
+    match zstd::bulk::compress(data, LEVEL) {
+        Ok(z) if z.len() < data.len() => (ZSTD, Some(z)),
         _ => (RAW, None),
     }
 }
@@ -86,7 +53,7 @@ impl std::fmt::Display for Damaged {
 
 impl std::error::Error for Damaged {}
 
-pub(crate) fn damaged(why: String) -> rusqlite::Error {
+fn damaged(why: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         0,
         rusqlite::types::Type::Blob,
@@ -96,9 +63,8 @@ pub(crate) fn damaged(why: String) -> rusqlite::Error {
 
 /// The first `max` bytes (all when `max >= size`) of content of `size`
 /// bytes stored as `stored` with `codec`. Only the bytes asked for are
-/// read from `stored` and decompressed; `conn` holds the dictionary.
+/// read from `stored` and decompressed.
 pub(crate) fn decode(
-    conn: &Connection,
     codec: i64,
     stored: impl Read,
     size: u64,
@@ -122,34 +88,6 @@ pub(crate) fn decode(
                 .read_to_end(&mut out)
                 .map_err(io)?;
         }
-        ZSTD_DICTIONARY => {
-            let Some(d) = dictionary::live(conn)? else {
-                return Err(damaged("a row names a dictionary the file lacks".into()));
-            };
-            if size <= BULK {
-                // A whole small frame into room of its stated size, with the
-                // dictionary's one reusable context: a search decodes twenty
-                // previews, and a new context for each cost more than they.
-                let mut frame = Vec::new();
-                stored
-                    .take(size + FRAME_OVERHEAD)
-                    .read_to_end(&mut frame)
-                    .map_err(io)?;
-                out = d.decompress(&frame, size as usize).map_err(io)?;
-                if out.len() as u64 == size {
-                    out.truncate(want);
-                }
-            } else {
-                zstd::stream::read::Decoder::with_prepared_dictionary(
-                    std::io::BufReader::new(stored),
-                    d.decoder(),
-                )
-                .map_err(io)?
-                .take(limit)
-                .read_to_end(&mut out)
-                .map_err(io)?;
-            }
-        }
         other => return Err(damaged(format!("unknown codec {other}"))),
     }
     if out.len() != want {
@@ -170,46 +108,42 @@ pub(crate) fn decode(
 mod tests {
     use super::*;
 
-    fn db() -> Connection {
-        Connection::open_in_memory().unwrap()
-    }
-
     #[test]
     fn text_round_trips_compressed_and_short_or_binary_stays_raw() {
         let text = "the quick brown fox jumps over the lazy dog; ".repeat(20);
-        let (codec, z) = encode("text/plain;charset=utf-8", text.as_bytes(), None);
+        let (codec, z) = encode("text/plain;charset=utf-8", text.as_bytes());
         let z = z.unwrap();
         assert_eq!(codec, ZSTD);
         assert!(z.len() < text.len() / 4, "{} of {}", z.len(), text.len());
         let n = text.len() as u64;
         assert_eq!(
-            decode(&db(), ZSTD, &z[..], n, usize::MAX).unwrap(),
+            decode(ZSTD, &z[..], n, usize::MAX).unwrap(),
             text.as_bytes()
         );
-        assert_eq!(decode(&db(), ZSTD, &z[..], n, 9).unwrap(), b"the quick");
-        assert_eq!(encode("text/plain", b"short text", None).0, RAW);
-        assert_eq!(encode("image/png", text.as_bytes(), None).0, RAW);
-        assert_eq!(decode(&db(), RAW, &b"abcdef"[..], 6, 3).unwrap(), b"abc");
+        assert_eq!(decode(ZSTD, &z[..], n, 9).unwrap(), b"the quick");
+        assert_eq!(encode("text/plain", b"short text").0, RAW);
+        assert_eq!(encode("image/png", text.as_bytes()).0, RAW);
+        assert_eq!(decode(RAW, &b"abcdef"[..], 6, 3).unwrap(), b"abc");
     }
 
     #[test]
     fn a_wrong_size_or_damaged_frame_is_an_error_not_a_panic() {
         let text = "words words words and more words ".repeat(10);
-        let z = encode("text/plain", text.as_bytes(), None).1.unwrap();
+        let z = encode("text/plain", text.as_bytes()).1.unwrap();
         let n = text.len() as u64;
         // A size that understates the frame: a bomb is not inflated.
-        assert!(decode(&db(), ZSTD, &z[..], n - 1, usize::MAX).is_err());
-        assert!(decode(&db(), ZSTD, &z[..], n + 1, usize::MAX).is_err());
-        assert!(decode(&db(), ZSTD, &z[..z.len() / 2], n, usize::MAX).is_err());
+        assert!(decode(ZSTD, &z[..], n - 1, usize::MAX).is_err());
+        assert!(decode(ZSTD, &z[..], n + 1, usize::MAX).is_err());
+        assert!(decode(ZSTD, &z[..z.len() / 2], n, usize::MAX).is_err());
         let mut flipped = z.clone();
         flipped[0] ^= 0xff;
-        assert!(decode(&db(), ZSTD, &flipped[..], n, usize::MAX).is_err());
-        assert!(decode(&db(), RAW, &b"abc"[..], 4, usize::MAX).is_err());
-        assert!(decode(&db(), RAW, &b"abcd"[..], 3, usize::MAX).is_err());
+        assert!(decode(ZSTD, &flipped[..], n, usize::MAX).is_err());
+        assert!(decode(RAW, &b"abc"[..], 4, usize::MAX).is_err());
+        assert!(decode(RAW, &b"abcd"[..], 3, usize::MAX).is_err());
         // A size no file holds is an error, not an allocation.
-        assert!(decode(&db(), RAW, &b"abcd"[..], u64::MAX, usize::MAX).is_err());
-        assert!(decode(&db(), ZSTD, &z[..], u64::MAX, usize::MAX).is_err());
-        let err = decode(&db(), 7, &b"abc"[..], 3, usize::MAX).unwrap_err();
+        assert!(decode(RAW, &b"abcd"[..], u64::MAX, usize::MAX).is_err());
+        assert!(decode(ZSTD, &z[..], u64::MAX, usize::MAX).is_err());
+        let err = decode(7, &b"abc"[..], 3, usize::MAX).unwrap_err();
         assert!(err.to_string().contains("unknown codec 7"), "{err}");
     }
 }

@@ -17,7 +17,6 @@
 mod archive;
 mod archiver;
 mod codec;
-mod dictionary;
 mod error;
 mod export;
 mod files;

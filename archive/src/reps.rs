@@ -5,14 +5,12 @@
 //! row (`clips.mime`, `codec`, `data`): one row per clip. A clip of several
 //! (a browser's text and HTML) has rows in `representations`, each naming
 //! a deduplicated row of `blobs`. MIME types, board names and origin labels
-//! are interned in `names`. Text is stored compressed ([`codec`]), with the
-//! archive's dictionary when it has one (schema 4).
+//! are interned in `names`. Text is stored compressed ([`codec`]).
 
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 use twox_hash::XxHash3_128;
 
 use crate::codec;
-use crate::dictionary::Dictionary;
 
 /// One stored representation, read back.
 pub(crate) struct Stored {
@@ -81,7 +79,7 @@ pub(crate) fn read(
                 Vec::new()
             } else {
                 let blob = conn.blob_open(MAIN_DB, p.table, "data", p.row, true)?;
-                codec::decode(conn, p.codec, std::io::BufReader::new(blob), p.size, max)?
+                codec::decode(p.codec, std::io::BufReader::new(blob), p.size, max)?
             };
             Ok(Stored {
                 mime: p.mime,
@@ -112,16 +110,14 @@ pub(crate) fn name_id(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
 }
 
 /// Stores the representations of the new clip `id`: in its row when there
-/// is one, else as `representations` rows with deduplicated blobs; text
-/// compressed with `dictionary` when there is one.
+/// is one, else as `representations` rows with deduplicated blobs.
 pub(crate) fn write(
     conn: &Connection,
     id: i64,
     reps: &[shm_clip::Representation],
-    dictionary: Option<&Dictionary>,
 ) -> rusqlite::Result<()> {
     if let [rep] = reps {
-        let (codec, packed) = codec::encode(&rep.mime, &rep.data, dictionary);
+        let (codec, packed) = codec::encode(&rep.mime, &rep.data);
         conn.prepare_cached("UPDATE clips SET mime = ?2, codec = ?3, data = ?4 WHERE id = ?1")?
             .execute(params![
                 id,
@@ -132,7 +128,7 @@ pub(crate) fn write(
         return Ok(());
     }
     for (position, rep) in reps.iter().enumerate() {
-        let blob = blob_for(conn, rep, dictionary)?;
+        let blob = blob_for(conn, rep)?;
         conn.prepare_cached(
             "INSERT INTO representations (clip, position, mime, blob) VALUES (?1, ?2, ?3, ?4)",
         )?
@@ -159,11 +155,7 @@ pub(crate) fn low_half(hash: u128) -> i64 {
 }
 
 /// The blob holding `rep`'s bytes, stored if no blob has them yet.
-fn blob_for(
-    conn: &Connection,
-    rep: &shm_clip::Representation,
-    dictionary: Option<&Dictionary>,
-) -> rusqlite::Result<i64> {
+fn blob_for(conn: &Connection, rep: &shm_clip::Representation) -> rusqlite::Result<i64> {
     let hash = blob_hash(&rep.data);
     let size = rep.data.len() as i64;
     let candidates: Vec<(i64, i64)> = conn
@@ -173,7 +165,6 @@ fn blob_for(
     for (id, codec) in candidates {
         let blob = conn.blob_open(MAIN_DB, "blobs", "data", id, true)?;
         let data = codec::decode(
-            conn,
             codec,
             std::io::BufReader::new(blob),
             size as u64,
@@ -183,7 +174,7 @@ fn blob_for(
             return Ok(id);
         }
     }
-    let (codec, packed) = codec::encode(&rep.mime, &rep.data, dictionary);
+    let (codec, packed) = codec::encode(&rep.mime, &rep.data);
     conn.prepare_cached("INSERT INTO blobs (hash, size, codec, data) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![
             hash,

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{reps, text, write};
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 3;
 
 /// One step of the schema: SQL, or code where the step must compute
 /// something SQL cannot (the searchable text of each clip).
@@ -92,24 +92,7 @@ const MIGRATIONS: &[Migration] = &[
     // 2 -> 3: a clip of one representation is one row, names interned,
     // 8-byte hashes, one recency index, text compressed.
     Migration::Code(compact),
-    // 3 -> 4: a zstd dictionary trained from the archive's own text
-    // (`dictionary.rs`); rows stored before keep their codec.
-    Migration::Sql(DICTIONARIES_V4),
 ];
-
-/// Version 4's tables: the live dictionary (at most one row; its id is
-/// the dictionary id its frames name) and the clips it was trained from,
-/// whose deletion retires it.
-const DICTIONARIES_V4: &str = "
-    CREATE TABLE dictionaries (
-        id   INTEGER PRIMARY KEY,
-        hash BLOB NOT NULL, -- xxh3-128 of data
-        data BLOB NOT NULL
-    );
-    CREATE TABLE dictionary_sources (
-        clip INTEGER PRIMARY KEY
-    );
-";
 
 /// The full-text index as of version 2. `prefix='2'`: the last word of a
 /// search is a prefix (results come while typing), and a two-letter prefix
@@ -263,7 +246,7 @@ fn compact(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             c.get::<_, bool>(8)?,
             c.get::<_, i64>(9)?,
         ])?;
-        reps::write(tx, id, &content, None)?;
+        reps::write(tx, id, &content)?;
     }
     drop(rows);
     drop((clips, reps, insert));
@@ -513,15 +496,14 @@ mod tests {
         }
     }
 
-    /// The file is the current version, sound, and `board_entries` still
-    /// names `clips`.
-    fn assert_current_schema(a: &crate::Archive) {
+    /// The file is version 3, sound, and `board_entries` still names `clips`.
+    fn assert_schema_3(a: &crate::Archive) {
         let version = |a: &crate::Archive| -> i64 {
             a.conn
                 .pragma_query_value(None, "user_version", |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(version(a), VERSION);
+        assert_eq!(version(a), 3);
         a.integrity_check().unwrap();
         let fk = a
             .conn
@@ -556,7 +538,7 @@ mod tests {
         let png = b"\x89PNG\r\n\x1a\n-image-bytes".to_vec();
         make_version_2_file(&path, &long, &png);
         let mut a = crate::Archive::open(&path).unwrap();
-        assert_current_schema(&a);
+        assert_schema_3(&a);
         let bytes = |id| -> Vec<(String, Vec<u8>)> {
             a.get(id)
                 .unwrap()
@@ -625,76 +607,6 @@ mod tests {
         assert_eq!(found(&a, "wombat"), vec![1]);
         assert!(a.board_links("work").unwrap().is_empty());
         assert_eq!(a.get(4).unwrap().1.reps[0].data, png);
-        a.integrity_check().unwrap();
-        drop(a);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    /// A version-3 file on disk (version 2's rows, migrated by version 3's
-    /// own step) opens as version 4: every row reads back as it was, with
-    /// its codec, and the dictionary tables are there and empty; clips
-    /// archived later train a dictionary, and the old rows still read.
-    #[test]
-    fn version_3_files_gain_the_dictionary_tables_and_keep_every_row() {
-        let dir = std::env::temp_dir().join(format!("shm-clip-schema3-{}", std::process::id()));
-        let path = private_file(&dir);
-        let long = "quarterly wombat figures, line after line of them; ".repeat(40);
-        let png = b"\x89PNG\r\n\x1a\n-image-bytes".to_vec();
-        make_version_2_file(&path, &long, &png);
-        let mut conn = Connection::open(&path).unwrap();
-        assert_eq!(migrate_to(&mut conn, 3).unwrap(), Ok(2));
-        let tables = |c: &Connection| -> i64 {
-            c.query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dictionar%'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
-        };
-        assert_eq!(tables(&conn), 0);
-        drop(conn);
-        let mut a = crate::Archive::open(&path).unwrap();
-        assert_current_schema(&a);
-        assert_eq!(tables(&a.conn), 2);
-        let read = |a: &crate::Archive, id| a.get(id).unwrap().1.reps[0].data.clone();
-        assert_eq!(read(&a, 1), b"short wombat note");
-        assert_eq!(read(&a, 2), long.as_bytes());
-        assert_eq!(read(&a, 4), png);
-        let origin = shm_clip::Origin::this_process(shm_clip::OriginKind::Cli);
-        a.batch(|b| {
-            for i in 0..2100 {
-                let reps = [shm_clip::Representation {
-                    mime: "text/plain".into(),
-                    data: format!(
-                        "weekly wombat report {i}, figures and notes to follow on monday morning"
-                    )
-                    .into_bytes(),
-                }];
-                b.insert(&crate::NewClip {
-                    board: "work",
-                    clip_id: None,
-                    created: std::time::SystemTime::UNIX_EPOCH,
-                    touched: std::time::SystemTime::UNIX_EPOCH,
-                    origin: &origin,
-                    pinned: false,
-                    reps: &reps,
-                })?;
-            }
-            Ok(())
-        })
-        .unwrap();
-        let codec_of = |id: i64| -> i64 {
-            a.conn
-                .query_row("SELECT codec FROM clips WHERE id = ?1", [id], |r| r.get(0))
-                .unwrap()
-        };
-        assert_eq!(codec_of(2), codec::ZSTD);
-        assert_eq!(codec_of(2104), codec::ZSTD_DICTIONARY);
-        assert_eq!(read(&a, 2), long.as_bytes());
-        assert_eq!(
-            read(&a, 2104),
-            b"weekly wombat report 2099, figures and notes to follow on monday morning"
-        );
         a.integrity_check().unwrap();
         drop(a);
         std::fs::remove_dir_all(&dir).unwrap();

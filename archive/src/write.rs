@@ -9,7 +9,7 @@ use rusqlite::{Transaction, params};
 use twox_hash::XxHash3_128;
 
 use crate::model::to_ns;
-use crate::{Archive, Inserted, NewClip, Result, dictionary, reps, text};
+use crate::{Archive, Inserted, NewClip, Result, reps, text};
 
 impl Archive {
     /// Archives one clip. Content already archived is not stored again: that
@@ -114,8 +114,6 @@ impl Batch<'_> {
                 .execute(params![id, body])?;
         }
         reps::delete(self.tx, id)?;
-        // A dictionary trained from this clip holds pieces of it.
-        dictionary::retire_if_source(self.tx, id)?;
         Ok(self
             .tx
             .prepare_cached("DELETE FROM clips WHERE id = ?1")?
@@ -152,9 +150,7 @@ fn clear_in(b: &Batch<'_>) -> rusqlite::Result<usize> {
     b.tx.execute_batch(
         "DELETE FROM blobs;
          INSERT INTO clip_text (clip_text) VALUES ('delete-all');
-         DELETE FROM board_entries;
-         DELETE FROM dictionary_sources;
-         DELETE FROM dictionaries;",
+         DELETE FROM board_entries;",
     )?;
     Ok(n)
 }
@@ -230,15 +226,11 @@ fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inser
         i64::try_from(total).unwrap_or(i64::MAX),
     ])?;
     let id = tx.last_insert_rowid();
-    let dictionary = dictionary::live(tx)?;
-    reps::write(tx, id, clip.reps, dictionary.as_deref())?;
+    reps::write(tx, id, clip.reps)?;
     let body = text::searchable(clip.reps.iter().map(|r| (r.mime.as_str(), &r.data[..])));
     if !body.trim().is_empty() {
         tx.prepare_cached("INSERT INTO clip_text (rowid, body) VALUES (?1, ?2)")?
             .execute(params![id, body])?;
-    }
-    if dictionary.is_none() {
-        dictionary::maybe_train(tx, id)?;
     }
     Ok(Inserted { id, new: true })
 }

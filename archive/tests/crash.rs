@@ -48,14 +48,10 @@ fn archiver_child() {
 /// there once (one query: the check runs 200 times on a growing file).
 fn archived(db: &std::path::Path) -> BTreeSet<String> {
     Archive::open(db).unwrap().integrity_check().unwrap();
-    // One query of schema 3's and 4's two places for content (a clip's own row, or
+    // One query of schema 3's two places for content (a clip's own row, or
     // representations over blobs): through `Archive::get` per clip, the
     // check would cost a query per clip per round.
     let conn = rusqlite::Connection::open(db).unwrap();
-    // Schema 4: rows of codec 2 are stored with the file's one dictionary.
-    let dictionary: Option<Vec<u8>> = conn
-        .query_row("SELECT data FROM dictionaries", [], |r| r.get(0))
-        .ok();
     let texts: Vec<String> = conn
         .prepare(
             "SELECT codec, data FROM clips WHERE mime IS NOT NULL
@@ -67,19 +63,6 @@ fn archived(db: &std::path::Path) -> BTreeSet<String> {
             let data = match codec {
                 0 => data,
                 1 => zstd::decode_all(data.as_slice()).unwrap(),
-                2 => {
-                    let mut out = Vec::new();
-                    let d = dictionary
-                        .as_deref()
-                        .expect("a codec 2 row without a dictionary");
-                    std::io::Read::read_to_end(
-                        &mut zstd::stream::read::Decoder::with_dictionary(data.as_slice(), d)
-                            .unwrap(),
-                        &mut out,
-                    )
-                    .unwrap();
-                    out
-                }
                 other => panic!("unknown codec {other}"),
             };
             Ok(String::from_utf8(data).unwrap())
