@@ -210,8 +210,14 @@ pub fn open_sealed(
         return Err(BlobError::Bounds { size, chunk });
     }
     let chunks = chunk_count(size, u64::from(chunk));
+    // Checked: the manifest's numbers are hostile, and `max_size` is config.
+    let bounds = BlobError::Bounds { size, chunk };
     let size = usize::try_from(size).map_err(|_| BlobError::Bounds { size, chunk })?;
-    let expected = size + (chunks as usize) * OVERHEAD;
+    let expected = usize::try_from(chunks)
+        .ok()
+        .and_then(|n| n.checked_mul(OVERHEAD))
+        .and_then(|o| o.checked_add(size))
+        .ok_or(bounds)?;
     let full = chunk_len + OVERHEAD;
     if sealed.len() > expected {
         return Err(BlobError::TooLong);

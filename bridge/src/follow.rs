@@ -336,6 +336,7 @@ async fn fetch(link: &Link, manifest: &Manifest) -> Result<Vec<Representation>, 
                         // The object's own bytes did not open: the download
                         // gives the verdict, as for any other blob.
                         Err(e) => {
+                            link.update_status(|s| s.prefetch_unopened += 1);
                             tracing::debug!(
                                 rep = i,
                                 "a kept blob did not open ({e}); downloading it"
@@ -380,9 +381,12 @@ async fn prefetched(
     if info.deleted || linked || info.size as u64 != blob.sealed_size {
         return None; // the download says what is wrong
     }
-    match link.prefetch.claim(&info).await? {
+    let claimed = link.prefetch.claim(&info).await;
+    crate::prefetch::report(link);
+    match claimed? {
         Ok(sealed) => Some(sealed),
         Err(why) => {
+            link.update_status(|s| s.prefetch_mismatched += 1);
             tracing::debug!(
                 rep = blob.rep,
                 "a kept blob is not the object ({why}); downloading it"

@@ -18,11 +18,20 @@
 //! consumer that lost its place) is dropped, and the follower downloads the
 //! object as before: the prefetch only saves time, and is never needed.
 //!
-//! Bounds: one object holds at most the sealed size of `max_clip_size`, all
-//! of them together twice that (the oldest go first). An object nobody
-//! claims is dropped [`UNCLAIMED`] after its last chunk. The chunks of the
-//! bridge's own uploads are recognised by their nonces (random, 192-bit,
-//! recorded as they are sealed) and not kept.
+//! Bounds (the bucket may carry a rogue publisher's chunks): one object
+//! holds at most the sealed size of `max_clip_size`, all of them together
+//! twice that plus [`OBJECT_COST`] each, and at most [`MAX_OBJECTS`] objects
+//! are kept (the oldest go first). A chunk that cannot be one of ours
+//! (no plaintext, or larger than [`SEALED_CHUNK`]) is refused before it
+//! makes an entry. An object nobody claims is dropped [`UNCLAIMED`] after
+//! its last chunk; a claim waits at most [`CLAIM_DEADLINE`] in all. The
+//! chunks of the bridge's own uploads are recognised by their nonces
+//! (random, 192-bit, recorded as they are sealed) and not kept.
+//!
+//! The prefetch runs only on a bridge whose `allow_types` lets every type
+//! through ([`enabled`]): it cannot know an object's type before the
+//! manifest, and a receiver never fetches a blob it refuses (README,
+//! `bridge.allow_types`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -34,7 +43,7 @@ use async_nats::jetstream::object_store::ObjectInfo;
 use base64::Engine as _;
 use futures_util::StreamExt;
 
-use crate::blob::{MAX_CHUNK, chunk_count};
+use crate::blob::{MAX_CHUNK, SEALED_CHUNK, chunk_count};
 use crate::envelope::{NONCE_LEN, OVERHEAD};
 use crate::link::Link;
 
@@ -44,6 +53,17 @@ pub const UNCLAIMED: Duration = Duration::from_secs(5);
 /// How long a claim waits for the next chunk of an object being uploaded
 /// before it gives up and downloads instead.
 pub const CLAIM_STALL: Duration = Duration::from_secs(2);
+/// How long a claim waits in all, however its chunks trickle in. The
+/// manifest comes only after the whole object is stored, so a prefetcher
+/// that keeps up has it within moments; past this, download it.
+pub const CLAIM_DEADLINE: Duration = Duration::from_secs(10);
+/// Objects kept at most: a few clips' uploads at a time are all the
+/// follower can use, and a rogue publisher's fresh nuids must not grow
+/// the map without bound.
+pub const MAX_OBJECTS: usize = 16;
+/// Bytes counted for each kept object beyond its chunks: its map entry,
+/// nuid and SHA-256 context (a few hundred bytes, rounded up).
+pub const OBJECT_COST: usize = 1024;
 /// Own chunks' nonces remembered (each 512 KiB chunk has one: 512 MiB).
 const OWN_NONCES: usize = 1024;
 /// Objects remembered as not kept (own, or over a cap), so that their later
@@ -54,12 +74,13 @@ const MAX_IGNORED: usize = 4096;
 const WATCHDOG: Duration = Duration::from_secs(1);
 const STALL: Duration = Duration::from_secs(3);
 
-/// The sealed bytes of one object, as far as they were stored.
-pub struct Assembly {
+/// The sealed bytes of one object, as far as they were stored. Private:
+/// its bytes leave this module only through [`Assembly::verify`].
+struct Assembly {
     /// The chunks' bytes, back to back.
-    pub sealed: Vec<u8>,
+    sealed: Vec<u8>,
     /// How many chunk messages they came in.
-    pub chunks: usize,
+    chunks: usize,
     digest: ring::digest::Context,
     /// Its info message came: no chunk follows.
     done: bool,
@@ -89,7 +110,7 @@ impl Assembly {
 
     /// The object's bytes, if they are exactly what its final `info` says:
     /// size, chunk count and digest. Otherwise why not.
-    pub fn verify(self, info: &ObjectInfo) -> Result<Vec<u8>, String> {
+    fn verify(self, info: &ObjectInfo) -> Result<Vec<u8>, String> {
         if self.chunks != info.chunks || self.sealed.len() != info.size {
             return Err(format!(
                 "{} bytes in {} chunks kept, the object has {} in {}",
@@ -121,6 +142,19 @@ pub enum Kept {
     Own,
     /// Its object was dropped now: over the cap for one object.
     Dropped,
+    /// Not a chunk of ours (no plaintext, or too large): not kept, and
+    /// neither is the rest of its object.
+    Refused,
+}
+
+/// What a claim finds.
+enum Take {
+    /// The object's upload is still coming in: wait.
+    Wait,
+    /// Not (wholly) kept: download it.
+    Download,
+    /// Kept whole, still to be verified.
+    Kept(Box<Assembly>),
 }
 
 /// Counts for the status file.
@@ -128,29 +162,39 @@ pub enum Kept {
 pub struct Counts {
     /// Objects being kept now.
     pub objects: u64,
-    /// Their bytes.
+    /// Their bytes, with [`OBJECT_COST`] for each.
     pub bytes: u64,
 }
 
 /// The kept objects, keyed by their nuid (the chunk subject's last token).
 #[derive(Debug)]
-pub struct Buffers {
+struct Buffers {
     objects: HashMap<String, Assembly>,
     /// Objects that are not kept, oldest first.
     ignored: HashSet<String>,
     ignored_order: VecDeque<String>,
     own: HashSet<[u8; NONCE_LEN]>,
     own_order: VecDeque<[u8; NONCE_LEN]>,
+    /// Kept bytes, with [`OBJECT_COST`] for each object.
     bytes: usize,
+    /// Chunk bytes one object may hold.
     per_object: usize,
+    /// What `bytes` may reach.
     total: usize,
+}
+
+/// Whether a bridge with this `allow_types` prefetches: only if every
+/// type crosses to it (see the module doc).
+pub fn enabled(allow_types: &[String]) -> bool {
+    allow_types.iter().any(|p| matches!(p.trim(), "*" | "*/*"))
 }
 
 impl Buffers {
     /// Buffers for clips of at most `max_clip_size` bytes.
-    pub fn new(max_clip_size: u64) -> Buffers {
-        let sealed = max_clip_size
-            .saturating_add(chunk_count(max_clip_size, MAX_CHUNK as u64) * OVERHEAD as u64);
+    fn new(max_clip_size: u64) -> Buffers {
+        let sealed = max_clip_size.saturating_add(
+            chunk_count(max_clip_size, MAX_CHUNK as u64).saturating_mul(OVERHEAD as u64),
+        );
         let per_object = usize::try_from(sealed).unwrap_or(usize::MAX);
         Buffers {
             objects: HashMap::new(),
@@ -160,12 +204,28 @@ impl Buffers {
             own_order: VecDeque::new(),
             bytes: 0,
             per_object,
-            total: per_object.saturating_mul(2),
+            total: per_object.saturating_add(OBJECT_COST).saturating_mul(2),
         }
     }
 
+    /// Forgets object `nuid`'s bytes, if kept.
+    fn remove(&mut self, nuid: &str) -> Option<Assembly> {
+        let gone = self.objects.remove(nuid)?;
+        self.bytes = self.bytes.saturating_sub(gone.sealed.len() + OBJECT_COST);
+        Some(gone)
+    }
+
+    /// The kept object other than `nuid` whose last chunk is oldest.
+    fn oldest_but(&self, nuid: &str) -> Option<String> {
+        self.objects
+            .iter()
+            .filter(|(n, _)| n.as_str() != nuid)
+            .min_by_key(|(_, a)| a.last)
+            .map(|(n, _)| n.clone())
+    }
+
     /// Remembers a chunk this bridge sealed (its nonce), before it is sent.
-    pub fn own(&mut self, nonce: [u8; NONCE_LEN]) {
+    fn own(&mut self, nonce: [u8; NONCE_LEN]) {
         if self.own.insert(nonce) {
             self.own_order.push_back(nonce);
         }
@@ -177,9 +237,7 @@ impl Buffers {
     }
 
     fn ignore(&mut self, nuid: &str) {
-        if let Some(gone) = self.objects.remove(nuid) {
-            self.bytes -= gone.sealed.len();
-        }
+        self.remove(nuid);
         if self.ignored.insert(nuid.to_owned()) {
             self.ignored_order.push_back(nuid.to_owned());
         }
@@ -191,9 +249,15 @@ impl Buffers {
     }
 
     /// A chunk of object `nuid`, as stored.
-    pub fn chunk(&mut self, nuid: &str, bytes: &[u8], now: Instant) -> Kept {
+    fn chunk(&mut self, nuid: &str, bytes: &[u8], now: Instant) -> Kept {
         if self.ignored.contains(nuid) {
             return Kept::Ignored;
+        }
+        // Every sealed chunk of ours has at least one plaintext byte and at
+        // most the largest chunk a receiver accepts.
+        if bytes.len() <= OVERHEAD || bytes.len() > SEALED_CHUNK {
+            self.ignore(nuid);
+            return Kept::Refused;
         }
         if let Some(nonce) = bytes.get(..NONCE_LEN) {
             let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("NONCE_LEN bytes");
@@ -209,20 +273,18 @@ impl Buffers {
             self.ignore(nuid);
             return Kept::Dropped;
         }
-        // Room for it: the oldest other objects go first.
-        while self.bytes + bytes.len() > self.total {
-            let oldest = self
-                .objects
-                .iter()
-                .filter(|(n, _)| n.as_str() != nuid)
-                .min_by_key(|(_, a)| a.last)
-                .map(|(n, _)| n.clone());
-            match oldest {
+        let first = !self.objects.contains_key(nuid);
+        let cost = if first { OBJECT_COST } else { 0 } + bytes.len();
+        // Room for it: the oldest other objects go first (at most
+        // MAX_OBJECTS of them, so this scan is short).
+        while self.bytes.saturating_add(cost) > self.total
+            || (first && self.objects.len() >= MAX_OBJECTS)
+        {
+            match self.oldest_but(nuid) {
                 Some(old) => self.ignore(&old),
                 None => break,
             }
         }
-        let first = !self.objects.contains_key(nuid);
         let assembly = self
             .objects
             .entry(nuid.to_owned())
@@ -231,36 +293,43 @@ impl Buffers {
         assembly.digest.update(bytes);
         assembly.chunks += 1;
         assembly.last = now;
-        self.bytes += bytes.len();
+        self.bytes = self.bytes.saturating_add(cost);
         Kept::Added(first)
     }
 
     /// The info message of object `nuid` came: no more chunks follow.
-    pub fn done(&mut self, nuid: &str) {
+    fn done(&mut self, nuid: &str) {
         if let Some(a) = self.objects.get_mut(nuid) {
             a.done = true;
         }
     }
 
-    /// Object `nuid` if it is complete by `info` (or no chunk follows).
-    /// `None`: keep waiting; `Some(None)`: not kept, download it.
-    pub fn take(&mut self, info: &ObjectInfo, now: Instant) -> Option<Option<Assembly>> {
+    /// Object `info.nuid` if it is complete by `info` (or no chunk
+    /// follows). Waits while its chunks still come in, unless `late` (the
+    /// claim's deadline passed). Whatever it answers but `Wait`, the object
+    /// is not kept from now on: its later chunks are passed over.
+    fn take(&mut self, info: &ObjectInfo, now: Instant, late: bool) -> Take {
         let nuid = info.nuid.as_str();
         let Some(a) = self.objects.get(nuid) else {
-            return Some(None);
+            // The follower downloads it: its chunks still to come (a
+            // prefetcher lagging the follower) would only fill the cap.
+            self.ignore(nuid);
+            return Take::Download;
         };
         let complete = a.done || a.chunks >= info.chunks || a.sealed.len() >= info.size;
-        if !complete && now.duration_since(a.last) < CLAIM_STALL {
-            return None;
+        if !complete && !late && now.duration_since(a.last) < CLAIM_STALL {
+            return Take::Wait;
         }
-        let a = self.objects.remove(nuid).expect("looked up above");
-        self.bytes -= a.sealed.len();
+        let a = self.remove(nuid);
         self.ignore(nuid);
-        Some(complete.then_some(a))
+        match a {
+            Some(a) if complete => Take::Kept(Box::new(a)),
+            _ => Take::Download,
+        }
     }
 
     /// Drops objects nobody claimed; returns how many.
-    pub fn sweep(&mut self, now: Instant) -> usize {
+    fn sweep(&mut self, now: Instant) -> usize {
         let stale: Vec<String> = self
             .objects
             .iter()
@@ -274,7 +343,7 @@ impl Buffers {
     }
 
     /// Drops everything (the consumer lost its place).
-    pub fn clear(&mut self) {
+    fn clear(&mut self) {
         let all: Vec<String> = self.objects.keys().cloned().collect();
         for nuid in &all {
             self.ignore(nuid);
@@ -282,7 +351,7 @@ impl Buffers {
     }
 
     /// What is kept now.
-    pub fn counts(&self) -> Counts {
+    fn counts(&self) -> Counts {
         Counts {
             objects: self.objects.len() as u64,
             bytes: self.bytes as u64,
@@ -347,22 +416,29 @@ impl Prefetch {
     }
 
     /// The kept sealed bytes of the object `info` describes, verified
-    /// against it, waiting while its upload is still coming in. `None`:
-    /// not (wholly) kept, so download it.
+    /// against it (the only way kept bytes leave this module), waiting
+    /// while its upload is still coming in, for at most [`CLAIM_DEADLINE`].
+    /// `None`: not (wholly) kept, so download it.
     pub async fn claim(&self, info: &ObjectInfo) -> Option<Result<Vec<u8>, String>> {
         let mut changed = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + CLAIM_DEADLINE;
         loop {
             changed.borrow_and_update();
-            let taken = self
-                .buffers
-                .lock()
-                .expect("prefetch lock")
-                .take(info, Instant::now());
-            if let Some(taken) = taken {
-                return taken.map(|a| a.verify(info));
+            let now = tokio::time::Instant::now();
+            let taken = self.buffers.lock().expect("prefetch lock").take(
+                info,
+                now.into_std(),
+                now >= deadline,
+            );
+            match taken {
+                Take::Kept(a) => return Some(a.verify(info)),
+                Take::Download => return None,
+                Take::Wait => {}
             }
-            // Woken by the next chunk or info, or at the stall, whichever first.
-            let _ = tokio::time::timeout(CLAIM_STALL, changed.changed()).await;
+            // Woken by the next chunk or info, or at the stall or the
+            // deadline, whichever first.
+            let wake = deadline.min(now + CLAIM_STALL);
+            let _ = tokio::time::timeout_at(wake, changed.changed()).await;
         }
     }
 
@@ -379,7 +455,11 @@ pub async fn run(link: Arc<Link>) {
     // so the objects being kept have no gap.
     let mut position: Option<u64> = None;
     loop {
-        match follow_once(&link, &mut position).await {
+        let ended = follow_once(&link, &mut position).await;
+        // Whichever way the consumer ended, it follows nothing now (a
+        // stale `true` would hide a consumer that never comes back).
+        link.update_status(|s| s.prefetch_live = false);
+        match ended {
             Ok(()) => attempt = 0,
             Err(e) => {
                 if attempt == 0 {
@@ -392,7 +472,6 @@ pub async fn run(link: Arc<Link>) {
                     link.update_status(|s| s.prefetch_dropped += swept);
                 }
                 report(&link);
-                link.update_status(|s| s.prefetch_live = false);
                 tokio::time::sleep(crate::net::backoff(attempt)).await;
                 attempt += 1;
             }
@@ -421,7 +500,7 @@ async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), Stri
     };
     *position = Some(start);
     let deliver_policy = DeliverPolicy::ByStartSequence {
-        start_sequence: start + 1,
+        start_sequence: start.saturating_add(1),
     };
     let consumer = stream
         .create_consumer(OrderedConfig {
@@ -435,7 +514,10 @@ async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), Stri
         .messages()
         .await
         .map_err(|e| format!("consuming: {e}"))?;
-    link.update_status(|s| s.prefetch_live = true);
+    link.update_status(|s| {
+        s.prefetch_live = true;
+        s.prefetch_consumers += 1;
+    });
     let chunks = format!("$O.{bucket}.C.");
     let infos = format!("$O.{bucket}.M.");
     let prefetch = &link.prefetch;
@@ -461,7 +543,7 @@ async fn follow_once(link: &Link, position: &mut Option<u64>) -> Result<(), Stri
                     if let Some(nuid) = subject.strip_prefix(chunks.as_str()) {
                         let kept = prefetch.with(|b| b.chunk(nuid, &msg.payload, Instant::now()));
                         match kept {
-                            Kept::Added(true) | Kept::Dropped => report(link),
+                            Kept::Added(true) | Kept::Dropped | Kept::Refused => report(link),
                             Kept::Own => link.update_status(|s| s.prefetch_own += 1),
                             Kept::Added(false) | Kept::Ignored => {}
                         }
@@ -526,7 +608,10 @@ struct Meta {
     nuid: String,
 }
 
-fn report(link: &Link) {
+/// Writes what is kept now to the status file (also after a claim took an
+/// object: a stale `prefetching` would tell a waiting test of an upload
+/// that is not being kept).
+pub fn report(link: &Link) {
     let counts = link.prefetch.counts();
     link.update_status(|s| {
         s.prefetching = counts.objects;
@@ -566,6 +651,24 @@ mod tests {
         vec![byte; len]
     }
 
+    /// What a claim at `now` (not past its deadline) finds, verified:
+    /// `None` wait, `Some(None)` download.
+    #[expect(
+        clippy::option_option,
+        reason = "short for the three outcomes in asserts"
+    )]
+    fn take(
+        b: &mut Buffers,
+        i: &ObjectInfo,
+        now: Instant,
+    ) -> Option<Option<Result<Vec<u8>, String>>> {
+        match b.take(i, now, false) {
+            Take::Wait => None,
+            Take::Download => Some(None),
+            Take::Kept(a) => Some(Some(a.verify(i))),
+        }
+    }
+
     #[test]
     fn an_object_is_taken_when_complete_by_its_info_and_verified() {
         let now = Instant::now();
@@ -573,32 +676,32 @@ mod tests {
         let (c0, c1) = (chunk(1, 100), chunk(2, 50));
         assert_eq!(b.chunk("x", &c0, now), Kept::Added(true));
         let i = info("x", &[&c0, &c1]);
-        assert!(b.take(&i, now).is_none(), "one chunk to come: wait");
+        assert!(take(&mut b, &i, now).is_none(), "one chunk to come: wait");
         assert_eq!(b.chunk("x", &c1, now), Kept::Added(false));
-        let got = b.take(&i, now).unwrap().unwrap().verify(&i).unwrap();
+        let got = take(&mut b, &i, now).unwrap().unwrap().unwrap();
         assert_eq!(got, [c0, c1].concat());
         assert_eq!(b.counts(), Counts::default());
         // Taken once: a second claim downloads.
-        assert!(b.take(&i, now).unwrap().is_none());
+        assert!(take(&mut b, &i, now).unwrap().is_none());
     }
 
     #[test]
     fn a_start_in_the_middle_or_a_changed_chunk_fails_the_check() {
         let now = Instant::now();
         let mut b = Buffers::new(1 << 20);
-        let (c0, c1, c2) = (chunk(1, 100), chunk(2, 100), chunk(3, 10));
+        let (c0, c1, c2) = (chunk(1, 100), chunk(2, 100), chunk(3, 50));
         // Chunk 0 was stored before the consumer started.
         b.chunk("x", &c1, now);
         b.chunk("x", &c2, now);
         b.done("x");
         let i = info("x", &[&c0, &c1, &c2]);
-        let taken = b.take(&i, now).unwrap().unwrap();
-        assert!(taken.verify(&i).unwrap_err().contains("chunks"));
+        let taken = take(&mut b, &i, now).unwrap().unwrap();
+        assert!(taken.unwrap_err().contains("chunks"));
         // Same size and count, other bytes: the digest tells.
         b.chunk("y", &chunk(9, 100), now);
         let i = info("y", &[&c0]);
-        let taken = b.take(&i, now).unwrap().unwrap();
-        assert!(taken.verify(&i).unwrap_err().contains("digest"));
+        let taken = take(&mut b, &i, now).unwrap().unwrap();
+        assert!(taken.unwrap_err().contains("digest"));
     }
 
     #[test]
@@ -608,9 +711,9 @@ mod tests {
         let (c0, c1) = (chunk(1, 100), chunk(2, 100));
         b.chunk("x", &c0, t0);
         let i = info("x", &[&c0, &c1]);
-        assert!(b.take(&i, t0 + CLAIM_STALL / 2).is_none());
+        assert!(take(&mut b, &i, t0 + CLAIM_STALL / 2).is_none());
         // No chunk for CLAIM_STALL: the claim downloads instead.
-        assert!(b.take(&i, t0 + CLAIM_STALL).unwrap().is_none());
+        assert!(take(&mut b, &i, t0 + CLAIM_STALL).unwrap().is_none());
         // Its late chunks are not kept again.
         assert_eq!(b.chunk("x", &c1, t0), Kept::Ignored);
         // Nobody claims "y": it is dropped after UNCLAIMED.
@@ -634,7 +737,8 @@ mod tests {
     #[test]
     fn memory_is_capped_per_object_and_in_all() {
         let t0 = Instant::now();
-        // Clips of at most 1000 bytes: 1040 sealed per object, 2080 in all.
+        // Clips of at most 1000 bytes: 1040 sealed per object, twice that
+        // plus OBJECT_COST each in all.
         let mut b = Buffers::new(1000);
         assert_eq!(b.per_object, 1000 + OVERHEAD);
         assert_eq!(b.chunk("big", &chunk(1, 1000), t0), Kept::Added(true));
@@ -643,18 +747,91 @@ mod tests {
         let later = |n: u64| t0 + Duration::from_millis(n);
         b.chunk("a", &chunk(1, 1000), later(1));
         b.chunk("b", &chunk(2, 1000), later(2));
-        assert_eq!(b.counts().bytes, 2000);
+        assert_eq!(b.counts().bytes, 2 * (1000 + OBJECT_COST) as u64);
         // A third object pushes out the oldest, never more than the cap.
         b.chunk("c", &chunk(3, 1000), later(3));
         assert_eq!(
             b.counts(),
             Counts {
                 objects: 2,
-                bytes: 2000
+                bytes: 2 * (1000 + OBJECT_COST) as u64
             }
         );
-        assert_eq!(b.chunk("a", &chunk(1, 10), later(4)), Kept::Ignored);
+        assert_eq!(
+            b.chunk("a", &chunk(1, 10 + OVERHEAD), later(4)),
+            Kept::Ignored
+        );
         let i = info("b", &[&chunk(2, 1000)]);
-        assert!(b.take(&i, later(5)).unwrap().unwrap().verify(&i).is_ok());
+        assert!(take(&mut b, &i, later(5)).unwrap().unwrap().is_ok());
+    }
+
+    #[test]
+    fn hostile_chunks_under_fresh_nuids_stay_bounded() {
+        let t0 = Instant::now();
+        let mut b = Buffers::new(64 << 20);
+        // Chunks that cannot be ours make no entry at all.
+        assert_eq!(b.chunk("empty", &[], t0), Kept::Refused);
+        assert_eq!(b.chunk("tiny", &chunk(1, 1), t0), Kept::Refused);
+        assert_eq!(b.chunk("bare", &chunk(1, OVERHEAD), t0), Kept::Refused);
+        assert_eq!(
+            b.chunk("huge", &chunk(1, SEALED_CHUNK + 1), t0),
+            Kept::Refused
+        );
+        assert_eq!(b.counts(), Counts::default());
+        // The smallest chunk that could be ours, under 100k fresh nuids:
+        // the count of objects is capped, and so are their bytes with
+        // their fixed cost.
+        let small = chunk(1, OVERHEAD + 1);
+        for n in 0..100_000u64 {
+            let at = t0 + Duration::from_micros(n);
+            assert_eq!(b.chunk(&n.to_string(), &small, at), Kept::Added(true));
+            assert!(b.objects.len() <= MAX_OBJECTS);
+        }
+        assert_eq!(
+            b.counts(),
+            Counts {
+                objects: MAX_OBJECTS as u64,
+                bytes: (MAX_OBJECTS * (small.len() + OBJECT_COST)) as u64
+            }
+        );
+        // The newest are the ones kept.
+        assert!(b.objects.contains_key("99999"));
+        assert!(!b.objects.contains_key("0"));
+    }
+
+    #[test]
+    fn a_claim_that_finds_nothing_keeps_nothing_of_that_object_later() {
+        let now = Instant::now();
+        let mut b = Buffers::new(1 << 20);
+        let c0 = chunk(1, 100);
+        let i = info("x", &[&c0]);
+        // The follower got there first (the prefetcher lags): download.
+        assert!(take(&mut b, &i, now).unwrap().is_none());
+        assert_eq!(b.chunk("x", &c0, now), Kept::Ignored);
+        assert_eq!(b.counts(), Counts::default());
+    }
+
+    #[test]
+    fn a_claim_past_its_deadline_downloads_even_while_chunks_trickle_in() {
+        let now = Instant::now();
+        let mut b = Buffers::new(1 << 20);
+        let (c0, c1) = (chunk(1, 100), chunk(2, 100));
+        b.chunk("x", &c0, now);
+        let i = info("x", &[&c0, &c1]);
+        // A chunk just came, so by inactivity alone it would wait.
+        assert!(matches!(b.take(&i, now, false), Take::Wait));
+        assert!(matches!(b.take(&i, now, true), Take::Download));
+        assert_eq!(b.chunk("x", &c1, now), Kept::Ignored);
+        assert_eq!(b.counts(), Counts::default());
+    }
+
+    #[test]
+    fn prefetch_runs_only_where_every_type_crosses() {
+        let settings =
+            |types: &[&str]| -> Vec<String> { types.iter().map(|t| (*t).to_owned()).collect() };
+        assert!(enabled(&settings(&["*"])));
+        assert!(enabled(&settings(&["text/*", "*/*"])));
+        assert!(!enabled(&settings(&["text/*"])));
+        assert!(!enabled(&settings(&["text/*", "image/png"])));
     }
 }

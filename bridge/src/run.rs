@@ -90,11 +90,16 @@ async fn serve(settings: Settings, key: BoardKey) -> Result<()> {
             follow::run(follower).await;
             Ok(())
         });
-        let prefetcher = link.clone();
-        tasks.spawn(async move {
-            crate::prefetch::run(prefetcher).await;
-            Ok(())
-        });
+        // Off where allow_types refuses some type: a receiver never
+        // fetches a blob it refuses (README), and an object's type is known
+        // only from its manifest.
+        if crate::prefetch::enabled(&link.settings.allow_types) {
+            let prefetcher = link.clone();
+            tasks.spawn(async move {
+                crate::prefetch::run(prefetcher).await;
+                Ok(())
+            });
+        }
         links.push(link);
     }
     let mut term = signal(SignalKind::terminate()).map_err(|source| Error::Io {

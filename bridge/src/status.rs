@@ -39,8 +39,16 @@ pub struct BridgeStatus {
     pub last_remote_origin: String,
     /// Blobs being uploaded or downloaded.
     pub blobs_in_flight: u64,
-    /// Whether the prefetcher follows the bucket now.
+    /// Whether the prefetcher follows the bucket now (never, where
+    /// `allow_types` refuses some type).
     pub prefetch_live: bool,
+    /// Prefetch consumers created so far (one more after each recreation).
+    pub prefetch_consumers: u64,
+    /// Kept objects that did not match their final info (downloaded instead).
+    pub prefetch_mismatched: u64,
+    /// Kept objects that matched their info but whose chunks did not open
+    /// (downloaded instead: the download gives the verdict).
+    pub prefetch_unopened: u64,
     /// Objects of the bucket kept (sealed) before their manifest came.
     pub prefetching: u64,
     /// Their bytes.

@@ -138,6 +138,23 @@ fn only_allowed_representations_cross_and_a_clip_with_none_does_not() {
         }
     }
     assert_eq!(texts_only.status().unwrap().applied, 2);
+    // The refused images were not fetched, not even by the prefetch: it
+    // never ran there, while it did on the receiver that takes everything.
+    let st = texts_only.status().unwrap();
+    assert_eq!(
+        (
+            st.prefetch_consumers,
+            st.prefetching,
+            st.prefetch_dropped,
+            st.blobs_prefetched,
+            st.blobs_downloaded
+        ),
+        (0, 0, 0, 0, 0),
+        "{st:?}"
+    );
+    let st = anything.status().unwrap();
+    assert!(st.prefetch_consumers >= 1, "{st:?}");
+    assert_eq!(st.blobs_prefetched + st.blobs_downloaded, 2, "{st:?}");
 
     let sent_log = sender.stop_bridge().stderr;
     assert_eq!(
