@@ -315,6 +315,18 @@ fn slow_sender(
     (s, server, proxy, key, a, b)
 }
 
+/// Messages (chunks and infos) in the board's Object Store bucket now.
+fn bucket_messages(url: &str, names: &shm_clip_bridge::naming::Names) -> u64 {
+    common::runtime().block_on(async {
+        let client = async_nats::connect(url).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        match js.get_stream(format!("OBJ_{}", names.bucket)).await {
+            Ok(stream) => stream.get_info().await.unwrap().state.messages,
+            Err(_) => 0, // not created yet
+        }
+    })
+}
+
 fn via(proxy: &FlakyProxy) -> Vec<String> {
     vec![format!("nats://127.0.0.1:{}", proxy.port)]
 }
@@ -361,8 +373,27 @@ fn a_receiver_started_or_restarted_mid_upload_gets_the_clip_once() {
         .copy(&Clip::new("image/png", first.clone()))
         .unwrap();
     a.wait_status("uploading", |st| st.blobs_in_flight == 1);
+    // Its first chunk is stored before B starts, so B's prefetcher (which
+    // starts at the bucket's end) cannot have all of it.
+    let names = a.names(&key);
+    common::wait_until("A's first chunk stored", CROSS, || {
+        bucket_messages(&server.url(), &names) >= 1
+    });
     b.start(&[server.url()], &key, &[]);
+    // B keeps the upload's tail (so it did start in the middle) ...
+    b.wait_status("keeping the tail", |st| st.prefetching == 1);
     common::wait_until("the first clip on B", CROSS, || held(&b, &first) == 1);
+    // ... which fails the object's check: B downloaded the clip instead.
+    let st = b.wait_status("applied", |st| st.applied == 1);
+    assert_eq!(
+        (
+            st.prefetch_mismatched,
+            st.blobs_prefetched,
+            st.blobs_downloaded
+        ),
+        (1, 0, 1),
+        "started mid-upload: {st:?}"
+    );
     // B restarts while it is keeping the second upload.
     b.wait_status("prefetching", |st| st.prefetch_live);
     let second = large(3);
@@ -379,12 +410,12 @@ fn a_receiver_started_or_restarted_mid_upload_gets_the_clip_once() {
     b.wait_status("caught up", |st| {
         st.applied_seq == 3 && st.stream_last_seq == 3
     });
-    // Both came whole: the kept tail did not pass the object's check, so
-    // B downloaded them (or kept all of the second after its restart).
+    // The restarted prefetcher starts at the bucket's end, after chunks
+    // of the second upload were stored: B downloaded it.
     let st = b.status().unwrap();
     assert_eq!(
-        st.blobs_downloaded + st.blobs_prefetched,
-        1,
+        (st.blobs_prefetched, st.blobs_downloaded),
+        (0, 1),
         "since the restart: {st:?}"
     );
 }
@@ -399,13 +430,18 @@ fn a_server_restart_mid_upload_loses_nothing_and_prefetching_resumes() {
     a.board
         .copy(&Clip::new("image/png", first.clone()))
         .unwrap();
-    b.wait_status("keeping A's upload", |st| st.prefetching == 1);
+    let consumers = b
+        .wait_status("keeping A's upload", |st| st.prefetching == 1)
+        .prefetch_consumers;
     server.kill();
     server.restart();
     common::wait_until("the clip on B", CROSS, || held(&b, &first) == 1);
-    // The prefetcher follows the bucket again after the restart (its
-    // consumer would otherwise never resume: nats.rs#1596).
-    b.wait_status("prefetching again", |st| st.prefetch_live);
+    // The prefetcher follows the bucket again after the restart with a
+    // consumer created since (the old one would never resume:
+    // nats.rs#1596); the second clip kept below proves it delivers.
+    b.wait_status("prefetching again", |st| {
+        st.prefetch_live && st.prefetch_consumers > consumers
+    });
     let second = large(5);
     let before = b.status().unwrap().blobs_prefetched;
     a.board

@@ -295,6 +295,99 @@ fn forged_tampered_truncated_missing_oversized_and_replayed_messages_are_rejecte
 }
 
 #[test]
+fn a_tampered_kept_object_is_refused_and_its_clip_is_judged_by_the_download() {
+    let s = Scratch::new("keptrogue");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "keptrogue", "a");
+    let mut b = Machine::new(&s, "keptrogue", "b");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    b.wait_status("prefetching", |st| st.prefetch_live);
+    let names = a.names(&key);
+    let url = server.url();
+    let real = Envelope::new(&BoardKey::load(&key).unwrap());
+    // A member's blob of two sealed chunks ...
+    let image = marker_image(600 << 10);
+    let m = manifest(
+        [0xee; 16],
+        1,
+        vec![RepEntry {
+            mime: "image/png".into(),
+            size: image.len() as u64,
+            body: Body::Blob {
+                chunk_size: shm_clip_bridge::blob::CHUNK as u32,
+            },
+        }],
+    );
+    runtime().block_on(async {
+        use tokio::io::AsyncReadExt;
+        let client = async_nats::connect(&url).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let bucket = js.get_object_store(&names.bucket).await.unwrap();
+        let place = shm_clip_bridge::envelope::Place::manifest(names.board_hash, m.clip_id);
+        let mut sealed = Vec::new();
+        shm_clip_bridge::blob::SealingReader::new(real.clone(), place, 0, image.into())
+            .read_to_end(&mut sealed)
+            .await
+            .unwrap();
+        // ... replaced by a rogue with server access: one bit of chunk 1
+        // flipped, stored as an object of its own, so its info's size,
+        // chunk count and digest all match the tampered bytes.
+        sealed[shm_clip_bridge::blob::SEALED_CHUNK + 100] ^= 0x01;
+        bucket
+            .put(
+                async_nats::jetstream::object_store::ObjectMetadata {
+                    name: Names::object(&m.clip_id, 0),
+                    chunk_size: Some(shm_clip_bridge::blob::SEALED_CHUNK),
+                    ..Default::default()
+                },
+                &mut &sealed[..],
+            )
+            .await
+            .unwrap();
+    });
+    // B keeps it before the manifest comes.
+    b.wait_status("keeping the rogue object", |st| st.prefetching == 1);
+    publish_raw(&url, &names, seal_message(&real, &names, &m), "kept1");
+    a.copy("genuine after");
+    b.wait_for("genuine after");
+    let st = b.wait_status("caught up", |st| st.applied_seq == 2);
+    // The kept bytes passed the info's check but did not open, so B
+    // downloaded the object, and the download's verdict stands.
+    assert_eq!(
+        (
+            st.prefetch_unopened,
+            st.blobs_prefetched,
+            st.rejected,
+            st.applied
+        ),
+        (1, 0, 1, 1),
+        "{st:?}"
+    );
+    assert_eq!(b.texts(), ["genuine after"], "no part of the image applied");
+    assert!(
+        b.board
+            .history()
+            .unwrap()
+            .iter()
+            .all(|e| e.types.iter().all(|(mime, _)| mime != "image/png")),
+        "no image on B"
+    );
+    let log = b.stop_bridge().stderr;
+    let rejections: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("rejected stream message"))
+        .collect();
+    assert_eq!(rejections.len(), 1, "one line:\n{log}");
+    assert!(
+        rejections[0].contains("chunk 1 of 2") && rejections[0].contains("authentication failed"),
+        "{}",
+        rejections[0]
+    );
+}
+
+#[test]
 fn forged_relabelled_and_replayed_selections_are_rejected_and_select_nothing() {
     let s = Scratch::new("rogue-select");
     let server = NatsServer::start(&s.0, "n", &[]);
