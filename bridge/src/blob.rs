@@ -31,6 +31,80 @@ pub fn chunk_count(size: u64, chunk: u64) -> u64 {
     size.div_ceil(chunk).max(1)
 }
 
+/// A blob's shape as a manifest gives it (plaintext size and chunk length),
+/// checked once against what a receiver accepts, with everything that
+/// follows from it. The one place for these bounds and for the sealed-size
+/// formula: the numbers come from the network, so all of it is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    size: u64,
+    chunk: u32,
+    chunks: u64,
+    sealed: u64,
+}
+
+impl Shape {
+    /// The shape of a blob of `size` bytes in chunks of `chunk`, if it is
+    /// one a receiver accepts: at most `max_size` bytes, chunks of 1 to
+    /// [`MAX_CHUNK`] bytes, and a sealed size that fits in memory.
+    pub fn new(size: u64, chunk: u32, max_size: u64) -> Result<Shape, BlobError> {
+        let bounds = || BlobError::Bounds { size, chunk };
+        if size > max_size || chunk == 0 || chunk as usize > MAX_CHUNK {
+            return Err(bounds());
+        }
+        let chunks = chunk_count(size, u64::from(chunk));
+        let sealed = chunks
+            .checked_mul(OVERHEAD_PER_CHUNK)
+            .and_then(|o| o.checked_add(size))
+            .filter(|&sealed| usize::try_from(sealed).is_ok())
+            .ok_or_else(bounds)?;
+        Ok(Shape {
+            size,
+            chunk,
+            chunks,
+            sealed,
+        })
+    }
+
+    /// Plaintext bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// How many chunks (at least one).
+    pub fn chunks(&self) -> u64 {
+        self.chunks
+    }
+
+    /// Bytes sealed: the Object Store object's size.
+    pub fn sealed_len(&self) -> u64 {
+        self.sealed
+    }
+
+    /// Plaintext bytes of chunk `i` (0 past the last).
+    pub fn plain_len(&self, i: u64) -> usize {
+        let at = i.saturating_mul(u64::from(self.chunk));
+        // At most `chunk` (a u32), so it fits.
+        self.size.saturating_sub(at).min(u64::from(self.chunk)) as usize
+    }
+
+    /// Sealed bytes of a full chunk.
+    fn sealed_chunk(&self) -> usize {
+        self.chunk as usize + OVERHEAD
+    }
+
+    /// Chunk `i`'s place (its associated data) in representation `rep` of
+    /// the clip that `manifest_place` names.
+    pub fn place(&self, manifest_place: Place, rep: u32, i: u64) -> Place {
+        Place {
+            rep,
+            chunk: i,
+            chunks: self.chunks,
+            ..manifest_place
+        }
+    }
+}
+
 /// Told of every sealed chunk before it is handed out.
 pub type Observer = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
@@ -151,16 +225,13 @@ pub async fn open_blob(
     chunk: u32,
     max_size: u64,
 ) -> Result<Vec<u8>, BlobError> {
-    let chunk_len = chunk as usize;
-    if size > max_size || chunk_len == 0 || chunk_len > MAX_CHUNK {
-        return Err(BlobError::Bounds { size, chunk });
-    }
-    let chunks = chunk_count(size, u64::from(chunk));
+    let shape = Shape::new(size, chunk, max_size)?;
+    let chunks = shape.chunks();
+    // Fits: Shape checked that even the sealed size does.
     let mut out = Vec::with_capacity(size as usize);
-    let mut sealed = vec![0; chunk_len + OVERHEAD];
+    let mut sealed = vec![0; shape.sealed_chunk()];
     for i in 0..chunks {
-        let plain_len = (size - i * u64::from(chunk)).min(u64::from(chunk)) as usize;
-        let piece = &mut sealed[..plain_len + OVERHEAD];
+        let piece = &mut sealed[..shape.plain_len(i) + OVERHEAD];
         object.read_exact(piece).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
                 BlobError::Truncated { chunk: i, chunks }
@@ -168,12 +239,7 @@ pub async fn open_blob(
                 BlobError::Read(e)
             }
         })?;
-        let place = Place {
-            rep,
-            chunk: i,
-            chunks,
-            ..manifest_place
-        };
+        let place = shape.place(manifest_place, rep, i);
         let plain = envelope
             .open_in_place(&place, piece)
             .map_err(|source| BlobError::Chunk {
@@ -205,20 +271,11 @@ pub fn open_sealed(
     chunk: u32,
     max_size: u64,
 ) -> Result<Vec<u8>, BlobError> {
-    let chunk_len = chunk as usize;
-    if size > max_size || chunk_len == 0 || chunk_len > MAX_CHUNK {
-        return Err(BlobError::Bounds { size, chunk });
-    }
-    let chunks = chunk_count(size, u64::from(chunk));
-    // Checked: the manifest's numbers are hostile, and `max_size` is config.
-    let bounds = BlobError::Bounds { size, chunk };
-    let size = usize::try_from(size).map_err(|_| BlobError::Bounds { size, chunk })?;
-    let expected = usize::try_from(chunks)
-        .ok()
-        .and_then(|n| n.checked_mul(OVERHEAD))
-        .and_then(|o| o.checked_add(size))
-        .ok_or(bounds)?;
-    let full = chunk_len + OVERHEAD;
+    let shape = Shape::new(size, chunk, max_size)?;
+    let chunks = shape.chunks();
+    // Fits in a usize: Shape checked it.
+    let expected = shape.sealed_len() as usize;
+    let full = shape.sealed_chunk();
     if sealed.len() > expected {
         return Err(BlobError::TooLong);
     }
@@ -228,12 +285,7 @@ pub fn open_sealed(
         return Err(BlobError::Truncated { chunk, chunks });
     }
     for (i, piece) in (0..).zip(sealed.chunks_mut(full)) {
-        let place = Place {
-            rep,
-            chunk: i,
-            chunks,
-            ..manifest_place
-        };
+        let place = shape.place(manifest_place, rep, i);
         envelope
             .open_in_place(&place, piece)
             .map_err(|source| BlobError::Chunk {
@@ -243,9 +295,8 @@ pub fn open_sealed(
             })?;
     }
     let mut out = 0;
-    for i in 0..chunks as usize {
-        let plain_len = (size - out).min(chunk_len);
-        let at = i * full + NONCE_LEN;
+    for (i, at) in (0..chunks).zip((NONCE_LEN..).step_by(full)) {
+        let plain_len = shape.plain_len(i);
         sealed.copy_within(at..at + plain_len, out);
         out += plain_len;
     }
@@ -349,6 +400,35 @@ mod tests {
             1 << 30,
         ));
         assert!(matches!(too_big, Err(BlobError::Bounds { .. })));
+    }
+
+    #[test]
+    fn a_shape_is_checked_once_and_gives_every_length() {
+        let s = Shape::new(CHUNK as u64 * 2 + 17, CHUNK as u32, 1 << 30).unwrap();
+        assert_eq!(s.chunks(), 3);
+        assert_eq!(
+            s.sealed_len(),
+            CHUNK as u64 * 2 + 17 + 3 * OVERHEAD_PER_CHUNK
+        );
+        assert_eq!(
+            (s.plain_len(0), s.plain_len(2), s.plain_len(3)),
+            (CHUNK, 17, 0)
+        );
+        assert_eq!(s.place(Place::manifest([1; 32], [2; 16]), 4, 2).chunks, 3);
+        // An empty blob is one chunk.
+        assert_eq!(Shape::new(0, 10, 10).unwrap().chunks(), 1);
+        for (size, chunk, max) in [
+            (11, 10, 10),                                // over max_size
+            (10, 0, 10),                                 // no chunk length
+            (10, MAX_CHUNK as u32 + 1, 10),              // chunk too long
+            (u64::MAX, 1, u64::MAX),                     // the sealed size overflows
+            (u64::MAX - 10, MAX_CHUNK as u32, u64::MAX), // ... with large chunks too
+        ] {
+            assert!(
+                matches!(Shape::new(size, chunk, max), Err(BlobError::Bounds { .. })),
+                "{size} {chunk} {max}"
+            );
+        }
     }
 
     #[test]

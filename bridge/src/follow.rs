@@ -22,7 +22,7 @@ use async_nats::jetstream::consumer::pull::OrderedConfig;
 use futures_util::StreamExt;
 use shm_clip::{ClipId, NodeId, Representation};
 
-use crate::blob::{BlobError, OVERHEAD_PER_CHUNK, chunk_count, open_blob, open_sealed};
+use crate::blob::{BlobError, Shape, open_blob, open_sealed};
 use crate::envelope::Place;
 use crate::link::Link;
 use crate::local::Selected;
@@ -305,15 +305,15 @@ async fn fetch(link: &Link, manifest: &Manifest) -> Result<Vec<Representation>, 
                     .bucket()
                     .await
                     .map_err(|e| Failure::Retry(e.to_string()))?;
+                // Out of bounds: refused before anything is fetched.
+                let shape = Shape::new(rep.size, *chunk_size, link.settings.max_clip_size)
+                    .map_err(|e| Failure::Reject(format!("blob of representation {i}: {e}")))?;
                 let blob = Blob {
                     name: Names::object(&manifest.clip_id, i as u32),
                     rep: i as u32,
                     size: rep.size,
                     chunk_size: *chunk_size,
-                    sealed_size: rep.size.saturating_add(
-                        chunk_count(rep.size, u64::from(*chunk_size))
-                            .saturating_mul(OVERHEAD_PER_CHUNK),
-                    ),
+                    sealed_size: shape.sealed_len(),
                 };
                 link.update_status(|s| s.blobs_in_flight += 1);
                 let opened = match prefetched(link, bucket, &blob).await {

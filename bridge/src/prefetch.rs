@@ -43,7 +43,7 @@ use async_nats::jetstream::object_store::ObjectInfo;
 use base64::Engine as _;
 use futures_util::StreamExt;
 
-use crate::blob::{MAX_CHUNK, SEALED_CHUNK, chunk_count};
+use crate::blob::{MAX_CHUNK, SEALED_CHUNK, Shape};
 use crate::envelope::{NONCE_LEN, OVERHEAD};
 use crate::link::Link;
 
@@ -192,10 +192,9 @@ pub fn enabled(allow_types: &[String]) -> bool {
 impl Buffers {
     /// Buffers for clips of at most `max_clip_size` bytes.
     fn new(max_clip_size: u64) -> Buffers {
-        let sealed = max_clip_size.saturating_add(
-            chunk_count(max_clip_size, MAX_CHUNK as u64).saturating_mul(OVERHEAD as u64),
-        );
-        let per_object = usize::try_from(sealed).unwrap_or(usize::MAX);
+        // A max_clip_size too large to seal in memory caps nothing.
+        let per_object = Shape::new(max_clip_size, MAX_CHUNK as u32, max_clip_size)
+            .map_or(usize::MAX, |s| s.sealed_len() as usize);
         Buffers {
             objects: HashMap::new(),
             ignored: HashSet::new(),
