@@ -13,10 +13,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::envelope::{Envelope, NONCE_LEN, OVERHEAD, Place};
 
+/// The plaintext chunk the first version sealed: 128 KiB - [`OVERHEAD`],
+/// one per default-sized Object Store chunk. The smallest any version seals.
+pub const FIRST_CHUNK: usize = 128 * 1024 - OVERHEAD;
 /// The largest plaintext chunk a receiver accepts, since the first version
-/// (which sealed chunks of 128 KiB - [`OVERHEAD`], one per default-sized
-/// Object Store chunk, and accepted up to four times that).
-pub const MAX_CHUNK: usize = 4 * (128 * 1024 - OVERHEAD);
+/// (which accepted up to four times its own).
+pub const MAX_CHUNK: usize = 4 * FIRST_CHUNK;
 /// Plaintext bytes per chunk sealed here: the largest every receiver
 /// accepts, so that a 30 MB blob is 58 Object Store chunks (and acks), not
 /// 229 (BENCHMARKS.md, "Bridge", session 4).

@@ -43,7 +43,7 @@ use async_nats::jetstream::object_store::ObjectInfo;
 use base64::Engine as _;
 use futures_util::StreamExt;
 
-use crate::blob::{MAX_CHUNK, SEALED_CHUNK, Shape};
+use crate::blob::{FIRST_CHUNK, SEALED_CHUNK, Shape};
 use crate::envelope::{NONCE_LEN, OVERHEAD};
 use crate::link::Link;
 
@@ -192,8 +192,10 @@ pub fn enabled(allow_types: &[String]) -> bool {
 impl Buffers {
     /// Buffers for clips of at most `max_clip_size` bytes.
     fn new(max_clip_size: u64) -> Buffers {
-        // A max_clip_size too large to seal in memory caps nothing.
-        let per_object = Shape::new(max_clip_size, MAX_CHUNK as u32, max_clip_size)
+        // Counted with the smallest chunks any version seals (most
+        // overhead), so that a max-size clip from an older peer still fits;
+        // a max_clip_size too large to seal in memory caps nothing.
+        let per_object = Shape::new(max_clip_size, FIRST_CHUNK as u32, max_clip_size)
             .map_or(usize::MAX, |s| s.sealed_len() as usize);
         Buffers {
             objects: HashMap::new(),
@@ -258,12 +260,12 @@ impl Buffers {
             self.ignore(nuid);
             return Kept::Refused;
         }
-        if let Some(nonce) = bytes.get(..NONCE_LEN) {
-            let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("NONCE_LEN bytes");
-            if self.own.remove(&nonce) {
-                self.ignore(nuid);
-                return Kept::Own;
-            }
+        if bytes
+            .first_chunk::<NONCE_LEN>()
+            .is_some_and(|nonce| self.own.remove(nonce))
+        {
+            self.ignore(nuid);
+            return Kept::Own;
         }
         let held = self.objects.get(nuid).map_or(0, |a| a.sealed.len());
         if held.saturating_add(bytes.len()) > self.per_object
@@ -402,8 +404,7 @@ impl Prefetch {
 
     /// Remembers a chunk this bridge sealed, by its nonce.
     pub fn own(&self, sealed: &[u8]) {
-        if let Some(nonce) = sealed.get(..NONCE_LEN) {
-            let nonce = nonce.try_into().expect("NONCE_LEN bytes");
+        if let Some(&nonce) = sealed.first_chunk::<NONCE_LEN>() {
             self.buffers.lock().expect("prefetch lock").own(nonce);
         }
     }
@@ -731,6 +732,16 @@ mod tests {
         assert_eq!(b.chunk("x", &mine, now), Kept::Own);
         assert_eq!(b.chunk("x", &chunk(8, 100), now), Kept::Ignored);
         assert_eq!(b.counts(), Counts::default());
+    }
+
+    #[test]
+    fn a_max_size_clip_in_the_first_version_s_chunks_fits_one_object() {
+        let max = 64u64 << 20;
+        let b = Buffers::new(max);
+        let old = Shape::new(max, FIRST_CHUNK as u32, max).unwrap();
+        let new = Shape::new(max, crate::blob::CHUNK as u32, max).unwrap();
+        assert!(old.sealed_len() > new.sealed_len());
+        assert_eq!(b.per_object as u64, old.sealed_len());
     }
 
     #[test]
