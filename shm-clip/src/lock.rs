@@ -25,9 +25,8 @@
 //! wait long for it.
 
 use std::marker::PhantomData;
-use std::sync::OnceLock;
 use std::sync::atomic::{Ordering, fence};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::format::off;
 use crate::segment::Segment;
@@ -42,13 +41,15 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 const HANDOFF_MIN: Duration = Duration::from_micros(200);
 const HANDOFF_MAX: Duration = Duration::from_millis(20);
 
-/// Nanoseconds on this process's monotonic clock, never 0.
+/// Nanoseconds on the coarse monotonic clock (a few milliseconds of
+/// resolution, enough to size a hand-off), never 0. Every lock reads it, so
+/// it must cost next to nothing: the coarse clock is a load from the vDSO
+/// page, where `CLOCK_MONOTONIC` reads and scales the TSC.
 fn mono_ns() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let start = START.get_or_init(Instant::now);
-    u64::try_from(start.elapsed().as_nanos())
-        .unwrap_or(u64::MAX)
-        .max(1)
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC_COARSE).map_or(1, |t| {
+        let ns = i128::from(t.tv_sec()) * 1_000_000_000 + i128::from(t.tv_nsec());
+        u64::try_from(ns).unwrap_or(u64::MAX).max(1)
+    })
 }
 
 /// Proof that this thread holds the board lock; unlocks on drop.
@@ -84,7 +85,10 @@ impl Drop for LockGuard<'_> {
         } else {
             0
         };
-        self.seg.handoff_until.store(until, Ordering::Relaxed);
+        // Most unlocks find it 0 and leave it so: no store to share.
+        if until != 0 || self.seg.handoff_until.load(Ordering::Relaxed) != 0 {
+            self.seg.handoff_until.store(until, Ordering::Relaxed);
+        }
     }
 }
 
@@ -139,10 +143,11 @@ impl Segment {
     /// moment ago, yields until someone has taken the mutex, or until the
     /// time that unlock left it.
     fn leave_to_woken_waiter(&self) {
-        let until = self.handoff_until.swap(0, Ordering::Relaxed);
-        if until == 0 {
+        // A plain load first: the swap's locked instruction only when set.
+        if self.handoff_until.load(Ordering::Relaxed) == 0 {
             return;
         }
+        let until = self.handoff_until.swap(0, Ordering::Relaxed);
         let mutex = self.mutex();
         while mutex.looks_free() && mono_ns() < until {
             std::thread::yield_now();
