@@ -150,10 +150,11 @@ impl Mapping {
     pub(crate) fn move_within(&self, from: usize, to: usize, len: usize) -> Option<()> {
         let src = self.check(from, len)?;
         let dst = self.check(to, len)?;
-        // SAFETY: both ranges are inside the mapping (checked above); `copy`
-        // is memmove, which allows overlap. Concurrency: only the arena moves
+        // Both ranges are inside the mapping (checked above); `copy` is
+        // memmove, which allows overlap. Concurrency: only the arena moves
         // (compaction), under the board lock, so nobody else reads or writes
         // either range meanwhile.
+        // SAFETY: in bounds, overlap allowed, nobody else touches the bytes (above).
         unsafe { std::ptr::copy(src, dst, len) };
         Some(())
     }
@@ -188,11 +189,12 @@ impl Mapping {
         if !(ptr as usize).is_multiple_of(align_of::<u64>()) {
             return None;
         }
-        // SAFETY: the 8 bytes are inside the mapping and aligned (checked
-        // above), and live as long as `&self`. Concurrency: other processes
-        // may load and store these bytes right now, but only atomically
-        // (`seq`, the magic word, a bench's stamp), which is what AtomicU64
-        // is for; a reference to an atomic permits exactly that sharing.
+        // The 8 bytes are inside the mapping and aligned (checked above), and
+        // live as long as `&self`. Concurrency: other processes may load and
+        // store these bytes right now, but only atomically (`seq`, the magic
+        // word, a bench's stamp), which is what AtomicU64 is for; a reference
+        // to an atomic permits exactly that sharing.
+        // SAFETY: in bounds, aligned, outlived by `&self`, shared only atomically (above).
         Some(unsafe { AtomicU64::from_ptr(ptr.cast()) })
     }
 
@@ -215,11 +217,12 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` are exactly what mmap returned, and no reference
-        // into the mapping outlives `self` (atomics and `RawMutex` borrow
+        // `ptr`/`len` are exactly what mmap returned, and no reference into
+        // the mapping outlives `self` (atomics and `RawMutex` borrow
         // `&self`). Other processes keep their own mappings of the file;
         // unmapping ours changes nothing for them (a lock we held is released
         // by the guard first, which borrows the mapping).
+        // SAFETY: our own mapping, unmapped once, with nothing borrowing it (above).
         if let Err(errno) = unsafe { munmap(self.ptr.cast(), self.len) } {
             tracing::warn!(%errno, "munmap failed");
         }

@@ -54,13 +54,14 @@ impl NewShmFile {
         let size = i64::try_from(len).map_err(|_| ("sizing", Errno::EFBIG))?;
         let map_len = usize::try_from(len).map_err(|_| ("mmap", Errno::EFBIG))?;
         ftruncate(&self.fd, size).map_err(|e| ("sizing", e))?;
-        // SAFETY: ftruncate just made the file exactly `len` bytes long.
+        // ftruncate just made the file exactly `len` bytes long.
         // Nobody shrinks it later: it is mode 0600 and ours, and shm-clip
         // truncates a segment only here, once, from 0 to its full size (a
         // foreign process of our uid is outside our reach, see the module
         // docs of `sys`). Concurrency: openers may map it already, but they
         // only load the magic and version words atomically until we publish,
         // and `Unpublished` never writes those words non-atomically.
+        // SAFETY: the file is `map_len` bytes long and stays so (above).
         let map = unsafe { Mapping::new(&self.fd, map_len) }.map_err(|e| ("mmap", e))?;
         Ok(Unpublished { map, fd: self.fd })
     }
@@ -141,13 +142,14 @@ impl ShmFile {
         if len < HEADER_SIZE {
             return Err(Errno::EINVAL);
         }
-        // SAFETY: fstat just showed the file to be `len` bytes long. It does
+        // fstat just showed the file to be `len` bytes long. It does
         // not shrink: it is ours and no one else may write it (checked above),
         // a creator only ever grows a segment from 0 to its full size, in one
         // ftruncate, and shm-clip never truncates it again (a foreign process
         // of our uid is outside our reach, see the module docs of `sys`).
         // Concurrency: other processes may be writing the file right now;
         // mapping it reads nothing.
+        // SAFETY: the file is `len` bytes long and stays so (above).
         let map = unsafe { Mapping::new(&self.fd, len) }?;
         Ok(Mapped { map, fd: self.fd })
     }
@@ -266,14 +268,20 @@ impl Deref for BoardMap {
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_opener_sees_nothing_before_publish_and_a_board_after() {
-        let name = format!("/shm-clip-test-sys-shm.{}", std::process::id());
+    /// A fresh, unpublished 8 KiB segment named `/shm-clip-test-sys-TAG.PID`.
+    fn fresh(tag: &str) -> (String, Unpublished) {
+        let name = format!("/shm-clip-test-sys-{tag}.{}", std::process::id());
         let _ = nix::sys::mman::shm_unlink(name.as_str());
         let fresh = NewShmFile::create(&name)
             .unwrap()
             .size_and_map(8192)
             .unwrap();
+        (name, fresh)
+    }
+
+    #[test]
+    fn an_opener_sees_nothing_before_publish_and_a_board_after() {
+        let (name, fresh) = fresh("shm");
         assert!(
             NewShmFile::create(&name).is_err_and(|e| e == Errno::EEXIST),
             "exclusive"
@@ -308,14 +316,8 @@ mod tests {
     /// `lock.rs` sees a waiter sleep on a held mutex, and a free one after.
     #[test]
     fn a_held_mutex_shows_its_waiter_and_a_free_one_shows_none() {
-        let name = format!("/shm-clip-test-sys-waiters.{}", std::process::id());
-        let _ = nix::sys::mman::shm_unlink(name.as_str());
-        let board = NewShmFile::create(&name)
-            .unwrap()
-            .size_and_map(8192)
-            .unwrap()
-            .publish()
-            .unwrap();
+        let (name, fresh) = fresh("waiters");
+        let board = fresh.publish().unwrap();
         let wait = std::time::Duration::from_secs(10);
         assert!(board.mutex().looks_free() && !board.mutex().has_waiters());
         board.mutex().lock(wait).unwrap();
