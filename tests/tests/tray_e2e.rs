@@ -190,6 +190,90 @@ fn password_manager_clip_never_reaches_the_history() {
     let _ = secret.wait();
 }
 
+/// The race of a user who copies again right after the last owner exited:
+/// the tray must answer the exit by putting the board's clip back only if
+/// nobody took CLIPBOARD since, and must read the newer owner, not steal
+/// from it (and then ask itself for the content, which it cannot answer).
+/// The tray is stopped while both changes happen, so it sees them in that
+/// order every time.
+#[test]
+fn a_clipboard_taken_right_after_its_owner_exited_is_read_not_stolen() {
+    let w = World::new("takeover");
+    let tray = w.tray(&["--no-icon"]);
+    let mut src = w.xclip_in(b"ordinary", None);
+    wait_board(&w, None, b"ordinary", "an ordinary clip first");
+    let stopped = Stopped::new(tray.pid());
+    let _ = src.kill();
+    let _ = src.wait();
+    wait_for("CLIPBOARD to lose its owner", || {
+        clipboard_owner(&w.x.display).is_none().then_some(())
+    });
+    let mut secret = offer_secret(&w, "hunter2-secret");
+    drop(stopped);
+    wait_for("the tray to read the new owner and skip its secret", || {
+        tray.log_text()
+            .contains("skipped a clip marked secret")
+            .then_some(())
+    });
+    let log = tray.log_text();
+    assert!(
+        log.contains("another application took the clipboard since"),
+        "the tray should have seen that it may not take CLIPBOARD back: {log}"
+    );
+    assert!(!log.contains("cannot read the clipboard"), "{log}");
+    assert_eq!(
+        w.xclip_out(None).as_deref(),
+        Some(&b"hunter2-secret"[..]),
+        "the password manager must still own CLIPBOARD"
+    );
+    assert_eq!(w.paste(None).as_deref(), Some(&b"ordinary"[..]));
+    let _ = secret.kill();
+    let _ = secret.wait();
+}
+
+/// The window that owns CLIPBOARD on `display`, if any.
+fn clipboard_owner(display: &str) -> Option<u32> {
+    use x11rb::protocol::xproto::ConnectionExt as _;
+    let (conn, _) = x11rb::connect(Some(display)).expect("connecting to Xvfb");
+    let clipboard = conn
+        .intern_atom(false, b"CLIPBOARD")
+        .unwrap()
+        .reply()
+        .unwrap()
+        .atom;
+    let owner = conn
+        .get_selection_owner(clipboard)
+        .unwrap()
+        .reply()
+        .unwrap()
+        .owner;
+    (owner != x11rb::NONE).then_some(owner)
+}
+
+/// A process held with SIGSTOP until this is dropped (then SIGCONT), so
+/// that the X server queues what happens meanwhile for it to see at once.
+struct Stopped(nix::unistd::Pid);
+
+impl Stopped {
+    fn new(pid: u32) -> Stopped {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+        wait_for("the process to stop", || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The state follows the parenthesised command name.
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            (state == 'T').then_some(())
+        });
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGCONT);
+    }
+}
+
 #[test]
 fn tray_menu_over_dbus() {
     let mut w = World::new("menu");

@@ -151,13 +151,19 @@ impl Owner {
         Ok((owner != x11rb::NONE).then_some(owner))
     }
 
-    /// Takes CLIPBOARD at `time` and serves `clip` until someone else takes it.
+    /// Whether our window owns `selection` now (a round trip).
+    pub fn owns(&self, selection: Atom) -> Result<bool> {
+        Ok(self.owner_of(selection)? == Some(self.win))
+    }
+
+    /// Takes CLIPBOARD at `time` and serves `clip` until someone else takes
+    /// it; false when the server kept the owner (someone took it after
+    /// `time`).
     pub fn own(&mut self, clip: Arc<Clip>, time: Timestamp) -> Result<bool> {
         self.conn
             .set_selection_owner(self.win, self.atoms.CLIPBOARD, time)?;
         let owner = self.owner_of(self.atoms.CLIPBOARD)?;
         if owner != Some(self.win) {
-            tracing::warn!("could not take the CLIPBOARD selection");
             self.served = None;
             return Ok(false);
         }

@@ -35,6 +35,19 @@ pub enum Desktop {
 const NOT_SERVING: &str =
     "the tray does not serve the desktop clipboard (sync.to_system is off, or syncing is paused)";
 
+/// The X server time at which the tray takes CLIPBOARD. The server ignores
+/// a takeover older than the selection's last change (ICCCM §2.1), which is
+/// what keeps a late takeover from stealing a newer owner's clip.
+#[derive(Clone, Copy, Debug)]
+enum Takeover {
+    /// The server's current time: the board changed just now.
+    Now,
+    /// The time of the owner change that the takeover answers: when the
+    /// last owner exited, the selection's own timestamp. Anyone who took
+    /// CLIPBOARD after that change wins.
+    At(x11rb::protocol::xproto::Timestamp),
+}
+
 /// Saves wait this long after a change, so a burst of copies is one write.
 const SAVE_DELAY: Duration = Duration::from_secs(2);
 
@@ -99,7 +112,7 @@ impl Service {
             Ok(Some(_)) if self.config.sync.to_board => {
                 self.import(clipboard, x11rb::CURRENT_TIME);
             }
-            Ok(None) if self.config.sync.to_system => self.serve_head(),
+            Ok(None) if self.config.sync.to_system => self.serve_head(Takeover::Now),
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "cannot query the CLIPBOARD owner"),
         }
@@ -252,7 +265,7 @@ impl Service {
             match change.owner {
                 Some(_) if self.config.sync.to_board => self.import(change.selection, change.time),
                 Some(_) => {}
-                None => self.keep_alive(),
+                None => self.keep_alive(Takeover::At(change.time)),
             }
         } else if change.selection == primary
             && self.config.sync.primary
@@ -265,7 +278,7 @@ impl Service {
 
     /// The clipboard's owner exited: serve the board's current clip instead,
     /// so that what was copied stays pasteable.
-    fn keep_alive(&mut self) {
+    fn keep_alive(&mut self, takeover: Takeover) {
         if !self.config.sync.to_system {
             return;
         }
@@ -275,7 +288,7 @@ impl Service {
             return;
         }
         tracing::debug!("CLIPBOARD lost its owner; serving the board's current clip");
-        self.serve_head();
+        self.serve_head(takeover);
     }
 
     /// Reads `selection` and copies it into the board as one clip.
@@ -285,9 +298,23 @@ impl Service {
             ignore: self.config.sync.ignore_types.clone(),
         };
         let started = Instant::now();
-        let Desktop::X11 { reader, .. } = &mut self.desktop else {
+        let Desktop::X11 { owner, reader } = &mut self.desktop else {
             return;
         };
+        // A selection we own now was taken back from the owner that this
+        // change names (a board clip served since): converting it would
+        // ask ourselves, and this thread cannot answer while it waits.
+        match owner.owns(selection) {
+            Ok(true) => {
+                tracing::debug!("not reading a clipboard change that a board clip has superseded");
+                return;
+            }
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(%err, "cannot query the selection owner");
+                return;
+            }
+        }
         let outcome = reader
             .read(selection, time, &policy)
             .map_err(|e| e.to_string());
@@ -307,7 +334,7 @@ impl Service {
                 self.apply(outcome, Instant::now());
             }
             WlEvent::Changed(_) => {}
-            WlEvent::Cleared => self.keep_alive(),
+            WlEvent::Cleared => self.keep_alive(Takeover::Now),
         }
     }
 
@@ -545,12 +572,12 @@ impl Service {
             return;
         }
         if self.head.is_some() && self.head != before {
-            self.serve_head();
+            self.serve_head(Takeover::Now);
         }
     }
 
     /// Takes CLIPBOARD with the board's current clip.
-    fn serve_head(&mut self) {
+    fn serve_head(&mut self, takeover: Takeover) {
         let Some(seq) = self.head else { return };
         let started = Instant::now();
         let clip = match self.board.get(Selector::Seq(seq)) {
@@ -565,15 +592,23 @@ impl Service {
         let (size, hash) = (clip.total_size(), super::digest(&clip));
         let types: Vec<String> = clip.types().into_iter().map(str::to_owned).collect();
         let result = match &mut self.desktop {
-            Desktop::X11 { owner, reader } => reader
-                .server_time()
-                .and_then(|time| owner.own(Arc::new(clip), time))
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Desktop::Wayland(wayland) => wayland.own(&clip),
+            Desktop::X11 { owner, reader } => match takeover {
+                Takeover::Now => reader.server_time(),
+                Takeover::At(time) => Ok(time),
+            }
+            .and_then(|time| owner.own(Arc::new(clip), time))
+            .map_err(|e| e.to_string()),
+            Desktop::Wayland(wayland) => wayland.own(&clip).map(|()| true),
         };
         match result {
-            Ok(()) => {
+            Ok(false) => {
+                self.serving = false;
+                tracing::info!(
+                    seq,
+                    "not serving the board's clip: another application took the clipboard since"
+                );
+            }
+            Ok(true) => {
                 self.serving = true;
                 tracing::info!(
                     seq,
@@ -629,7 +664,7 @@ impl Service {
                     Ok(_) => {
                         self.refresh();
                         if self.config.sync.to_system {
-                            self.serve_head();
+                            self.serve_head(Takeover::Now);
                         }
                     }
                     Err(err) => tracing::warn!(%err, "cannot select that entry"),
