@@ -16,6 +16,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Archive {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
+    /// A delete committed since the last complete [`Archive::scrub`]: its
+    /// bytes may still be in a page's free space or in the WAL.
+    unscrubbed: bool,
 }
 
 impl std::fmt::Debug for Archive {
@@ -90,6 +93,7 @@ impl Archive {
         Ok(Archive {
             conn,
             path: path.to_owned(),
+            unscrubbed: false,
         })
     }
 
@@ -146,15 +150,65 @@ impl Archive {
         Ok(busy == 0)
     }
 
-    /// Rebuilds the file without free pages (`VACUUM`), then checkpoints.
-    pub fn vacuum(&self) -> Result<()> {
+    /// Makes what deletes took unrecoverable from the files: rewrites the
+    /// database (`VACUUM`), then checkpoints it out of the WAL and empties
+    /// the WAL (TRUNCATE). Returns false when another connection kept it
+    /// from finishing (a writer past the busy timeout, or a reader inside a
+    /// read transaction); [`Archive::scrub_pending`] then stays true and a
+    /// later call finishes the job.
+    ///
+    /// Why a whole rewrite: `secure_delete` zeroes the cells and pages a
+    /// delete frees, but when a b-tree balance rebuilds a page (SQLite's
+    /// `rebuildPage`), the old bytes of the cells that page gave to its
+    /// siblings stay in its unallocated gap, and a later delete of those
+    /// cells, where they went, leaves that copy. No SQL reaches a page's
+    /// gap; `VACUUM` writes every page afresh from the live rows.
+    /// (`deleted_clips_leave_no_copy_in_a_page_that_a_balance_rebuilt`.)
+    pub fn scrub(&mut self) -> Result<bool> {
+        self.unscrubbed = true;
+        match self.conn.execute_batch("VACUUM") {
+            Ok(()) => {}
+            Err(e) if is_busy(&e) => return Ok(false),
+            Err(e) => return Err(self.err(e)),
+        }
+        let done = self.checkpoint()?;
+        self.unscrubbed = !done;
+        Ok(done)
+    }
+
+    /// Whether a delete's bytes may still be in the files: a
+    /// [`Archive::scrub`] was kept from finishing, or failed.
+    #[must_use]
+    pub fn scrub_pending(&self) -> bool {
+        self.unscrubbed
+    }
+
+    /// Rebuilds the file without free pages (`VACUUM`), then checkpoints
+    /// (`archive vacuum`): [`Archive::scrub`] with the full-text index's
+    /// segments merged first.
+    pub fn vacuum(&mut self) -> Result<()> {
         self.conn
-            .execute_batch("INSERT INTO clip_text(clip_text) VALUES('optimize'); VACUUM;")
+            .execute_batch("INSERT INTO clip_text(clip_text) VALUES('optimize');")
             .map_err(|e| self.err(e))?;
-        self.checkpoint().map(|_| ())
+        if self.scrub()? {
+            Ok(())
+        } else {
+            Err(Error::Busy {
+                path: self.path.clone(),
+            })
+        }
     }
 
     pub(crate) fn err(&self, e: rusqlite::Error) -> Error {
         error::sqlite(&self.path, e)
     }
+}
+
+/// Whether another connection's lock stopped a statement (after the busy
+/// timeout): worth retrying, not a fault of the file.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }

@@ -129,7 +129,9 @@ impl Archiver {
             && !self.board.is_destroyed()
         {
             // Nothing was committed since (a subscriber came or went): no
-            // lock taken, nothing read.
+            // lock taken, nothing read; only a scrub kept from finishing
+            // is tried again.
+            self.finish_scrub()?;
             return Ok(Synced {
                 seq: last.seq,
                 ..Synced::default()
@@ -231,14 +233,41 @@ impl Archiver {
             seq: snap.seq,
             removals_next: snap.removals.next,
         });
-        if report.deleted > 0 {
-            // The deleted bytes leave the WAL file now, not at some later
-            // automatic checkpoint.
-            self.archive.checkpoint()?;
+        if report.deleted > 0 || self.archive.scrub_pending() {
+            // The deleted bytes leave the files now: the copies a balance
+            // left in pages' free space, and the WAL. One scrub per look,
+            // however many removals it applied; while it runs, new
+            // notifications wait in the mailbox (the board never waits).
+            self.scrub()?;
         }
         self.since_limits.0 += new_bytes;
         self.enforce_limits_if_due()?;
         Ok(report)
+    }
+
+    /// Finishes a scrub ([`Archive::scrub`]) that another program kept
+    /// from finishing, if there is one ([`crate::run`] calls it while the
+    /// board is quiet). Returns whether none is pending now.
+    pub fn finish_scrub(&mut self) -> Result<bool> {
+        if !self.archive.scrub_pending() {
+            return Ok(true);
+        }
+        self.scrub()
+    }
+
+    /// [`Archive::scrub`], with one warning when another program first
+    /// keeps it from finishing (not one per retry).
+    fn scrub(&mut self) -> Result<bool> {
+        let retry = self.archive.scrub_pending();
+        let done = self.archive.scrub()?;
+        if !done && !retry {
+            tracing::warn!(
+                path = %self.archive.path().display(),
+                "another program keeps the archive busy, so the deleted clips' bytes are not yet \
+                 scrubbed from its free space and WAL; the archiver retries"
+            );
+        }
+        Ok(done)
     }
 
     /// Keeps what this look saw of each archived entry, for the next one.

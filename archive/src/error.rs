@@ -42,6 +42,12 @@ pub enum Error {
     /// The disk (or quota) is full.
     #[error("{path}: the disk is full; archiving resumes when there is space again")]
     DiskFull { path: PathBuf },
+    /// Another program's open read or write kept [`crate::Archive::scrub`]
+    /// from finishing.
+    #[error(
+        "{path}: another program kept the archive busy (a search or a write left open), so it was not rewritten; the bytes of deleted clips may still be in its free space or its WAL. Fix: close the other program, then `shm-clip archive vacuum` (a running archiver also retries by itself)"
+    )]
+    Busy { path: PathBuf },
     /// No archived clip has that id.
     #[error("no archived clip has id {0}; `shm-clip history --archive` lists them")]
     NoSuchClip(i64),

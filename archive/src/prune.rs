@@ -1,6 +1,8 @@
 //! Dropping old or large clips: `archive prune` and the configured limits.
 //! Pinned clips are never pruned; only `rm`, `clear --all` or unpinning
-//! lets them go.
+//! lets them go. A prune does not scrub ([`Archive::scrub`]): `archive
+//! prune` does once after its prunes; the limits, which take old clips, not
+//! ones the user deleted, leave it to `secure_delete` and the next scrub.
 
 use std::time::SystemTime;
 
@@ -59,7 +61,7 @@ impl Archive {
                 })
                 .map(|(id, _)| id)
                 .collect();
-            total.clips += self.delete(&ids)? as u64;
+            total.clips += self.delete_rows(&ids)? as u64;
             total.bytes += freed;
         }
     }
@@ -76,7 +78,7 @@ impl Archive {
             })
             .map_err(|e| self.err(e))?;
         let ids: Vec<i64> = victims.iter().map(|v| v.0).collect();
-        let clips = self.delete(&ids)? as u64;
+        let clips = self.delete_rows(&ids)? as u64;
         Ok(Pruned {
             clips,
             bytes: victims.iter().map(|v| v.1 as u64).sum(),

@@ -18,6 +18,10 @@ use crate::{Archiver, Error, Result};
 /// How often a full disk is retried.
 const FULL_RETRY: Duration = Duration::from_secs(5);
 
+/// How often a scrub that another program kept from finishing
+/// ([`crate::Archive::scrub`]) is retried while the board is quiet.
+const SCRUB_RETRY: Duration = Duration::from_secs(2);
+
 /// After each sync the archiver waits this long before it listens to the
 /// board again (a stop or wake request ends the wait): the notes of a
 /// burst of copies pile up in its queue (a full queue drops them; one sync
@@ -117,8 +121,11 @@ pub fn run(
             }
             settle(wakeup)?;
         }
+        let scrub = archiver.archive().scrub_pending();
         let timeout = if full {
             PollTimeout::from(FULL_RETRY.as_millis() as u16)
+        } else if scrub {
+            PollTimeout::from(SCRUB_RETRY.as_millis() as u16)
         } else {
             PollTimeout::NONE
         };
@@ -145,8 +152,10 @@ pub fn run(
             }
             return Ok(Ended::Stopped);
         }
-        // Every pending note at once: one sync answers them all.
-        look = woken || full;
+        // Every pending note at once: one sync answers them all (and
+        // finishes a pending scrub); a timeout with a scrub pending is a
+        // look too.
+        look = woken || full || scrub;
         loop {
             match sub.try_recv() {
                 Ok(Some(_)) => look = true,

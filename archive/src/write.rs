@@ -1,9 +1,10 @@
 //! Changing the archive: insert (with deduplication), delete, clear, pin.
 //!
-//! Every change is one transaction. Deletes are followed by a checkpoint so
-//! that the deleted bytes, zeroed in the database by `secure_delete` and
-//! dropped from the full-text index by its `secure-delete` option, leave the
-//! WAL file too.
+//! Every change is one transaction. Deletes are followed by a scrub
+//! ([`Archive::scrub`]: `VACUUM`, then a TRUNCATE checkpoint): the deleted
+//! bytes, zeroed by `secure_delete` where the rows were and dropped from
+//! the full-text index by its `secure-delete` option, leave the copies a
+//! b-tree balance left in pages' free space, and the WAL file, too.
 
 use rusqlite::{Transaction, params};
 use twox_hash::XxHash3_128;
@@ -36,25 +37,35 @@ impl Archive {
         out.map_err(|e| crate::error::sqlite(&path, e))
     }
 
-    /// Deletes archived clips by id, then checkpoints. Returns how many existed.
+    /// Deletes archived clips by id, then scrubs ([`Archive::scrub`]; when
+    /// another program kept that from finishing, [`Archive::scrub_pending`]
+    /// says so). Returns how many existed.
     pub fn delete(&mut self, ids: &[i64]) -> Result<usize> {
-        let n = self.batch(|b| {
+        let n = self.delete_rows(ids)?;
+        if n > 0 {
+            self.scrub()?;
+        }
+        Ok(n)
+    }
+
+    /// Deletes archived clips by id in one transaction, without the scrub:
+    /// for prunes, whose callers scrub once at the end (or, for the
+    /// configured limits, not at all: an old clip is not one the user
+    /// deleted, and `secure_delete` still zeroes its rows).
+    pub(crate) fn delete_rows(&mut self, ids: &[i64]) -> Result<usize> {
+        self.batch(|b| {
             let mut n = 0;
             for &id in ids {
                 n += usize::from(b.delete(id)?);
             }
             Ok(n)
-        })?;
-        if n > 0 {
-            self.checkpoint()?;
-        }
-        Ok(n)
+        })
     }
 
-    /// Deletes every archived clip (`clear --all`), then checkpoints.
+    /// Deletes every archived clip (`clear --all`), then scrubs.
     pub fn clear(&mut self) -> Result<usize> {
         let n = self.batch(clear_in)?;
-        self.checkpoint()?;
+        self.scrub()?;
         Ok(n)
     }
 
@@ -103,7 +114,8 @@ impl Batch<'_> {
     }
 
     /// Deletes one clip with its representations, its index entry, and the
-    /// blobs no other clip uses. Returns whether it existed.
+    /// blobs no other clip uses (the caller scrubs after the commit).
+    /// Returns whether it existed.
     pub fn delete(&self, id: i64) -> rusqlite::Result<bool> {
         let body = indexed_text(self.tx, id)?;
         if !body.trim().is_empty() {
@@ -122,7 +134,7 @@ impl Batch<'_> {
     }
 
     /// Deletes every archived clip inside this transaction (the caller
-    /// checkpoints after the commit). Returns how many there were.
+    /// scrubs after the commit). Returns how many there were.
     pub fn clear_all(&self) -> rusqlite::Result<usize> {
         clear_in(self)
     }

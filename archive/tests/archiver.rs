@@ -131,6 +131,45 @@ fn rm_and_clear_delete_from_the_archive_and_its_files() {
     a.archive().integrity_check().unwrap();
 }
 
+/// A reader inside a read transaction keeps the scrub after a delete from
+/// finishing (the TRUNCATE checkpoint waits for it, up to the busy
+/// timeout): the clip is deleted, the scrub stays pending, and the next
+/// look after the reader is gone finishes it, so the bytes do not stay.
+#[test]
+fn a_scrub_that_a_reader_kept_from_finishing_is_finished_at_the_next_look() {
+    let tb = TestBoard::new("arch-scrub-busy");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 200);
+    for i in 0..20 {
+        a.board().copy(&Clip::text(format!("filler {i}"))).unwrap();
+    }
+    a.board()
+        .copy(&Clip::text("the Wombat5123 secret"))
+        .unwrap();
+    a.sync().unwrap();
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM clips;")
+        .unwrap();
+    a.board().delete(Selector::Current).unwrap();
+    let done = a.sync().unwrap();
+    assert_eq!(done.deleted, 1, "{done:?}");
+    assert!(a.archive().search("wombat5123", 5).unwrap().is_empty());
+    assert!(a.archive().scrub_pending(), "the reader did not stop it");
+    let wal = side_file(&db, "-wal");
+    assert!(
+        file_contains(&wal, "wombat5123") || file_contains(&db, "wombat5123"),
+        "the marker left without the scrub, so this test proves nothing"
+    );
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    // No change on the board: the look only finishes the scrub.
+    assert_eq!(a.sync().unwrap().deleted, 0);
+    assert!(!a.archive().scrub_pending());
+    assert_gone(a.archive(), &db, "wombat5123");
+    assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
+}
+
 #[test]
 fn eviction_keeps_clips_and_clear_all_empties_the_archive() {
     let tb = TestBoard::new("arch-evict");

@@ -22,6 +22,18 @@ pub fn open_existing() -> Result<(PathBuf, Option<Archive>), CliError> {
     Ok((path, archive))
 }
 
+/// Warns when a delete's scrub ([`Archive::scrub`]) was kept from
+/// finishing by another program: the clips are deleted, but their bytes
+/// may stay in the file's free space or WAL until a scrub finishes.
+pub fn warn_if_unscrubbed(a: &Archive) {
+    if a.scrub_pending() {
+        let busy = shm_clip_archive::Error::Busy {
+            path: a.path().to_owned(),
+        };
+        crate::errors::warn(&busy.to_string());
+    }
+}
+
 /// The archive file, which must exist.
 pub fn open_required() -> Result<Archive, CliError> {
     match open_existing()? {
@@ -46,7 +58,7 @@ pub fn run(global: &Global, args: &ArchiveArgs) -> Result<(), CliError> {
             ))
         }
         ArchiveCommand::Vacuum => {
-            let a = open_required()?;
+            let mut a = open_required()?;
             let before = a.stats()?.file_bytes;
             a.vacuum()?;
             let after = a.stats()?.file_bytes;
@@ -105,6 +117,11 @@ fn prune(args: &PruneArgs) -> Result<(), CliError> {
         let p = a.prune_larger_than(size.0)?;
         gone.clips += p.clips;
         gone.bytes += p.bytes;
+    }
+    if gone.clips > 0 {
+        // A prune asked for is a delete: its bytes leave the files too.
+        a.scrub()?;
+        warn_if_unscrubbed(&a);
     }
     output::text(&format!(
         "removed {} ({}); pinned clips are kept\n",

@@ -80,6 +80,7 @@ pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
         }
         Some(Ok((mut archive, ids))) => {
             let n = archive.delete(&ids)?;
+            crate::archive::warn_if_unscrubbed(&archive);
             if n > 0 {
                 let _ = write!(
                     line,

@@ -129,5 +129,6 @@ fn remove_archived(global: &Global, id: i64, force: bool) -> Result<(), CliError
         }
     }
     archive.delete(&[id])?;
+    crate::archive::warn_if_unscrubbed(&archive);
     Ok(())
 }
