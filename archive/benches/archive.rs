@@ -12,10 +12,13 @@
 //! 5. Writes: bytes the archiver process writes per small clip
 //!    (`/proc/PID/io` `write_bytes`), against rewriting the tray's whole
 //!    history file once.
+//! 6. Deletes on a 100,000-clip archive: `rm` of one clip (the delete and
+//!    its scrub, `VACUUM` and a TRUNCATE checkpoint) in process and through
+//!    the archiver, `clear`, against the delete transaction alone.
 //!
 //! Needs the release CLI: `cargo build --release -p shm-clip-cli` first.
 //! Arguments after `--` pick parts: `ingest`, `copy-paste`, `search`
-//! (search and disk), `writes`.
+//! (search and disk), `writes`, `delete`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -27,6 +30,9 @@ use shm_clip_archive::{Archive, Archiver, NewClip, Policy};
 /// The generated text: a Zipf vocabulary, URLs, paths, code, numbers.
 #[path = "archive/corpus.rs"]
 mod corpus;
+/// 6. What a delete costs on a 100,000-clip archive.
+#[path = "archive/deletes.rs"]
+mod deletes;
 use corpus::{Corpus, Rng};
 
 const ROLE: &str = "SHM_CLIP_ARCHIVE_BENCH_ROLE";
@@ -61,6 +67,9 @@ fn main() {
     }
     if part("writes") {
         writes(&dir);
+    }
+    if part("delete") {
+        deletes::deletes(&dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -332,16 +341,16 @@ fn copy_paste(dir: &Path) {
 
 /// 3 and 4. 100,000 clips of realistic text sizes; whole-process search.
 #[allow(clippy::too_many_lines, reason = "one measurement, in order")]
-fn search_and_disk(dir: &Path) {
-    const N: u64 = 100_000;
-    let db = dir.join("search.sqlite3");
-    let mut a = Archive::open(&db).unwrap();
+/// An archive of `n` generated clips at `db`, filled in batches of 1,000
+/// and checkpointed: the archive, the payload bytes and the time it took.
+fn fill(db: &Path, n: u64) -> (Archive, u64, Duration) {
+    let mut a = Archive::open(db).unwrap();
     let origin = Origin::this_process(OriginKind::Tray);
     let corpus = Corpus::new();
     let mut rng = Rng(42);
     let mut payload = 0u64;
     let t = Instant::now();
-    for chunk in 0..N / 1000 {
+    for chunk in 0..n / 1000 {
         let clips: Vec<Vec<Representation>> = (0..1000)
             .map(|_| {
                 vec![Representation {
@@ -371,6 +380,14 @@ fn search_and_disk(dir: &Path) {
     }
     let fill = t.elapsed();
     a.checkpoint().unwrap();
+    (a, payload, fill)
+}
+
+fn search_and_disk(dir: &Path) {
+    const N: u64 = 100_000;
+    let db = dir.join("search.sqlite3");
+    let (a, payload, fill) = fill(&db, N);
+    let corpus = Corpus::new();
     let stats = a.stats().unwrap();
     println!(
         "disk: {} clips, payload {:.1} MiB, database {:.1} MiB: {:.2}x the payload (target <= 1.3); filled in {:.1} s",
