@@ -1,6 +1,7 @@
 //! The open archive: one SQLite connection in WAL mode with
 //! `secure_delete`, on a file that passed the owner and mode checks.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,12 +13,20 @@ use crate::{Error, Result, error, files, schema};
 /// archiver and a CLI `prune` may write at once).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The side file (`archive.sqlite3-unscrubbed`, empty) that says a delete
+/// committed without its scrub yet: made before the delete commits,
+/// removed when a scrub finishes, so that a process killed in between, or
+/// one that exits with its scrub kept from finishing, leaves the next
+/// opener (the archiver, at its first look) a scrub to do.
+pub(crate) const UNSCRUBBED: &str = "-unscrubbed";
+
 /// An open archive database.
 pub struct Archive {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
-    /// A delete committed since the last complete [`Archive::scrub`]: its
-    /// bytes may still be in a page's free space or in the WAL.
+    /// A delete committed (or about to) since the last complete
+    /// [`Archive::scrub`]: its bytes may still be in a page's free space or
+    /// in the WAL. Kept on disk as the [`UNSCRUBBED`] side file.
     unscrubbed: bool,
 }
 
@@ -90,10 +99,11 @@ impl Archive {
                 });
             }
         }
+        let unscrubbed = std::fs::symlink_metadata(files::side_file(path, UNSCRUBBED)).is_ok();
         Ok(Archive {
             conn,
             path: path.to_owned(),
-            unscrubbed: false,
+            unscrubbed,
         })
     }
 
@@ -165,19 +175,54 @@ impl Archive {
     /// gap; `VACUUM` writes every page afresh from the live rows.
     /// (`deleted_clips_leave_no_copy_in_a_page_that_a_balance_rebuilt`.)
     pub fn scrub(&mut self) -> Result<bool> {
-        self.unscrubbed = true;
+        self.mark_unscrubbed()?;
         match self.conn.execute_batch("VACUUM") {
             Ok(()) => {}
             Err(e) if is_busy(&e) => return Ok(false),
             Err(e) => return Err(self.err(e)),
         }
-        let done = self.checkpoint()?;
-        self.unscrubbed = !done;
-        Ok(done)
+        if !self.checkpoint()? {
+            return Ok(false);
+        }
+        self.unmark_unscrubbed()?;
+        Ok(true)
+    }
+
+    /// Records, before a delete commits, that a scrub is due (the
+    /// [`UNSCRUBBED`] side file). Returns whether one already was.
+    pub(crate) fn mark_unscrubbed(&mut self) -> Result<bool> {
+        if self.unscrubbed {
+            return Ok(true);
+        }
+        let flag = files::side_file(&self.path, UNSCRUBBED);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&flag)
+            .map_err(|source| Error::Io { path: flag, source })?;
+        self.unscrubbed = true;
+        Ok(false)
+    }
+
+    /// Forgets a due scrub: after a complete one, or when the look that
+    /// marked one deleted nothing after all.
+    pub(crate) fn unmark_unscrubbed(&mut self) -> Result<()> {
+        let flag = files::side_file(&self.path, UNSCRUBBED);
+        match std::fs::remove_file(&flag) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Io { path: flag, source }),
+        }
+        self.unscrubbed = false;
+        Ok(())
     }
 
     /// Whether a delete's bytes may still be in the files: a
-    /// [`Archive::scrub`] was kept from finishing, or failed.
+    /// [`Archive::scrub`] was kept from finishing or failed, here or in a
+    /// process before (the side file `archive.sqlite3-unscrubbed`).
     #[must_use]
     pub fn scrub_pending(&self) -> bool {
         self.unscrubbed

@@ -144,6 +144,7 @@ impl Archiver {
                 name: self.board.name().to_string(),
             }));
         }
+        let was_pending = self.mark_scrub_for(&snap.removals)?;
         let name = self.board.name().to_string();
         let node = ids::board_node(&self.board);
         let mut report = Synced {
@@ -233,16 +234,37 @@ impl Archiver {
             seq: snap.seq,
             removals_next: snap.removals.next,
         });
-        if report.deleted > 0 || self.archive.scrub_pending() {
+        self.scrub_after(report.deleted, was_pending)?;
+        self.since_limits.0 += new_bytes;
+        self.enforce_limits_if_due()?;
+        Ok(report)
+    }
+
+    /// Records a scrub as due before a look whose removals may delete
+    /// commits (the board's log has removals since the last look). Returns
+    /// whether one was due already.
+    fn mark_scrub_for(&mut self, removals: &shm_clip::RemovalLog) -> Result<bool> {
+        if removals.removals.is_empty() && removals.missed == 0 {
+            Ok(self.archive.scrub_pending())
+        } else {
+            self.archive.mark_unscrubbed()
+        }
+    }
+
+    /// After a look: scrubs if it deleted or a scrub was due, and forgets a
+    /// scrub marked for removals that deleted nothing archived.
+    fn scrub_after(&mut self, deleted: usize, was_pending: bool) -> Result<()> {
+        if deleted == 0 && !was_pending && self.archive.scrub_pending() {
+            self.archive.unmark_unscrubbed()?;
+        }
+        if deleted > 0 || self.archive.scrub_pending() {
             // The deleted bytes leave the files now: the copies a balance
             // left in pages' free space, and the WAL. One scrub per look,
             // however many removals it applied; while it runs, new
             // notifications wait in the mailbox (the board never waits).
             self.scrub()?;
         }
-        self.since_limits.0 += new_bytes;
-        self.enforce_limits_if_due()?;
-        Ok(report)
+        Ok(())
     }
 
     /// Finishes a scrub ([`Archive::scrub`]) that another program kept

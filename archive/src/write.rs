@@ -41,9 +41,15 @@ impl Archive {
     /// another program kept that from finishing, [`Archive::scrub_pending`]
     /// says so). Returns how many existed.
     pub fn delete(&mut self, ids: &[i64]) -> Result<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let was = self.mark_unscrubbed()?;
         let n = self.delete_rows(ids)?;
-        if n > 0 {
+        if n > 0 || was {
             self.scrub()?;
+        } else {
+            self.unmark_unscrubbed()?;
         }
         Ok(n)
     }
@@ -64,6 +70,7 @@ impl Archive {
 
     /// Deletes every archived clip (`clear --all`), then scrubs.
     pub fn clear(&mut self) -> Result<usize> {
+        self.mark_unscrubbed()?;
         let n = self.batch(clear_in)?;
         self.scrub()?;
         Ok(n)

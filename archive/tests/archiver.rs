@@ -135,38 +135,61 @@ fn rm_and_clear_delete_from_the_archive_and_its_files() {
 /// finishing (the TRUNCATE checkpoint waits for it, up to the busy
 /// timeout): the clip is deleted, the scrub stays pending, and the next
 /// look after the reader is gone finishes it, so the bytes do not stay.
+/// The pending scrub is on disk too (`archive.sqlite3-unscrubbed`): an
+/// archiver that exits (or is killed) with one pending leaves it to the
+/// next archiver's first look.
 #[test]
 fn a_scrub_that_a_reader_kept_from_finishing_is_finished_at_the_next_look() {
     let tb = TestBoard::new("arch-scrub-busy");
     let db = db_in(&tb);
+    let wal = side_file(&db, "-wal");
+    let flag = side_file(&db, "-unscrubbed");
     let mut a = archiver(&tb, &db, 200);
     for i in 0..20 {
         a.board().copy(&Clip::text(format!("filler {i}"))).unwrap();
     }
-    a.board()
-        .copy(&Clip::text("the Wombat5123 secret"))
-        .unwrap();
+    for marker in ["Wombat5123", "Numbat7741"] {
+        a.board()
+            .copy(&Clip::text(format!("the {marker} secret")))
+            .unwrap();
+    }
     a.sync().unwrap();
-    let reader = rusqlite::Connection::open(&db).unwrap();
-    reader
-        .execute_batch("BEGIN; SELECT count(*) FROM clips;")
-        .unwrap();
-    a.board().delete(Selector::Current).unwrap();
-    let done = a.sync().unwrap();
-    assert_eq!(done.deleted, 1, "{done:?}");
-    assert!(a.archive().search("wombat5123", 5).unwrap().is_empty());
-    assert!(a.archive().scrub_pending(), "the reader did not stop it");
-    let wal = side_file(&db, "-wal");
-    assert!(
-        file_contains(&wal, "wombat5123") || file_contains(&db, "wombat5123"),
-        "the marker left without the scrub, so this test proves nothing"
-    );
-    reader.execute_batch("COMMIT").unwrap();
-    drop(reader);
+    assert!(!flag.exists(), "a look without a removal marks no scrub");
+    // Deletes `marker` (the current entry) while a reader holds a snapshot
+    // from before: the look deletes it, the scrub cannot finish.
+    let blocked_delete = |a: &mut Archiver, marker: &str| {
+        let reader = rusqlite::Connection::open(&db).unwrap();
+        reader
+            .execute_batch("BEGIN; SELECT count(*) FROM clips;")
+            .unwrap();
+        a.board().delete(Selector::Current).unwrap();
+        let done = a.sync().unwrap();
+        assert_eq!(done.deleted, 1, "{done:?}");
+        let lower = marker.to_ascii_lowercase();
+        assert!(a.archive().search(&lower, 5).unwrap().is_empty());
+        assert!(a.archive().scrub_pending(), "the reader did not stop it");
+        assert!(flag.exists(), "the pending scrub is not on disk");
+        assert!(
+            file_contains(&wal, marker) || file_contains(&db, marker),
+            "the marker left without the scrub, so this test proves nothing"
+        );
+        reader.execute_batch("COMMIT").unwrap();
+    };
+    blocked_delete(&mut a, "Numbat7741");
     // No change on the board: the look only finishes the scrub.
     assert_eq!(a.sync().unwrap().deleted, 0);
-    assert!(!a.archive().scrub_pending());
-    assert_gone(a.archive(), &db, "wombat5123");
+    assert!(!a.archive().scrub_pending() && !flag.exists());
+    assert_gone(a.archive(), &db, "Numbat7741");
+    assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
+    // Again, and this archiver ends with the scrub pending: the next one's
+    // first look does it.
+    blocked_delete(&mut a, "Wombat5123");
+    drop(a);
+    let mut next = archiver(&tb, &db, 200);
+    assert!(next.archive().scrub_pending(), "the pending scrub was lost");
+    next.sync().unwrap();
+    assert!(!next.archive().scrub_pending() && !flag.exists());
+    assert_gone(next.archive(), &db, "Wombat5123");
     assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
 }
 
