@@ -55,6 +55,9 @@ pub struct Archiver {
     /// Where the last successful sync left this board: the seq it saw and
     /// the removal log's next number. `None` before the first.
     last: Option<Seen>,
+    /// Whether the warning that another program keeps a scrub from
+    /// finishing was given (once until a scrub finishes).
+    scrub_warned: bool,
 }
 
 /// What the last successful sync saw of the board.
@@ -107,6 +110,7 @@ impl Archiver {
             skipped: HashSet::new(),
             since_limits: (0, None),
             last: None,
+            scrub_warned: false,
         }
     }
 
@@ -268,8 +272,9 @@ impl Archiver {
     }
 
     /// Finishes a scrub ([`Archive::scrub`]) that another program kept
-    /// from finishing, if there is one ([`crate::run`] calls it while the
-    /// board is quiet). Returns whether none is pending now.
+    /// from finishing, if there is one (every look does; [`crate::run`]
+    /// looks every 2 s while one is pending). Returns whether none is
+    /// pending now.
     pub fn finish_scrub(&mut self) -> Result<bool> {
         if !self.archive.scrub_pending() {
             return Ok(true);
@@ -280,9 +285,10 @@ impl Archiver {
     /// [`Archive::scrub`], with one warning when another program first
     /// keeps it from finishing (not one per retry).
     fn scrub(&mut self) -> Result<bool> {
-        let retry = self.archive.scrub_pending();
         let done = self.archive.scrub()?;
-        if !done && !retry {
+        let first = !done && !self.scrub_warned;
+        self.scrub_warned = !done;
+        if first {
             tracing::warn!(
                 path = %self.archive.path().display(),
                 "another program keeps the archive busy, so the deleted clips' bytes are not yet \
