@@ -107,6 +107,11 @@ fn keygen(path: Option<std::path::PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
+/// `bytes` as MiB with one decimal, for people.
+fn mebibytes(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+}
+
 fn status(json: bool) {
     let all = BridgeStatus::all();
     if json {
@@ -156,6 +161,25 @@ fn status(json: bool) {
         println!(
             "  blobs in flight {}, outbox {}, published {}, applied {}, rejected {}",
             s.blobs_in_flight, s.outbox, s.published, s.applied, s.rejected
+        );
+        println!(
+            "  selections:     {} published, {} applied",
+            s.selections_published, s.selections_applied
+        );
+        println!(
+            "  large clips:    {} taken from what was kept while they uploaded, {} downloaded after; {}",
+            s.blobs_prefetched,
+            s.blobs_downloaded,
+            if s.prefetch_live {
+                format!(
+                    "{} kept now ({})",
+                    s.prefetching,
+                    mebibytes(s.prefetch_bytes)
+                )
+            } else {
+                "not kept ahead here (prefetch off: allow_types refuses a type, or not started)"
+                    .to_owned()
+            }
         );
         if !s.last_error.is_empty() {
             println!("  last error:     {}", s.last_error);

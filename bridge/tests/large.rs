@@ -100,6 +100,16 @@ fn a_30_mb_png_crosses_both_ways_byte_exact_in_bounded_memory() {
             SIZE
         );
     }
+    // The human status says the same as the counters above.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shm-clip-bridge"));
+    cmd.arg("status").env("XDG_RUNTIME_DIR", b.home.join("run"));
+    let text = common::run_to_end(cmd, "status").lines.join("\n");
+    assert!(
+        text.contains(
+            "large clips:    1 taken from what was kept while they uploaded, 0 downloaded after; 0 kept now (0.0 MiB)"
+        ),
+        "{text}"
+    );
     stop.store(true, Ordering::Relaxed);
     for (m, peak) in [&a, &b].iter().zip(peak.iter()) {
         let peak = peak.load(Ordering::Relaxed);
