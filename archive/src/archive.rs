@@ -28,6 +28,10 @@ pub struct Archive {
     /// [`Archive::scrub`]: its bytes may still be in a page's free space or
     /// in the WAL. Kept on disk as the [`UNSCRUBBED`] side file.
     unscrubbed: bool,
+    /// The pending scrub's `VACUUM` is done and only its checkpoint is
+    /// left (a reader kept that from finishing): a retry need not rewrite
+    /// the file again, since no delete came since.
+    vacuumed: bool,
 }
 
 impl std::fmt::Debug for Archive {
@@ -104,6 +108,7 @@ impl Archive {
             conn,
             path: path.to_owned(),
             unscrubbed,
+            vacuumed: false,
         })
     }
 
@@ -175,11 +180,14 @@ impl Archive {
     /// gap; `VACUUM` writes every page afresh from the live rows.
     /// (`deleted_clips_leave_no_copy_in_a_page_that_a_balance_rebuilt`.)
     pub fn scrub(&mut self) -> Result<bool> {
-        self.mark_unscrubbed()?;
-        match self.conn.execute_batch("VACUUM") {
-            Ok(()) => {}
-            Err(e) if is_busy(&e) => return Ok(false),
-            Err(e) => return Err(self.err(e)),
+        if !self.vacuumed {
+            self.mark_unscrubbed()?;
+            match self.conn.execute_batch("VACUUM") {
+                Ok(()) => {}
+                Err(e) if is_busy(&e) => return Ok(false),
+                Err(e) => return Err(self.err(e)),
+            }
+            self.vacuumed = true;
         }
         if !self.checkpoint()? {
             return Ok(false);
@@ -189,8 +197,10 @@ impl Archive {
     }
 
     /// Records, before a delete commits, that a scrub is due (the
-    /// [`UNSCRUBBED`] side file). Returns whether one already was.
+    /// [`UNSCRUBBED`] side file), with its `VACUUM` to do again. Returns
+    /// whether one already was due.
     pub(crate) fn mark_unscrubbed(&mut self) -> Result<bool> {
+        self.vacuumed = false;
         if self.unscrubbed {
             return Ok(true);
         }
@@ -217,6 +227,7 @@ impl Archive {
             Err(source) => return Err(Error::Io { path: flag, source }),
         }
         self.unscrubbed = false;
+        self.vacuumed = false;
         Ok(())
     }
 
@@ -235,6 +246,8 @@ impl Archive {
         self.conn
             .execute_batch("INSERT INTO clip_text(clip_text) VALUES('optimize');")
             .map_err(|e| self.err(e))?;
+        // Asked for: the file is rewritten even if a scrub's was done.
+        self.vacuumed = false;
         if self.scrub()? {
             Ok(())
         } else {
