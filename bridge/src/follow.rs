@@ -216,8 +216,9 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
     if origin_node == link.local.node.0 {
         // Our own commit or selection: unless a newer one was made here
         // since (its message comes later and decides), it is the current
-        // clip everywhere, so here too.
-        if origin_seq >= link.latest_local()
+        // clip everywhere, so here too. A cheap look first; `reselect_own`
+        // decides under the lock its write holds.
+        if origin_seq >= link.local.handed()
             && !link.local.own_still_current(clip_id).unwrap_or(false)
         {
             let _ = crate::local::blocking(|| link.local.reselect_own(clip_id, origin_seq));

@@ -26,4 +26,6 @@ pub mod run;
 pub mod selection;
 pub mod state;
 pub mod status;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks;
 pub mod wire;

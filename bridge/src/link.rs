@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::{self, object_store::ObjectStore, stream::Stream};
@@ -45,8 +44,6 @@ pub struct Link {
     pub state: Mutex<State>,
     pub state_path: PathBuf,
     pub status: Mutex<BridgeStatus>,
-    /// The newest local board seq handed to the publisher.
-    pub latest_local: AtomicU64,
     /// Origin nodes seen on the stream.
     pub nodes: Mutex<BTreeSet<[u8; 16]>>,
     /// The stream message being retried, and how often it was.
@@ -93,7 +90,6 @@ impl Link {
         let mut nodes = BTreeSet::new();
         nodes.insert(local.node.0);
         Link {
-            latest_local: AtomicU64::new(state.published_board_seq),
             prefetch: std::sync::Arc::new(Prefetch::new(settings.max_clip_size)),
             settings,
             names,
@@ -217,10 +213,5 @@ impl Link {
                 .map_or(0, |d| d.as_millis() as u64);
         }
         self.dirty.notify_one();
-    }
-
-    /// The latest local seq handed to the publisher.
-    pub fn latest_local(&self) -> u64 {
-        self.latest_local.load(Ordering::Acquire)
     }
 }

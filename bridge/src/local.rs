@@ -85,14 +85,23 @@ struct Accounting {
     /// The newest `touched` accounted for.
     seen: Option<SystemTime>,
     /// A user's make-current event that a bridge write found and covered
-    /// up, which the watcher still has to publish.
-    pending: Option<ClipId>,
+    /// up, which the watcher still has to publish: the clip, and a board
+    /// seq at which it was current. A local copy committed after that seq
+    /// is newer, and its manifest decides instead.
+    pending: Option<(ClipId, u64)>,
     /// The board seq up to which every commit is accounted for: that of the
     /// watcher's last look, or of a bridge write that was the only commit
     /// since it. While the board's seq is still this, nothing happened that
     /// the bridge does not know, so neither the watcher nor the next bridge
     /// write has to read the board to find out.
     looked: Option<u64>,
+    /// The board seq of the newest local change handed to the publisher
+    /// (a commit's entry seq, a selection's look): an own message with an
+    /// older origin seq comes back before that change's message, which
+    /// decides. Kept here, under the lock that the bridge's writes hold,
+    /// so that no change can be handed on between their check and their
+    /// write.
+    handed: u64,
 }
 
 impl Accounting {
@@ -117,6 +126,19 @@ enum Wrote {
         seq: u64,
         touched: Option<SystemTime>,
     },
+}
+
+/// What one of the bridge's writes may decide from: taken under the
+/// accounting lock, at board seq `seq`.
+#[derive(Clone, Copy, Debug)]
+struct Look {
+    /// The board's seq when it was taken.
+    seq: u64,
+    /// A user's make-current event is not published yet: its message comes
+    /// later on the stream and decides.
+    pending: bool,
+    /// [`Accounting::handed`].
+    handed: u64,
 }
 
 /// What [`Local::select_remote`] did.
@@ -172,13 +194,6 @@ impl Local {
             board: self.board.name().to_string(),
             source,
         }
-    }
-
-    /// The local commits after board seq `after`, oldest first: entries
-    /// first copied on this node, and not applied by this bridge.
-    pub fn commits_after(&self, after: u64) -> Result<Vec<LocalCommit>> {
-        let history = self.board.history().map_err(|e| self.err(e))?;
-        Ok(self.commits_in(&history, after))
     }
 
     /// The local commits of `history` created after board seq `after`, oldest first.
@@ -246,11 +261,14 @@ impl Local {
         let mut changes = self.commits_in(&history, after);
         if let Some(current) = history.first().filter(|c| accounting.is_news(c)) {
             accounting.see(current);
-            accounting.pending = Some(current.clip_id);
+            accounting.pending = Some((current.clip_id, seq));
         }
-        if let Some(id) = accounting.pending.take() {
-            // The newest commit's own manifest makes it current everywhere.
-            if changes.last().map(|c| c.clip_id) != Some(id) {
+        if let Some((id, at)) = accounting.pending.take() {
+            // A copy made after the event is newer (the user copied again
+            // before a bridge write let us look), and the newest commit's
+            // own manifest makes it current everywhere.
+            let overtaken = changes.last().is_some_and(|c| c.seq > at);
+            if !overtaken && changes.last().map(|c| c.clip_id) != Some(id) {
                 // Every local commit up to `seq` is in `changes`, and every
                 // later one will have a higher seq: the order holds.
                 changes.push(LocalCommit {
@@ -262,7 +280,22 @@ impl Local {
                 });
             }
         }
+        if let Some(newest) = changes.iter().map(|c| c.seq).max() {
+            accounting.handed = accounting.handed.max(newest);
+        }
         Ok(changes)
+    }
+
+    /// The current entry and the board seq it is current at: read again
+    /// until no commit came between the two reads of the seq.
+    fn current_at(&self) -> Result<(u64, Option<EntryInfo>)> {
+        loop {
+            let seq = self.board.seq();
+            let current = self.current()?;
+            if self.board.seq() == seq {
+                return Ok((seq, current));
+            }
+        }
     }
 
     fn current(&self) -> Result<Option<EntryInfo>> {
@@ -274,10 +307,10 @@ impl Local {
     }
 
     /// Runs one of the bridge's own writes to the board so that the
-    /// watcher does not publish what it makes current. `write` is told
-    /// whether a user's make-current event is still unpublished (it is kept
-    /// for the watcher, and comes later on the stream), and says what it
-    /// committed.
+    /// watcher does not publish what it makes current. `write` is given the
+    /// [`Look`] it may decide from (a user's make-current event still
+    /// unpublished is kept for the watcher, and comes later on the stream),
+    /// and says what it committed.
     ///
     /// On a remote clip's way (the common case: nothing happened on the
     /// board since the last look, and the write is a new entry whose
@@ -286,15 +319,25 @@ impl Local {
     /// outcome says what became current. That saved two `info(Current)`
     /// under the board's lock per clip (BENCHMARKS.md, "Bridge", session 5).
     /// Otherwise it reads the current entry before and after the write.
-    fn bridge_write<T>(&self, write: impl FnOnce(bool) -> Result<(T, Wrote)>) -> Result<T> {
+    fn bridge_write<T>(&self, write: impl FnOnce(Look) -> Result<(T, Wrote)>) -> Result<T> {
         let mut accounting = self.accounting.lock().expect("accounting lock");
-        let before = self.board.seq();
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::pause_if_asked("bridge-write");
+        let mut before = self.board.seq();
         let up_to_date = accounting.looked == Some(before);
-        if !up_to_date && let Some(current) = self.current()?.filter(|c| accounting.is_news(c)) {
-            accounting.see(&current);
-            accounting.pending = Some(current.clip_id);
+        if !up_to_date {
+            let (seq, current) = self.current_at()?;
+            before = seq;
+            if let Some(current) = current.filter(|c| accounting.is_news(c)) {
+                accounting.see(&current);
+                accounting.pending = Some((current.clip_id, seq));
+            }
         }
-        let (result, committed) = write(accounting.pending.is_some())?;
+        let (result, committed) = write(Look {
+            seq: before,
+            pending: accounting.pending.is_some(),
+            handed: accounting.handed,
+        })?;
         match committed {
             Wrote::Nothing => {}
             // The only commit since everything was accounted for, and we
@@ -332,12 +375,7 @@ impl Local {
     /// Makes the entry `id` current for a remote selection, unless a local
     /// one not yet published will win anyway.
     pub fn select_remote(&self, id: ClipId) -> Result<Selected> {
-        self.bridge_write(|pending| {
-            if pending {
-                return Ok((Selected::Superseded, Wrote::Nothing));
-            }
-            self.make_current(id)
-        })
+        self.bridge_select(id, |look| look.pending)
     }
 
     /// Makes our own clip `id` current again when its message (commit or
@@ -348,15 +386,43 @@ impl Local {
         if self.own_still_current(id)? {
             return Ok(Selected::AlreadyCurrent);
         }
-        if !self.commits_after(seq)?.is_empty() {
-            return Ok(Selected::Superseded);
-        }
-        self.bridge_write(|pending| {
-            if pending {
-                return Ok((Selected::Superseded, Wrote::Nothing));
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::pause_if_asked("reselect-own");
+        self.bridge_select(id, |look| {
+            let superseded = look.pending || look.handed > seq;
+            #[cfg(feature = "test-hooks")]
+            if !superseded {
+                crate::test_hooks::pause_if_asked("reselect-own-write");
             }
-            self.make_current(id)
+            superseded
         })
+    }
+
+    /// The board seq of the newest local change handed to the publisher.
+    pub fn handed(&self) -> u64 {
+        self.accounting.lock().expect("accounting lock").handed
+    }
+
+    /// Makes `id` current unless `superseded` says, from a [`Look`] taken
+    /// under the accounting lock, that a local change decides instead. The
+    /// select happens only if nothing was committed since that look
+    /// ([`Board::select_if_unchanged`]); else the board is looked at and
+    /// the case decided again. So a copy the user makes while the bridge
+    /// decides, however close, is never overtaken by the bridge's select
+    /// of an older clip.
+    fn bridge_select(&self, id: ClipId, superseded: impl Fn(&Look) -> bool) -> Result<Selected> {
+        loop {
+            let made = self.bridge_write(|look| {
+                if superseded(&look) {
+                    return Ok((Some(Selected::Superseded), Wrote::Nothing));
+                }
+                self.make_current(id, look.seq)
+            })?;
+            if let Some(selected) = made {
+                return Ok(selected);
+            }
+            tracing::debug!(clip = %id, "the board moved while the bridge decided; deciding again");
+        }
     }
 
     /// Whether our own clip `id` is still current and the user did nothing
@@ -375,14 +441,16 @@ impl Local {
         }))
     }
 
-    fn make_current(&self, id: ClipId) -> Result<(Selected, Wrote)> {
+    /// Selects `id` if the board is still at `seen`: `None` if it moved.
+    fn make_current(&self, id: ClipId, seen: u64) -> Result<(Option<Selected>, Wrote)> {
         if self.current()?.is_some_and(|c| c.clip_id == id) {
-            return Ok((Selected::AlreadyCurrent, Wrote::Nothing));
+            return Ok((Some(Selected::AlreadyCurrent), Wrote::Nothing));
         }
-        match self.board.select(Selector::Clip(id)) {
+        match self.board.select_if_unchanged(Selector::Clip(id), seen) {
             // The board's clock chose the `touched`.
-            Ok(seq) => Ok((Selected::Made, Wrote::Commit { seq, touched: None })),
-            Err(BoardError::NoSuchEntry { .. }) => Ok((Selected::NotHeld, Wrote::Nothing)),
+            Ok(Some(seq)) => Ok((Some(Selected::Made), Wrote::Commit { seq, touched: None })),
+            Ok(None) => Ok((None, Wrote::Nothing)),
+            Err(BoardError::NoSuchEntry { .. }) => Ok((Some(Selected::NotHeld), Wrote::Nothing)),
             Err(e) => Err(self.err(e)),
         }
     }
@@ -411,6 +479,8 @@ impl Local {
         };
         let clip = Clip { reps };
         self.bridge_write(|_| {
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::pause_if_asked("apply-write");
             let outcome = self
                 .board
                 .restore(&clip, &provenance)
@@ -451,18 +521,18 @@ pub fn spawn_watcher(
     local: Arc<Local>,
     after: u64,
     tx: UnboundedSender<LocalCommit>,
-    on_sent: impl Fn(u64) + Send + 'static,
 ) -> Result<std::thread::JoinHandle<Result<()>>> {
     // Subscribe before the first scan, so no commit falls between the two.
     let mut sub = local.board.subscribe().map_err(|e| local.err(e))?;
-    // What is current now was decided before this bridge ran (or by the
-    // stream, which replays it): not the user's news.
-    if let Some(current) = local.current()? {
-        local
-            .accounting
-            .lock()
-            .expect("accounting lock")
-            .see(&current);
+    {
+        let mut accounting = local.accounting.lock().expect("accounting lock");
+        // Everything up to `after` was published before this bridge ran.
+        accounting.handed = accounting.handed.max(after);
+        // What is current now was decided before this bridge ran (or by the
+        // stream, which replays it): not the user's news.
+        if let Some(current) = local.current()? {
+            accounting.see(&current);
+        }
     }
     std::thread::Builder::new()
         .name(format!("watch-{}", local.board.name()))
@@ -471,7 +541,6 @@ pub fn spawn_watcher(
             loop {
                 for change in local.changes_after(last)? {
                     last = last.max(change.seq);
-                    on_sent(change.seq);
                     if tx.send(change).is_err() {
                         return Ok(());
                     }

@@ -2,7 +2,6 @@
 //! watcher thread, a publisher task and a follower task.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use futures_util::FutureExt;
 use tokio::signal::unix::{SignalKind, signal};
@@ -75,10 +74,7 @@ async fn serve(settings: Settings, key: BoardKey) -> Result<()> {
         link.persist_now();
         tasks.spawn(link.clone().persist_loop().map(|()| Ok(())));
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let for_watcher = link.clone();
-        let watcher = local::spawn_watcher(local, start_after, tx, move |seq| {
-            for_watcher.latest_local.store(seq, Ordering::Release);
-        })?;
+        let watcher = local::spawn_watcher(local, start_after, tx)?;
         tasks.spawn_blocking(move || watcher.join().unwrap_or(Ok(())));
         let publisher = link.clone();
         tasks.spawn(async move {

@@ -8,11 +8,11 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{CROSS, Machine, Scratch};
+use common::{CROSS, Machine, Pause, Scratch};
 use shm_clip::{Clip, Selector};
 use shm_clip_test_kit::nats::NatsServer;
 use shm_clip_test_kit::{spawn_named, within};
@@ -83,11 +83,41 @@ fn a_server_stopped_for_ten_seconds_catches_up() {
 }
 
 /// A TCP proxy that delays every byte by `delay` each way and, if `cut`,
-/// cuts every connection at random moments.
+/// cuts every connection at random moments. Each direction can also be
+/// held: its bytes wait in the proxy until it is released.
 struct FlakyProxy {
     port: u16,
     cuts: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+    /// The bridge's bytes to the server.
+    to_server: Gate,
+    /// The server's bytes to the bridge.
+    to_client: Gate,
+}
+
+/// A switch that holds one direction of the proxy's bytes.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    /// Bytes read from now on wait in the proxy.
+    fn hold(&self) {
+        *self.0.0.lock().unwrap() = true;
+    }
+
+    /// They go on, in order.
+    fn release(&self) {
+        *self.0.0.lock().unwrap() = false;
+        self.0.1.notify_all();
+    }
+
+    /// Returns once the gate is open.
+    fn pass(&self) {
+        let mut held = self.0.0.lock().unwrap();
+        while *held {
+            held = self.0.1.wait(held).unwrap();
+        }
+    }
 }
 
 impl FlakyProxy {
@@ -97,6 +127,8 @@ impl FlakyProxy {
         let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let cuts = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let (to_server, to_client) = (Gate::default(), Gate::default());
+        let gates = (to_server.clone(), to_client.clone());
         let accept_live = live.clone();
         spawn_named("proxy-accept", move || {
             for client in listener.incoming() {
@@ -114,13 +146,21 @@ impl FlakyProxy {
                     client.try_clone().unwrap(),
                     server.try_clone().unwrap(),
                     delay,
+                    gates.0.clone(),
                 );
-                pump(server, client, delay);
+                pump(server, client, delay, gates.1.clone());
             }
         });
         let (cut_live, cut_count, cut_stop) = (live, cuts.clone(), stop.clone());
+        let proxy = FlakyProxy {
+            port,
+            cuts,
+            stop,
+            to_server,
+            to_client,
+        };
         if !cut {
-            return FlakyProxy { port, cuts, stop };
+            return proxy;
         }
         spawn_named("proxy-cutter", move || {
             while !cut_stop.load(Ordering::Relaxed) {
@@ -140,7 +180,7 @@ impl FlakyProxy {
                 }
             }
         });
-        FlakyProxy { port, cuts, stop }
+        proxy
     }
 }
 
@@ -150,8 +190,9 @@ impl Drop for FlakyProxy {
     }
 }
 
-/// Copies `from` to `to`, each chunk `delay` later than it was read.
-fn pump(mut from: TcpStream, to: TcpStream, delay: Duration) {
+/// Copies `from` to `to`, each chunk `delay` later than it was read and
+/// not while `gate` holds it.
+fn pump(mut from: TcpStream, to: TcpStream, delay: Duration, gate: Gate) {
     let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
     spawn_named("proxy-read", move || {
         let mut buf = vec![0; 64 << 10];
@@ -173,6 +214,7 @@ fn pump(mut from: TcpStream, to: TcpStream, delay: Duration) {
         let mut to = to;
         for (due, bytes) in rx {
             thread::sleep(due.saturating_duration_since(Instant::now()));
+            gate.pass();
             if to.write_all(&bytes).is_err() {
                 break;
             }
@@ -234,6 +276,69 @@ fn behind_a_slow_cut_network_the_boards_converge_without_dups_or_gaps() {
     }
     common::wait_until("one current clip", CROSS, || a.current() == b.current());
     assert!(proxy.cuts.load(Ordering::Relaxed) >= 10);
+}
+
+/// A's own clip "a 1" reaches the stream after B's "b 1", so A's follower
+/// makes it current again when it comes back (the stream's order decides);
+/// the user copies "a 2" just then. The follower is held at `point` (a test
+/// hook, `src/test_hooks.rs`) while "a 2" is copied, and, if `handed`, until
+/// A's watcher has handed "a 2" to the publisher (B holds it). "a 1" must
+/// not come back above "a 2" on A's board, not even until "a 2"'s own
+/// message comes back (the proxy holds that back meanwhile).
+fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str, handed: bool) {
+    let s = Scratch::new(test);
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let proxy = FlakyProxy::start(server.port, Duration::ZERO, false);
+    let key = s.key();
+    let mut a = Machine::new(&s, test, "a");
+    let mut b = Machine::new(&s, test, "b");
+    let pause = Pause::arm(&s, &mut a, point);
+    a.start(&via(&proxy), &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    // Stream seq 1 is "b 1", seq 2 "a 1".
+    proxy.to_server.hold();
+    a.copy("a 1");
+    b.copy("b 1");
+    b.wait_status("b 1 published", |st| st.published == 1);
+    proxy.to_server.release();
+    pause.wait_at(point);
+    assert_eq!(a.texts(), ["a 1", "b 1"], "b 1 applied above a 1");
+    // "a 2"'s own message must not come back to A before we look.
+    proxy.to_client.hold();
+    a.copy("a 2");
+    if handed {
+        b.wait_for("a 2");
+    }
+    pause.release();
+    a.wait_status("a 1's message handled", |st| st.applied_seq == 2);
+    assert_eq!(
+        a.texts(),
+        ["a 1", "b 1", "a 2"],
+        "A's own older clip came back above the newer copy"
+    );
+    proxy.to_client.release();
+    for m in [&a, &b] {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == 3 && st.stream_last_seq == 3
+        });
+        m.wait_current("a 2");
+    }
+    assert_eq!(a.texts(), ["a 1", "b 1", "a 2"]);
+    assert_eq!(b.texts(), ["b 1", "a 1", "a 2"]);
+}
+
+#[test]
+fn an_own_clip_coming_back_stays_below_a_newer_copy_already_handed_to_the_publisher() {
+    an_own_clip_coming_back_never_goes_above_a_newer_copy("echohanded", "reselect-own", true);
+}
+
+#[test]
+fn an_own_clip_coming_back_stays_below_a_newer_copy_made_in_the_same_instant() {
+    an_own_clip_coming_back_never_goes_above_a_newer_copy(
+        "echoinstant",
+        "reselect-own-write",
+        false,
+    );
 }
 
 #[test]

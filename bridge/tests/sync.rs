@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{CROSS, Machine, Scratch, stream_messages, wait_until};
+use common::{CROSS, Machine, Pause, Scratch, stream_messages, wait_until};
 use shm_clip::{OriginKind, Selector};
 use shm_clip_test_kit::nats::NatsServer;
 
@@ -171,6 +171,53 @@ fn simultaneous_copies_converge_in_stream_order() {
     for m in [&a, &b] {
         assert_eq!(m.texts().len(), 20, "{}: no entry twice", m.name);
     }
+}
+
+/// The user copies "a 1" while A's bridge applies B's "b 1" (after the
+/// bridge took its look: "a 1" is the user's, still to publish), then "a 2"
+/// before the remote clip is written. The bridge stands at its pause points
+/// (`src/test_hooks.rs`) for each copy. "a 1" must not be published again as
+/// a selection after "a 2": that would make the older clip current on every
+/// board.
+#[test]
+fn copies_made_while_a_remote_clip_lands_go_out_once_each_and_the_newest_wins() {
+    let s = Scratch::new("landing");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "landing", "a");
+    let mut b = Machine::new(&s, "landing", "b");
+    let pause = Pause::arm(&s, &mut a, "bridge-write,apply-write");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    b.copy("b 1");
+    // A's follower holds the lock its writes take, before it looks: A's
+    // watcher cannot look at "a 1" either.
+    pause.wait_at("bridge-write");
+    a.copy("a 1");
+    pause.release();
+    // It has looked ("a 1" is the user's news) and not yet written "b 1".
+    pause.wait_at("apply-write");
+    a.copy("a 2");
+    pause.release();
+    // Stream seq 3 is "a 2": A handled its own message (made it current
+    // again, above "b 1") before the next copy.
+    a.wait_status("a 2's message back", |st| st.applied_seq >= 3);
+    // One more copy: any selection published after "a 2" comes before it.
+    a.copy("a 3");
+    for m in [&a, &b] {
+        m.wait_current("a 3");
+        m.wait_status("caught up", |st| {
+            st.applied_seq >= 4 && st.applied_seq == st.stream_last_seq
+        });
+    }
+    let st = a.status().unwrap();
+    assert_eq!(
+        (st.stream_last_seq, st.published, st.selections_published),
+        (4, 3, 0),
+        "one message per commit, no selection of the older a 1: {st:?}"
+    );
+    assert_eq!(b.texts(), ["b 1", "a 1", "a 2", "a 3"]);
+    assert_eq!(a.texts(), ["a 1", "b 1", "a 2", "a 3"]);
 }
 
 #[test]

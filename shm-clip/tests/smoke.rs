@@ -224,6 +224,41 @@ fn clip_and_node_ids_identify_entries_across_moves_and_restores() {
     );
 }
 
+/// A conditional select changes nothing once another writer committed
+/// after the seq it was given, and selects like `select` otherwise.
+#[test]
+fn select_if_unchanged_refuses_after_any_other_commit() {
+    let (board, tb) = board("select-if", 1 << 20);
+    let user = Board::open(&tb.name, OriginKind::Cli).unwrap();
+    let old = board.copy(&Clip::text("old")).unwrap();
+    board.copy(&Clip::text("newer")).unwrap();
+    let seen = board.seq();
+    let newest = user.copy(&Clip::text("newest")).unwrap();
+    assert_eq!(
+        board
+            .select_if_unchanged(Selector::Clip(old.clip_id), seen)
+            .unwrap(),
+        None,
+        "a copy came after the look"
+    );
+    assert_eq!(board.seq(), newest.seq, "nothing committed");
+    assert_eq!(
+        board.info(Selector::Current).unwrap().clip_id,
+        newest.clip_id
+    );
+    let seen = board.seq();
+    let seq = board
+        .select_if_unchanged(Selector::Clip(old.clip_id), seen)
+        .unwrap()
+        .expect("nothing came between");
+    assert_eq!((seq, board.seq()), (seen + 1, seen + 1));
+    assert_eq!(board.info(Selector::Current).unwrap().clip_id, old.clip_id);
+    assert!(matches!(
+        board.select_if_unchanged(Selector::Index(9), board.seq()),
+        Err(shm_clip::Error::NoSuchEntry { .. })
+    ));
+}
+
 /// Delete and clear are logged with the seq that published them, and a
 /// reader that asks from an old position learns what it missed.
 #[test]

@@ -62,6 +62,8 @@ pub struct Machine {
     pub home: PathBuf,
     pub bridge: Option<Proc>,
     pub args: Vec<String>,
+    /// More environment for the bridge (a test hook's variables).
+    pub env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Machine {
@@ -89,6 +91,7 @@ impl Machine {
             home,
             bridge: None,
             args: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -109,7 +112,8 @@ impl Machine {
             .env("XDG_RUNTIME_DIR", self.home.join("run"))
             .env("SHM_CLIP_CONFIG", self.home.join("config.toml"))
             .env("RUST_LOG", "info,async_nats=warn")
-            .env_remove("SHM_CLIP_BRIDGE_PASSWORD");
+            .env_remove("SHM_CLIP_BRIDGE_PASSWORD")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -251,6 +255,48 @@ impl Drop for Machine {
                 }
             }
         }
+    }
+}
+
+/// A bridge's pause points (`src/test_hooks.rs`): it stops at each named
+/// point once, and goes on when the test releases it.
+pub struct Pause {
+    fifo: PathBuf,
+    marker: PathBuf,
+}
+
+impl Pause {
+    /// Arms `m`'s next bridge to stop at `points`, comma-separated.
+    pub fn arm(scratch: &Scratch, m: &mut Machine, points: &str) -> Pause {
+        use shm_clip_bridge::test_hooks::{PAUSE_AT_VAR, PAUSE_VAR};
+        let fifo = scratch.0.join(format!("pause-{}", m.name));
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        m.env = vec![
+            (PAUSE_VAR.into(), fifo.clone().into()),
+            (PAUSE_AT_VAR.into(), points.into()),
+        ];
+        let mut marker = fifo.clone().into_os_string();
+        marker.push(".at");
+        Pause {
+            fifo,
+            marker: marker.into(),
+        }
+    }
+
+    /// Waits until the bridge stands at `point`.
+    pub fn wait_at(&self, point: &str) {
+        wait_until(&format!("the bridge at {point}"), CROSS, || {
+            std::fs::read_to_string(&self.marker).is_ok_and(|at| at == point)
+        });
+    }
+
+    /// Lets it go on: opening the FIFO for writing meets the bridge's open
+    /// for reading, and closing it ends the bridge's read.
+    pub fn release(&self) {
+        let fifo = self.fifo.clone();
+        shm_clip_test_kit::within("releasing the bridge", CROSS, move || {
+            drop(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap());
+        });
     }
 }
 

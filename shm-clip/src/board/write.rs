@@ -404,9 +404,26 @@ impl Board {
         change: Change,
         op: impl Fn(&Self, &Ring<'_>, &Slot, u64, u64) -> std::result::Result<(), Failure>,
     ) -> Result<u64> {
+        self.mutate_if(which, None, change, op)
+            .map(|seq| seq.expect("no condition"))
+    }
+
+    /// [`Board::mutate`], but only if the board's seq is still `seen`
+    /// (when given): `None`, and nothing done, if another commit came.
+    fn mutate_if(
+        &self,
+        which: Selector,
+        seen: Option<u64>,
+        change: Change,
+        op: impl Fn(&Self, &Ring<'_>, &Slot, u64, u64) -> std::result::Result<(), Failure>,
+    ) -> Result<Option<u64>> {
         let now = now_ns();
         let (seq, changed) = {
             let guard = self.seg.lock()?;
+            // Every commit stores the seq under the lock: it cannot move now.
+            if seen.is_some_and(|seen| self.seq() != seen) {
+                return Ok(None);
+            }
             let s = self.find(&guard, which)?;
             let seq = self.next_seq()?;
             let changed = self.with_ring(&guard, |ring| op(self, ring, &s, seq, now));
@@ -414,12 +431,24 @@ impl Board {
             (seq, changed)
         };
         self.notify(seq, now, change);
-        changed.map(|()| seq)
+        changed.map(|()| Some(seq))
     }
 
     /// Makes an entry current. Returns the commit seq.
     pub fn select(&self, which: Selector) -> Result<u64> {
         self.mutate(which, Change::Select, |b, ring, s, seq, now| {
+            b.bring_to_front(ring, s, seq, now)
+        })
+    }
+
+    /// Makes an entry current if nothing was committed since the board's
+    /// seq was `seen`; returns the commit seq, or `None` (and changes
+    /// nothing) if something was. A process that decided from what it read
+    /// at `seen` (the bridge: "no newer local copy, so this clip is
+    /// current") can then never select over a copy made after its look;
+    /// it reads again and decides again.
+    pub fn select_if_unchanged(&self, which: Selector, seen: u64) -> Result<Option<u64>> {
+        self.mutate_if(which, Some(seen), Change::Select, |b, ring, s, seq, now| {
             b.bring_to_front(ring, s, seq, now)
         })
     }
