@@ -512,6 +512,53 @@ fn a_full_mailbox_never_blocks_writers() {
     assert_eq!(board.paste().unwrap().reps[0].mime, TEXT_MIME);
 }
 
+/// A subscriber registers its mailbox's name before it creates the queue,
+/// then moves the table's generation; a writer that sent in between found
+/// no queue (ENOENT). It must try again after the new generation, not skip
+/// that mailbox for good (the bridge's watcher, subscribing as a user
+/// copies, then never heard of that user's copies). The window is made by
+/// hand: the child's queue is unlinked, and this process creates it again
+/// and moves the generation, as the subscriber would.
+#[test]
+fn a_mailbox_that_was_missing_is_notified_once_it_exists() {
+    const TEST: &str = "a_mailbox_that_was_missing_is_notified_once_it_exists";
+    use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_receive, mq_unlink};
+    use nix::sys::stat::Mode;
+    if let Some(role) = common::role() {
+        return listener_child(&role);
+    }
+    let tb = TestBoard::new("late-mailbox");
+    let board = tb.open(NOTIFY_OPTS);
+    let mut child = tb.spawn(TEST, "deaf", &[]);
+    let name = child.expect_report("READY", CHILD_TIMEOUT);
+    mq_unlink(name.as_str()).unwrap();
+    board
+        .copy(&Clip::text("while the queue is missing"))
+        .unwrap();
+    let queue = mq_open(
+        name.as_str(),
+        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK,
+        Mode::S_IRUSR | Mode::S_IWUSR,
+        Some(&MqAttr::new(0, 1, 32, 0)),
+    )
+    .unwrap();
+    // Subscribing here moves the generation (writers skip their own
+    // mailboxes); the membership notes it sends are read away.
+    drop(board.subscribe().unwrap());
+    let mut buf = [0u8; 32];
+    while mq_receive(&queue, &mut buf, &mut 0).is_ok() {}
+    board.copy(&Clip::text("once it exists")).unwrap();
+    let got = mq_receive(&queue, &mut buf, &mut 0);
+    mq_close(queue).unwrap();
+    mq_unlink(name.as_str()).unwrap();
+    std::fs::write(tb.file("done"), b"").unwrap();
+    child.finish_ok(CHILD_TIMEOUT);
+    assert!(
+        got.is_ok(),
+        "the writer never notified the mailbox again: {got:?}"
+    );
+}
+
 #[test]
 fn subscribing_elsewhere_wakes_mailboxes_without_a_new_seq() {
     const TEST: &str = "subscribing_elsewhere_wakes_mailboxes_without_a_new_seq";

@@ -68,11 +68,22 @@ impl Notifier {
                     .iter()
                     .position(|t| t.name == rec.name)
                     .map(|i| self.targets.swap_remove(i));
-                targets.push(old.unwrap_or(Target {
-                    name: rec.name,
-                    mq: None,
-                    refused: false,
-                }));
+                // A refused mailbox is tried again: a new generation is
+                // what a subscriber publishes once the queue that its slot
+                // named before it existed is there (a send in between saw
+                // ENOENT), and skipping it for good left that subscriber
+                // deaf to this writer.
+                targets.push(old.map_or_else(
+                    || Target {
+                        name: rec.name,
+                        mq: None,
+                        refused: false,
+                    },
+                    |old| Target {
+                        refused: false,
+                        ..old
+                    },
+                ));
             }
         }
         self.targets = targets;
