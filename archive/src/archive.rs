@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -24,14 +24,20 @@ pub(crate) const UNSCRUBBED: &str = "-unscrubbed";
 pub struct Archive {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
-    /// A delete committed (or about to) since the last complete
-    /// [`Archive::scrub`]: its bytes may still be in a page's free space or
-    /// in the WAL. Kept on disk as the [`UNSCRUBBED`] side file.
-    unscrubbed: bool,
-    /// The pending scrub's `VACUUM` is done and only its checkpoint is
-    /// left (a reader kept that from finishing): a retry need not rewrite
-    /// the file again, since no delete came since.
-    vacuumed: bool,
+    /// The mark (the [`UNSCRUBBED`] side file's mtime) whose `VACUUM` this
+    /// handle has done, when only the checkpoint was kept from finishing:
+    /// a retry for the same mark need not rewrite the file again. A newer
+    /// mark, from a delete since in any process, needs a new `VACUUM`.
+    vacuumed_for: Option<SystemTime>,
+}
+
+/// What [`Archive::mark_unscrubbed`] found and left.
+#[derive(Clone, Copy, Debug)]
+pub struct Marked {
+    /// A scrub was due already, in this process or another.
+    pub was_pending: bool,
+    /// The mark made: the side file's new mtime.
+    pub at: SystemTime,
 }
 
 impl std::fmt::Debug for Archive {
@@ -103,12 +109,10 @@ impl Archive {
                 });
             }
         }
-        let unscrubbed = std::fs::symlink_metadata(files::side_file(path, UNSCRUBBED)).is_ok();
         Ok(Archive {
             conn,
             path: path.to_owned(),
-            unscrubbed,
-            vacuumed: false,
+            vacuumed_for: None,
         })
     }
 
@@ -180,63 +184,95 @@ impl Archive {
     /// gap; `VACUUM` writes every page afresh from the live rows.
     /// (`deleted_clips_leave_no_copy_in_a_page_that_a_balance_rebuilt`.)
     pub fn scrub(&mut self) -> Result<bool> {
-        if !self.vacuumed {
-            self.mark_unscrubbed()?;
-            match self.conn.execute_batch("VACUUM") {
-                Ok(()) => {}
-                Err(e) if is_busy(&e) => return Ok(false),
-                Err(e) => return Err(self.err(e)),
+        // A scrub is marked before it starts, so that a process killed in
+        // the middle leaves it to the next one. A mark made meanwhile (a
+        // delete here or in another process, after this VACUUM read the
+        // file) is answered by going round again.
+        for _ in 0..3 {
+            let mark = match self.mark() {
+                Some(mark) => mark,
+                None => self.mark_unscrubbed()?.at,
+            };
+            if self.vacuumed_for != Some(mark) {
+                match self.conn.execute_batch("VACUUM") {
+                    Ok(()) => {}
+                    Err(e) if is_busy(&e) => return Ok(false),
+                    Err(e) => return Err(self.err(e)),
+                }
+                self.vacuumed_for = Some(mark);
             }
-            self.vacuumed = true;
+            if !self.checkpoint()? {
+                return Ok(false);
+            }
+            if self.unmark_if_unchanged(mark)? {
+                return Ok(true);
+            }
         }
-        if !self.checkpoint()? {
-            return Ok(false);
-        }
-        self.unmark_unscrubbed()?;
-        Ok(true)
+        Ok(false)
+    }
+
+    /// The side file that records a due scrub.
+    fn flag(&self) -> PathBuf {
+        files::side_file(&self.path, UNSCRUBBED)
+    }
+
+    /// The due scrub's mark, read from the disk: the side file's mtime.
+    fn mark(&self) -> Option<SystemTime> {
+        std::fs::symlink_metadata(self.flag())
+            .and_then(|m| m.modified())
+            .ok()
     }
 
     /// Records, before a delete commits, that a scrub is due (the
-    /// [`UNSCRUBBED`] side file), with its `VACUUM` to do again. Returns
-    /// whether one already was due.
-    pub(crate) fn mark_unscrubbed(&mut self) -> Result<bool> {
-        self.vacuumed = false;
-        if self.unscrubbed {
-            return Ok(true);
-        }
-        let flag = files::side_file(&self.path, UNSCRUBBED);
-        std::fs::OpenOptions::new()
+    /// `archive.sqlite3-unscrubbed` side file, with a new mtime that every process sees),
+    /// so that any process's next scrub does its `VACUUM` again.
+    pub fn mark_unscrubbed(&mut self) -> Result<Marked> {
+        let was_pending = self.mark().is_some();
+        let flag = self.flag();
+        let io = |source| Error::Io {
+            path: flag.clone(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&flag)
-            .map_err(|source| Error::Io { path: flag, source })?;
-        self.unscrubbed = true;
-        Ok(false)
+            .map_err(io)?;
+        let at = SystemTime::now();
+        file.set_modified(at).map_err(io)?;
+        let at = self.mark().unwrap_or(at);
+        Ok(Marked { was_pending, at })
     }
 
-    /// Forgets a due scrub: after a complete one, or when the look that
-    /// marked one deleted nothing after all.
-    pub(crate) fn unmark_unscrubbed(&mut self) -> Result<()> {
-        let flag = files::side_file(&self.path, UNSCRUBBED);
+    /// Forgets the due scrub marked at `mark`, unless a newer mark replaced
+    /// it: after a complete scrub, or when the deletes it was marked for
+    /// deleted nothing. True if the side file is gone.
+    pub fn unmark_if_unchanged(&mut self, mark: SystemTime) -> Result<bool> {
+        match self.mark() {
+            None => return Ok(true),
+            Some(now) if now != mark => return Ok(false),
+            Some(_) => {}
+        }
+        let flag = self.flag();
         match std::fs::remove_file(&flag) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(Error::Io { path: flag, source }),
         }
-        self.unscrubbed = false;
-        self.vacuumed = false;
-        Ok(())
+        self.vacuumed_for = None;
+        Ok(true)
     }
 
-    /// Whether a delete's bytes may still be in the files: a
-    /// [`Archive::scrub`] was kept from finishing or failed, here or in a
-    /// process before (the side file `archive.sqlite3-unscrubbed`).
+    /// Whether a delete's bytes may still be in the files: a scrub is due
+    /// ([`Archive::scrub`] was kept from finishing, failed, or has not run
+    /// yet), in this process or another (the side file
+    /// `archive.sqlite3-unscrubbed`, read at each call).
     #[must_use]
     pub fn scrub_pending(&self) -> bool {
-        self.unscrubbed
+        self.mark().is_some()
     }
 
     /// Rebuilds the file without free pages (`VACUUM`), then checkpoints
@@ -247,7 +283,7 @@ impl Archive {
             .execute_batch("INSERT INTO clip_text(clip_text) VALUES('optimize');")
             .map_err(|e| self.err(e))?;
         // Asked for: the file is rewritten even if a scrub's was done.
-        self.vacuumed = false;
+        self.vacuumed_for = None;
         if self.scrub()? {
             Ok(())
         } else {

@@ -33,7 +33,7 @@ use shm_clip::{Board, Changes, EntryState, Selector};
 
 use crate::model::to_ns;
 use crate::removals::{Gone, Removals, Verdict};
-use crate::{Archive, BoardState, Error, NewClip, Policy, Result, ids};
+use crate::{Archive, BoardState, Error, Marked, NewClip, Policy, Result, ids};
 
 /// How often, at most, the limits (max bytes, max age) are enforced while
 /// clips arrive.
@@ -148,7 +148,7 @@ impl Archiver {
                 name: self.board.name().to_string(),
             }));
         }
-        let was_pending = self.mark_scrub_for(&snap.removals)?;
+        let marked = self.mark_scrub_for(&snap.removals)?;
         let name = self.board.name().to_string();
         let node = ids::board_node(&self.board);
         let mut report = Synced {
@@ -238,7 +238,7 @@ impl Archiver {
             seq: snap.seq,
             removals_next: snap.removals.next,
         });
-        self.scrub_after(report.deleted, was_pending)?;
+        self.scrub_after(report.deleted, marked)?;
         self.since_limits.0 += new_bytes;
         self.enforce_limits_if_due()?;
         Ok(report)
@@ -246,20 +246,25 @@ impl Archiver {
 
     /// Records a scrub as due before a look whose removals may delete
     /// commits (the board's log has removals since the last look). Returns
-    /// whether one was due already.
-    fn mark_scrub_for(&mut self, removals: &shm_clip::RemovalLog) -> Result<bool> {
+    /// the mark made, if any.
+    fn mark_scrub_for(&mut self, removals: &shm_clip::RemovalLog) -> Result<Option<Marked>> {
         if removals.removals.is_empty() && removals.missed == 0 {
-            Ok(self.archive.scrub_pending())
+            Ok(None)
         } else {
-            self.archive.mark_unscrubbed()
+            self.archive.mark_unscrubbed().map(Some)
         }
     }
 
-    /// After a look: scrubs if it deleted or a scrub was due, and forgets a
-    /// scrub marked for removals that deleted nothing archived.
-    fn scrub_after(&mut self, deleted: usize, was_pending: bool) -> Result<()> {
-        if deleted == 0 && !was_pending && self.archive.scrub_pending() {
-            self.archive.unmark_unscrubbed()?;
+    /// After a look: scrubs if it deleted or a scrub is due (marked by
+    /// this look, an earlier one, or another process), and forgets the
+    /// mark this look made for removals that deleted nothing archived,
+    /// unless a scrub was due before it or another mark replaced it.
+    fn scrub_after(&mut self, deleted: usize, marked: Option<Marked>) -> Result<()> {
+        if deleted == 0
+            && let Some(m) = marked
+            && !m.was_pending
+        {
+            self.archive.unmark_if_unchanged(m.at)?;
         }
         if deleted > 0 || self.archive.scrub_pending() {
             // The deleted bytes leave the files now: the copies a balance

@@ -45,7 +45,7 @@ pub enum Error {
     /// Another program's open read or write kept [`crate::Archive::scrub`]
     /// from finishing.
     #[error(
-        "{path}: another program kept the archive busy (a search or a write left open), so it was not rewritten; the bytes of deleted clips may still be in its free space or its WAL. Fix: close the other program, then `shm-clip archive vacuum` (a running archiver also retries by itself)"
+        "{path}: another program kept the archive busy (a search or a write left open), so the scrub of deleted clips did not finish; their bytes may still be in its free space or its WAL. Fix: close the other program, then `shm-clip archive vacuum` (a running archiver also finishes it at its next look, within seconds)"
     )]
     Busy { path: PathBuf },
     /// No archived clip has that id.

@@ -34,7 +34,7 @@ mod text;
 mod tracking;
 mod write;
 
-pub use archive::Archive;
+pub use archive::{Archive, Marked};
 pub use archiver::{Archiver, Synced};
 pub use error::{Error, Result};
 pub use export::{EXPORT_VERSION, Exported, hex};

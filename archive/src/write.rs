@@ -44,12 +44,12 @@ impl Archive {
         if ids.is_empty() {
             return Ok(0);
         }
-        let was = self.mark_unscrubbed()?;
+        let marked = self.mark_unscrubbed()?;
         let n = self.delete_rows(ids)?;
-        if n > 0 || was {
+        if n > 0 || marked.was_pending {
             self.scrub()?;
         } else {
-            self.unmark_unscrubbed()?;
+            self.unmark_if_unchanged(marked.at)?;
         }
         Ok(n)
     }

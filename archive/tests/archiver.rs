@@ -193,6 +193,55 @@ fn a_scrub_that_a_reader_kept_from_finishing_is_finished_at_the_next_look() {
     assert_eq!(std::fs::metadata(&wal).map_or(0, |m| m.len()), 0);
 }
 
+/// The scrub another process left due (a CLI `rm --archive` whose scrub a
+/// reader kept from finishing) is the running archiver's to finish: it
+/// reads the due scrub from the disk at each look, and a look whose removals
+/// delete nothing archived must not take that process's mark away.
+#[test]
+fn a_scrub_another_process_left_due_is_finished_by_the_running_archiver() {
+    let tb = TestBoard::new("arch-scrub-other");
+    let db = db_in(&tb);
+    let flag = side_file(&db, "-unscrubbed");
+    let mut a = archiver(&tb, &db, 200);
+    for i in 0..20 {
+        a.board().copy(&Clip::text(format!("filler {i}"))).unwrap();
+    }
+    a.board()
+        .copy(&Clip::text("the Quokka3388 secret"))
+        .unwrap();
+    a.board().copy(&Clip::text("after it")).unwrap();
+    a.sync().unwrap();
+    assert!(!a.archive().scrub_pending());
+    // Another process deletes it from the archive, and a reader keeps its
+    // scrub from finishing; then both go away.
+    {
+        let reader = rusqlite::Connection::open(&db).unwrap();
+        reader
+            .execute_batch("BEGIN; SELECT count(*) FROM clips;")
+            .unwrap();
+        let mut cli = Archive::open(&db).unwrap();
+        let hit = cli.search("quokka3388", 5).unwrap();
+        assert_eq!(hit.len(), 1);
+        assert_eq!(cli.delete(&[hit[0].info.id]).unwrap(), 1);
+        assert!(cli.scrub_pending(), "the reader did not stop its scrub");
+        reader.execute_batch("COMMIT").unwrap();
+    }
+    assert!(flag.exists(), "the due scrub is not on disk");
+    assert!(
+        file_contains(&db, "Quokka3388") || file_contains(&side_file(&db, "-wal"), "Quokka3388"),
+        "the marker left without the scrub, so this test proves nothing"
+    );
+    assert!(a.archive().scrub_pending(), "the archiver does not see it");
+    // A removal on the board of a clip never archived: the look deletes
+    // nothing, and must still scrub rather than forget the other's mark.
+    a.board().copy(&Clip::text("gone before a look")).unwrap();
+    a.board().delete(Selector::Current).unwrap();
+    let done = a.sync().unwrap();
+    assert_eq!(done.deleted, 0, "{done:?}");
+    assert!(!a.archive().scrub_pending() && !flag.exists());
+    assert_gone(a.archive(), &db, "quokka3388");
+}
+
 #[test]
 fn eviction_keeps_clips_and_clear_all_empties_the_archive() {
     let tb = TestBoard::new("arch-evict");

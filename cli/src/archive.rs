@@ -104,6 +104,9 @@ fn stats(as_json: bool) -> Result<(), CliError> {
 
 fn prune(args: &PruneArgs) -> Result<(), CliError> {
     let mut a = open_required()?;
+    // A prune asked for is a delete: marked before it commits, so that a
+    // kill before its scrub leaves the scrub to the next archiver.
+    let marked = a.mark_unscrubbed()?;
     let mut gone = shm_clip_archive::Pruned::default();
     if let Some(age) = args.older_than {
         let cutoff = SystemTime::now()
@@ -118,10 +121,12 @@ fn prune(args: &PruneArgs) -> Result<(), CliError> {
         gone.clips += p.clips;
         gone.bytes += p.bytes;
     }
-    if gone.clips > 0 {
-        // A prune asked for is a delete: its bytes leave the files too.
+    if gone.clips > 0 || marked.was_pending {
+        // Its bytes leave the files too.
         a.scrub()?;
         warn_if_unscrubbed(&a);
+    } else {
+        a.unmark_if_unchanged(marked.at)?;
     }
     output::text(&format!(
         "removed {} ({}); pinned clips are kept\n",
