@@ -169,6 +169,19 @@ impl Archive {
         Ok(busy == 0)
     }
 
+    /// Whether a checkpoint that waits for nobody (PASSIVE) copied every
+    /// frame of the WAL into the database: no reader holds an older
+    /// snapshot any more.
+    fn wal_copied(&self) -> Result<bool> {
+        let (busy, log, copied): (i64, i64, i64) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(busy == 0 && log == copied)
+    }
+
     /// Makes what deletes took unrecoverable from the files: rewrites the
     /// database (`VACUUM`), then checkpoints it out of the WAL and empties
     /// the WAL (TRUNCATE). Returns false when another connection kept it
@@ -193,13 +206,20 @@ impl Archive {
                 Some(mark) => mark,
                 None => self.mark_unscrubbed()?.at,
             };
-            if self.vacuumed_for != Some(mark) {
+            let retry = self.vacuumed_for == Some(mark);
+            if !retry {
                 match self.conn.execute_batch("VACUUM") {
                     Ok(()) => {}
                     Err(e) if is_busy(&e) => return Ok(false),
                     Err(e) => return Err(self.err(e)),
                 }
                 self.vacuumed_for = Some(mark);
+            }
+            // A retry first asks without waiting: while a reader still holds
+            // a snapshot from before the VACUUM, the TRUNCATE checkpoint
+            // would only sit out the busy timeout again.
+            if retry && !self.wal_copied()? {
+                return Ok(false);
             }
             if !self.checkpoint()? {
                 return Ok(false);

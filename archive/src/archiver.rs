@@ -26,7 +26,7 @@
 //! the last one reads nothing: every change publishes a new seq.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use rusqlite::params;
 use shm_clip::{Board, Changes, EntryState, Selector};
@@ -58,7 +58,16 @@ pub struct Archiver {
     /// Whether the warning that another program keeps a scrub from
     /// finishing was given (once until a scrub finishes).
     scrub_warned: bool,
+    /// After a scrub failed for another reason than a busy file (out of
+    /// memory or disk: `VACUUM` needs the file's size of both), when to try
+    /// again, and the wait after the next failure.
+    scrub_backoff: Option<(Instant, Duration)>,
 }
+
+/// The first wait after a failed scrub; it doubles up to [`SCRUB_BACKOFF_MAX`].
+const SCRUB_BACKOFF: Duration = Duration::from_secs(60);
+/// The longest wait between two scrubs that failed.
+const SCRUB_BACKOFF_MAX: Duration = Duration::from_secs(3600);
 
 /// What the last successful sync saw of the board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +120,7 @@ impl Archiver {
             since_limits: (0, None),
             last: None,
             scrub_warned: false,
+            scrub_backoff: None,
         }
     }
 
@@ -271,7 +281,7 @@ impl Archiver {
             // left in pages' free space, and the WAL. One scrub per look,
             // however many removals it applied; while it runs, new
             // notifications wait in the mailbox (the board never waits).
-            self.scrub()?;
+            self.scrub();
         }
         Ok(())
     }
@@ -284,13 +294,40 @@ impl Archiver {
         if !self.archive.scrub_pending() {
             return Ok(true);
         }
-        self.scrub()
+        Ok(self.scrub())
     }
 
     /// [`Archive::scrub`], with one warning when another program first
     /// keeps it from finishing (not one per retry).
-    fn scrub(&mut self) -> Result<bool> {
-        let done = self.archive.scrub()?;
+    fn scrub(&mut self) -> bool {
+        let now = Instant::now();
+        if self.scrub_backoff.is_some_and(|(at, _)| now < at) {
+            return false;
+        }
+        let done = match self.archive.scrub() {
+            Ok(done) => done,
+            Err(err) => {
+                // Archiving goes on: the scrub stays due (on disk too, for a
+                // restart) and is tried again later, not at every look,
+                // since each try writes up to the file's size into the WAL.
+                let wait = self
+                    .scrub_backoff
+                    .map_or(SCRUB_BACKOFF, |(_, w)| (w * 2).min(SCRUB_BACKOFF_MAX));
+                self.scrub_backoff = Some((now + wait, wait));
+                // Gives back what the failed VACUUM wrote to the WAL.
+                let _ = self.archive.checkpoint();
+                tracing::warn!(
+                    %err,
+                    retry_in_s = wait.as_secs(),
+                    "cannot scrub the archive (the deleted clips' bytes may stay in its free space \
+                     and WAL); archiving goes on, and the scrub is tried again later"
+                );
+                return false;
+            }
+        };
+        if done {
+            self.scrub_backoff = None;
+        }
         let first = !done && !self.scrub_warned;
         self.scrub_warned = !done;
         if first {
@@ -300,7 +337,7 @@ impl Archiver {
                  scrubbed from its free space and WAL; the archiver retries"
             );
         }
-        Ok(done)
+        done
     }
 
     /// Keeps what this look saw of each archived entry, for the next one.
