@@ -3,6 +3,7 @@
 //! through [`blocking`] or [`sized`], so the async side never blocks on the
 //! board for long and the board never waits for the network.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -163,6 +164,11 @@ pub struct Local {
     /// The board's node id.
     pub node: NodeId,
     accounting: Mutex<Accounting>,
+    /// [`Accounting::handed`], readable without the lock, which the
+    /// bridge's writes hold across board reads and restores: the
+    /// follower's first, cheap look runs on the async runtime and must not
+    /// block it. Decisions read the field under the lock.
+    handed_hint: AtomicU64,
 }
 
 impl Local {
@@ -186,6 +192,7 @@ impl Local {
             node: board.node_id(),
             board,
             accounting: Mutex::new(Accounting::default()),
+            handed_hint: AtomicU64::new(0),
         }
     }
 
@@ -282,6 +289,7 @@ impl Local {
         }
         if let Some(newest) = changes.iter().map(|c| c.seq).max() {
             accounting.handed = accounting.handed.max(newest);
+            self.handed_hint.fetch_max(newest, Ordering::Release);
         }
         Ok(changes)
     }
@@ -400,7 +408,7 @@ impl Local {
 
     /// The board seq of the newest local change handed to the publisher.
     pub fn handed(&self) -> u64 {
-        self.accounting.lock().expect("accounting lock").handed
+        self.handed_hint.load(Ordering::Acquire)
     }
 
     /// Makes `id` current unless `superseded` says, from a [`Look`] taken
@@ -528,6 +536,7 @@ pub fn spawn_watcher(
         let mut accounting = local.accounting.lock().expect("accounting lock");
         // Everything up to `after` was published before this bridge ran.
         accounting.handed = accounting.handed.max(after);
+        local.handed_hint.fetch_max(after, Ordering::Release);
         // What is current now was decided before this bridge ran (or by the
         // stream, which replays it): not the user's news.
         if let Some(current) = local.current()? {

@@ -327,6 +327,10 @@ fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str
     assert_eq!(b.texts(), ["b 1", "a 1", "a 2"]);
 }
 
+/// A guard of `Accounting::handed`'s bookkeeping rather than a
+/// reproduction: the code before it passed this too (its history read
+/// after the pause saw "a 2"). The `…_made_in_the_same_instant` case is
+/// the one that failed on it.
 #[test]
 fn an_own_clip_coming_back_stays_below_a_newer_copy_already_handed_to_the_publisher() {
     an_own_clip_coming_back_never_goes_above_a_newer_copy("echohanded", "reselect-own", true);

@@ -535,6 +535,14 @@ fn a_mailbox_that_was_missing_is_notified_once_it_exists() {
     board
         .copy(&Clip::text("while the queue is missing"))
         .unwrap();
+    // The queue made here goes with the test, even if it fails half-way.
+    struct Unlink<'a>(&'a str);
+    impl Drop for Unlink<'_> {
+        fn drop(&mut self) {
+            let _ = mq_unlink(self.0);
+        }
+    }
+    let _unlink = Unlink(name.as_str());
     let queue = mq_open(
         name.as_str(),
         MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK,
@@ -550,7 +558,6 @@ fn a_mailbox_that_was_missing_is_notified_once_it_exists() {
     board.copy(&Clip::text("once it exists")).unwrap();
     let got = mq_receive(&queue, &mut buf, &mut 0);
     mq_close(queue).unwrap();
-    mq_unlink(name.as_str()).unwrap();
     std::fs::write(tb.file("done"), b"").unwrap();
     child.finish_ok(CHILD_TIMEOUT);
     assert!(

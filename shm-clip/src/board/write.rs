@@ -404,34 +404,47 @@ impl Board {
         change: Change,
         op: impl Fn(&Self, &Ring<'_>, &Slot, u64, u64) -> std::result::Result<(), Failure>,
     ) -> Result<u64> {
-        self.mutate_if(which, None, change, op)
-            .map(|seq| seq.expect("no condition"))
+        let guard = self.seg.lock()?;
+        self.mutate_locked(guard, which, change, op)
     }
 
-    /// [`Board::mutate`], but only if the board's seq is still `seen`
-    /// (when given): `None`, and nothing done, if another commit came.
+    /// [`Board::mutate`], but only if the board's seq is still `seen`:
+    /// `None`, and nothing done, if another commit came.
     fn mutate_if(
         &self,
         which: Selector,
-        seen: Option<u64>,
+        seen: u64,
         change: Change,
         op: impl Fn(&Self, &Ring<'_>, &Slot, u64, u64) -> std::result::Result<(), Failure>,
     ) -> Result<Option<u64>> {
+        let guard = self.seg.lock()?;
+        // Every commit stores the seq under the lock: it cannot move now.
+        if self.seq() != seen {
+            return Ok(None);
+        }
+        self.mutate_locked(guard, which, change, op).map(Some)
+    }
+
+    /// The body of [`Board::mutate`], with the lock held: it is released
+    /// before the notes go out.
+    fn mutate_locked(
+        &self,
+        guard: LockGuard<'_>,
+        which: Selector,
+        change: Change,
+        op: impl Fn(&Self, &Ring<'_>, &Slot, u64, u64) -> std::result::Result<(), Failure>,
+    ) -> Result<u64> {
         let now = now_ns();
         let (seq, changed) = {
-            let guard = self.seg.lock()?;
-            // Every commit stores the seq under the lock: it cannot move now.
-            if seen.is_some_and(|seen| self.seq() != seen) {
-                return Ok(None);
-            }
             let s = self.find(&guard, which)?;
             let seq = self.next_seq()?;
             let changed = self.with_ring(&guard, |ring| op(self, ring, &s, seq, now));
             self.commit(&guard, seq, now);
+            drop(guard);
             (seq, changed)
         };
         self.notify(seq, now, change);
-        changed.map(|()| Some(seq))
+        changed.map(|()| seq)
     }
 
     /// Makes an entry current. Returns the commit seq.
@@ -448,7 +461,7 @@ impl Board {
     /// current") can then never select over a copy made after its look;
     /// it reads again and decides again.
     pub fn select_if_unchanged(&self, which: Selector, seen: u64) -> Result<Option<u64>> {
-        self.mutate_if(which, Some(seen), Change::Select, |b, ring, s, seq, now| {
+        self.mutate_if(which, seen, Change::Select, |b, ring, s, seq, now| {
             b.bring_to_front(ring, s, seq, now)
         })
     }
