@@ -519,6 +519,15 @@ fn a_full_mailbox_never_blocks_writers() {
 /// copies, then never heard of that user's copies). The window is made by
 /// hand: the child's queue is unlinked, and this process creates it again
 /// and moves the generation, as the subscriber would.
+/// Unlinks a POSIX queue that a test made, when dropped.
+struct UnlinkQueue<'a>(&'a str);
+
+impl Drop for UnlinkQueue<'_> {
+    fn drop(&mut self) {
+        let _ = nix::mqueue::mq_unlink(self.0);
+    }
+}
+
 #[test]
 fn a_mailbox_that_was_missing_is_notified_once_it_exists() {
     const TEST: &str = "a_mailbox_that_was_missing_is_notified_once_it_exists";
@@ -536,13 +545,7 @@ fn a_mailbox_that_was_missing_is_notified_once_it_exists() {
         .copy(&Clip::text("while the queue is missing"))
         .unwrap();
     // The queue made here goes with the test, even if it fails half-way.
-    struct Unlink<'a>(&'a str);
-    impl Drop for Unlink<'_> {
-        fn drop(&mut self) {
-            let _ = mq_unlink(self.0);
-        }
-    }
-    let _unlink = Unlink(name.as_str());
+    let _unlink = UnlinkQueue(name.as_str());
     let queue = mq_open(
         name.as_str(),
         MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK,
