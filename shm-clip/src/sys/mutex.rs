@@ -71,12 +71,13 @@ impl<'a> RawMutex<'a> {
     pub(crate) unsafe fn init(mapping: &Mapping, offset: usize) -> Result<(), Errno> {
         let ptr = Self::place(mapping, offset).ok_or(Errno::EINVAL)?;
         let mut attr = MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
-        // SAFETY: `attr` is initialised by pthread_mutexattr_init before any
+        // `attr` is initialised by pthread_mutexattr_init before any
         // other use and destroyed at the end. `ptr` points at
         // size_of::<pthread_mutex_t>() aligned bytes inside the mapping
         // (checked in `place`), which outlives the call. Concurrency: by the
         // caller's contract no other thread or process touches those bytes
         // while pthread_mutex_init writes them.
+        // SAFETY: `attr` is initialised before use and `ptr` is aligned, in bounds and untouched by others meanwhile (argued above).
         unsafe {
             Errno::result(libc::pthread_mutexattr_init(attr.as_mut_ptr()))?;
             let result = (|| {

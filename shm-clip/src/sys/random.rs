@@ -13,10 +13,11 @@ pub(crate) fn fill(buf: &mut [u8]) -> bool {
     let mut filled = 0;
     while filled < buf.len() {
         let rest = &mut buf[filled..];
-        // SAFETY: the pointer and length describe `rest`, the unfilled tail
+        // The pointer and length describe `rest`, the unfilled tail
         // of a byte buffer this function borrows exclusively; the kernel
         // writes at most `rest.len()` bytes there, and any bit pattern is a
         // valid `u8`. No shared memory is involved.
+        // SAFETY: the kernel writes at most `rest.len()` bytes into our own exclusive buffer (argued above).
         let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
         match usize::try_from(n) {
             Ok(n) => filled += n,

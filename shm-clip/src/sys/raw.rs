@@ -38,10 +38,11 @@ impl RawRegion {
         let size =
             i64::try_from(len).map_err(|_| Error::os("ftruncate", nix::errno::Errno::EFBIG))?;
         ftruncate(&fd, size).map_err(|e| Error::os("ftruncate", e))?;
-        // SAFETY: ftruncate just made the new file exactly `len` bytes long,
+        // ftruncate just made the new file exactly `len` bytes long,
         // and nothing in this crate shrinks it; openers promise not to
         // (`open`'s contract). Concurrency: nobody could have written it yet,
         // and mmap itself reads nothing.
+        // SAFETY: the file is `len` bytes and does not shrink; nobody can have written it yet (argued above).
         let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
         Ok(RawRegion {
             map,
@@ -62,13 +63,14 @@ impl RawRegion {
                 nix::errno::Errno::EINVAL,
             ));
         }
-        // SAFETY: fstat just showed the file to be at least `len` bytes long.
+        // fstat just showed the file to be at least `len` bytes long.
         // It does not shrink: `create` truncates it once, before anyone can
         // open it, and nothing here truncates it again (a foreign process of
         // our uid is outside our reach, see the module docs of `sys`).
         // Concurrency: the creator may be writing it now; mmap reads nothing,
         // and later copies are bounds-checked `Mapping` copies into private
         // buffers, where racing bytes are wrong data, not undefined behaviour.
+        // SAFETY: the file is at least `len` bytes and does not shrink; racing bytes are only read by bounds-checked copies (argued above).
         let map = unsafe { Mapping::new(&fd, len) }.map_err(|e| Error::os("mmap", e))?;
         Ok(RawRegion {
             map,

@@ -238,13 +238,14 @@ pub(crate) struct BoardMap {
 impl BoardMap {
     /// The board mutex.
     pub(crate) fn mutex(&self) -> RawMutex<'_> {
-        // SAFETY: a `BoardMap` exists only for a segment whose creator
+        // A `BoardMap` exists only for a segment whose creator
         // initialised the mutex before publishing (`Unpublished::publish`),
         // either this process or one whose published magic, version and ABI
         // tag match ours (`Mapped::into_board`), so the bytes hold a robust,
         // process-shared mutex of our ABI. From then on every process touches
         // them only through pthread calls (and atomic loads of the lock
         // word), for as long as the segment lives.
+        // SAFETY: an initialised robust mutex of our ABI, touched only through pthread calls and atomic loads (argued above).
         unsafe { RawMutex::at(&self.map, off::MUTEX) }
             .expect("the header, mutex included, fits in every board")
     }
