@@ -12,9 +12,10 @@
 //! Over 400 lines, yet one concept: the four structures change together under
 //! one lock, and `rebuild` must derive exactly what the other functions keep.
 
-use crate::format::index_off::{CONTENT_HASH, HASH_NEXT, LEN, RING_NEXT, RING_PREV, STATE};
+use crate::format::index_off::{CONTENT_HASH, HASH_NEXT, LEN, RING_NEXT, RING_PREV};
 use crate::format::{
-    IndexRecord, NO_SLOT, RemovalKind, RemovalRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING, off,
+    IndexRecord, NO_SLOT, RemovalKind, RemovalRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING,
+    SlotLinks, off,
 };
 use crate::history::aligned;
 use crate::segment::Segment;
@@ -98,33 +99,34 @@ impl<'a> Ring<'a> {
             .map_err(|_| Fault("slot out of range"))
     }
 
-    /// One link field of slot `slot`.
-    fn field(&self, slot: u32, field: usize) -> Checked<u32> {
-        self.seg
-            .index_u32(slot as usize, field)
-            .map_err(|_| Fault("slot out of range"))
-    }
-
     /// One `u64` field of slot `slot`, unchecked: a hint to confirm.
     fn field_u64(&self, slot: u32, field: usize) -> Checked<u64> {
         self.seg
             .index_u64(slot as usize, field)
-            .map_err(|_| Fault("slot out of range"))
+            .ok_or(Fault("slot out of range"))
     }
 
     /// Stores one link field: a single 4-byte store, outside `meta_check`.
     fn set_field(&self, slot: u32, field: usize, v: u32) -> Checked<()> {
         self.seg
             .set_index_u32(slot as usize, field, v)
-            .map_err(|_| Fault("slot out of range"))
+            .ok_or(Fault("slot out of range"))
     }
 
-    /// Checks that a link names a slot that holds an entry. Its entry is not
-    /// decoded: only its links are used, and each is checked against the
-    /// link that led there.
-    fn linked(&self, slot: u32) -> Checked<u32> {
-        match self.field(slot, STATE)? {
-            SLOT_COMMITTED | SLOT_WRITING => Ok(slot),
+    /// Slot `slot`'s state and links, undecoded otherwise.
+    fn links(&self, slot: u32) -> Checked<SlotLinks> {
+        self.seg
+            .index_links(slot as usize)
+            .ok_or(Fault("slot out of range"))
+    }
+
+    /// The links of a slot that a link names, which must hold an entry. Its
+    /// entry is not decoded: only its links are used, and each is checked
+    /// against the link that led there.
+    fn linked(&self, slot: u32) -> Checked<SlotLinks> {
+        let links = self.links(slot)?;
+        match links.state {
+            SLOT_COMMITTED | SLOT_WRITING => Ok(links),
             _ => Err(Fault("link to a free slot")),
         }
     }
@@ -148,10 +150,11 @@ impl<'a> Ring<'a> {
         };
         // A free slot has no checksum: its state and its link are all it
         // holds, and both are checked here.
-        if self.field(slot, STATE)? != SLOT_FREE {
+        let links = self.links(slot)?;
+        if links.state != SLOT_FREE {
             return Err(Fault("free list names a used slot"));
         }
-        let next = self.link(self.field(slot, HASH_NEXT)?)?;
+        let next = self.link(links.hash_next)?;
         self.set_head(off::FREE_HEAD, next.unwrap_or(NO_SLOT));
         Ok(Some(slot))
     }
@@ -288,8 +291,7 @@ impl<'a> Ring<'a> {
         s.rec.ring_next = NO_SLOT;
         match last {
             Some(l) => {
-                self.linked(l)?;
-                if self.field(l, RING_NEXT)? != NO_SLOT {
+                if self.linked(l)?.ring_next != NO_SLOT {
                     return Err(Fault("ring's last record has a successor"));
                 }
                 self.set_field(l, RING_NEXT, s.slot)?;
@@ -302,11 +304,12 @@ impl<'a> Ring<'a> {
 
     /// Takes `slot` out of the ring (its own links are left as they are).
     fn unlink(&self, slot: u32) -> Checked<()> {
-        let prev = self.link(self.field(slot, RING_PREV)?)?;
-        let next = self.link(self.field(slot, RING_NEXT)?)?;
+        let own = self.links(slot)?;
+        let prev = self.link(own.ring_prev)?;
+        let next = self.link(own.ring_next)?;
         match prev {
             Some(p) => {
-                if self.field(self.linked(p)?, RING_NEXT)? != slot {
+                if self.linked(p)?.ring_next != slot {
                     return Err(Fault("ring links disagree"));
                 }
                 self.set_field(p, RING_NEXT, next.unwrap_or(NO_SLOT))?;
@@ -318,7 +321,7 @@ impl<'a> Ring<'a> {
         }
         match next {
             Some(n) => {
-                if self.field(self.linked(n)?, RING_PREV)? != slot {
+                if self.linked(n)?.ring_prev != slot {
                     return Err(Fault("ring links disagree"));
                 }
                 self.set_field(n, RING_PREV, prev.unwrap_or(NO_SLOT))?;
@@ -347,11 +350,12 @@ impl<'a> Ring<'a> {
         let head = self
             .seg
             .read_bucket(self.bucket(hash))
-            .map_err(|_| Fault("bucket out of range"))?;
+            .ok_or(Fault("bucket out of range"))?;
         let mut at = self.link(head)?;
         for _ in 0..=self.depth {
             let Some(slot) = at else { return Ok(None) };
-            if self.field(self.linked(slot)?, STATE)? != SLOT_COMMITTED {
+            let links = self.linked(slot)?;
+            if links.state != SLOT_COMMITTED {
                 return Err(Fault("a half-written record in a bucket"));
             }
             let same = slot != except
@@ -365,7 +369,7 @@ impl<'a> Ring<'a> {
                 }
                 at = self.link(s.rec.hash_next)?;
             } else {
-                at = self.link(self.field(slot, HASH_NEXT)?)?;
+                at = self.link(links.hash_next)?;
             }
         }
         Err(Fault("bucket chain longer than the index"))
@@ -375,19 +379,20 @@ impl<'a> Ring<'a> {
     /// links are the segment's, not `s`'s: removing a neighbour (a
     /// duplicate) since `s` was appended has changed them.
     pub(crate) fn commit(&self, s: &mut Slot) -> Checked<()> {
-        s.rec.ring_prev = self.field(s.slot, RING_PREV)?;
-        s.rec.ring_next = self.field(s.slot, RING_NEXT)?;
+        let own = self.links(s.slot)?;
+        s.rec.ring_prev = own.ring_prev;
+        s.rec.ring_next = own.ring_next;
         let b = self.bucket(s.rec.content_hash);
         let head = self
             .seg
             .read_bucket(b)
-            .map_err(|_| Fault("bucket out of range"))?;
+            .ok_or(Fault("bucket out of range"))?;
         s.rec.hash_next = self.link(head)?.unwrap_or(NO_SLOT);
         s.rec.state = SLOT_COMMITTED;
         self.write(s)?;
         self.seg
             .write_bucket(b, s.slot)
-            .map_err(|_| Fault("bucket out of range"))?;
+            .ok_or(Fault("bucket out of range"))?;
         self.set_head(off::CURRENT, s.slot);
         Ok(())
     }
@@ -402,20 +407,20 @@ impl<'a> Ring<'a> {
         let head = self
             .seg
             .read_bucket(b)
-            .map_err(|_| Fault("bucket out of range"))?;
-        let after = self.field(s.slot, HASH_NEXT)?;
+            .ok_or(Fault("bucket out of range"))?;
+        let after = self.links(s.slot)?.hash_next;
         if head == s.slot {
             return self
                 .seg
                 .write_bucket(b, after)
-                .map_err(|_| Fault("bucket out of range"));
+                .ok_or(Fault("bucket out of range"));
         }
         let mut at = self.link(head)?;
         for _ in 0..=self.depth {
             let Some(slot) = at else {
                 return Err(Fault("entry missing from its bucket"));
             };
-            let next = self.field(self.linked(slot)?, HASH_NEXT)?;
+            let next = self.linked(slot)?.hash_next;
             if next == s.slot {
                 return self.set_field(slot, HASH_NEXT, after);
             }

@@ -218,6 +218,37 @@ impl IndexRecord {
     }
 }
 
+/// The bytes a walk along a chain reads of each member: `ring_prev`,
+/// `ring_next` and `hash_next`, which lie together.
+pub(crate) const LINKS_LEN: usize = offset_of!(IndexSlot, hash_next) + 4 - LINKS;
+
+/// A slot's state and links, read with one bounds check: what a walk along
+/// the ring or a bucket needs of each member, without decoding the entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotLinks {
+    pub(crate) state: u32,
+    pub(crate) ring_prev: u32,
+    pub(crate) ring_next: u32,
+    pub(crate) hash_next: u32,
+}
+
+impl SlotLinks {
+    /// `state`: the slot's state word; `links`: its bytes from
+    /// [`LINKS_OFFSET`] on.
+    pub(crate) fn decode(state: u32, links: &[u8; LINKS_LEN]) -> Self {
+        let at = |field: usize| u32_at(links, field - LINKS);
+        SlotLinks {
+            state,
+            ring_prev: at(offset_of!(IndexSlot, ring_prev)),
+            ring_next: at(offset_of!(IndexSlot, ring_next)),
+            hash_next: at(offset_of!(IndexSlot, hash_next)),
+        }
+    }
+}
+
+/// Where a slot's links start ([`SlotLinks`]).
+pub(crate) const LINKS_OFFSET: usize = LINKS;
+
 #[cfg(test)]
 mod tests {
     use super::*;

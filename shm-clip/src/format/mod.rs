@@ -32,7 +32,8 @@ pub(crate) use header::{
 };
 pub use header::{LAYOUT_VERSION, off};
 pub(crate) use index::{
-    FLAG_PINNED, IDX_STATE, IndexRecord, SLOT_COMMITTED, SLOT_FREE, SLOT_WRITING,
+    FLAG_PINNED, IDX_STATE, IndexRecord, LINKS_LEN, LINKS_OFFSET, SLOT_COMMITTED, SLOT_FREE,
+    SLOT_WRITING, SlotLinks,
 };
 pub(crate) use label::Label;
 pub use message::Change;

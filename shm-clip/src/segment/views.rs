@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicU64;
 
 use super::{Segment, corrupt};
 use crate::format::{
-    self, HEADER_SIZE, IDX_STATE, INDEX_SLOT_SIZE, IndexRecord, RemovalRecord, SUB_SLOT_SIZE,
-    SUBSCRIBER_SLOTS, SubscriberRecord, off,
+    self, HEADER_SIZE, IDX_STATE, INDEX_SLOT_SIZE, IndexRecord, LINKS_LEN, LINKS_OFFSET,
+    RemovalRecord, SUB_SLOT_SIZE, SUBSCRIBER_SLOTS, SlotLinks, SubscriberRecord, off,
 };
 use crate::sys::RawMutex;
 use crate::{Error, Result};
@@ -111,33 +111,36 @@ impl Segment {
 
     /// One `u64` field of slot `slot`, read alone and not checked: a hint,
     /// which the caller confirms by decoding the slot before it acts on it.
-    pub(crate) fn index_u64(&self, slot: usize, field: usize) -> Result<u64> {
+    #[inline]
+    pub(crate) fn index_u64(&self, slot: usize, field: usize) -> Option<u64> {
         if slot >= self.index_slots() || field + 8 > INDEX_SLOT_SIZE {
-            return Err(self.oob());
+            return None;
         }
-        self.map
-            .read_u64(self.index_at(slot) + field)
-            .ok_or_else(|| self.oob())
+        self.map.read_u64(self.index_at(slot) + field)
     }
 
-    /// One `u32` field of slot `slot` (a link: `index_off::RING_*`, `HASH_NEXT`, or the state).
-    pub(crate) fn index_u32(&self, slot: usize, field: usize) -> Result<u32> {
-        if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
-            return Err(self.oob());
+    /// The state and links of slot `slot` (one bounds check, four loads):
+    /// what a walk along the ring or a bucket reads of each member. `None`
+    /// if `slot` is out of range. Inlined: a walk calls it for every member.
+    #[inline]
+    pub(crate) fn index_links(&self, slot: usize) -> Option<SlotLinks> {
+        if slot >= self.index_slots() {
+            return None;
         }
-        self.map
-            .read_u32(self.index_at(slot) + field)
-            .ok_or_else(|| self.oob())
+        let at = self.index_at(slot);
+        let state = self.map.read_u32(at + IDX_STATE)?;
+        let mut links = [0; LINKS_LEN];
+        self.map.read(at + LINKS_OFFSET, &mut links)?;
+        Some(SlotLinks::decode(state, &links))
     }
 
     /// Stores one `u32` field of slot `slot`: a link, outside `meta_check`.
-    pub(crate) fn set_index_u32(&self, slot: usize, field: usize, v: u32) -> Result<()> {
+    #[inline]
+    pub(crate) fn set_index_u32(&self, slot: usize, field: usize, v: u32) -> Option<()> {
         if slot >= self.index_slots() || field + 4 > INDEX_SLOT_SIZE {
-            return Err(self.oob());
+            return None;
         }
-        self.map
-            .write_u32(self.index_at(slot) + field, v)
-            .ok_or_else(|| self.oob())
+        self.map.write_u32(self.index_at(slot) + field, v)
     }
 
     /// Writes a slot's bytes as they are (a free slot's).
@@ -151,22 +154,23 @@ impl Segment {
     }
 
     /// Dedup bucket `b`'s first slot (may be any value: the caller checks it).
-    pub(crate) fn read_bucket(&self, b: u32) -> Result<u32> {
+    /// Dedup bucket `b`'s first slot; `None` if `b` is out of range.
+    #[inline]
+    pub(crate) fn read_bucket(&self, b: u32) -> Option<u32> {
         if b >= self.geo.buckets {
-            return Err(self.oob());
+            return None;
         }
         self.map
             .read_u32(self.geo.buckets_offset as usize + b as usize * 4)
-            .ok_or_else(|| self.oob())
     }
 
-    pub(crate) fn write_bucket(&self, b: u32, slot: u32) -> Result<()> {
+    #[inline]
+    pub(crate) fn write_bucket(&self, b: u32, slot: u32) -> Option<()> {
         if b >= self.geo.buckets {
-            return Err(self.oob());
+            return None;
         }
         self.map
             .write_u32(self.geo.buckets_offset as usize + b as usize * 4, slot)
-            .ok_or_else(|| self.oob())
     }
 
     /// Writes removal number `n` into its log entry, `n mod REMOVAL_SLOTS`.
