@@ -32,6 +32,10 @@ use shm_clip::{Board, BoardName, CreateOptions, Origin, OriginKind};
 
 /// nats-server processes for the bridge's tests.
 pub mod nats;
+/// SIGSTOP with a wait until stopped, and ending processes that are not ours.
+pub mod stop;
+
+pub use stop::Stopped;
 
 /// The role a re-run test binary plays; unset in the parent.
 pub const ROLE_VAR: &str = "SHM_CLIP_ROLE";

@@ -165,14 +165,15 @@ impl NatsServer {
         self.wait_ready(READY_TIMEOUT);
     }
 
-    /// SIGSTOP: the process keeps its sockets but answers nothing.
+    /// SIGSTOP, and waits until every thread of the server has stopped: it
+    /// keeps its sockets but answers nothing.
     pub fn pause(&self) {
-        kill(Pid::from_raw(self.pid() as i32), Signal::SIGSTOP).expect("SIGSTOP");
+        crate::stop::stop(self.pid(), READY_TIMEOUT);
     }
 
     /// SIGCONT after [`NatsServer::pause`].
     pub fn resume(&self) {
-        kill(Pid::from_raw(self.pid() as i32), Signal::SIGCONT).expect("SIGCONT");
+        crate::stop::resume(self.pid());
     }
 
     /// Waits until `/healthz` says ok; fails the test after `timeout`.

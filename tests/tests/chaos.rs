@@ -1040,8 +1040,7 @@ impl Chaos {
     fn kill(&mut self, index: usize) -> Landed {
         let p = self.procs.swap_remove(index);
         let pid = Pid::from_raw(p.pid as i32);
-        kill(pid, Signal::SIGSTOP).expect("SIGSTOP a worker");
-        let tids = wait_stopped(p.pid);
+        let tids = common::stop::stop(p.pid, OP_WATCHDOG);
         // Its last lines are in the pipe: read them for its current operation.
         self.procs.push(p);
         self.pump(Duration::from_millis(2));
@@ -1164,10 +1163,7 @@ impl Chaos {
             .map(|p| p.pid)
             .collect();
         for &pid in &others {
-            kill(Pid::from_raw(pid as i32), Signal::SIGSTOP).expect("SIGSTOP a worker");
-        }
-        for &pid in &others {
-            wait_stopped(pid);
+            common::stop::stop(pid, OP_WATCHDOG);
         }
         self.set_stopped(&others, true);
         self.kill_parked(holder, "copy");
@@ -1210,38 +1206,6 @@ impl Chaos {
 
     fn in_lock_kills(&self) -> u64 {
         self.figures.parked_kills + self.figures.random_in_lock
-    }
-}
-
-/// Waits until every thread of `pid` is stopped; returns their TIDs.
-fn wait_stopped(pid: u32) -> Vec<u32> {
-    let since = Instant::now();
-    loop {
-        let mut tids = Vec::new();
-        let mut all_stopped = true;
-        if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-            for task in dir.flatten() {
-                let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
-                    continue;
-                };
-                tids.push(tid);
-                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-                let state = stat
-                    .rfind(')')
-                    .and_then(|i| stat[i + 1..].split_whitespace().next());
-                if !matches!(state, Some("T" | "t")) {
-                    all_stopped = false;
-                }
-            }
-        }
-        if all_stopped && !tids.is_empty() {
-            return tids;
-        }
-        assert!(
-            since.elapsed() < OP_WATCHDOG,
-            "worker {pid} did not stop within {OP_WATCHDOG:?}"
-        );
-        std::thread::sleep(Duration::from_micros(200));
     }
 }
 

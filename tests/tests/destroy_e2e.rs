@@ -123,8 +123,6 @@ fn a_destroyed_clip_never_comes_back() {
 /// served, saved, and restored after a restart.
 #[test]
 fn a_copy_that_beats_the_tray_to_the_fresh_board_is_kept() {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
     let w = World::new("destroy-late");
     let tray = w.tray(&["--no-icon"]);
     assert!(
@@ -135,11 +133,10 @@ fn a_copy_that_beats_the_tray_to_the_fresh_board_is_kept() {
     wait_for("xclip to paste the secret", || {
         (w.xclip_out(None).as_deref() == Some(&b"secret-before-destroy"[..])).then_some(())
     });
-    let pid = Pid::from_raw(tray.pid() as i32);
-    kill(pid, Signal::SIGSTOP).unwrap();
+    let stopped = shm_clip_test_kit::Stopped::new(tray.pid());
     assert!(w.cli(&["destroy"], b"").status.success());
     assert!(w.cli(&["copy", "after-destroy"], b"").status.success());
-    kill(pid, Signal::SIGCONT).unwrap();
+    drop(stopped);
     wait_for("xclip to paste the new clip", || {
         (w.xclip_out(None).as_deref() == Some(&b"after-destroy"[..])).then_some(())
     });

@@ -251,13 +251,22 @@ fn the_portal_binds_the_shortcut_and_its_activation_summons_the_picker() {
 
     writeln!(portal.stdin.as_mut().unwrap(), "activate").unwrap();
     expect("activated", &mut heard);
-    wait_for("the activation to start the picker", || {
+    let picker = wait_for("the activation to start the picker", || {
         let text = log_text();
-        (text.contains("picker shortcut activated") && text.contains("started the picker pid="))
-            .then_some(())
+        if !text.contains("picker shortcut activated") {
+            return None;
+        }
+        let (_, rest) = text.split_once("started the picker pid=")?;
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse::<u32>()
+            .ok()
     });
     let _ = tray.kill();
     let _ = tray.wait();
+    // The picker is the tray's child, not ours, and outlives it: left
+    // running, it opened the board again after the world destroyed it.
+    shm_clip_test_kit::stop::terminate(picker, tray_support::WATCHDOG);
     drop(portal.stdin.take());
     let _ = portal.kill();
     let _ = portal.wait();

@@ -202,7 +202,7 @@ fn a_clipboard_taken_right_after_its_owner_exited_is_read_not_stolen() {
     let tray = w.tray(&["--no-icon"]);
     let mut src = w.xclip_in(b"ordinary", None);
     wait_board(&w, None, b"ordinary", "an ordinary clip first");
-    let stopped = Stopped::new(tray.pid());
+    let stopped = shm_clip_test_kit::Stopped::new(tray.pid());
     let _ = src.kill();
     let _ = src.wait();
     wait_for("CLIPBOARD to lose its owner", || {
@@ -248,30 +248,6 @@ fn clipboard_owner(display: &str) -> Option<u32> {
         .unwrap()
         .owner;
     (owner != x11rb::NONE).then_some(owner)
-}
-
-/// A process held with SIGSTOP until this is dropped (then SIGCONT), so
-/// that the X server queues what happens meanwhile for it to see at once.
-struct Stopped(nix::unistd::Pid);
-
-impl Stopped {
-    fn new(pid: u32) -> Stopped {
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
-        wait_for("the process to stop", || {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The state follows the parenthesised command name.
-            let state = stat.rsplit_once(") ")?.1.chars().next()?;
-            (state == 'T').then_some(())
-        });
-        Stopped(pid)
-    }
-}
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGCONT);
-    }
 }
 
 #[test]
