@@ -13,12 +13,15 @@
 //!    (`/proc/PID/io` `write_bytes`), against rewriting the tray's whole
 //!    history file once.
 //! 6. Deletes on a 100,000-clip archive: `rm` of one clip (the delete and
-//!    its scrub, `VACUUM` and a TRUNCATE checkpoint) in process and through
+//!    its scrub, a rewrite and a TRUNCATE checkpoint) in process and through
 //!    the archiver, `clear`, against the delete transaction alone.
+//!
+//! 7. One scrub of an archive near 1 GiB (`scrub`, only when named): its
+//!    time, peak memory and peak extra disk, against copying the file once.
 //!
 //! Needs the release CLI: `cargo build --release -p shm-clip-cli` first.
 //! Arguments after `--` pick parts: `ingest`, `copy-paste`, `search`
-//! (search and disk), `writes`, `delete`.
+//! (search and disk), `writes`, `delete`, `scrub`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -33,6 +36,9 @@ mod corpus;
 /// 6. What a delete costs on a 100,000-clip archive.
 #[path = "archive/deletes.rs"]
 mod deletes;
+/// 7. One scrub of an archive near 1 GiB: time, memory, disk.
+#[path = "archive/scrub.rs"]
+mod scrub;
 use corpus::{Corpus, Rng};
 
 const ROLE: &str = "SHM_CLIP_ARCHIVE_BENCH_ROLE";
@@ -70,6 +76,10 @@ fn main() {
     }
     if part("delete") {
         deletes::deletes(&dir);
+    }
+    // Not in a default run: it fills 1 GiB and needs 3 GiB of disk.
+    if only.iter().any(|o| o == "scrub") {
+        scrub::scrub(&dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::rewrite::{self, Rewritten};
 use crate::{Error, Result, error, files, schema};
 
 /// How long a statement waits for another process's write lock (the
@@ -24,11 +25,13 @@ pub(crate) const UNSCRUBBED: &str = "-unscrubbed";
 pub struct Archive {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
-    /// The mark (the [`UNSCRUBBED`] side file's mtime) whose `VACUUM` this
+    /// The mark (the [`UNSCRUBBED`] side file's mtime) whose rewrite this
     /// handle has done, when only the checkpoint was kept from finishing:
     /// a retry for the same mark need not rewrite the file again. A newer
-    /// mark, from a delete since in any process, needs a new `VACUUM`.
+    /// mark, from a delete since in any process, needs a new rewrite.
     vacuumed_for: Option<SystemTime>,
+    /// Whole-file rewrites this handle made ([`Archive::rewrites`]).
+    rewrites: u64,
 }
 
 /// What [`Archive::mark_unscrubbed`] found and left.
@@ -113,6 +116,7 @@ impl Archive {
             conn,
             path: path.to_owned(),
             vacuumed_for: None,
+            rewrites: 0,
         })
     }
 
@@ -183,23 +187,26 @@ impl Archive {
     }
 
     /// Makes what deletes took unrecoverable from the files: rewrites the
-    /// database (`VACUUM`), then checkpoints it out of the WAL and empties
-    /// the WAL (TRUNCATE). Returns false when another connection kept it
-    /// from finishing (a writer past the busy timeout, or a reader inside a
-    /// read transaction); [`Archive::scrub_pending`] then stays true and a
-    /// later call finishes the job.
+    /// database from its live rows (as `VACUUM` does, with the copy in the
+    /// archive's own directory and memory that does not grow with the file:
+    /// `rewrite.rs`), then checkpoints it out of the WAL and empties the WAL
+    /// (TRUNCATE). Returns false when another connection kept it from
+    /// finishing (a writer past the busy timeout, commits that kept coming,
+    /// another scrub at the same time, or a reader inside a read
+    /// transaction); [`Archive::scrub_pending`] then stays true and a later
+    /// call finishes the job.
     ///
     /// Why a whole rewrite: `secure_delete` zeroes the cells and pages a
     /// delete frees, but when a b-tree balance rebuilds a page (SQLite's
     /// `rebuildPage`), the old bytes of the cells that page gave to its
     /// siblings stay in its unallocated gap, and a later delete of those
     /// cells, where they went, leaves that copy. No SQL reaches a page's
-    /// gap; `VACUUM` writes every page afresh from the live rows.
+    /// gap; a rewrite writes every page afresh from the live rows.
     /// (`deleted_clips_leave_no_copy_in_a_page_that_a_balance_rebuilt`.)
     pub fn scrub(&mut self) -> Result<bool> {
         // A scrub is marked before it starts, so that a process killed in
         // the middle leaves it to the next one. A mark made meanwhile (a
-        // delete here or in another process, after this VACUUM read the
+        // delete here or in another process, after this rewrite read the
         // file) is answered by going round again.
         for _ in 0..3 {
             let mark = match self.mark() {
@@ -208,15 +215,15 @@ impl Archive {
             };
             let retry = self.vacuumed_for == Some(mark);
             if !retry {
-                match self.conn.execute_batch("VACUUM") {
-                    Ok(()) => {}
-                    Err(e) if is_busy(&e) => return Ok(false),
-                    Err(e) => return Err(self.err(e)),
+                match rewrite::rewrite(&mut self.conn, &self.path, BUSY_TIMEOUT)? {
+                    Rewritten::Done => {}
+                    Rewritten::Busy => return Ok(false),
                 }
+                self.rewrites += 1;
                 self.vacuumed_for = Some(mark);
             }
             // A retry first asks without waiting: while a reader still holds
-            // a snapshot from before the VACUUM, the TRUNCATE checkpoint
+            // a snapshot from before the rewrite, the TRUNCATE checkpoint
             // would only sit out the busy timeout again.
             if retry && !self.wal_copied()? {
                 return Ok(false);
@@ -229,6 +236,14 @@ impl Archive {
             }
         }
         Ok(false)
+    }
+
+    /// How many times this handle rewrote the whole file (each scrub's and
+    /// each vacuum's one rewrite; a retry of only the checkpoint makes
+    /// none): what several deletes at once cost, for tests and benches.
+    #[must_use]
+    pub fn rewrites(&self) -> u64 {
+        self.rewrites
     }
 
     /// The side file that records a due scrub.
@@ -245,7 +260,7 @@ impl Archive {
 
     /// Records, before a delete commits, that a scrub is due (the
     /// `archive.sqlite3-unscrubbed` side file, with a new mtime that every process sees),
-    /// so that any process's next scrub does its `VACUUM` again.
+    /// so that any process's next scrub rewrites the file again.
     pub fn mark_unscrubbed(&mut self) -> Result<Marked> {
         let was_pending = self.mark().is_some();
         let flag = self.flag();
@@ -295,7 +310,7 @@ impl Archive {
         self.mark().is_some()
     }
 
-    /// Rebuilds the file without free pages (`VACUUM`), then checkpoints
+    /// Rebuilds the file without free pages (a `VACUUM`, `rewrite.rs`), then checkpoints
     /// (`archive vacuum`): [`Archive::scrub`] with the full-text index's
     /// segments merged first.
     pub fn vacuum(&mut self) -> Result<()> {
@@ -320,7 +335,7 @@ impl Archive {
 
 /// Whether another connection's lock stopped a statement (after the busy
 /// timeout): worth retrying, not a fault of the file.
-fn is_busy(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)

@@ -16,6 +16,15 @@
 //!   evicted nothing), kept otherwise, with a warning and
 //!   [`Synced::removals_lost`].
 //!
+//! - The bytes of what it deleted leave the files in a scrub
+//!   ([`Archive::scrub`], a rewrite of the whole file): [`Archiver::sync`]
+//!   scrubs at once, one scrub per look however many removals it applied;
+//!   the run loop applies with [`Archiver::apply`] and scrubs once after
+//!   removals stop coming (`runner.rs`), so that a burst of `rm`s costs one
+//!   rewrite. A delete is *applied* when a report with [`Synced::scrubbed`]
+//!   follows the look that deleted it (and the side file
+//!   `archive.sqlite3-unscrubbed` is gone).
+//!
 //! Nothing here runs on the copy path: the board's writers only send their
 //! usual note, and the archiver reads the board afterwards. What it reads
 //! is small, because it holds the board's lock meanwhile and copies and
@@ -58,9 +67,9 @@ pub struct Archiver {
     /// Whether the warning that another program keeps a scrub from
     /// finishing was given (once until a scrub finishes).
     scrub_warned: bool,
-    /// After a scrub failed for another reason than a busy file (out of
-    /// memory or disk: `VACUUM` needs the file's size of both), when to try
-    /// again, and the wait after the next failure.
+    /// After a scrub failed for another reason than a busy file (no room
+    /// on the disk: a rewrite needs about twice the live data beside the
+    /// file), when to try again, and the wait after the next failure.
     scrub_backoff: Option<(Instant, Duration)>,
 }
 
@@ -105,6 +114,15 @@ pub struct Synced {
     /// the board's removal log: entries it did not explain were judged by
     /// the look alone (kept unless that proved a removal).
     pub removals_lost: bool,
+    /// This call finished a scrub: the bytes of every delete applied so far
+    /// (by this archiver or another process) have left the database file
+    /// and its WAL. This is the point at which a delete is *applied*.
+    pub scrubbed: bool,
+    /// A scrub is still due when this call returned: deferred by
+    /// [`Archiver::apply`] for the run loop, kept from finishing by another
+    /// program, or backing off after a failure. The deleted clips are gone
+    /// from every query, but their bytes may still be in the files.
+    pub scrub_pending: bool,
 }
 
 impl Archiver {
@@ -136,18 +154,37 @@ impl Archiver {
         &self.archive
     }
 
-    /// Brings the archive up to date with the board (see the module docs).
+    /// Brings the archive up to date with the board (see the module docs),
+    /// and scrubs at once if a scrub is due (this look deleted, or one was
+    /// left due): when it returns with [`Synced::scrub_pending`] false,
+    /// every delete it applied has left the files.
     pub fn sync(&mut self) -> Result<Synced> {
+        let mut done = self.apply()?;
+        if done.deleted > 0 || self.archive.scrub_pending() {
+            // The deleted bytes leave the files now: the copies a balance
+            // left in pages' free space, and the WAL. One scrub per look,
+            // however many removals it applied; while it runs, new
+            // notifications wait in the mailbox (the board never waits).
+            done.scrubbed = self.scrub();
+        }
+        done.scrub_pending = self.archive.scrub_pending();
+        Ok(done)
+    }
+
+    /// [`Archiver::sync`] without the scrub: the look's deletes are
+    /// committed, and a scrub is left due ([`Synced::scrub_pending`], and on
+    /// disk), for [`Archiver::scrub_now`] to do once for several looks (the
+    /// run loop's coalescing, `runner.rs`).
+    pub fn apply(&mut self) -> Result<Synced> {
         if let Some(last) = self.last
             && self.board.seq() == last.seq
             && !self.board.is_destroyed()
         {
             // Nothing was committed since (a subscriber came or went): no
-            // lock taken, nothing read; only a scrub kept from finishing
-            // is tried again.
-            self.finish_scrub()?;
+            // lock taken, nothing read.
             return Ok(Synced {
                 seq: last.seq,
+                scrub_pending: self.archive.scrub_pending(),
                 ..Synced::default()
             });
         }
@@ -248,9 +285,10 @@ impl Archiver {
             seq: snap.seq,
             removals_next: snap.removals.next,
         });
-        self.scrub_after(report.deleted, marked)?;
+        self.unmark_unneeded(report.deleted, marked)?;
         self.since_limits.0 += new_bytes;
         self.enforce_limits_if_due()?;
+        report.scrub_pending = self.archive.scrub_pending();
         Ok(report)
     }
 
@@ -265,36 +303,31 @@ impl Archiver {
         }
     }
 
-    /// After a look: scrubs if it deleted or a scrub is due (marked by
-    /// this look, an earlier one, or another process), and forgets the
-    /// mark this look made for removals that deleted nothing archived,
-    /// unless a scrub was due before it or another mark replaced it.
-    fn scrub_after(&mut self, deleted: usize, marked: Option<Marked>) -> Result<()> {
+    /// After a look: forgets the mark this look made for removals that
+    /// deleted nothing archived, unless a scrub was due before it or
+    /// another mark replaced it.
+    fn unmark_unneeded(&mut self, deleted: usize, marked: Option<Marked>) -> Result<()> {
         if deleted == 0
             && let Some(m) = marked
             && !m.was_pending
         {
             self.archive.unmark_if_unchanged(m.at)?;
         }
-        if deleted > 0 || self.archive.scrub_pending() {
-            // The deleted bytes leave the files now: the copies a balance
-            // left in pages' free space, and the WAL. One scrub per look,
-            // however many removals it applied; while it runs, new
-            // notifications wait in the mailbox (the board never waits).
-            self.scrub();
-        }
         Ok(())
     }
 
-    /// Finishes a scrub ([`Archive::scrub`]) that another program kept
-    /// from finishing, if there is one (every look does; [`crate::run`]
-    /// looks every 2 s while one is pending). Returns whether none is
-    /// pending now.
-    pub fn finish_scrub(&mut self) -> Result<bool> {
-        if !self.archive.scrub_pending() {
-            return Ok(true);
+    /// Does the due scrub now, if there is one (left by [`Archiver::apply`],
+    /// or by another process): the report of the run loop's deferred scrub,
+    /// with the seq of the last look.
+    pub fn scrub_now(&mut self) -> Synced {
+        let pending = self.archive.scrub_pending();
+        let scrubbed = pending && self.scrub();
+        Synced {
+            seq: self.last.map_or(0, |l| l.seq),
+            scrubbed,
+            scrub_pending: self.archive.scrub_pending(),
+            ..Synced::default()
         }
-        Ok(self.scrub())
     }
 
     /// [`Archive::scrub`], with one warning when another program first

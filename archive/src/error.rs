@@ -42,6 +42,17 @@ pub enum Error {
     /// The disk (or quota) is full.
     #[error("{path}: the disk is full; archiving resumes when there is space again")]
     DiskFull { path: PathBuf },
+    /// A scrub needs room for a copy of the archive and its WAL beside it.
+    #[error(
+        "{path}: the scrub of deleted clips needs {} MiB free beside the archive (for a copy of it and its WAL) and the disk has {} MiB; until it runs, the deleted clips' bytes may stay in the file's free space. Fix: free some disk space, or make the archive smaller (`shm-clip archive prune --older-than 30d`, or a lower `archive.max_bytes`); a running archiver tries again later",
+        need.div_ceil(1 << 20),
+        avail >> 20
+    )]
+    NoRoomToScrub {
+        path: PathBuf,
+        need: u64,
+        avail: u64,
+    },
     /// Another program's open read or write kept [`crate::Archive::scrub`]
     /// from finishing.
     #[error(
@@ -86,7 +97,7 @@ impl Error {
     /// and a retry later, not an exit.
     #[must_use]
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, Error::DiskFull { .. })
+        matches!(self, Error::DiskFull { .. } | Error::NoRoomToScrub { .. })
     }
 }
 

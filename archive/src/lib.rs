@@ -28,6 +28,7 @@ mod prune;
 mod read;
 mod removals;
 mod reps;
+mod rewrite;
 mod runner;
 mod schema;
 mod text;

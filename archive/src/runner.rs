@@ -2,6 +2,15 @@
 //! then sleep in `poll(2)` on the board's mailbox and a control socket,
 //! sync again.
 //!
+//! Deletes are coalesced: a look applies them ([`Archiver::apply`]) and the
+//! scrub that takes their bytes out of the files (a rewrite of the whole
+//! file, seconds for a large archive) waits until no look has deleted
+//! anything for [`SCRUB_QUIET`], at most [`SCRUB_DEFER_MAX`] after the
+//! first: ten `rm`s in a row cost one rewrite, not ten. The scrub's report
+//! ([`crate::Synced::scrubbed`]) is the point at which those deletes are
+//! applied. A stop scrubs before it returns; a kill leaves the scrub due on
+//! disk for the next archiver's first look.
+//!
 //! A full disk is not fatal: one warning, then a retry every few seconds
 //! (and at every notification) until a sync succeeds, which is logged once.
 //! The board never waits for any of this.
@@ -9,7 +18,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
@@ -19,8 +28,37 @@ use crate::{Archiver, Error, Result};
 const FULL_RETRY: Duration = Duration::from_secs(5);
 
 /// How often a scrub that another program kept from finishing
-/// ([`crate::Archive::scrub`]) is retried while the board is quiet.
+/// ([`crate::Archive::scrub`]) is retried.
 const SCRUB_RETRY: Duration = Duration::from_secs(2);
+
+/// How long after the last look that deleted something the deferred scrub
+/// waits for more: longer than the gaps of a burst of `rm`s, or of clicks on
+/// a history's delete buttons, short enough that a deleted secret leaves the
+/// disk within a second or so.
+pub const SCRUB_QUIET: Duration = Duration::from_millis(400);
+
+/// The longest a scrub waits behind removals that keep coming.
+pub const SCRUB_DEFER_MAX: Duration = Duration::from_secs(3);
+
+/// When the due scrub runs: the first look that left it due, and its time.
+#[derive(Clone, Copy, Debug)]
+struct Due {
+    first: Instant,
+    at: Instant,
+}
+
+impl Due {
+    /// A scrub due after a look at `now` (that deleted, or found one due):
+    /// [`SCRUB_QUIET`] later, pushed back by each further deleting look up
+    /// to [`SCRUB_DEFER_MAX`] after the first.
+    fn after(due: Option<Due>, now: Instant) -> Due {
+        let first = due.map_or(now, |d| d.first);
+        Due {
+            first,
+            at: (now + SCRUB_QUIET).min(first + SCRUB_DEFER_MAX),
+        }
+    }
+}
 
 /// After each sync the archiver waits this long before it listens to the
 /// board again (a stop or wake request ends the wait): the notes of a
@@ -100,7 +138,8 @@ impl Wakeup {
 }
 
 /// Runs `archiver` until `wakeup`'s [`Control`] stops it or the board is
-/// destroyed, calling `synced` after every successful sync. Errors other
+/// destroyed, calling `synced` after every successful look and after every
+/// deferred scrub that finished ([`crate::Synced::scrubbed`]). Errors other
 /// than a full disk end the run.
 pub fn run(
     archiver: &mut Archiver,
@@ -114,21 +153,29 @@ pub fn run(
     // `/dev/shm`, so any other board's removal wakes the poll too; such a
     // wake-up brings no note and costs no sync.
     let mut look = true;
+    let mut due: Option<Due> = None;
     loop {
         if look {
-            if let Some(ended) = look_once(archiver, &mut full, synced)? {
-                return Ok(ended);
+            match look_once(archiver, &mut full, synced)? {
+                Looked::Ended(ended) => return Ok(ended),
+                Looked::Deleted => due = Some(Due::after(due, Instant::now())),
+                Looked::Nothing => {}
             }
             settle(wakeup)?;
         }
-        let scrub = archiver.archive().scrub_pending();
-        let timeout = if full {
-            PollTimeout::from(FULL_RETRY.as_millis() as u16)
-        } else if scrub {
-            PollTimeout::from(SCRUB_RETRY.as_millis() as u16)
-        } else {
-            PollTimeout::NONE
-        };
+        // A scrub left due by another process (or a failed one) is read
+        // from the disk: it is this archiver's to finish.
+        if due.is_none() && archiver.archive().scrub_pending() {
+            due = Some(Due::after(None, Instant::now()));
+        }
+        let mut wait = full.then_some(FULL_RETRY);
+        if let Some(d) = due {
+            let left = d.at.saturating_duration_since(Instant::now());
+            wait = Some(wait.map_or(left, |w| w.min(left)));
+        }
+        let timeout = wait.map_or(PollTimeout::NONE, |w| {
+            PollTimeout::from(u16::try_from(w.as_millis()).unwrap_or(u16::MAX))
+        });
         let mut fds = [
             PollFd::new(sub.as_fd(), PollFlags::POLLIN),
             PollFd::new(wakeup.0.as_fd(), PollFlags::POLLIN),
@@ -152,10 +199,8 @@ pub fn run(
             }
             return Ok(Ended::Stopped);
         }
-        // Every pending note at once: one sync answers them all (and
-        // finishes a pending scrub); a timeout with a scrub pending is a
-        // look too.
-        look = woken || full || scrub;
+        // Every pending note at once: one sync answers them all.
+        look = woken || full;
         loop {
             match sub.try_recv() {
                 Ok(Some(_)) => look = true,
@@ -164,7 +209,33 @@ pub fn run(
                 Err(e) => return Err(e.into()),
             }
         }
+        // The deferred scrub, once its time came, notes pending or not (the
+        // look after it archives them): a stream of copies does not put it
+        // off past SCRUB_DEFER_MAX.
+        if let Some(d) = due
+            && Instant::now() >= d.at
+        {
+            let done = archiver.scrub_now();
+            due = done.scrub_pending.then(|| Due {
+                first: d.first,
+                at: Instant::now() + SCRUB_RETRY,
+            });
+            // Reported when it finished: the point the deletes are applied.
+            if done.scrubbed {
+                synced(&done);
+            }
+        }
     }
+}
+
+/// What one look in the run loop came to.
+enum Looked {
+    /// The run ends.
+    Ended(Ended),
+    /// It deleted archived clips: their scrub is due.
+    Deleted,
+    /// Anything else (archived, updated, a full disk).
+    Nothing,
 }
 
 /// Waits [`SETTLE`], or until `wakeup` has something to read (left for the
@@ -180,14 +251,15 @@ fn settle(wakeup: &Wakeup) -> Result<()> {
     }
 }
 
-/// One sync, with the full-disk state kept across calls: a full disk is
-/// retried later; a destroyed board ends the run, and so does another error.
+/// One look ([`Archiver::apply`]: the scrub is deferred), with the
+/// full-disk state kept across calls: a full disk is retried later; a
+/// destroyed board ends the run, and so does another error.
 fn look_once(
     archiver: &mut Archiver,
     full: &mut bool,
     synced: &mut dyn FnMut(&crate::Synced),
-) -> Result<Option<Ended>> {
-    match archiver.sync() {
+) -> Result<Looked> {
+    match archiver.apply() {
         Ok(done) => {
             if *full {
                 tracing::warn!(path = %archiver.archive().path().display(), "archiving resumed: there is space again");
@@ -195,6 +267,9 @@ fn look_once(
             }
             tracing::debug!(?done, "archive synced");
             synced(&done);
+            if done.deleted > 0 {
+                return Ok(Looked::Deleted);
+            }
         }
         Err(e) if e.is_disk_full() => {
             if !*full {
@@ -206,9 +281,9 @@ fn look_once(
             }
         }
         Err(Error::Board(shm_clip::Error::BoardDestroyed { .. })) => {
-            return Ok(Some(Ended::BoardDestroyed));
+            return Ok(Looked::Ended(Ended::BoardDestroyed));
         }
         Err(e) => return Err(e),
     }
-    Ok(None)
+    Ok(Looked::Nothing)
 }

@@ -187,10 +187,21 @@ fn run_archiver(global: &Global, args: &RunArgs) -> Result<(), CliError> {
                     s.archived
                 ));
             } else if args.verbose {
-                crate::errors::warn(&format!(
-                    "seq {}: {} archived, {} updated, {} deleted, {} kept, {} skipped",
-                    s.seq, s.archived, s.updated, s.deleted, s.kept, s.skipped
-                ));
+                // A deferred scrub's report carries no counts of its own.
+                let counts = s.archived + s.updated + s.deleted + s.kept + s.skipped;
+                if counts > 0 || !s.scrubbed {
+                    crate::errors::warn(&format!(
+                        "seq {}: {} archived, {} updated, {} deleted, {} kept, {} skipped",
+                        s.seq, s.archived, s.updated, s.deleted, s.kept, s.skipped
+                    ));
+                }
+                if s.scrubbed {
+                    crate::errors::warn(&format!(
+                        "seq {}: scrubbed: the deleted clips' bytes left {} and its WAL",
+                        s.seq,
+                        path.display()
+                    ));
+                }
             }
         })?;
         match ended {

@@ -3,7 +3,7 @@
 //! `select --archive`, `rm --archive`, `archive stats | prune | export`, one
 //! archiver per board, and refused archive files that leave the board working.
 
-use shm_clip_test_kit::TestBoard;
+use shm_clip_test_kit::{SmallDisk, TestBoard};
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -230,6 +230,8 @@ fn rm_and_clear_on_the_board_leave_the_archive() {
     let mut a = s.archiver();
     s.run(&["rm", "1"]);
     a.expect("1 deleted");
+    // Applied: the deferred scrub finished.
+    a.expect("scrubbed");
     assert!(
         s.json(&["search", "--json", "wombat5512"])
             .as_array()
@@ -336,40 +338,14 @@ fn archive_run_refuses_when_turned_off() {
     assert!(!s.db().exists(), "nothing was created");
 }
 
-/// A tmpfs of 2 MiB mounted for one test, unmounted on drop.
-struct SmallDisk(PathBuf);
-
-impl SmallDisk {
-    fn mount(at: PathBuf) -> SmallDisk {
-        assert!(
-            nix::unistd::geteuid().is_root(),
-            "the full-disk test mounts a tmpfs and needs root (CI runs as root)"
-        );
-        std::fs::create_dir_all(&at).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"])
-            .arg(&at)
-            .status()
-            .expect("mount (util-linux) must be installed");
-        assert!(status.success(), "mount -t tmpfs failed");
-        SmallDisk(at)
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_warns_once_and_archiving_resumes() {
     let s = Setup::new("arc-full");
-    let disk = SmallDisk::mount(s.tb.file("small"));
+    let disk = SmallDisk::mount(s.tb.file("small"), "2m");
     // A filler takes most of the disk; removing it gives the space back.
-    let filler = disk.0.join("filler");
+    let filler = disk.path().join("filler");
     std::fs::write(&filler, vec![0u8; 1200 << 10]).unwrap();
-    let db = disk.0.join("archive.sqlite3");
+    let db = disk.path().join("archive.sqlite3");
     let cmd = |args: &[&str]| {
         let mut c = s.cmd(args);
         c.env("SHM_CLIP_ARCHIVE", &db);

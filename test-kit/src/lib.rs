@@ -34,8 +34,11 @@ use shm_clip::{Board, BoardName, CreateOptions, Origin, OriginKind};
 pub mod nats;
 /// SIGSTOP with a wait until stopped, and ending processes that are not ours.
 pub mod stop;
+/// A small tmpfs for full-disk tests.
+mod tmpfs;
 
 pub use stop::Stopped;
+pub use tmpfs::SmallDisk;
 
 /// The role a re-run test binary plays; unset in the parent.
 pub const ROLE_VAR: &str = "SHM_CLIP_ROLE";

@@ -1,6 +1,7 @@
 //! 6. What "deleted means gone" costs on a 100,000-clip archive: every
-//! delete is followed by a scrub (`VACUUM`, then a TRUNCATE checkpoint,
-//! `Archive::scrub`), which rewrites the whole file. The floor is the
+//! delete is followed by a scrub (a rewrite of the whole file, `VACUUM INTO`
+//! a copy and the copy put back, then a TRUNCATE checkpoint,
+//! `Archive::scrub`). The floor is the
 //! delete transaction alone, and the delete with the checkpoint that was
 //! all a delete did before (Session 7).
 
@@ -77,11 +78,11 @@ pub fn deletes(dir: &Path) {
         assert!(!a.scrub_pending());
     }
     line(
-        "Archive::delete of one clip (delete, VACUUM, TRUNCATE checkpoint)",
+        "Archive::delete of one clip (delete, rewrite, TRUNCATE checkpoint)",
         rm,
     );
     println!(
-        "peak resident memory: {} MiB before the scrubs, {} MiB after (VACUUM's copy, temp_store=MEMORY)",
+        "peak resident memory: {} MiB before the scrubs, {} MiB after (the scrub's copy is on disk)",
         rss / 1024,
         peak_rss_kib() / 1024
     );

@@ -76,6 +76,7 @@ pub struct PruneArgs {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Print a line after every sync (what was archived, updated, deleted)
+    /// and after every scrub that took deleted clips out of the files
     #[arg(short, long)]
     pub verbose: bool,
     #[command(flatten)]

@@ -1,0 +1,305 @@
+//! The whole-file rewrite that a scrub needs ([`crate::Archive::scrub`]),
+//! in memory that does not grow with the archive.
+//!
+//! Plain `VACUUM` builds the new file in a temporary database and copies it
+//! back. With `temp_store = MEMORY` (which keeps clip text out of `/tmp`,
+//! outside the archive's 0700 directory) that temporary database is as
+//! large as the archive, in RAM: +1 GiB for a 1 GiB archive (BENCHMARKS.md,
+//! "Archive, Session 8"). The other ways to put it on disk were judged:
+//! - `temp_store = FILE` for the `VACUUM`: SQLite then makes the copy in
+//!   `$SQLITE_TMPDIR`, `$TMPDIR`, `/var/tmp` or `/tmp`, which may be another
+//!   file system than the user's (encrypted) home, and shared.
+//! - `PRAGMA temp_store_directory`: deprecated, and it sets a process-wide
+//!   variable that SQLite reads without a lock; the tray's window searches
+//!   the archive on other threads meanwhile, so it is a data race.
+//! - `VACUUM INTO` a new file, then renaming it over the database: every
+//!   process that has the archive open (a CLI search, the window, another
+//!   board's archiver) keeps reading the old inode, while its WAL and
+//!   shared-memory index, found by name, now belong to the new one: that
+//!   corrupts both.
+//!
+//! So the copy is built where only this user can read it, by `VACUUM INTO`
+//! a sibling file (`archive.sqlite3-scrub`, 0600, in the archive's own
+//! directory), and copied back over the database by SQLite's backup API,
+//! which writes every page of the live database as one ordinary write
+//! transaction through the WAL: other connections see a commit, as after a
+//! `VACUUM`, and the pages and the file's end are exactly the fresh copy's,
+//! so no page's free space keeps a deleted clip's bytes. Both steps go
+//! through page caches of a fixed size (the backup spills to the WAL), so
+//! memory stays flat; the disk needs the copy and the WAL beside the
+//! database for the length of the scrub.
+//!
+//! A commit by another connection between the copy's snapshot and the
+//! copy-back would be lost, so the copy-back first takes the write lock,
+//! then checks that nothing was committed since the copy was read
+//! (`PRAGMA data_version` on the connection that read it) and starts over
+//! if something was. Two scrubs at once (the archiver and a CLI `rm
+//! --archive`) would share the copy, so a scrub holds an exclusive `flock`
+//! on it; the other is told the archive is busy and leaves its scrub due.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::fcntl::{Flock, FlockArg};
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::archive::is_busy;
+use crate::{Error, Result, error, files};
+
+/// The scrub's copy: `archive.sqlite3-scrub` (and SQLite's
+/// `archive.sqlite3-scrub-journal` while `VACUUM INTO` writes it).
+pub(crate) const COPY: &str = "-scrub";
+
+/// How often the copy is made again when other connections keep
+/// committing between its snapshot and the copy-back.
+const ATTEMPTS: usize = 3;
+
+/// What a rewrite came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rewritten {
+    /// The database is the fresh copy now (in the WAL, until a checkpoint).
+    Done,
+    /// Another connection held the write lock past the busy timeout, kept
+    /// committing, or another scrub holds the copy: nothing was changed.
+    Busy,
+}
+
+/// Rewrites the database of `conn` (the file `path`) from its live rows,
+/// as `VACUUM` does, with the copy in the archive's directory.
+pub(crate) fn rewrite(conn: &mut Connection, path: &Path, timeout: Duration) -> Result<Rewritten> {
+    ensure_room(conn, path)?;
+    let Some(copy) = Copy::claim(path)? else {
+        return Ok(Rewritten::Busy);
+    };
+    let reader = reader(path, timeout)?;
+    let fail = |e| error::sqlite(path, e);
+    for _ in 0..ATTEMPTS {
+        copy.empty()?;
+        let before = data_version(&reader).map_err(fail)?;
+        match reader.execute("VACUUM INTO ?1", [&copy.name]) {
+            Ok(_) => {}
+            Err(e) if is_busy(&e) => return Ok(Rewritten::Busy),
+            Err(e) => return Err(copy.err(e)),
+        }
+        let source = copy.open()?;
+        let backup = Backup::new(&source, conn).map_err(fail)?;
+        // Zero pages: takes the write lock on the database, copies nothing.
+        match backup.step(0).map_err(fail)? {
+            StepResult::More => {}
+            // The copy has pages (checked in `open`), so nothing is done yet.
+            StepResult::Done => unreachable_done(path)?,
+            // Busy or Locked: another connection's write lock.
+            _ => return Ok(Rewritten::Busy),
+        }
+        // Under the write lock nobody commits; was anything committed
+        // after the copy's snapshot? Then it is not in the copy: again.
+        if data_version(&reader).map_err(fail)? != before {
+            drop(backup);
+            continue;
+        }
+        match backup.step(-1).map_err(fail)? {
+            StepResult::Done => return Ok(Rewritten::Done),
+            StepResult::More => unreachable_more(path)?,
+            _ => return Ok(Rewritten::Busy),
+        }
+    }
+    Ok(Rewritten::Busy)
+}
+
+/// Refuses a rewrite that the file system has no room for, before writing
+/// anything: the copy and the WAL each take about the live pages' size, and
+/// a scrub that filled the disk would make other programs' writes fail
+/// meanwhile, only to give up itself.
+fn ensure_room(conn: &Connection, path: &Path) -> Result<()> {
+    let fail = |e| error::sqlite(path, e);
+    let pragma = |name: &str| -> Result<u64> {
+        let v: i64 = conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .map_err(fail)?;
+        Ok(u64::try_from(v).unwrap_or(0))
+    };
+    let live = pragma("page_count")?
+        .saturating_sub(pragma("freelist_count")?)
+        .saturating_mul(pragma("page_size")?);
+    // The copy, the WAL with a 24-byte header per frame (and a few frames
+    // written twice), and 1 MiB for the journal and the rest.
+    let need = live
+        .saturating_mul(2)
+        .saturating_add(live / 32)
+        .saturating_add(1 << 20);
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fs = nix::sys::statvfs::statvfs(dir).map_err(|errno| Error::Io {
+        path: dir.to_owned(),
+        source: errno.into(),
+    })?;
+    let avail = fs.blocks_available().saturating_mul(fs.fragment_size());
+    if avail < need {
+        return Err(Error::NoRoomToScrub {
+            path: path.to_owned(),
+            need,
+            avail,
+        });
+    }
+    Ok(())
+}
+
+/// A `Done` after a step of zero pages: only a source without pages gives
+/// it, which [`Copy::open`] refused just before. Reported, never trusted.
+fn unreachable_done(path: &Path) -> Result<()> {
+    Err(Error::Corrupt {
+        path: path.to_owned(),
+        detail: "the scrub's copy-back ended before it copied a page; run `PRAGMA integrity_check`"
+            .into(),
+    })
+}
+
+/// A step of all pages that did not finish: SQLite's contract says it
+/// cannot happen. Reported; dropping the backup rolls its writes back.
+fn unreachable_more(path: &Path) -> Result<()> {
+    Err(Error::Corrupt {
+        path: files::side_file(path, COPY),
+        detail: "the copy-back did not finish; the database was not changed".into(),
+    })
+}
+
+/// The connection that reads the database for `VACUUM INTO` and watches
+/// for commits after it. `synchronous = OFF`: `VACUUM INTO` takes it for
+/// the copy, which is thrown away, so it is never synced to the disk.
+/// `temp_store = MEMORY`: no temporary file of clip text outside the
+/// archive's directory (the copy needs none).
+fn reader(path: &Path, timeout: Duration) -> Result<Connection> {
+    let fail = |e| error::sqlite(path, e);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    conn.busy_timeout(timeout).map_err(fail)?;
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;")
+        .map_err(fail)?;
+    Ok(conn)
+}
+
+/// Changes whenever another connection commits to the database.
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
+/// The scrub's copy, held by one scrub at a time: an exclusive `flock` on
+/// the file, which is removed (with its journal) when the scrub ends, how
+/// ever it ends, and emptied before use (one a killed scrub left behind).
+struct Copy {
+    path: PathBuf,
+    /// `path` as SQL text, for `VACUUM INTO`.
+    name: String,
+    lock: Flock<File>,
+}
+
+impl Copy {
+    /// The copy beside `db`, or `None` while another scrub holds it.
+    fn claim(db: &Path) -> Result<Option<Copy>> {
+        let path = files::side_file(db, COPY);
+        let io = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
+        let Some(name) = path.to_str().map(str::to_owned) else {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidFilename,
+                "not UTF-8, which SQLite's VACUUM INTO needs for the scrub's copy",
+            )));
+        };
+        // The holder removes the file before it unlocks: a lock won on a
+        // removed file is no lock on the file of that name, so look again.
+        for _ in 0..3 {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+                .open(&path)
+                .map_err(io)?;
+            let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(lock) => lock,
+                Err((_, nix::errno::Errno::EWOULDBLOCK)) => return Ok(None),
+                Err((_, errno)) => return Err(io(errno.into())),
+            };
+            let same = std::fs::symlink_metadata(&path)
+                .is_ok_and(|m| m.ino() == lock.metadata().map_or(0, |l| l.ino()));
+            if same {
+                return Ok(Some(Copy { path, name, lock }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Truncates the copy and removes its journal: `VACUUM INTO` writes
+    /// only into an empty file.
+    fn empty(&self) -> Result<()> {
+        self.lock.set_len(0).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        remove(&files::side_file(&self.path, "-journal"))
+    }
+
+    /// The finished copy, read-only, after checking that it has pages: a
+    /// backup from an empty database would empty the archive.
+    fn open(&self) -> Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| self.err(e))?;
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'clips'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if pages < 1 || tables != 1 {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                detail: format!("the scrub's copy has {pages} pages and no clips table"),
+            });
+        }
+        Ok(conn)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        error::sqlite(&self.path, e)
+    }
+}
+
+impl Drop for Copy {
+    /// Removes the copy while still holding its lock (so that no other
+    /// scrub writes into the file being removed), then unlocks.
+    fn drop(&mut self) {
+        for p in [self.path.clone(), files::side_file(&self.path, "-journal")] {
+            if let Err(err) = remove(&p) {
+                tracing::warn!(%err, "the scrub's copy of the live clips stays until the next scrub");
+            }
+        }
+    }
+}
+
+fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
