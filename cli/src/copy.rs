@@ -46,6 +46,7 @@ pub fn run(global: &Global, args: &CopyArgs) -> Result<(), CliError> {
     let size = data.len() as u64;
     tracing::debug!(size, mime, "copying");
     let outcome = board.copy(&Clip::new(mime.clone(), data))?;
+    open::leave_mapped(board);
     tracing::debug!(
         seq = outcome.seq,
         deduplicated = outcome.deduplicated,

@@ -37,6 +37,7 @@ pub fn run(global: &Global, args: &PasteArgs) -> Result<(), CliError> {
             .next()
             .ok_or(Error::Empty)?,
     };
+    open::leave_mapped(board);
     write(rep, args)
 }
 
