@@ -87,34 +87,36 @@ impl Segment {
         let uid = euid();
         let shm_name = name.segment_name(uid);
         let path = shm_path(&shm_name);
-        // Bounded: each pass either creates, opens, or saw the segment vanish
-        // between two calls (a concurrent destroy), which cannot go on forever.
+        // Bounded: each pass either opens, creates, or saw the segment vanish
+        // or appear between two calls (a concurrent destroy or create), which
+        // cannot go on forever. Opening comes first: the board nearly always
+        // exists, and a create that fails with EEXIST was a system call
+        // spent for nothing on every copy.
         for _ in 0..16 {
-            if let Some(opts) = create {
-                match NewShmFile::create(shm_name.as_str()) {
-                    Ok(file) => {
-                        return Self::create(name, &shm_name, &path, file, opts)
-                            .map(|s| s.with_repair(repair));
-                    }
-                    Err(Errno::EEXIST) => {}
-                    Err(Errno::EACCES) => return Err(refused_by_os(&path, uid)),
-                    Err(errno) => {
-                        return Err(Error::os(format!("creating {}", path.display()), errno));
-                    }
-                }
-            }
             match ShmFile::open(shm_name.as_str()) {
                 Ok(file) => {
                     return Self::open_existing(name, path, file).map(|s| s.with_repair(repair));
                 }
-                Err(Errno::ENOENT) if create.is_some() => {}
-                Err(Errno::ENOENT) => {
-                    return Err(Error::NoSuchBoard {
-                        name: name.to_string(),
-                    });
-                }
+                Err(Errno::ENOENT) => {}
                 Err(Errno::EACCES) => return Err(refused_by_os(&path, uid)),
                 Err(errno) => return Err(Error::os(format!("opening {}", path.display()), errno)),
+            }
+            let Some(opts) = create else {
+                return Err(Error::NoSuchBoard {
+                    name: name.to_string(),
+                });
+            };
+            match NewShmFile::create(shm_name.as_str()) {
+                Ok(file) => {
+                    return Self::create(name, &shm_name, &path, file, opts)
+                        .map(|s| s.with_repair(repair));
+                }
+                // Created by another process since the open: open it.
+                Err(Errno::EEXIST) => {}
+                Err(Errno::EACCES) => return Err(refused_by_os(&path, uid)),
+                Err(errno) => {
+                    return Err(Error::os(format!("creating {}", path.display()), errno));
+                }
             }
         }
         Err(Error::os(
