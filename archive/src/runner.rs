@@ -35,10 +35,10 @@ const SCRUB_RETRY: Duration = Duration::from_secs(2);
 /// waits for more: longer than the gaps of a burst of `rm`s, or of clicks on
 /// a history's delete buttons, short enough that a deleted secret leaves the
 /// disk within a second or so.
-pub const SCRUB_QUIET: Duration = Duration::from_millis(400);
+const SCRUB_QUIET: Duration = Duration::from_millis(400);
 
 /// The longest a scrub waits behind removals that keep coming.
-pub const SCRUB_DEFER_MAX: Duration = Duration::from_secs(3);
+const SCRUB_DEFER_MAX: Duration = Duration::from_secs(3);
 
 /// When the due scrub runs: the first look that left it due, and its time.
 #[derive(Clone, Copy, Debug)]

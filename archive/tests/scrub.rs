@@ -150,8 +150,12 @@ fn a_scrub_of_a_200_mib_archive_keeps_memory_flat() {
         size / MIB,
         growth / MIB
     );
+    // (That the marker left the 200 MiB of files is what the smaller tests
+    // check: scanning them here would take longer than the scrub.)
     let db = data.join("archive.sqlite3");
-    assert_gone(&Archive::open(&db).unwrap(), &db, "dugong6620");
+    let a = Archive::open(&db).unwrap();
+    assert!(a.search("dugong6620", 5).unwrap().is_empty());
+    assert_eq!(a.stats().unwrap().clips, 200);
     assert!(
         !side_file(&db, "-scrub").exists(),
         "the scrub's copy was left"
@@ -223,11 +227,12 @@ fn a_burst_of_removals_costs_the_running_archiver_one_rewrite() {
         let mut a = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
         let (control, wakeup) = shm_clip_archive::control().unwrap();
         let _ = shm_clip_archive::run(&mut a, &wakeup, &mut |s| {
+            common::report(
+                "synced",
+                format!("{} {} {}", s.archived, s.deleted, s.scrubbed),
+            );
             if s.scrubbed {
-                common::report("scrubbed", "");
                 control.stop();
-            } else {
-                common::report("looked", format!("{} {}", s.archived, s.deleted));
             }
         });
         common::report("rewrites", a.archive().rewrites());
@@ -239,12 +244,16 @@ fn a_burst_of_removals_costs_the_running_archiver_one_rewrite() {
     let board = tb.open(CreateOptions::default());
     let seqs = copy_markers(&board, 20, &MARKERS);
     let mut child = tb.spawn(BURST_TEST, "archiver", &[]);
-    assert_eq!(child.expect_report("looked", TIMEOUT), "25 0");
-    for seq in seqs {
+    assert_eq!(child.expect_report("synced", TIMEOUT), "25 0 false");
+    for (i, seq) in seqs.into_iter().enumerate() {
         board.delete(Selector::Seq(seq)).unwrap();
-        assert_eq!(child.expect_report("looked", TIMEOUT), "0 1");
+        let report = child.expect_report("synced", TIMEOUT);
+        assert_eq!(
+            report, "0 1 false",
+            "after rm {i}: a look that deletes one clip, and no scrub yet"
+        );
     }
-    child.expect_report("scrubbed", TIMEOUT);
+    assert_eq!(child.expect_report("synced", TIMEOUT), "0 0 true");
     // Applied: no marker in the files, while the archiver still runs.
     let a = Archive::open(&db).unwrap();
     for m in MARKERS {
@@ -455,4 +464,36 @@ fn a_disk_that_fills_during_the_scrub_loses_nothing() {
     assert!(!done.scrubbed && done.scrub_pending, "{done:?}");
     s.a = a;
     after_a_failed_scrub(&mut s, &filler);
+}
+
+/// A scrub killed in the middle leaves its copy (live clips, later maybe
+/// deleted ones) and maybe its journal beside the database: the next scrub
+/// empties and removes them. While another scrub holds the copy (its
+/// `flock`), a scrub does nothing and stays due.
+#[test]
+fn a_scrub_removes_a_stale_copy_and_waits_for_one_in_progress() {
+    let tb = TestBoard::new("arch-scrub-copy");
+    let db = private_dir(tb.file("data")).join("archive.sqlite3");
+    let copy = side_file(&db, "-scrub");
+    let journal = side_file(&copy, "-journal");
+    let mut a = Archive::open(&db).unwrap();
+    let id = add_text(&mut a, "the Quoll8842 secret");
+    add_text(&mut a, "kept");
+    // As a killed scrub leaves them.
+    std::fs::write(&copy, b"SQLite format 3\0 ... the Quoll8842 secret").unwrap();
+    std::fs::write(&journal, b"a journal of the Quoll8842 copy").unwrap();
+    a.mark_unscrubbed().unwrap();
+    assert!(a.batch(|b| b.delete(id)).unwrap());
+    // Another scrub holds the copy: this one waits, changing nothing.
+    let held = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
+    let held = nix::fcntl::Flock::lock(held, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
+    assert!(!a.scrub().unwrap(), "a scrub ran beside another");
+    assert!(a.scrub_pending());
+    assert_eq!(a.rewrites(), 0);
+    drop(held);
+    assert!(a.scrub().unwrap());
+    assert_eq!(a.rewrites(), 1);
+    assert!(!copy.exists() && !journal.exists(), "the stale copy stays");
+    assert_gone(&a, &db, "quoll8842");
+    assert_eq!(a.stats().unwrap().clips, 1);
 }
