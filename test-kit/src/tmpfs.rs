@@ -45,13 +45,23 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        match Command::new("umount").arg(&self.0).status() {
-            Ok(s) if s.success() => {
-                let _ = std::fs::remove_dir(&self.0);
+        let umount = |lazy: bool| {
+            let mut cmd = Command::new("umount");
+            if lazy {
+                cmd.arg("-l");
             }
-            // Still in use (a file the test left open): said, so that a
-            // mount left behind is noticed.
-            other => eprintln!("umount {}: {other:?}", self.0.display()),
+            cmd.arg(&self.0).status().is_ok_and(|s| s.success())
+        };
+        // Still in use (a file a failing test left open, a child not yet
+        // reaped): detached lazily instead, so that no mount outlives the
+        // test; said, so that it is noticed.
+        if !umount(false) {
+            eprintln!("umount {}: busy; detaching it lazily", self.0.display());
+            if !umount(true) {
+                eprintln!("umount -l {} failed too", self.0.display());
+                return;
+            }
         }
+        let _ = std::fs::remove_dir(&self.0);
     }
 }
