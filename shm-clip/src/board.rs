@@ -5,6 +5,7 @@
 //! Over 400 lines, yet one concept: the handle and the steps every operation
 //! shares (sequencing, commit, notify, finding an entry under the lock).
 
+mod below;
 mod changes;
 mod read;
 mod unlocked;
@@ -26,6 +27,7 @@ use crate::{
     BoardName, CreateOptions, Error, Notification, Origin, OriginKind, Result, Subscription,
 };
 
+pub use below::Restored;
 pub use changes::{Changes, EntryState};
 pub use write::{Removal, RemovalLog};
 

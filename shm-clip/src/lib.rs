@@ -45,7 +45,7 @@ mod test_hooks;
 
 pub use board::{
     Board, Changes, CopyOutcome, DestroyReport, EntryState, Provenance, Removal, RemovalLog,
-    Selector,
+    Restored, Selector,
 };
 pub use clip::{
     Clip, MAX_MIME_LEN, Representation, TEXT_MIME, is_text, looks_like_text, mime_matches,

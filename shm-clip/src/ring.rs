@@ -93,6 +93,17 @@ impl<'a> Ring<'a> {
         Ok(Slot { slot, rec })
     }
 
+    /// The number of index slots.
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// Writes a committed slot back with a changed `order`: its links must
+    /// be as [`Self::live`] read them, with nothing relinked since.
+    pub(crate) fn rewrite(&self, s: &Slot) -> Checked<()> {
+        self.write(s)
+    }
+
     fn write(&self, s: &Slot) -> Checked<()> {
         self.seg
             .write_index(s.slot as usize, &s.rec)

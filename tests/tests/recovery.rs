@@ -379,3 +379,105 @@ fn a_holder_killed_mid_compaction_loses_no_entry() {
     assert_eq!(board.paste().unwrap(), d);
     assert_eq!(board.get(Selector::Seq(seqs[1])).unwrap(), b);
 }
+
+// ---------------------------------------------------------------------------
+// A restore below the newest entries, killed while it re-ranks them.
+
+/// The history's texts, current first.
+fn texts(board: &Board) -> Vec<String> {
+    board
+        .history()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let clip = board.get(Selector::Seq(e.seq)).unwrap();
+            clip.text_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// A remote clip's provenance, as the bridge gives it.
+fn remote(id: u8) -> shm_clip::Provenance {
+    shm_clip::Provenance {
+        clip_id: Some(shm_clip::ClipId([id; 16])),
+        origin_node: Some(shm_clip::NodeId([9; 16])),
+        ..shm_clip::Provenance::new(
+            shm_clip::Origin::this_process(shm_clip::OriginKind::Bridge).labelled("bridge: laptop"),
+            std::time::SystemTime::now(),
+            std::time::SystemTime::now(),
+            false,
+        )
+    }
+}
+
+/// A writer killed (SIGKILL) after re-ranking the first of the entries
+/// above: the next lock repairs the board, every entry is there once, the
+/// kept entries are in their order, and the board works on.
+#[test]
+fn a_writer_killed_while_ranking_leaves_a_sound_board() {
+    const TEST: &str = "a_writer_killed_while_ranking_leaves_a_sound_board";
+    if let Some(role) = common::role() {
+        assert_eq!(role, "rank");
+        let board = common::child_open(None);
+        let keep: Vec<shm_clip::ClipId> = common::child_var("SHM_CLIP_TEST_KEEP")
+            .split(',')
+            .map(|hex| {
+                board
+                    .history()
+                    .unwrap()
+                    .iter()
+                    .find(|e| e.clip_id.to_string() == hex)
+                    .unwrap()
+                    .clip_id
+            })
+            .collect();
+        // Parks inside; returns only if the test hook is missing.
+        let out = board.restore_below(&Clip::text("r"), &remote(1), &keep, board.seq());
+        report("UNPARKED", format!("{out:?}"));
+        std::process::exit(2);
+    }
+    let tb = TestBoard::new("below-kill");
+    let board = tb.open(CreateOptions {
+        capacity: 1 << 20,
+        depth: 8,
+    });
+    board.copy(&Clip::text("old")).unwrap();
+    let l1 = board.copy(&Clip::text("l1")).unwrap().clip_id;
+    let l2 = board.copy(&Clip::text("l2")).unwrap().clip_id;
+    let before = board.status().unwrap();
+    let marker = tb.file("parked");
+    let keep = format!("{l1},{l2}");
+    let mut child = tb.spawn(
+        TEST,
+        "rank",
+        &[
+            (PARK_VAR, marker.to_str().unwrap()),
+            (PARK_AT_VAR, "rank"),
+            ("SHM_CLIP_TEST_KEEP", &keep),
+        ],
+    );
+    child.wait_for_file(&marker, CHILD_TIMEOUT);
+    child.kill();
+
+    let after = board.status().unwrap();
+    assert_eq!(after.lock.recoveries, before.lock.recoveries + 1);
+    let listed = texts(&board);
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["l1", "l2", "old", "r"], "each once: {listed:?}");
+    let kept: Vec<&String> = listed.iter().filter(|t| t.starts_with('l')).collect();
+    assert_eq!(kept, ["l2", "l1"], "in their order: {listed:?}");
+    assert_eq!(listed.last().map(String::as_str), Some("old"));
+    shm_clip::fuzzing::validate_image(&std::fs::read(tb.path()).unwrap())
+        .unwrap_or_else(|e| panic!("repaired image: {e}"));
+    // It works on: the same call, unkilled, ranks as it should.
+    let r = board
+        .restore_below(&Clip::text("r2"), &remote(2), &[l1, l2], board.seq())
+        .unwrap()
+        .expect("nothing came between");
+    assert_eq!(r.below, Some(l1));
+    let listed = texts(&board);
+    let at = |t: &str| listed.iter().position(|x| x == t).unwrap();
+    assert!(at("l2") < at("l1") && at("l1") < at("r2"), "{listed:?}");
+    assert!(board.seq() > before.seq);
+}

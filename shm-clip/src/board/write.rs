@@ -62,6 +62,16 @@ impl Source<'_> {
     }
 }
 
+/// A clip encoded and given its identity, ready to be placed under the lock.
+pub(super) struct Prepared<'a> {
+    enc: Encoded<'a>,
+    ident: Identity<'a>,
+    /// The clip id of a restore: an entry holding it already is moved.
+    held_id: Option<ClipId>,
+    size: u64,
+    now: u64,
+}
+
 /// Who a new entry is and who wrote it.
 struct Identity<'a> {
     /// The entry's seq (`paste --seq`); `None`: the commit's.
@@ -116,7 +126,19 @@ impl Board {
     }
 
     fn commit_clip(&self, clip: &Clip, provenance: Option<&Provenance>) -> Result<CopyOutcome> {
-        // Everything slower than memcpy happens here, before the lock.
+        let prepared = self.prepare(clip, provenance)?;
+        let guard = self.seg.lock()?;
+        self.commit_prepared(guard, &prepared, |_, _| Ok(None))
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Everything slower than memcpy, before the lock: the encoding and
+    /// the new entry's identity.
+    pub(super) fn prepare<'a>(
+        &'a self,
+        clip: &'a Clip,
+        provenance: Option<&'a Provenance>,
+    ) -> Result<Prepared<'a>> {
         let enc = Encoded::new(clip)?;
         let arena = self.capacity();
         if aligned(enc.len) > arena {
@@ -145,10 +167,30 @@ impl Board {
                 dedup_takes_identity: p.clip_id.is_none(),
             },
         };
+        Ok(Prepared {
+            enc,
+            ident,
+            held_id: provenance.and_then(|p| p.clip_id),
+            size: clip.total_size(),
+            now,
+        })
+    }
+
+    /// Commits a prepared clip as current (or, if the board holds its clip
+    /// id, makes that entry current), then lets `rank` move it in the
+    /// history, under the same lock, before the commit is published and
+    /// the mailboxes are notified. `rank` returns the entry it was placed
+    /// directly below, if any.
+    pub(super) fn commit_prepared(
+        &self,
+        guard: LockGuard<'_>,
+        p: &Prepared<'_>,
+        rank: impl Fn(&Ring<'_>, u64) -> std::result::Result<Option<ClipId>, Failure>,
+    ) -> Result<(CopyOutcome, Option<ClipId>)> {
+        let now = p.now;
         let (seq, outcome) = {
-            let guard = self.seg.lock()?;
             let seq = self.next_seq()?;
-            let held = match provenance.and_then(|p| p.clip_id) {
+            let held = match p.held_id {
                 Some(id) => self.find(&guard, Selector::Clip(id)).ok(),
                 None => None,
             };
@@ -162,19 +204,25 @@ impl Board {
                         clip_id: ClipId(s.rec.clip_id),
                     }),
                 None => self.with_ring(&guard, |ring| {
-                    self.place(ring, &Source::Clip(&enc), &ident, seq)
+                    self.place(ring, &Source::Clip(&p.enc), &p.ident, seq)
                 }),
             };
+            let outcome = outcome.and_then(|outcome| {
+                let below = self.with_ring(&guard, |ring| rank(ring, seq))?;
+                Ok((outcome, below))
+            });
             // Published even if it failed half-way: LAYOUT.md's rules.
             self.commit(&guard, seq, now);
+            drop(guard);
             (seq, outcome)
         };
         self.notify(seq, now, Change::Copy);
         let outcome = outcome?;
         tracing::debug!(
-            seq = outcome.seq,
-            size = clip.total_size(),
-            dedup = outcome.deduplicated,
+            seq = outcome.0.seq,
+            size = p.size,
+            dedup = outcome.0.deduplicated,
+            below = outcome.1.is_some(),
             "copied"
         );
         Ok(outcome)
