@@ -124,7 +124,7 @@ async fn follow_once(link: &Link) -> Result<(), String> {
 /// an error means it could not be read now (the network), and it is read
 /// again, up to [`MAX_RETRIES`] times before it counts as rejected.
 async fn handle(link: &Link, seq: u64, payload: &[u8]) -> Result<(), String> {
-    let outcome = match process(link, payload).await {
+    let outcome = match process(link, seq, payload).await {
         Err(Failure::Retry(why)) => {
             let mut retries = link.retries.lock().expect("retries lock");
             let count = if retries.0 == seq { retries.1 + 1 } else { 1 };
@@ -137,6 +137,8 @@ async fn handle(link: &Link, seq: u64, payload: &[u8]) -> Result<(), String> {
         Err(Failure::Reject(why)) => Err(why),
         Ok(outcome) => Ok(outcome),
     };
+    // Not for a retry (returned above): the message is read again.
+    link.local.passed(seq, None);
     match outcome {
         Ok(Outcome::Applied { name }) => {
             link.update_status(|s| {
@@ -188,7 +190,7 @@ enum Outcome {
     Skipped(String),
 }
 
-async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
+async fn process(link: &Link, seq: u64, payload: &[u8]) -> Result<Outcome, Failure> {
     let message =
         wire::open_message(&link.envelope, &link.names, payload).map_err(|e| e.to_string())?;
     let origin_node = message.origin_node();
@@ -223,6 +225,8 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
         {
             let _ = crate::local::blocking(|| link.local.reselect_own(clip_id, origin_seq));
         }
+        // It and every older change of ours are on the stream, behind us.
+        link.local.passed(seq, Some(origin_seq));
         seen();
         return Ok(Outcome::Own);
     }
@@ -285,8 +289,10 @@ async fn process(link: &Link, payload: &[u8]) -> Result<Outcome, Failure> {
     let created = manifest.created_ns;
     let display = name.clone();
     let size = reps.iter().map(|r| r.data.len() as u64).sum();
-    crate::local::sized(size, || local.apply(reps, clip_id, node, &display, created))
-        .map_err(|e| e.to_string())?;
+    crate::local::sized(size, || {
+        local.apply(reps, clip_id, node, &display, created, seq)
+    })
+    .map_err(|e| e.to_string())?;
     Ok(Outcome::Applied { name })
 }
 

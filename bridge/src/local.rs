@@ -3,6 +3,7 @@
 //! through [`blocking`] or [`sized`], so the async side never blocks on the
 //! board for long and the board never waits for the network.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -103,6 +104,28 @@ struct Accounting {
     /// so that no change can be handed on between their check and their
     /// write.
     handed: u64,
+    /// The changes handed to the publisher whose messages the follower has
+    /// not passed yet, oldest first: their messages come later on the
+    /// stream than any remote one the follower meets meanwhile, so a
+    /// remote clip is placed below them ([`Local::apply`]).
+    outstanding: VecDeque<Outstanding>,
+    /// The stream seq of the last message the follower handled.
+    passed: u64,
+    /// A remote clip that [`Local::apply`] placed below local changes,
+    /// while those are outstanding. If they all turn out not to be
+    /// published (the allow-list, the size cap), it is what the stream
+    /// says is current, and the bridge makes it so ([`Local::published`]).
+    buried: Option<ClipId>,
+}
+
+/// A local change on its way to the stream.
+#[derive(Clone, Copy, Debug)]
+struct Outstanding {
+    /// [`LocalCommit::seq`].
+    seq: u64,
+    clip_id: ClipId,
+    /// The stream seq of its message, once the publisher knows it.
+    stream: Option<u64>,
 }
 
 impl Accounting {
@@ -113,6 +136,34 @@ impl Accounting {
 
     fn see(&mut self, current: &EntryInfo) {
         self.seen = self.seen.max(Some(current.touched));
+    }
+
+    /// The follower handled stream message `stream_seq`, our own change
+    /// of origin seq `own` if it is one: the changes whose messages came
+    /// at or before it are no longer on their way. The publisher sends in
+    /// the order of the seqs, so an own message also answers for every
+    /// older change.
+    fn pass(&mut self, stream_seq: u64, own: Option<u64>) {
+        self.passed = self.passed.max(stream_seq);
+        let passed = self.passed;
+        self.outstanding.retain(|o| {
+            let gone = o.stream.is_some_and(|n| n <= passed) || own.is_some_and(|s| o.seq <= s);
+            !gone
+        });
+        if self.outstanding.is_empty() {
+            // Every change it lay below is on the stream after it, and
+            // ranks above it everywhere: the boards agree.
+            self.buried = None;
+        }
+    }
+
+    /// The clip ids of the outstanding changes whose messages come after
+    /// stream message `stream_seq`.
+    fn later_than(&self, stream_seq: u64) -> impl Iterator<Item = ClipId> + '_ {
+        self.outstanding
+            .iter()
+            .filter(move |o| o.stream.is_none_or(|n| n > stream_seq))
+            .map(|o| o.clip_id)
     }
 }
 
@@ -127,12 +178,21 @@ enum Wrote {
         seq: u64,
         touched: Option<SystemTime>,
     },
+    /// Commit `seq`, which left the current entry as it was (an entry
+    /// placed below it).
+    Beneath { seq: u64 },
 }
 
 /// What one of the bridge's writes may decide from: taken under the
 /// accounting lock, at board seq `seq`.
 #[derive(Clone, Copy, Debug)]
 struct Look {
+    /// Nothing was committed since the watcher's last look (or a bridge
+    /// write that accounted for itself): every local change up to `seq`
+    /// was handed to the publisher, or is `pending`.
+    fresh: bool,
+    /// The clip of the pending make-current event.
+    pending_clip: Option<ClipId>,
     /// The board's seq when it was taken.
     seq: u64,
     /// A user's make-current event is not published yet: its message comes
@@ -287,6 +347,13 @@ impl Local {
                 });
             }
         }
+        accounting
+            .outstanding
+            .extend(changes.iter().map(|c| Outstanding {
+                seq: c.seq,
+                clip_id: c.clip_id,
+                stream: None,
+            }));
         if let Some(newest) = changes.iter().map(|c| c.seq).max() {
             accounting.handed = accounting.handed.max(newest);
             self.handed_hint.fetch_max(newest, Ordering::Release);
@@ -327,7 +394,10 @@ impl Local {
     /// outcome says what became current. That saved two `info(Current)`
     /// under the board's lock per clip (BENCHMARKS.md, "Bridge", session 5).
     /// Otherwise it reads the current entry before and after the write.
-    fn bridge_write<T>(&self, write: impl FnOnce(Look) -> Result<(T, Wrote)>) -> Result<T> {
+    fn bridge_write<T>(
+        &self,
+        write: impl FnOnce(Look, &mut Accounting) -> Result<(T, Wrote)>,
+    ) -> Result<T> {
         let mut accounting = self.accounting.lock().expect("accounting lock");
         #[cfg(feature = "test-hooks")]
         crate::test_hooks::pause_if_asked("bridge-write");
@@ -341,11 +411,16 @@ impl Local {
                 accounting.pending = Some((current.clip_id, seq));
             }
         }
-        let (result, committed) = write(Look {
-            seq: before,
-            pending: accounting.pending.is_some(),
-            handed: accounting.handed,
-        })?;
+        let (result, committed) = write(
+            Look {
+                fresh: up_to_date,
+                pending_clip: accounting.pending.map(|(id, _)| id),
+                seq: before,
+                pending: accounting.pending.is_some(),
+                handed: accounting.handed,
+            },
+            &mut accounting,
+        )?;
         match committed {
             Wrote::Nothing => {}
             // The only commit since everything was accounted for, and we
@@ -357,7 +432,11 @@ impl Local {
                 accounting.seen = accounting.seen.max(Some(touched));
                 accounting.looked = Some(seq);
             }
-            Wrote::Commit { seq, .. } => {
+            // The current entry is the one accounted for before.
+            Wrote::Beneath { seq } if up_to_date && before.checked_add(1) == Some(seq) => {
+                accounting.looked = Some(seq);
+            }
+            Wrote::Commit { seq, .. } | Wrote::Beneath { seq } => {
                 let current = self.current()?;
                 // Only if nothing was committed after our write: else the
                 // user did something meanwhile, which the watcher must see
@@ -365,6 +444,11 @@ impl Local {
                 // nothing).
                 if let Some(current) = current.filter(|_| self.board.seq() == seq) {
                     accounting.see(&current);
+                    if up_to_date && before.checked_add(1) == Some(seq) {
+                        // Ours was the only commit since everything was
+                        // accounted for.
+                        accounting.looked = Some(seq);
+                    }
                 }
             }
         }
@@ -383,7 +467,7 @@ impl Local {
     /// Makes the entry `id` current for a remote selection, unless a local
     /// one not yet published will win anyway.
     pub fn select_remote(&self, id: ClipId) -> Result<Selected> {
-        self.bridge_select(id, |look| look.pending)
+        self.bridge_select(id, |look, _| look.pending)
     }
 
     /// Makes our own clip `id` current again when its message (commit or
@@ -396,7 +480,7 @@ impl Local {
         }
         #[cfg(feature = "test-hooks")]
         crate::test_hooks::pause_if_asked("reselect-own");
-        self.bridge_select(id, |look| {
+        self.bridge_select(id, |look, _| {
             let superseded = look.pending || look.handed > seq;
             #[cfg(feature = "test-hooks")]
             if !superseded {
@@ -418,10 +502,14 @@ impl Local {
     /// the case decided again. So a copy the user makes while the bridge
     /// decides, however close, is never overtaken by the bridge's select
     /// of an older clip.
-    fn bridge_select(&self, id: ClipId, superseded: impl Fn(&Look) -> bool) -> Result<Selected> {
-        loop {
-            let made = self.bridge_write(|look| {
-                if superseded(&look) {
+    fn bridge_select(
+        &self,
+        id: ClipId,
+        superseded: impl Fn(&Look, &Accounting) -> bool,
+    ) -> Result<Selected> {
+        for _ in 0..DECIDE_ATTEMPTS {
+            let made = self.bridge_write(|look, accounting| {
+                if superseded(&look, accounting) {
                     return Ok((Some(Selected::Superseded), Wrote::Nothing));
                 }
                 self.make_current(id, look.seq)
@@ -431,6 +519,14 @@ impl Local {
             }
             tracing::debug!(clip = %id, "the board moved while the bridge decided; deciding again");
         }
+        // Every one of those commits is another process's change, whose own
+        // message (if it makes something current) comes later and decides.
+        tracing::warn!(
+            clip = %id,
+            attempts = DECIDE_ATTEMPTS,
+            "the board changed under every attempt to make this clip current; leaving it to the local changes"
+        );
+        Ok(Selected::Superseded)
     }
 
     /// Whether our own clip `id` is still current and the user did nothing
@@ -463,8 +559,33 @@ impl Local {
         }
     }
 
-    /// Commits a remote clip with its own id and origin node, labelled
-    /// `bridge: NAME`. A clip id the board holds already becomes current.
+    /// Commits remote clip `clip_id` (stream message `stream_seq`) with its
+    /// own id and origin node, labelled `bridge: NAME`. A clip id the board
+    /// holds already is moved.
+    ///
+    /// It goes below the local changes whose messages come later on the
+    /// stream ([`Board::restore_below`]): those handed to the publisher
+    /// whose messages the follower has not passed, the one still pending,
+    /// and the copies the watcher has not looked at yet. So the user's own
+    /// newer copy stays current here while its message is on its way (one
+    /// round trip, or a whole outbox after a disconnect), instead of this
+    /// older clip.
+    ///
+    /// Why the boards still converge to the stream's order: the follower
+    /// reads the stream in order, so when message `stream_seq` is read,
+    /// every own message before it has been read too, and every change in
+    /// `keep` will be on the stream after it. On the other boards they are
+    /// then applied after (above) this clip, as they are here already, in
+    /// the same order (the publisher sends in the order of the board's
+    /// seqs, and each remote clip goes right below the oldest of them).
+    /// Once the follower passes their messages, nothing is outstanding, the
+    /// next remote clip goes on top, and an own message that comes back
+    /// newest is current (it was above everything applied meanwhile, or
+    /// [`Local::reselect_own`] makes it so). A change that is not published
+    /// after all (the allow-list, the size cap) leaves the stream's clip
+    /// buried: [`Local::published`] makes it current then. No write here is
+    /// published (the watcher does not take a bridge write for the user's),
+    /// so one copy is still one message and one commit on each other board.
     pub fn apply(
         &self,
         reps: Vec<Representation>,
@@ -472,6 +593,7 @@ impl Local {
         origin_node: NodeId,
         display_name: &str,
         created_ns: u64,
+        stream_seq: u64,
     ) -> Result<()> {
         let origin = Origin::this_process(OriginKind::Bridge).labelled(label(display_name));
         // In whole ns, as the board stores it: the entry's `touched` is then
@@ -486,26 +608,135 @@ impl Local {
             origin_node: Some(origin_node),
         };
         let clip = Clip { reps };
-        self.bridge_write(|_| {
-            #[cfg(feature = "test-hooks")]
-            crate::test_hooks::pause_if_asked("apply-write");
+        for _ in 0..DECIDE_ATTEMPTS {
+            let done = self.bridge_write(|look, accounting| {
+                #[cfg(feature = "test-hooks")]
+                crate::test_hooks::pause_if_asked("apply-write");
+                let Some(keep) = self.later_local_changes(&look, accounting, stream_seq)? else {
+                    return Ok((false, Wrote::Nothing));
+                };
+                let restored = self
+                    .board
+                    .restore_below(&clip, &provenance, &keep, look.seq)
+                    .map_err(|e| self.err(e))?;
+                let Some(restored) = restored else {
+                    return Ok((false, Wrote::Nothing));
+                };
+                accounting.buried = restored.below.map(|_| clip_id);
+                let seq = restored.outcome.seq;
+                if restored.below.is_some() {
+                    return Ok((true, Wrote::Beneath { seq }));
+                }
+                // A new entry has our `touched`; one the board held already
+                // was moved with the board's clock.
+                let touched = (!restored.outcome.deduplicated).then_some(touched);
+                Ok((true, Wrote::Commit { seq, touched }))
+            })?;
+            if done {
+                return Ok(());
+            }
+            tracing::debug!(clip = %clip_id, "the board moved while the bridge decided; deciding again");
+        }
+        // Another process commits faster than we can look: apply it on top,
+        // as before there was a below. A newer local change among those
+        // commits has its message later on the stream, and its echo makes it
+        // current again (`reselect_own`).
+        tracing::warn!(
+            clip = %clip_id,
+            attempts = DECIDE_ATTEMPTS,
+            "the board changed under every attempt to place a remote clip; applying it on top"
+        );
+        self.bridge_write(|_, accounting| {
             let outcome = self
                 .board
                 .restore(&clip, &provenance)
                 .map_err(|e| self.err(e))?;
-            // A new entry has our `touched`; one the board held already (the
-            // clip id) was made current with the board's clock.
-            let touched = (!outcome.deduplicated).then_some(touched);
+            accounting.buried = None;
             Ok((
                 (),
                 Wrote::Commit {
                     seq: outcome.seq,
-                    touched,
+                    touched: None,
                 },
             ))
         })
     }
+
+    /// The clip ids of the local changes whose messages come after stream
+    /// message `stream_seq`, as of `look`; `None` if the board moved while
+    /// they were read.
+    fn later_local_changes(
+        &self,
+        look: &Look,
+        accounting: &Accounting,
+        stream_seq: u64,
+    ) -> Result<Option<Vec<ClipId>>> {
+        let mut keep: Vec<ClipId> = accounting.later_than(stream_seq).collect();
+        keep.extend(look.pending_clip);
+        if !look.fresh {
+            // The user did something since the last look: copies the
+            // watcher has not handed on yet come later too.
+            let (seq, history) = self.snapshot()?;
+            if seq != look.seq {
+                return Ok(None);
+            }
+            keep.extend(
+                self.commits_in(&history, accounting.handed)
+                    .iter()
+                    .map(|c| c.clip_id),
+            );
+        }
+        Ok(Some(keep))
+    }
+
+    /// The follower handled stream message `stream_seq` (our own change of
+    /// origin seq `own`, if it is one).
+    pub fn passed(&self, stream_seq: u64, own: Option<u64>) {
+        self.accounting
+            .lock()
+            .expect("accounting lock")
+            .pass(stream_seq, own);
+    }
+
+    /// The publisher is done with local change `seq`: its message is
+    /// stream message `stream_seq`, or (`None`) it is not published (the
+    /// allow-list, the size cap, gone from the board). If that leaves a
+    /// remote clip buried below changes none of which is published, and
+    /// the user did nothing since, that clip is what the stream says is
+    /// current: it is made current.
+    pub fn published(&self, seq: u64, stream_seq: Option<u64>) -> Result<()> {
+        let buried = {
+            let mut accounting = self.accounting.lock().expect("accounting lock");
+            match stream_seq {
+                Some(n) => {
+                    for o in accounting.outstanding.iter_mut().filter(|o| o.seq == seq) {
+                        o.stream = Some(n);
+                    }
+                    // The follower may have passed it already.
+                    let passed = accounting.passed;
+                    accounting.pass(passed, None);
+                    return Ok(());
+                }
+                None => accounting.outstanding.retain(|o| o.seq != seq),
+            }
+            if !accounting.outstanding.is_empty() {
+                return Ok(());
+            }
+            accounting.buried.take()
+        };
+        let Some(id) = buried else { return Ok(()) };
+        let selected = self.bridge_select(id, |look, accounting| {
+            look.pending || !look.fresh || !accounting.outstanding.is_empty()
+        })?;
+        tracing::debug!(clip = %id, ?selected, "the local changes above a remote clip were not published");
+        Ok(())
+    }
 }
+
+/// How often a bridge write decides again because another process
+/// committed between its look and its write, before it stops deciding: a
+/// bound on work under a storm of commits, far above what a user makes.
+const DECIDE_ATTEMPTS: usize = 64;
 
 /// `time` in ns since the epoch (0 before it).
 fn epoch_ns(time: SystemTime) -> u64 {
@@ -593,17 +824,39 @@ mod tests {
             data: text.as_bytes().to_vec(),
         }];
         local
-            .apply(reps, ClipId([id; 16]), NodeId([9; 16]), "laptop", 1)
+            .apply(reps, ClipId([id; 16]), NodeId([9; 16]), "laptop", 1, 0)
             .unwrap();
     }
 
-    /// The watcher's look, as its loop makes it.
+    /// The watcher's look, as its loop makes it; the changes it hands on
+    /// are then published and their messages come back (stream seqs from
+    /// 1000 on), so that none is outstanding.
     fn look(local: &Local, last: &mut u64) -> Vec<LocalCommit> {
+        let changes = handed(local, last);
+        for c in &changes {
+            echo(local, c.seq);
+        }
+        changes
+    }
+
+    /// The watcher's look, its changes left outstanding.
+    fn handed(local: &Local, last: &mut u64) -> Vec<LocalCommit> {
         let changes = local.changes_after(*last).unwrap();
         for c in &changes {
             *last = (*last).max(c.seq);
         }
         changes
+    }
+
+    /// Local change `seq` published and its message back.
+    fn echo(local: &Local, seq: u64) {
+        let n = 1000 + seq;
+        local.published(seq, Some(n)).unwrap();
+        local.passed(n, Some(seq));
+    }
+
+    fn current(board: &Board) -> ClipId {
+        board.info(Selector::Current).unwrap().clip_id
     }
 
     fn kinds(changes: &[LocalCommit]) -> Vec<(ClipId, Kind)> {
@@ -660,6 +913,11 @@ mod tests {
         let other = user.copy(&Clip::text("other")).unwrap().clip_id;
         user.select(Selector::Clip(mine)).unwrap();
         remote(&local, 4, "meanwhile");
+        assert_eq!(current(&user), mine, "placed below the user's two changes");
+        assert_eq!(
+            user.info(Selector::Index(2)).unwrap().clip_id,
+            ClipId([4; 16])
+        );
         assert_eq!(
             kinds(&look(&local, &mut last)),
             [(other, Kind::Copied), (mine, Kind::Selected)]
@@ -670,5 +928,64 @@ mod tests {
         remote(&local, 5, "one more");
         let third = user.copy(&Clip::text("third")).unwrap().clip_id;
         assert_eq!(kinds(&look(&local, &mut last)), [(third, Kind::Copied)]);
+    }
+
+    /// A change handed to the publisher keeps every remote clip below it
+    /// until the follower passes its message; one that is not published
+    /// gives the current place back to the remote clip.
+    #[test]
+    fn remote_clips_stay_below_a_change_until_its_message_is_passed() {
+        let tb = TestBoard::new("bridge-outstanding");
+        let user = tb.open(CreateOptions::default());
+        let local = Local::from_board(
+            Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
+        );
+        let mut last = 0;
+        let l = user.copy(&Clip::text("l")).unwrap();
+        assert_eq!(
+            kinds(&handed(&local, &mut last)),
+            [(l.clip_id, Kind::Copied)]
+        );
+        // Published as stream message 7; the follower meets 6 first.
+        local.published(l.seq, Some(7)).unwrap();
+        let (n, ()) = locks_taken(&local.board, || remote(&local, 1, "r1"));
+        assert_eq!(n, 1, "still one lock");
+        assert_eq!(current(&user), l.clip_id, "r1 below the unpublished copy");
+        local.passed(6, None);
+        remote(&local, 2, "r2");
+        assert_eq!(current(&user), l.clip_id);
+        assert_eq!(
+            look(&local, &mut last),
+            [],
+            "no echo of the bridge's writes"
+        );
+        // Its message passed: the next one goes on top.
+        local.passed(7, Some(l.seq));
+        remote(&local, 3, "r3");
+        assert_eq!(current(&user), ClipId([3; 16]));
+
+        // A copy that is not published (the size cap, say): the remote clip
+        // buried below it is what the stream says is current.
+        let big = user.copy(&Clip::text("too big")).unwrap();
+        assert_eq!(
+            kinds(&handed(&local, &mut last)),
+            [(big.clip_id, Kind::Copied)]
+        );
+        remote(&local, 4, "r4");
+        assert_eq!(current(&user), big.clip_id);
+        local.published(big.seq, None).unwrap();
+        assert_eq!(current(&user), ClipId([4; 16]), "the stream's clip");
+        assert_eq!(look(&local, &mut last), [], "and that is not news either");
+
+        // But not if the user did something since: that decides.
+        let small = user.copy(&Clip::text("small")).unwrap();
+        assert_eq!(
+            kinds(&handed(&local, &mut last)),
+            [(small.clip_id, Kind::Copied)]
+        );
+        remote(&local, 5, "r5");
+        let again = user.copy(&Clip::text("again")).unwrap();
+        local.published(small.seq, None).unwrap();
+        assert_eq!(current(&user), again.clip_id);
     }
 }

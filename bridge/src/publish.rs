@@ -203,13 +203,22 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
         match ready {
             Err(why) => {
                 tracing::info!(clip = %commit.clip_id, seq = commit.seq, "not published: {why}");
+                if let Err(e) = crate::local::blocking(|| link.local.published(commit.seq, None)) {
+                    tracing::warn!(error = %e, "after a change that is not published");
+                }
             }
             Ok(ready) => {
+                // Before the first send: the change stays in the outbox
+                // while the test makes its moves.
+                #[cfg(feature = "test-hooks")]
+                crate::local::blocking(|| crate::test_hooks::pause_if_asked("publish"));
                 let mut attempt = 0;
                 loop {
                     match send_ready(&link, &ready).await {
                         Ok(stream_seq) => {
                             tracing::debug!(clip = %commit.clip_id, stream_seq, kind = ?commit.kind, "published");
+                            // Cannot fail: it only records the stream seq.
+                            let _ = link.local.published(commit.seq, Some(stream_seq));
                             link.update_status(|s| {
                                 match commit.kind {
                                     Kind::Copied => s.published += 1,

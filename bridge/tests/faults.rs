@@ -278,13 +278,16 @@ fn behind_a_slow_cut_network_the_boards_converge_without_dups_or_gaps() {
     assert!(proxy.cuts.load(Ordering::Relaxed) >= 10);
 }
 
-/// A's own clip "a 1" reaches the stream after B's "b 1", so A's follower
-/// makes it current again when it comes back (the stream's order decides);
-/// the user copies "a 2" just then. The follower is held at `point` (a test
-/// hook, `src/test_hooks.rs`) while "a 2" is copied, and, if `handed`, until
-/// A's watcher has handed "a 2" to the publisher (B holds it). "a 1" must
-/// not come back above "a 2" on A's board, not even until "a 2"'s own
-/// message comes back (the proxy holds that back meanwhile).
+/// A's own clip "a 1" reaches the stream after B's re-copy of "b 0" (a
+/// selection), so A's follower makes "a 1" current again when it comes
+/// back (the stream's order decides); the user copies "a 2" just then. (A
+/// remote clip would have gone below the unpublished "a 1" and never been
+/// current; a remote selection is still applied on top, so it is what
+/// leads here.) The follower is held at `point` (a test hook,
+/// `src/test_hooks.rs`) while "a 2" is copied, and, if `handed`, until A's
+/// watcher has handed "a 2" to the publisher (B holds it). "a 1" must not
+/// come back above "a 2" on A's board, not even until "a 2"'s own message
+/// comes back (the proxy holds that back meanwhile).
 fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str, handed: bool) {
     let s = Scratch::new(test);
     let server = NatsServer::start(&s.0, "n", &[]);
@@ -295,14 +298,16 @@ fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str
     let pause = Pause::arm(&s, &mut a, point);
     a.start(&via(&proxy), &key, &[]);
     b.start(&[server.url()], &key, &[]);
-    // Stream seq 1 is "b 1", seq 2 "a 1".
+    // Stream seq 1 is "b 0", 2 its selection, 3 "a 1".
+    b.copy("b 0");
+    a.wait_status("b 0 applied", |st| st.applied_seq == 1);
     proxy.to_server.hold();
     a.copy("a 1");
-    b.copy("b 1");
-    b.wait_status("b 1 published", |st| st.published == 1);
+    b.copy("b 0");
+    b.wait_status("b 0 selected", |st| st.selections_published == 1);
     proxy.to_server.release();
     pause.wait_at(point);
-    assert_eq!(a.texts(), ["a 1", "b 1"], "b 1 applied above a 1");
+    assert_eq!(a.texts(), ["a 1", "b 0"], "b 0 selected above a 1");
     // "a 2"'s own message must not come back to A before we look.
     proxy.to_client.hold();
     a.copy("a 2");
@@ -310,21 +315,21 @@ fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str
         b.wait_for("a 2");
     }
     pause.release();
-    a.wait_status("a 1's message handled", |st| st.applied_seq == 2);
+    a.wait_status("a 1's message handled", |st| st.applied_seq == 3);
     assert_eq!(
         a.texts(),
-        ["a 1", "b 1", "a 2"],
+        ["a 1", "b 0", "a 2"],
         "A's own older clip came back above the newer copy"
     );
     proxy.to_client.release();
     for m in [&a, &b] {
         m.wait_status("caught up", |st| {
-            st.applied_seq == 3 && st.stream_last_seq == 3
+            st.applied_seq == 4 && st.stream_last_seq == 4
         });
         m.wait_current("a 2");
     }
-    assert_eq!(a.texts(), ["a 1", "b 1", "a 2"]);
-    assert_eq!(b.texts(), ["b 1", "a 1", "a 2"]);
+    assert_eq!(a.texts(), ["a 1", "b 0", "a 2"]);
+    assert_eq!(b.texts(), ["b 0", "a 1", "a 2"]);
 }
 
 /// A guard of `Accounting::handed`'s bookkeeping rather than a

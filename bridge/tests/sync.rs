@@ -216,8 +216,85 @@ fn copies_made_while_a_remote_clip_lands_go_out_once_each_and_the_newest_wins() 
         (4, 3, 0),
         "one message per commit, no selection of the older a 1: {st:?}"
     );
+    // "b 1" went below the unpublished "a 1" and "a 2" on A: the stream's order.
     assert_eq!(b.texts(), ["b 1", "a 1", "a 2", "a 3"]);
-    assert_eq!(a.texts(), ["a 1", "b 1", "a 2", "a 3"]);
+    assert_eq!(a.texts(), ["b 1", "a 1", "a 2", "a 3"]);
+}
+
+/// Remote clips land on A while the user's own newer copies are not yet
+/// published: first "a 1", copied while A's follower stands in its write
+/// of "b 1" (pending: the watcher has not looked at it yet); then, with A's
+/// publisher held before its first send (the outbox), "b 2", "a 2" and
+/// "b 3". Each remote clip goes below the unpublished copies, so A's
+/// current clip is the user's own newest copy at every point, never a
+/// remote one; once the outbox goes out, both boards hold the stream's
+/// order, with one message per copy and no selection.
+#[test]
+fn a_remote_clip_never_becomes_current_over_a_newer_copy_not_yet_published() {
+    let s = Scratch::new("below");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "below", "a");
+    let mut b = Machine::new(&s, "below", "b");
+    let pause = Pause::arm(&s, &mut a, "bridge-write,publish");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    b.copy("b 1");
+    // A's follower holds the accounting lock before its look: A's watcher
+    // cannot look at "a 1" either, so it is the user's news, not handed on.
+    pause.wait_at("bridge-write");
+    a.copy("a 1");
+    pause.release();
+    a.wait_status("b 1 applied", |st| st.applied_seq >= 1);
+    assert_eq!(
+        a.current().as_deref(),
+        Some("a 1"),
+        "b 1 became current over a 1"
+    );
+    assert_eq!(a.texts(), ["b 1", "a 1"]);
+    // Then the watcher hands "a 1" on, and the publisher stops before it
+    // sends it: "a 1" sits in the outbox.
+    pause.wait_at("publish");
+    b.copy("b 2");
+    a.wait_status("b 2 applied", |st| st.applied_seq >= 2);
+    assert_eq!(
+        a.current().as_deref(),
+        Some("a 1"),
+        "b 2 became current over a 1"
+    );
+    a.copy("a 2");
+    b.copy("b 3");
+    a.wait_status("b 3 applied", |st| st.applied_seq >= 3);
+    assert_eq!(
+        a.current().as_deref(),
+        Some("a 2"),
+        "b 3 became current over a 2"
+    );
+    assert_eq!(a.texts(), ["b 1", "b 2", "b 3", "a 1", "a 2"]);
+    assert_eq!(
+        a.status().unwrap().published,
+        0,
+        "nothing of A's is out yet"
+    );
+    pause.release();
+    for m in [&a, &b] {
+        m.wait_status("caught up", |st| {
+            st.applied_seq == 5 && st.stream_last_seq == 5
+        });
+        m.wait_current("a 2");
+        assert_eq!(m.texts(), ["b 1", "b 2", "b 3", "a 1", "a 2"], "{}", m.name);
+    }
+    let (sa, sb) = (a.status().unwrap(), b.status().unwrap());
+    assert_eq!(
+        (sa.published, sa.selections_published, sa.applied),
+        (2, 0, 3),
+        "A: one message per copy, no selection: {sa:?}"
+    );
+    assert_eq!(
+        (sb.published, sb.selections_published, sb.applied),
+        (3, 0, 2),
+        "B: one commit per remote copy: {sb:?}"
+    );
 }
 
 #[test]
