@@ -194,7 +194,9 @@ impl Archive {
     /// finishing (a writer past the busy timeout, commits that kept coming,
     /// another scrub at the same time, or a reader inside a read
     /// transaction); [`Archive::scrub_pending`] then stays true and a later
-    /// call finishes the job.
+    /// call finishes the job. [`Error::Busy`] when commits by others made
+    /// even the copy taken with the writers held off outdated (rare; a retry
+    /// should wait): the scrub stays due as well.
     ///
     /// Why a whole rewrite: `secure_delete` zeroes the cells and pages a
     /// delete frees, but when a b-tree balance rebuilds a page (SQLite's
@@ -218,6 +220,14 @@ impl Archive {
                 match rewrite::rewrite(&mut self.conn, &self.path, BUSY_TIMEOUT)? {
                     Rewritten::Done => {}
                     Rewritten::Busy => return Ok(false),
+                    // Not worth retrying at once (each try writes a copy
+                    // of the file): an error, which the archiver backs
+                    // off from.
+                    Rewritten::Starved => {
+                        return Err(Error::Busy {
+                            path: self.path.clone(),
+                        });
+                    }
                 }
                 self.rewrites += 1;
                 self.vacuumed_for = Some(mark);

@@ -33,7 +33,19 @@
 //! copy-back would be lost, so the copy-back first takes the write lock,
 //! then checks that nothing was committed since the copy was read
 //! (`PRAGMA data_version` on the connection that read it) and starts over
-//! if something was. Two scrubs at once (the archiver and a CLI `rm
+//! if something was. Writers that commit more often than a copy takes
+//! (another board's archiver, a CLI, even another process's TRUNCATE
+//! checkpoint, whose WAL restart changes `data_version`) would outdate
+//! every copy, so the second and last attempt holds them off: a gate
+//! connection takes the write lock (`BEGIN IMMEDIATE`, in any process it
+//! stops commits; readers go on) before the copy's snapshot and lets go
+//! just before the copy-back takes it. Writers wait meanwhile, for the copy
+//! and the copy-back: about 1.7 s for a 415 MiB archive, about 5 s for
+//! 1 GiB on the bench machine (BENCHMARKS.md, "Archive, Session 8"), at
+//! the 5 s busy timeout, after which a waiting write fails with "database
+//! is locked"; only when a first copy was outdated. If even that copy was
+//! (a writer took the lock in the microseconds between the gate and the
+//! copy-back), the scrub is [`Rewritten::Starved`]: the archiver backs off. Two scrubs at once (the archiver and a CLI `rm
 //! --archive`) would share the copy, so a scrub holds an exclusive `flock`
 //! on it; the other is told the archive is busy and leaves its scrub due.
 
@@ -53,9 +65,10 @@ use crate::{Error, Result, error, files};
 /// `archive.sqlite3-scrub-journal` while `VACUUM INTO` writes it).
 pub(crate) const COPY: &str = "-scrub";
 
-/// How often the copy is made again when other connections keep
-/// committing between its snapshot and the copy-back.
-const ATTEMPTS: usize = 3;
+/// How many copies are made when other connections keep committing
+/// between a copy's snapshot and its copy-back: one beside the writers,
+/// then one with them held off ([`Gate`]).
+const ATTEMPTS: usize = 2;
 
 /// What a rewrite came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +78,12 @@ pub(crate) enum Rewritten {
     /// Another connection held the write lock past the busy timeout, kept
     /// committing, or another scrub holds the copy: nothing was changed.
     Busy,
+    /// Other connections committed between every copy's snapshot and its
+    /// copy-back, even the one made with the writers held off (only a
+    /// writer that took the lock in the microseconds between the gate and
+    /// the copy-back does that): nothing was changed, and trying again at
+    /// once would most likely write the copy for nothing again.
+    Starved,
 }
 
 /// Rewrites the database of `conn` (the file `path`) from its live rows,
@@ -76,8 +95,20 @@ pub(crate) fn rewrite(conn: &mut Connection, path: &Path, timeout: Duration) -> 
     };
     let reader = reader(path, timeout)?;
     let fail = |e| error::sqlite(path, e);
-    for _ in 0..ATTEMPTS {
+    for attempt in 1..=ATTEMPTS {
         copy.empty()?;
+        // The last attempt holds every other writer off from before its
+        // copy's snapshot: a gate connection holds the write lock while
+        // `VACUUM INTO` reads (readers go on), and lets go just before the
+        // copy-back takes it.
+        let gate = if attempt == ATTEMPTS {
+            match Gate::close(path, timeout)? {
+                Some(gate) => Some(gate),
+                None => return Ok(Rewritten::Busy),
+            }
+        } else {
+            None
+        };
         let before = data_version(&reader).map_err(fail)?;
         match reader.execute("VACUUM INTO ?1", [&copy.name]) {
             Ok(_) => {}
@@ -86,6 +117,9 @@ pub(crate) fn rewrite(conn: &mut Connection, path: &Path, timeout: Duration) -> 
         }
         let source = copy.open()?;
         let backup = Backup::new(&source, conn).map_err(fail)?;
+        // The window between these two is microseconds; a writer that got
+        // in there is seen by `data_version` below.
+        drop(gate);
         // Zero pages: takes the write lock on the database, copies nothing.
         match backup.step(0).map_err(fail)? {
             StepResult::More => {}
@@ -106,7 +140,33 @@ pub(crate) fn rewrite(conn: &mut Connection, path: &Path, timeout: Duration) -> 
             _ => return Ok(Rewritten::Busy),
         }
     }
-    Ok(Rewritten::Busy)
+    Ok(Rewritten::Starved)
+}
+
+/// A connection holding the database's write lock (`BEGIN IMMEDIATE`,
+/// nothing written), so that no other connection, in any process, commits
+/// while it is held. Dropping it rolls the empty transaction back, which
+/// changes nothing that `PRAGMA data_version` sees.
+struct Gate(Connection);
+
+impl Gate {
+    /// Takes the write lock, waiting up to `timeout` for a writer that has
+    /// it; `None` when that writer kept it longer.
+    fn close(path: &Path, timeout: Duration) -> Result<Option<Gate>> {
+        let conn = reader(path, timeout)?;
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => Ok(Some(Gate(conn))),
+            Err(e) if is_busy(&e) => Ok(None),
+            Err(e) => Err(error::sqlite(path, e)),
+        }
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        // A failed rollback still ends with the connection's close.
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
 }
 
 /// Refuses a rewrite that the file system has no room for, before writing
