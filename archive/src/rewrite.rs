@@ -89,10 +89,13 @@ pub(crate) enum Rewritten {
 /// Rewrites the database of `conn` (the file `path`) from its live rows,
 /// as `VACUUM` does, with the copy in the archive's directory.
 pub(crate) fn rewrite(conn: &mut Connection, path: &Path, timeout: Duration) -> Result<Rewritten> {
-    ensure_room(conn, path)?;
     let Some(copy) = Copy::claim(path)? else {
         return Ok(Rewritten::Busy);
     };
+    // A copy a killed scrub left (live clips of then, some maybe deleted
+    // since) is emptied first: its room is the new copy's.
+    copy.empty()?;
+    ensure_room(conn, path)?;
     let reader = reader(path, timeout)?;
     let fail = |e| error::sqlite(path, e);
     for attempt in 1..=ATTEMPTS {
@@ -198,7 +201,24 @@ fn ensure_room(conn: &Connection, path: &Path) -> Result<()> {
         path: dir.to_owned(),
         source: errno.into(),
     })?;
-    let avail = fs.blocks_available().saturating_mul(fs.fragment_size());
+    // A WAL whose every frame is in the database is written again from its
+    // start by the next writer (the copy-back): its room is reused. A
+    // checkpoint that waits for nobody makes it so, unless a reader still
+    // holds an older snapshot.
+    let (busy, log, copied): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(fail)?;
+    let wal = if busy == 0 && log == copied {
+        std::fs::symlink_metadata(files::side_file(path, "-wal")).map_or(0, |m| m.len())
+    } else {
+        0
+    };
+    let avail = fs
+        .blocks_available()
+        .saturating_mul(fs.fragment_size())
+        .saturating_add(wal);
     if avail < need {
         return Err(Error::NoRoomToScrub {
             path: path.to_owned(),
