@@ -305,7 +305,8 @@ impl Copy {
                 .mode(0o600)
                 .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
                 .open(&path)
-                .map_err(io)?;
+                .map_err(|e| refused(&path, e))?;
+            check_copy(&path, &file)?;
             let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
                 Ok(lock) => lock,
                 Err((_, nix::errno::Errno::EWOULDBLOCK)) => return Ok(None),
@@ -359,6 +360,55 @@ impl Copy {
     fn err(&self, e: rusqlite::Error) -> Error {
         error::sqlite(&self.path, e)
     }
+}
+
+/// An error opening the copy: a symbolic link (`O_NOFOLLOW`) or a
+/// directory in its place is named as such, with the fix.
+fn refused(path: &Path, e: std::io::Error) -> Error {
+    let what = match e.raw_os_error() {
+        Some(nix::libc::ELOOP) => "a symbolic link, which the archive never follows",
+        Some(nix::libc::EISDIR) => "a directory",
+        _ => {
+            return Error::Io {
+                path: path.to_owned(),
+                source: e,
+            };
+        }
+    };
+    Error::NotAFile {
+        path: path.to_owned(),
+        what: format!("{what} where the scrub makes its copy of the archive"),
+    }
+}
+
+/// The checks of the copy as opened (`fstat`, so nothing can be swapped in
+/// between): a regular file of this user, made 0600 before a live clip is
+/// written into it, whatever mode a file left there had.
+fn check_copy(path: &Path, file: &File) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.file_type().is_file() {
+        return Err(Error::NotAFile {
+            path: path.to_owned(),
+            what: "not a regular file, where the scrub makes its copy of the archive".into(),
+        });
+    }
+    let euid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(Error::NotOwner {
+            path: path.to_owned(),
+            uid: meta.uid(),
+            euid,
+        });
+    }
+    if meta.mode() & 0o7777 != 0o600 {
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(io)?;
+    }
+    Ok(())
 }
 
 impl Drop for Copy {

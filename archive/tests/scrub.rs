@@ -5,6 +5,7 @@
 //! and a disk without room for it (a real tmpfs) ends neither the archiver
 //! nor any clip.
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -468,7 +469,8 @@ fn a_disk_that_fills_during_the_scrub_loses_nothing() {
 
 /// A scrub killed in the middle leaves its copy (live clips, later maybe
 /// deleted ones) and maybe its journal beside the database: the next scrub
-/// empties and removes them. While another scrub holds the copy (its
+/// makes the copy 0600 before anything (one of another mode is not written
+/// into as it is), then empties and removes them. While another scrub holds the copy (its
 /// `flock`), a scrub does nothing and stays due.
 #[test]
 fn a_scrub_removes_a_stale_copy_and_waits_for_one_in_progress() {
@@ -481,6 +483,8 @@ fn a_scrub_removes_a_stale_copy_and_waits_for_one_in_progress() {
     add_text(&mut a, "kept");
     // As a killed scrub leaves them.
     std::fs::write(&copy, b"SQLite format 3\0 ... the Quoll8842 secret").unwrap();
+    // Readable by others, as a file of another program's umask would be.
+    std::fs::set_permissions(&copy, PermissionsExt::from_mode(0o644)).unwrap();
     std::fs::write(&journal, b"a journal of the Quoll8842 copy").unwrap();
     a.mark_unscrubbed().unwrap();
     assert!(a.batch(|b| b.delete(id)).unwrap());
@@ -488,6 +492,11 @@ fn a_scrub_removes_a_stale_copy_and_waits_for_one_in_progress() {
     let held = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
     let held = nix::fcntl::Flock::lock(held, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
     assert!(!a.scrub().unwrap(), "a scrub ran beside another");
+    let mode = std::fs::metadata(&copy).unwrap().mode() & 0o7777;
+    assert_eq!(
+        mode, 0o600,
+        "the copy stays {mode:04o}: live clips would be written into it"
+    );
     assert!(a.scrub_pending());
     assert_eq!(a.rewrites(), 0);
     drop(held);
@@ -662,4 +671,42 @@ fn a_stale_copy_does_not_count_against_the_room_for_a_scrub() {
     assert!(!copy.exists(), "the stale copy stays");
     assert_gone(&a, &db, "wombat3141");
     drop(a);
+}
+
+/// What is at the copy's path and is not this user's regular file is
+/// refused with an error that names it and the fix, and left as it is: a
+/// directory, a symbolic link, a file of another user.
+#[test]
+fn a_scrub_refuses_what_is_not_its_own_file_at_the_copy_path() {
+    let tb = TestBoard::new("arch-scrub-notcopy");
+    let db = private_dir(tb.file("data")).join("archive.sqlite3");
+    let copy = side_file(&db, "-scrub");
+    let mut a = Archive::open(&db).unwrap();
+    let id = add_text(&mut a, "the Dingo2718 secret");
+    a.mark_unscrubbed().unwrap();
+    assert!(a.batch(|b| b.delete(id)).unwrap());
+    let refused = |a: &mut Archive, what: &str| {
+        let err = a.scrub().unwrap_err().to_string();
+        assert!(
+            err.contains(&copy.display().to_string())
+                && err.contains(what)
+                && err.contains("move it away"),
+            "{err}"
+        );
+        assert!(a.scrub_pending());
+    };
+    std::fs::create_dir(&copy).unwrap();
+    refused(&mut a, "a directory");
+    assert!(copy.is_dir(), "the directory was removed");
+    std::fs::remove_dir(&copy).unwrap();
+    std::os::unix::fs::symlink(tb.file("elsewhere"), &copy).unwrap();
+    refused(&mut a, "symbolic link");
+    assert!(!tb.file("elsewhere").exists(), "the link was followed");
+    std::fs::remove_file(&copy).unwrap();
+    std::fs::write(&copy, b"").unwrap();
+    std::os::unix::fs::chown(&copy, Some(54_321), None).unwrap();
+    refused(&mut a, "uid 54321");
+    std::fs::remove_file(&copy).unwrap();
+    assert!(a.scrub().unwrap());
+    assert_gone(&a, &db, "dingo2718");
 }
