@@ -30,6 +30,13 @@ pub enum Error {
         "{path}: the archive is damaged ({detail}); it is left as it is. Fix: `sqlite3 {path} .recover > archive.sql` to rescue it, then move it away"
     )]
     Corrupt { path: PathBuf, detail: String },
+    /// The scrub's own machinery failed (its copy came out unusable, or its
+    /// copy-back did not end as SQLite promises): the archive was not
+    /// changed, and the scrub stays due.
+    #[error(
+        "{path}: the scrub of deleted clips failed ({detail}); the archive was not changed, and the deleted clips' bytes may stay in its free space. Fix: `shm-clip archive vacuum` tries again; if it fails the same way, check the archive with `sqlite3 {path} 'PRAGMA integrity_check'`"
+    )]
+    ScrubFailed { path: PathBuf, detail: String },
     /// A newer shm-clip wrote the database.
     #[error(
         "{path}: schema version {found}, but this shm-clip knows versions up to {supported}; a newer shm-clip made it, so it is left as it is. Fix: use that newer shm-clip, or move the file away"

@@ -116,7 +116,7 @@ pub(crate) fn rewrite(conn: &mut Connection, path: &Path, timeout: Duration) -> 
         match reader.execute("VACUUM INTO ?1", [&copy.name]) {
             Ok(_) => {}
             Err(e) if is_busy(&e) => return Ok(Rewritten::Busy),
-            Err(e) => return Err(copy.err(e)),
+            Err(e) => return Err(vacuum_into_failed(path, &copy, e)),
         }
         let source = copy.open()?;
         let backup = Backup::new(&source, conn).map_err(fail)?;
@@ -232,20 +232,32 @@ fn ensure_room(conn: &Connection, path: &Path) -> Result<()> {
 /// A `Done` after a step of zero pages: only a source without pages gives
 /// it, which [`Copy::open`] refused just before. Reported, never trusted.
 fn unreachable_done(path: &Path) -> Result<()> {
-    Err(Error::Corrupt {
+    Err(Error::ScrubFailed {
         path: path.to_owned(),
-        detail: "the scrub's copy-back ended before it copied a page; run `PRAGMA integrity_check`"
-            .into(),
+        detail: "its copy-back ended before it copied a page".into(),
     })
 }
 
 /// A step of all pages that did not finish: SQLite's contract says it
 /// cannot happen. Reported; dropping the backup rolls its writes back.
 fn unreachable_more(path: &Path) -> Result<()> {
-    Err(Error::Corrupt {
-        path: files::side_file(path, COPY),
-        detail: "the copy-back did not finish; the database was not changed".into(),
+    Err(Error::ScrubFailed {
+        path: path.to_owned(),
+        detail: "its copy-back did not finish in one step".into(),
     })
+}
+
+/// An error of `VACUUM INTO`, against the file it is about: it reads the
+/// archive, so a damaged archive or one that is not a database is the
+/// archive's (the copy is removed when the scrub ends, so naming it would
+/// send the user to a file that is gone); anything else (a full disk, an
+/// I/O error writing) is the copy's.
+fn vacuum_into_failed(db: &Path, copy: &Copy, e: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => error::sqlite(db, e),
+        _ => copy.err(e),
+    }
 }
 
 /// The connection that reads the database for `VACUUM INTO` and watches
@@ -274,6 +286,8 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 /// the file, which is removed (with its journal) when the scrub ends, how
 /// ever it ends, and emptied before use (one a killed scrub left behind).
 struct Copy {
+    /// The database it is a copy of.
+    db: PathBuf,
     path: PathBuf,
     /// `path` as SQL text, for `VACUUM INTO`.
     name: String,
@@ -315,7 +329,12 @@ impl Copy {
             let same = std::fs::symlink_metadata(&path)
                 .is_ok_and(|m| m.ino() == lock.metadata().map_or(0, |l| l.ino()));
             if same {
-                return Ok(Some(Copy { path, name, lock }));
+                return Ok(Some(Copy {
+                    db: db.to_owned(),
+                    path,
+                    name,
+                    lock,
+                }));
             }
         }
         Ok(None)
@@ -349,9 +368,12 @@ impl Copy {
             )
             .map_err(|e| self.err(e))?;
         if pages < 1 || tables != 1 {
-            return Err(Error::Corrupt {
-                path: self.path.clone(),
-                detail: format!("the scrub's copy has {pages} pages and no clips table"),
+            return Err(Error::ScrubFailed {
+                path: self.db.clone(),
+                detail: format!(
+                    "its copy {} came out with {pages} pages and no clips table",
+                    self.path.display()
+                ),
             });
         }
         Ok(conn)

@@ -710,3 +710,35 @@ fn a_scrub_refuses_what_is_not_its_own_file_at_the_copy_path() {
     assert!(a.scrub().unwrap());
     assert_gone(&a, &db, "dingo2718");
 }
+
+/// A damaged archive found by the scrub's `VACUUM INTO` is reported
+/// against the archive (with its `.recover` fix), not against the scrub's
+/// copy, which is removed by the time the user reads the message.
+#[test]
+fn a_damaged_archive_found_by_the_scrub_is_named_not_its_copy() {
+    let tb = TestBoard::new("arch-scrub-damaged");
+    let db = private_dir(tb.file("data")).join("archive.sqlite3");
+    let mut a = Archive::open(&db).unwrap();
+    for i in 0..50 {
+        add_text(&mut a, &format!("clip {i} {}", "words ".repeat(200)));
+    }
+    a.checkpoint().unwrap();
+    // Pages 3 to 12 (b-tree pages of the schema's tables) made garbage.
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+        f.seek(SeekFrom::Start(2 * 4096)).unwrap();
+        f.write_all(&vec![0xff; 10 * 4096]).unwrap();
+    }
+    a.mark_unscrubbed().unwrap();
+    let err = a.scrub().unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, shm_clip_archive::Error::Corrupt { .. })
+            && text.starts_with(&format!("{}:", db.display()))
+            && !text.contains("sqlite3-scrub")
+            && text.contains(".recover"),
+        "{text}"
+    );
+    assert!(!side_file(&db, "-scrub").exists(), "the copy was left");
+}
