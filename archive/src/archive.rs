@@ -32,6 +32,9 @@ pub struct Archive {
     vacuumed_for: Option<SystemTime>,
     /// Whole-file rewrites this handle made ([`Archive::rewrites`]).
     rewrites: u64,
+    /// Why the last [`Archive::scrub_after_delete`] left its scrub due,
+    /// when it was a full disk or a busy file ([`Archive::scrub_deferred`]).
+    scrub_deferred: Option<String>,
 }
 
 /// What [`Archive::mark_unscrubbed`] found and left.
@@ -117,6 +120,7 @@ impl Archive {
             path: path.to_owned(),
             vacuumed_for: None,
             rewrites: 0,
+            scrub_deferred: None,
         })
     }
 
@@ -246,6 +250,32 @@ impl Archive {
             }
         }
         Ok(false)
+    }
+
+    /// [`Archive::scrub`] after deletes that have committed: a scrub that
+    /// cannot run now (no room for its copy, a full disk, a busy file) is
+    /// no failure of the delete, so it is left due (and on disk) with its
+    /// reason kept for [`Archive::scrub_deferred`], and `Ok(false)` is
+    /// returned; other errors are returned.
+    pub fn scrub_after_delete(&mut self) -> Result<bool> {
+        self.scrub_deferred = None;
+        match self.scrub() {
+            Ok(done) => Ok(done),
+            Err(e) if e.is_disk_full() || matches!(e, Error::Busy { .. }) => {
+                // The caller says it (the CLI warns, from `scrub_deferred`).
+                tracing::debug!(%e, "the delete stands; its scrub is left due");
+                self.scrub_deferred = Some(e.to_string());
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Why the last [`Archive::scrub_after_delete`] left its scrub due (the
+    /// error's message: no room, a full disk, a busy file), if it did.
+    #[must_use]
+    pub fn scrub_deferred(&self) -> Option<&str> {
+        self.scrub_deferred.as_deref()
     }
 
     /// How many times this handle rewrote the whole file (each scrub's and

@@ -37,9 +37,10 @@ impl Archive {
         out.map_err(|e| crate::error::sqlite(&path, e))
     }
 
-    /// Deletes archived clips by id, then scrubs ([`Archive::scrub`]; when
-    /// another program kept that from finishing, [`Archive::scrub_pending`]
-    /// says so). Returns how many existed.
+    /// Deletes archived clips by id, then scrubs
+    /// ([`Archive::scrub_after_delete`]: when another program kept that from
+    /// finishing, or the disk has no room for it, the delete stands and
+    /// [`Archive::scrub_pending`] says so). Returns how many existed.
     pub fn delete(&mut self, ids: &[i64]) -> Result<usize> {
         if ids.is_empty() {
             return Ok(0);
@@ -47,7 +48,7 @@ impl Archive {
         let marked = self.mark_unscrubbed()?;
         let n = self.delete_rows(ids)?;
         if n > 0 || marked.was_pending {
-            self.scrub()?;
+            self.scrub_after_delete()?;
         } else {
             self.unmark_if_unchanged(marked.at)?;
         }
@@ -72,7 +73,7 @@ impl Archive {
     pub fn clear(&mut self) -> Result<usize> {
         self.mark_unscrubbed()?;
         let n = self.batch(clear_in)?;
-        self.scrub()?;
+        self.scrub_after_delete()?;
         Ok(n)
     }
 

@@ -22,15 +22,22 @@ pub fn open_existing() -> Result<(PathBuf, Option<Archive>), CliError> {
     Ok((path, archive))
 }
 
-/// Warns when a delete's scrub ([`Archive::scrub`]) was kept from
-/// finishing by another program: the clips are deleted, but their bytes
-/// may stay in the file's free space or WAL until a scrub finishes.
+/// Warns when a delete's scrub ([`Archive::scrub_after_delete`]) was kept
+/// from finishing by another program or a disk without room for it: the
+/// clips are deleted (the command succeeds), but their bytes may stay in
+/// the file's free space or WAL until a scrub finishes.
 pub fn warn_if_unscrubbed(a: &Archive) {
     if a.scrub_pending() {
-        let busy = shm_clip_archive::Error::Busy {
-            path: a.path().to_owned(),
-        };
-        crate::errors::warn(&busy.to_string());
+        let why = a.scrub_deferred().map_or_else(
+            || {
+                shm_clip_archive::Error::Busy {
+                    path: a.path().to_owned(),
+                }
+                .to_string()
+            },
+            str::to_owned,
+        );
+        crate::errors::warn(&why);
     }
 }
 
@@ -123,7 +130,7 @@ fn prune(args: &PruneArgs) -> Result<(), CliError> {
     }
     if gone.clips > 0 || marked.was_pending {
         // Its bytes leave the files too.
-        a.scrub()?;
+        a.scrub_after_delete()?;
         warn_if_unscrubbed(&a);
     } else {
         a.unmark_if_unchanged(marked.at)?;

@@ -427,3 +427,65 @@ fn a_full_disk_warns_once_and_archiving_resumes() {
         .integrity_check()
         .unwrap();
 }
+
+/// `rm --archive` on a disk without room for the scrub (it needs about
+/// twice the live data free): the clip is deleted and the command succeeds,
+/// with a warning that names the room it needs and the fix.
+#[test]
+fn rm_archive_succeeds_when_the_disk_has_no_room_to_scrub() {
+    use shm_clip::{Origin, OriginKind, Representation};
+    use shm_clip_archive::{Archive, NewClip};
+    let s = Setup::new("arc-rm-noroom");
+    let disk = SmallDisk::mount(s.tb.file("small"), "16m");
+    let db = disk.path().join("archive.sqlite3");
+    let mut a = Archive::open(&db).unwrap();
+    let origin = Origin::this_process(OriginKind::Cli);
+    let mut add = |mime: &str, data: Vec<u8>| {
+        let at = std::time::SystemTime::now();
+        a.insert(&NewClip {
+            board: "b",
+            clip_id: None,
+            created: at,
+            touched: at,
+            origin: &origin,
+            pinned: false,
+            reps: &[Representation {
+                mime: mime.into(),
+                data,
+            }],
+        })
+        .unwrap()
+        .id
+    };
+    for n in 0..4u32 {
+        let data = (0..1u32 << 20)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(n) >> 13) as u8)
+            .collect();
+        add("image/png", data);
+    }
+    let id = add("text/plain", b"the Bilby9090 secret".to_vec());
+    a.checkpoint().unwrap();
+    drop(a);
+    // 4 MiB live: the scrub needs about 9; 3 are left.
+    let filler = disk.path().join("filler");
+    let fs = nix::sys::statvfs::statvfs(disk.path()).unwrap();
+    let avail = fs.blocks_available() * fs.fragment_size();
+    std::fs::write(&filler, vec![0u8; (avail - (3 << 20)) as usize]).unwrap();
+    let out = s
+        .cmd(&["rm", "--archive", &id.to_string()])
+        .env("SHM_CLIP_ARCHIVE", &db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "rm --archive failed: {err}");
+    assert!(
+        err.contains("MiB free beside the archive") && err.contains(&db.display().to_string()),
+        "no warning that the scrub was left: {err}"
+    );
+    let a = Archive::open(&db).unwrap();
+    assert!(a.scrub_pending(), "the scrub is not left due");
+    assert!(a.search("bilby9090", 5).unwrap().is_empty(), "not deleted");
+    assert_eq!(a.stats().unwrap().clips, 4);
+    drop(a);
+    std::fs::remove_file(&filler).unwrap();
+}
