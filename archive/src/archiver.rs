@@ -330,6 +330,15 @@ impl Archiver {
         }
     }
 
+    /// Until when a failed scrub is not tried again (the backoff after a
+    /// scrub that found no room or was starved by other writers): the run
+    /// loop sleeps until then instead of waking for a scrub that would
+    /// return at once.
+    #[must_use]
+    pub fn scrub_backoff_until(&self) -> Option<Instant> {
+        self.scrub_backoff.map(|(at, _)| at)
+    }
+
     /// [`Archive::scrub`], with one warning when another program first
     /// keeps it from finishing (not one per retry).
     fn scrub(&mut self) -> bool {

@@ -58,6 +58,19 @@ impl Due {
             at: (now + SCRUB_QUIET).min(first + SCRUB_DEFER_MAX),
         }
     }
+
+    /// The same scrub, after a try at `now` left it due: [`SCRUB_RETRY`]
+    /// later (another program kept it from finishing), or at the end of
+    /// the archiver's backoff (`backoff`: no room, starved) if that is
+    /// later, so that the loop does not wake every few seconds for a
+    /// scrub that would return at once.
+    fn retry(self, now: Instant, backoff: Option<Instant>) -> Due {
+        let soon = now + SCRUB_RETRY;
+        Due {
+            first: self.first,
+            at: backoff.map_or(soon, |b| b.max(soon)),
+        }
+    }
 }
 
 /// After each sync the archiver waits this long before it listens to the
@@ -216,10 +229,9 @@ pub fn run(
             && Instant::now() >= d.at
         {
             let done = archiver.scrub_now();
-            due = done.scrub_pending.then(|| Due {
-                first: d.first,
-                at: Instant::now() + SCRUB_RETRY,
-            });
+            due = done
+                .scrub_pending
+                .then(|| d.retry(Instant::now(), archiver.scrub_backoff_until()));
             // Reported when it finished: the point the deletes are applied.
             if done.scrubbed {
                 synced(&done);
@@ -286,4 +298,25 @@ fn look_once(
         Err(e) => return Err(e),
     }
     Ok(Looked::Nothing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scrub_kept_from_finishing_is_retried_soon_or_at_the_end_of_the_backoff() {
+        let t0 = Instant::now();
+        let d = Due::after(None, t0);
+        let now = t0 + Duration::from_secs(1);
+        assert_eq!(d.retry(now, None).at, now + SCRUB_RETRY);
+        let backoff = now + Duration::from_secs(60);
+        let r = d.retry(now, Some(backoff));
+        assert_eq!((r.first, r.at), (t0, backoff));
+        // A backoff that ends sooner than the retry does not hurry it.
+        assert_eq!(
+            d.retry(now, Some(now + Duration::from_millis(1))).at,
+            now + SCRUB_RETRY
+        );
+    }
 }
