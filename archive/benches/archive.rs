@@ -172,12 +172,17 @@ fn archiver_child() {
     let mut a = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
     let (_c, w) = shm_clip_archive::control().unwrap();
     let mut first = true;
-    let _ = shm_clip_archive::run(&mut a, &w, &mut |_| {
-        if first {
-            first = false;
-            println!("ready");
-        }
-    });
+    let _ = shm_clip_archive::run(
+        &mut a,
+        &w,
+        shm_clip_archive::ScrubTiming::default(),
+        &mut |_| {
+            if first {
+                first = false;
+                println!("ready");
+            }
+        },
+    );
 }
 
 fn spawn_archiver(exe: &Path, name: &BoardName, db: &Path) -> Child {

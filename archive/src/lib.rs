@@ -44,7 +44,7 @@ pub use instance::{Instance, acquire, lock_path};
 pub use model::{ArchivedInfo, Hit, Inserted, NewClip, Pruned, Stats};
 pub use policy::Policy;
 pub use read::SEARCH_WINDOW;
-pub use runner::{Control, Ended, Wakeup, control, run};
+pub use runner::{Control, Ended, ScrubTiming, Wakeup, control, run};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use text::{MAX_INDEXED, fts_query};
 pub use tracking::BoardState;

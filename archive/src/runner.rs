@@ -5,8 +5,8 @@
 //! Deletes are coalesced: a look applies them ([`Archiver::apply`]) and the
 //! scrub that takes their bytes out of the files (a rewrite of the whole
 //! file, seconds for a large archive) waits until no look has deleted
-//! anything for [`SCRUB_QUIET`], at most [`SCRUB_DEFER_MAX`] after the
-//! first: ten `rm`s in a row cost one rewrite, not ten. The scrub's report
+//! anything for a quiet time, at most a longer time after the first
+//! ([`ScrubTiming`]: 0.4 s and 3 s by default): ten `rm`s in a row cost one rewrite, not ten. The scrub's report
 //! ([`crate::Synced::scrubbed`]) is the point at which those deletes are
 //! applied. A stop scrubs before it returns; a kill leaves the scrub due on
 //! disk for the next archiver's first look.
@@ -31,14 +31,31 @@ const FULL_RETRY: Duration = Duration::from_secs(5);
 /// ([`crate::Archive::scrub`]) is retried.
 const SCRUB_RETRY: Duration = Duration::from_secs(2);
 
-/// How long after the last look that deleted something the deferred scrub
-/// waits for more: longer than the gaps of a burst of `rm`s, or of clicks on
-/// a history's delete buttons, short enough that a deleted secret leaves the
-/// disk within a second or so.
-const SCRUB_QUIET: Duration = Duration::from_millis(400);
+/// When the run loop's deferred scrub runs ([`run`]): after [`quiet`]
+/// without a look that deleted anything, at most [`defer_max`] after the
+/// first. [`ScrubTiming::default`] is what the tray and `archive run` use.
+///
+/// [`quiet`]: ScrubTiming::quiet
+/// [`defer_max`]: ScrubTiming::defer_max
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScrubTiming {
+    /// How long after the last look that deleted something the scrub waits
+    /// for more. 0.4 s: longer than the gaps of a burst of `rm`s, or of
+    /// clicks on a history's delete buttons, short enough that a deleted
+    /// secret leaves the disk within a second or so.
+    pub quiet: Duration,
+    /// The longest a scrub waits behind removals that keep coming. 3 s.
+    pub defer_max: Duration,
+}
 
-/// The longest a scrub waits behind removals that keep coming.
-const SCRUB_DEFER_MAX: Duration = Duration::from_secs(3);
+impl Default for ScrubTiming {
+    fn default() -> ScrubTiming {
+        ScrubTiming {
+            quiet: Duration::from_millis(400),
+            defer_max: Duration::from_secs(3),
+        }
+    }
+}
 
 /// When the due scrub runs: the first look that left it due, and its time.
 #[derive(Clone, Copy, Debug)]
@@ -49,13 +66,13 @@ struct Due {
 
 impl Due {
     /// A scrub due after a look at `now` (that deleted, or found one due):
-    /// [`SCRUB_QUIET`] later, pushed back by each further deleting look up
-    /// to [`SCRUB_DEFER_MAX`] after the first.
-    fn after(due: Option<Due>, now: Instant) -> Due {
+    /// `timing.quiet` later, pushed back by each further deleting look up
+    /// to `timing.defer_max` after the first.
+    fn after(due: Option<Due>, now: Instant, timing: ScrubTiming) -> Due {
         let first = due.map_or(now, |d| d.first);
         Due {
             first,
-            at: (now + SCRUB_QUIET).min(first + SCRUB_DEFER_MAX),
+            at: (now + timing.quiet).min(first + timing.defer_max),
         }
     }
 
@@ -157,6 +174,7 @@ impl Wakeup {
 pub fn run(
     archiver: &mut Archiver,
     wakeup: &Wakeup,
+    timing: ScrubTiming,
     synced: &mut dyn FnMut(&crate::Synced),
 ) -> Result<Ended> {
     let mut sub = archiver.board().subscribe()?;
@@ -171,7 +189,7 @@ pub fn run(
         if look {
             match look_once(archiver, &mut full, synced)? {
                 Looked::Ended(ended) => return Ok(ended),
-                Looked::Deleted => due = Some(Due::after(due, Instant::now())),
+                Looked::Deleted => due = Some(Due::after(due, Instant::now(), timing)),
                 Looked::Nothing => {}
             }
             settle(wakeup)?;
@@ -179,7 +197,7 @@ pub fn run(
         // A scrub left due by another process (or a failed one) is read
         // from the disk: it is this archiver's to finish.
         if due.is_none() && archiver.archive().scrub_pending() {
-            due = Some(Due::after(None, Instant::now()));
+            due = Some(Due::after(None, Instant::now(), timing));
         }
         let mut wait = full.then_some(FULL_RETRY);
         if let Some(d) = due {
@@ -224,7 +242,7 @@ pub fn run(
         }
         // The deferred scrub, once its time came, notes pending or not (the
         // look after it archives them): a stream of copies does not put it
-        // off past SCRUB_DEFER_MAX.
+        // off past `timing.defer_max`.
         if let Some(d) = due
             && Instant::now() >= d.at
         {
@@ -304,10 +322,35 @@ fn look_once(
 mod tests {
     use super::*;
 
+    /// Deleting looks at 0, 0.3, 0.6 … s (each within the quiet time of
+    /// the last) push the scrub back, but never past `defer_max` after the
+    /// first; a quiet time after the last brings it.
+    #[test]
+    fn a_burst_of_deleting_looks_defers_the_scrub_up_to_its_limit() {
+        let timing = ScrubTiming::default();
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let first = Due::after(None, t0, timing);
+        assert_eq!((first.first, first.at), (t0, ms(400)));
+        let second = Due::after(Some(first), ms(300), timing);
+        assert_eq!((second.first, second.at), (t0, ms(700)));
+        let mut d = second;
+        for n in 2..=9 {
+            d = Due::after(Some(d), ms(300 * n), timing);
+        }
+        assert_eq!(d.at, ms(3000), "pushed past defer_max");
+        // Another timing: the burst test's long quiet time.
+        let long = ScrubTiming {
+            quiet: Duration::from_secs(600),
+            defer_max: Duration::from_secs(1200),
+        };
+        assert_eq!(Due::after(None, t0, long).at, t0 + Duration::from_secs(600));
+    }
+
     #[test]
     fn a_scrub_kept_from_finishing_is_retried_soon_or_at_the_end_of_the_backoff() {
         let t0 = Instant::now();
-        let d = Due::after(None, t0);
+        let d = Due::after(None, t0, ScrubTiming::default());
         let now = t0 + Duration::from_secs(1);
         assert_eq!(d.retry(now, None).at, now + SCRUB_RETRY);
         let backoff = now + Duration::from_secs(60);

@@ -539,9 +539,14 @@ fn the_run_loop_archives_after_each_wake_and_stops() {
     let runner = std::thread::Builder::new()
         .name("archiver".into())
         .spawn(move || {
-            shm_clip_archive::run(&mut a, &wakeup, &mut |s| {
-                let _ = tx.send(*s);
-            })
+            shm_clip_archive::run(
+                &mut a,
+                &wakeup,
+                shm_clip_archive::ScrubTiming::default(),
+                &mut |s| {
+                    let _ = tx.send(*s);
+                },
+            )
         })
         .unwrap();
     let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -595,9 +600,14 @@ fn a_burst_of_copies_is_archived_whole_in_a_few_syncs() {
         let db = shm_clip_test_kit::child_dir().join("data/archive.sqlite3");
         let mut a = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
         let (_control, wakeup) = shm_clip_archive::control().unwrap();
-        let _ = shm_clip_archive::run(&mut a, &wakeup, &mut |s| {
-            shm_clip_test_kit::report("synced", s.archived);
-        });
+        let _ = shm_clip_archive::run(
+            &mut a,
+            &wakeup,
+            shm_clip_archive::ScrubTiming::default(),
+            &mut |s| {
+                shm_clip_test_kit::report("synced", s.archived);
+            },
+        );
         return;
     }
     let tb = TestBoard::new("arch-burst");

@@ -36,12 +36,17 @@ fn archiver_child() {
     let mut archiver = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
     let (_control, wakeup) = shm_clip_archive::control().unwrap();
     let mut told = false;
-    let _ = shm_clip_archive::run(&mut archiver, &wakeup, &mut |_| {
-        if !told {
-            common::report("running", "");
-            told = true;
-        }
-    });
+    let _ = shm_clip_archive::run(
+        &mut archiver,
+        &wakeup,
+        shm_clip_archive::ScrubTiming::default(),
+        &mut |_| {
+            if !told {
+                common::report("running", "");
+                told = true;
+            }
+        },
+    );
 }
 
 /// Every archived text, after checking the file and that each content is

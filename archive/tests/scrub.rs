@@ -216,10 +216,14 @@ fn several_deletes_in_one_look_cost_one_rewrite() {
 const BURST_TEST: &str = "a_burst_of_removals_costs_the_running_archiver_one_rewrite";
 
 /// `rm`s one after the other, each applied by a look of its own (the test
-/// waits for it): the run loop defers the scrub until no look has deleted
-/// anything for `SCRUB_QUIET`, so the burst costs one rewrite, and the
-/// report that it finished (`Synced::scrubbed`) is when every marker has
-/// left the files. The archiver is a process of its own, as `archive run`.
+/// waits for it): the run loop defers the scrub while looks keep deleting
+/// (`ScrubTiming`), so the burst costs one rewrite, and the report that it
+/// finished (`Synced::scrubbed`) is when every marker has left the files.
+/// The archiver is a process of its own, as `archive run`. Its quiet time
+/// is ten minutes, so that no scheduling delay of a loaded machine ends it
+/// between two `rm`s: the scrub comes with the stop the archiver asks for
+/// itself once it has applied every `rm` (a stop scrubs before it returns).
+/// When the quiet time ends it is unit-tested (`runner::tests`).
 #[test]
 fn a_burst_of_removals_costs_the_running_archiver_one_rewrite() {
     if common::role().as_deref() == Some("archiver") {
@@ -227,12 +231,18 @@ fn a_burst_of_removals_costs_the_running_archiver_one_rewrite() {
         let db = common::child_dir().join("data/archive.sqlite3");
         let mut a = Archiver::new(board, Archive::open(&db).unwrap(), Policy::default());
         let (control, wakeup) = shm_clip_archive::control().unwrap();
-        let _ = shm_clip_archive::run(&mut a, &wakeup, &mut |s| {
+        let timing = shm_clip_archive::ScrubTiming {
+            quiet: Duration::from_secs(600),
+            defer_max: Duration::from_secs(1200),
+        };
+        let mut deleted = 0;
+        let _ = shm_clip_archive::run(&mut a, &wakeup, timing, &mut |s| {
             common::report(
                 "synced",
                 format!("{} {} {}", s.archived, s.deleted, s.scrubbed),
             );
-            if s.scrubbed {
+            deleted += s.deleted;
+            if deleted == MARKERS.len() {
                 control.stop();
             }
         });
@@ -254,13 +264,13 @@ fn a_burst_of_removals_costs_the_running_archiver_one_rewrite() {
             "after rm {i}: a look that deletes one clip, and no scrub yet"
         );
     }
+    // The stop's last look: nothing new, and the one scrub.
     assert_eq!(child.expect_report("synced", TIMEOUT), "0 0 true");
-    // Applied: no marker in the files, while the archiver still runs.
+    let done = child.finish_ok(TIMEOUT);
     let a = Archive::open(&db).unwrap();
     for m in MARKERS {
         assert_gone(&a, &db, m);
     }
-    let done = child.finish_ok(TIMEOUT);
     assert_eq!(
         done.report("rewrites"),
         "1",

@@ -184,33 +184,38 @@ fn run_archiver(global: &Global, args: &RunArgs) -> Result<(), CliError> {
     }
     let mut archiver = Archiver::new(board, archive, policy);
     loop {
-        let ended = shm_clip_archive::run(&mut archiver, &wakeup, &mut |s| {
-            if first {
-                first = false;
-                crate::errors::warn(&format!(
-                    "archiving board {} into {} ({} archived at start; Ctrl+C stops)",
-                    global.board,
-                    path.display(),
-                    s.archived
-                ));
-            } else if args.verbose {
-                // A deferred scrub's report carries no counts of its own.
-                let counts = s.archived + s.updated + s.deleted + s.kept + s.skipped;
-                if counts > 0 || !s.scrubbed {
+        let ended = shm_clip_archive::run(
+            &mut archiver,
+            &wakeup,
+            shm_clip_archive::ScrubTiming::default(),
+            &mut |s| {
+                if first {
+                    first = false;
                     crate::errors::warn(&format!(
-                        "seq {}: {} archived, {} updated, {} deleted, {} kept, {} skipped",
-                        s.seq, s.archived, s.updated, s.deleted, s.kept, s.skipped
+                        "archiving board {} into {} ({} archived at start; Ctrl+C stops)",
+                        global.board,
+                        path.display(),
+                        s.archived
                     ));
+                } else if args.verbose {
+                    // A deferred scrub's report carries no counts of its own.
+                    let counts = s.archived + s.updated + s.deleted + s.kept + s.skipped;
+                    if counts > 0 || !s.scrubbed {
+                        crate::errors::warn(&format!(
+                            "seq {}: {} archived, {} updated, {} deleted, {} kept, {} skipped",
+                            s.seq, s.archived, s.updated, s.deleted, s.kept, s.skipped
+                        ));
+                    }
+                    if s.scrubbed {
+                        crate::errors::warn(&format!(
+                            "seq {}: scrubbed: the deleted clips' bytes left {} and its WAL",
+                            s.seq,
+                            path.display()
+                        ));
+                    }
                 }
-                if s.scrubbed {
-                    crate::errors::warn(&format!(
-                        "seq {}: scrubbed: the deleted clips' bytes left {} and its WAL",
-                        s.seq,
-                        path.display()
-                    ));
-                }
-            }
-        })?;
+            },
+        )?;
         match ended {
             Ended::Stopped => return Ok(()),
             Ended::BoardDestroyed => {

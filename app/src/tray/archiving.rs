@@ -88,7 +88,7 @@ pub fn start(
             let _instance = instance;
             let mut archiver = Archiver::new(own, archive, policy);
             loop {
-                match shm_clip_archive::run(&mut archiver, &wakeup, &mut |s| {
+                match shm_clip_archive::run(&mut archiver, &wakeup, shm_clip_archive::ScrubTiming::default(), &mut |s| {
                     tracing::debug!(?s, "archived");
                 }) {
                     Ok(Ended::Stopped) => return,
