@@ -519,8 +519,11 @@ fn a_scrub_removes_a_stale_copy_and_waits_for_one_in_progress() {
 const KILL_TEST: &str = "a_scrub_killed_while_copying_or_copying_back_leaves_a_sound_archive";
 
 /// A process that scrubs over and over is killed (SIGKILL) while
-/// `VACUUM INTO` writes the copy, then while the copy is put back or
-/// checkpointed: each time the archive passes `integrity_check` with every
+/// `VACUUM INTO` writes the copy, once the copy is written (waiting for the
+/// write lock or putting it back), and once the copy-back committed and
+/// the copy is gone, before the checkpoint emptied the WAL (or just after:
+/// the kill lands a moment after the test sees the phase), twice each:
+/// each time the archive passes `integrity_check` with every
 /// clip, and at the end one scrub finishes and leaves no copy behind.
 #[test]
 fn a_scrub_killed_while_copying_or_copying_back_leaves_a_sound_archive() {
@@ -543,11 +546,19 @@ fn a_scrub_killed_while_copying_or_copying_back_leaves_a_sound_archive() {
     let journal = side_file(&copy, "-journal");
     let copying = || journal.exists();
     let putting_back = || copy_written(&db);
-    let phases: [(&str, &dyn Fn() -> bool); 4] = [
+    // The copy-back committed and its copy is removed, the TRUNCATE
+    // checkpoint has not emptied the WAL yet: the WAL holds every page of
+    // the database again, so it is the larger file.
+    let wal = side_file(&db, "-wal");
+    let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let checkpointing = || !copy.exists() && len(&wal) > len(&db);
+    let phases: [(&str, &dyn Fn() -> bool); 6] = [
         ("VACUUM INTO", &copying),
-        ("the copy-back or checkpoint", &putting_back),
+        ("the copy-back", &putting_back),
+        ("the checkpoint", &checkpointing),
         ("VACUUM INTO", &copying),
-        ("the copy-back or checkpoint", &putting_back),
+        ("the copy-back", &putting_back),
+        ("the checkpoint", &checkpointing),
     ];
     for (what, reached) in phases {
         // What the last kill left would look like a phase reached; the
@@ -562,6 +573,10 @@ fn a_scrub_killed_while_copying_or_copying_back_leaves_a_sound_archive() {
         let after = Archive::open(&db).unwrap();
         after.integrity_check().unwrap();
         assert_eq!(after.stats().unwrap().clips, 25, "killed in {what}");
+        // An empty WAL, so that only the next child's copy-back makes it
+        // the larger file (the checkpoint phase).
+        assert!(after.checkpoint().unwrap());
+        assert_eq!(len(&wal), 0);
     }
     let mut a = Archive::open(&db).unwrap();
     a.mark_unscrubbed().unwrap();
