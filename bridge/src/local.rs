@@ -183,6 +183,25 @@ enum Wrote {
     Beneath { seq: u64 },
 }
 
+/// What a bridge write placed with [`Board::restore_below`] or
+/// [`Board::select_below`] committed, its `touched` counted as the bridge's
+/// own: an entry the board moved or replaced in place got the board's
+/// clock, which the watcher would otherwise take for the user's
+/// make-current event once that entry becomes current (when the user
+/// deletes the entries above it), and publish a selection nobody made.
+fn own_write(accounting: &mut Accounting, restored: &shm_clip::Restored) -> Wrote {
+    accounting.seen = accounting.seen.max(Some(restored.touched));
+    let seq = restored.outcome.seq;
+    if restored.below.is_some() {
+        Wrote::Beneath { seq }
+    } else {
+        Wrote::Commit {
+            seq,
+            touched: Some(restored.touched),
+        }
+    }
+}
+
 /// What one of the bridge's writes may decide from: taken under the
 /// accounting lock, at board seq `seq`.
 #[derive(Clone, Copy, Debug)]
@@ -622,15 +641,13 @@ impl Local {
                 let Some(restored) = restored else {
                     return Ok((false, Wrote::Nothing));
                 };
-                accounting.buried = restored.below.map(|_| clip_id);
-                let seq = restored.outcome.seq;
-                if restored.below.is_some() {
-                    return Ok((true, Wrote::Beneath { seq }));
-                }
-                // A new entry has our `touched`; one the board held already
-                // was moved with the board's clock.
-                let touched = (!restored.outcome.deduplicated).then_some(touched);
-                Ok((true, Wrote::Commit { seq, touched }))
+                // A kept entry with the same content took the clip's place
+                // under its own id: that entry is a local change, not buried.
+                accounting.buried = restored
+                    .below
+                    .filter(|_| restored.outcome.clip_id == clip_id)
+                    .map(|_| clip_id);
+                Ok((true, own_write(accounting, &restored)))
             })?;
             if done {
                 return Ok(());
@@ -987,5 +1004,62 @@ mod tests {
         let again = user.copy(&Clip::text("again")).unwrap();
         local.published(small.seq, None).unwrap();
         assert_eq!(current(&user), again.clip_id);
+    }
+
+    /// A remote clip with the same content as a kept (unpublished) copy:
+    /// the kept copy stays current under its own id, the publisher can
+    /// still read it, and its echo finds it current: nothing to do, and no
+    /// echo of the bridge's write.
+    #[test]
+    fn a_remote_clip_with_a_kept_copys_content_leaves_that_copy_current() {
+        let tb = TestBoard::new("bridge-kept-dup");
+        let user = tb.open(CreateOptions::default());
+        let local = Local::from_board(
+            Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
+        );
+        let mut last = 0;
+        let l1 = user.copy(&Clip::text("l1")).unwrap();
+        let x = user.copy(&Clip::text("x")).unwrap();
+        assert_eq!(handed(&local, &mut last).len(), 2);
+        remote(&local, 1, "x");
+        assert_eq!(current(&user), x.clip_id, "the user's x, not l1");
+        assert!(
+            local.read(x.clip_id).unwrap().is_some(),
+            "still publishable"
+        );
+        assert_eq!(look(&local, &mut last), [], "no echo");
+        assert_eq!(
+            local.reselect_own(l1.clip_id, l1.seq).unwrap(),
+            Selected::Superseded
+        );
+        assert!(local.own_still_current(x.clip_id).unwrap());
+        assert_eq!(current(&user), x.clip_id);
+    }
+
+    /// A held remote clip moved below an unpublished copy gets the board's
+    /// clock as its `touched`: when the user deletes the entries above it
+    /// and it becomes current, that is not the user's make-current event.
+    #[test]
+    fn a_held_clip_moved_below_is_no_news_when_it_becomes_current() {
+        let tb = TestBoard::new("bridge-moved-below");
+        let user = tb.open(CreateOptions::default());
+        let local = Local::from_board(
+            Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
+        );
+        let mut last = 0;
+        remote(&local, 1, "r");
+        user.copy(&Clip::text("other")).unwrap();
+        assert_eq!(look(&local, &mut last).len(), 1);
+        let l = user.copy(&Clip::text("l")).unwrap();
+        assert_eq!(handed(&local, &mut last).len(), 1);
+        remote(&local, 1, "r");
+        assert_eq!(current(&user), l.clip_id, "r moved below l");
+        user.delete(Selector::Clip(l.clip_id)).unwrap();
+        assert_eq!(current(&user), ClipId([1; 16]));
+        assert_eq!(
+            look(&local, &mut last),
+            [],
+            "no selection the user never made"
+        );
     }
 }

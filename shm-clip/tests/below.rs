@@ -203,3 +203,111 @@ fn another_process_is_told_and_pastes_the_kept_clip() {
     assert_eq!(told.report("TEXT"), "mine");
     assert_eq!(texts(&board), ["mine", "remote", "old"]);
 }
+
+/// The current clip is the top of the history, as every reader ranks it.
+fn assert_current_is_top(board: &Board) {
+    let current = board.info(Selector::Current).unwrap();
+    let top = board.history().unwrap().remove(0);
+    assert_eq!(
+        current.clip_id, top.clip_id,
+        "info(Current) is history()[0]"
+    );
+}
+
+/// A remote clip with the same bytes as a kept entry: the kept entry stays
+/// where it was, under its own id (its message is on the way, and every
+/// other board will replace the remote clip with it by the same dedup),
+/// instead of dedup removing it and the user's older kept copy becoming
+/// current.
+#[test]
+fn a_restored_clip_with_a_kept_entrys_content_replaces_it_in_place() {
+    let (board, tb) = board("kept-dup", 8);
+    let user = Board::open(&tb.name, OriginKind::Cli).unwrap();
+    user.copy(&Clip::text("old")).unwrap();
+    let l1 = user.copy(&Clip::text("l1")).unwrap();
+    let x = user.copy(&Clip::text("x")).unwrap();
+
+    // The kept entry is current.
+    let r = below(&board, "x", 1, &[l1.clip_id, x.clip_id]);
+    assert_eq!(texts(&user), ["x", "l1", "old"]);
+    assert_eq!(user.paste().unwrap().text_str(), Some("x"));
+    assert_eq!(r.below, None, "it is the current clip");
+    assert_eq!(r.outcome.clip_id, x.clip_id, "the kept entry's id");
+    let current = user.info(Selector::Current).unwrap();
+    assert_eq!((current.clip_id, current.seq), (x.clip_id, x.entry_seq));
+    assert_eq!(current.touched, r.touched, "the touched it reports");
+    assert!(user.get(Selector::Clip(ClipId([1; 16]))).is_err());
+    assert_current_is_top(&user);
+
+    // The kept entry is below another kept one: it stays there.
+    let r = below(&board, "l1", 2, &[l1.clip_id, x.clip_id]);
+    assert_eq!(texts(&user), ["x", "l1", "old"]);
+    assert_eq!(r.below, Some(x.clip_id));
+    assert_eq!(r.outcome.clip_id, l1.clip_id);
+    assert_eq!(user.info(Selector::Index(1)).unwrap().clip_id, l1.clip_id);
+    assert_current_is_top(&user);
+    let fresh = Board::open(&tb.name, OriginKind::Cli).unwrap();
+    assert_eq!(texts(&fresh), ["x", "l1", "old"]);
+
+    // Content of an entry not kept is removed as before.
+    let r = below(&board, "old", 3, &[x.clip_id]);
+    assert_eq!(r.outcome.clip_id, ClipId([3; 16]));
+    assert_eq!(texts(&user), ["x", "old", "l1"]);
+    assert_current_is_top(&user);
+}
+
+/// A held entry moved below: the `touched` it reports is the one the move
+/// gave it (what the bridge must count as its own).
+#[test]
+fn a_moved_entry_reports_the_touched_the_move_gave_it() {
+    let (board, tb) = board("touched", 8);
+    let user = Board::open(&tb.name, OriginKind::Cli).unwrap();
+    below(&board, "r", 1, &[]);
+    let l = user.copy(&Clip::text("l")).unwrap().clip_id;
+    let moved = below(&board, "r", 1, &[l]);
+    assert_eq!(moved.below, Some(l));
+    let info = user.info(Selector::Clip(ClipId([1; 16]))).unwrap();
+    assert_eq!(info.touched, moved.touched);
+    assert_current_is_top(&user);
+}
+
+/// `select_below`: an older entry made current below the kept ones, so
+/// they stay together at the top; a commit after the look makes it do
+/// nothing.
+#[test]
+fn a_selected_entry_goes_below_the_kept_entries() {
+    let (board, tb) = board("select", 8);
+    let user = Board::open(&tb.name, OriginKind::Cli).unwrap();
+    let x = user.copy(&Clip::text("x")).unwrap().clip_id;
+    user.copy(&Clip::text("y")).unwrap();
+    let l1 = user.copy(&Clip::text("l1")).unwrap().clip_id;
+    let l2 = user.copy(&Clip::text("l2")).unwrap().clip_id;
+    let before = board.seq();
+    let s = board
+        .select_below(Selector::Clip(x), &[l1, l2], before)
+        .unwrap()
+        .expect("nothing came between");
+    assert_eq!(board.seq(), before + 1, "one commit");
+    assert_eq!(s.below, Some(l1));
+    assert_eq!(s.outcome.clip_id, x);
+    assert_eq!(texts(&user), ["l2", "l1", "x", "y"]);
+    assert_eq!(user.info(Selector::Clip(x)).unwrap().touched, s.touched);
+    assert_current_is_top(&user);
+
+    // None of `keep` held: on top, as a select.
+    let s = board
+        .select_below(Selector::Index(3), &[ClipId([7; 16])], board.seq())
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.below, None);
+    assert_eq!(texts(&user), ["y", "l2", "l1", "x"]);
+    assert_current_is_top(&user);
+
+    let stale = board.seq();
+    user.copy(&Clip::text("new")).unwrap();
+    assert_eq!(
+        board.select_below(Selector::Clip(x), &[l1], stale).unwrap(),
+        None
+    );
+    assert_eq!(texts(&user)[0], "new");
+}

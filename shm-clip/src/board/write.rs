@@ -72,6 +72,15 @@ pub(super) struct Prepared<'a> {
     now: u64,
 }
 
+impl<'a> Prepared<'a> {
+    /// If an entry whose clip id is in `kept` holds the same content, the
+    /// new one replaces it in place, with its identity, instead of moving.
+    pub(super) fn keeping(mut self, kept: &'a [ClipId]) -> Self {
+        self.ident.kept = kept;
+        self
+    }
+}
+
 /// Who a new entry is and who wrote it.
 struct Identity<'a> {
     /// The entry's seq (`paste --seq`); `None`: the commit's.
@@ -86,6 +95,10 @@ struct Identity<'a> {
     /// identity and is removed: a plain copy. A restore with its own clip id
     /// keeps that id.
     dedup_takes_identity: bool,
+    /// Clip ids whose entries an identical new one replaces in place
+    /// (restore below): it takes their identity and their order, so the
+    /// kept entry stays where it was instead of the restore moving it.
+    kept: &'a [ClipId],
 }
 
 /// The removal log from a given removal number on: what `delete` and
@@ -128,8 +141,8 @@ impl Board {
     fn commit_clip(&self, clip: &Clip, provenance: Option<&Provenance>) -> Result<CopyOutcome> {
         let prepared = self.prepare(clip, provenance)?;
         let guard = self.seg.lock()?;
-        self.commit_prepared(guard, &prepared, |_, _| Ok(None))
-            .map(|(outcome, _)| outcome)
+        self.commit_prepared(guard, &prepared, |_, _| Ok(()))
+            .map(|(outcome, ())| outcome)
     }
 
     /// Everything slower than memcpy, before the lock: the encoding and
@@ -155,6 +168,7 @@ impl Board {
                 touched_ns: now,
                 flags: 0,
                 dedup_takes_identity: true,
+                kept: &[],
             },
             Some(p) => Identity {
                 entry_seq: None,
@@ -165,6 +179,7 @@ impl Board {
                 touched_ns: ns_of(p.touched),
                 flags: if p.pinned { FLAG_PINNED } else { 0 },
                 dedup_takes_identity: p.clip_id.is_none(),
+                kept: &[],
             },
         };
         Ok(Prepared {
@@ -179,14 +194,13 @@ impl Board {
     /// Commits a prepared clip as current (or, if the board holds its clip
     /// id, makes that entry current), then lets `rank` move it in the
     /// history, under the same lock, before the commit is published and
-    /// the mailboxes are notified. `rank` returns the entry it was placed
-    /// directly below, if any.
-    pub(super) fn commit_prepared(
+    /// the mailboxes are notified. What `rank` returns is passed on.
+    pub(super) fn commit_prepared<T>(
         &self,
         guard: LockGuard<'_>,
         p: &Prepared<'_>,
-        rank: impl Fn(&Ring<'_>, u64) -> std::result::Result<Option<ClipId>, Failure>,
-    ) -> Result<(CopyOutcome, Option<ClipId>)> {
+        rank: impl Fn(&Ring<'_>, u64) -> std::result::Result<T, Failure>,
+    ) -> Result<(CopyOutcome, T)> {
         let now = p.now;
         let (seq, outcome) = {
             let seq = self.next_seq()?;
@@ -222,7 +236,6 @@ impl Board {
             seq = outcome.0.seq,
             size = p.size,
             dedup = outcome.0.deduplicated,
-            below = outcome.1.is_some(),
             "copied"
         );
         Ok(outcome)
@@ -293,7 +306,12 @@ impl Board {
             clip_id: ClipId(s.rec.clip_id),
         };
         if let Some(dup) = ring.find_duplicate(s.rec.content_hash, len, slot)? {
-            if ident.dedup_takes_identity {
+            let kept = ident.kept.contains(&ClipId(dup.rec.clip_id));
+            if kept {
+                // Its place too: it was ranked by what the caller keeps.
+                s.rec.order = dup.rec.order;
+            }
+            if ident.dedup_takes_identity || kept {
                 s.rec.clip_id = dup.rec.clip_id;
                 s.rec.origin_node = dup.rec.origin_node;
                 s.rec.created_ns = dup.rec.created_ns;
@@ -398,7 +416,7 @@ impl Board {
     /// ring's newest already, else by copying the record to the ring's end
     /// (keeping its identity) and freeing the old place, so that eviction
     /// keeps taking the least recently used first.
-    fn bring_to_front(
+    pub(super) fn bring_to_front(
         &self,
         ring: &Ring<'_>,
         s: &Slot,
@@ -432,6 +450,7 @@ impl Board {
             touched_ns: now,
             flags: s.rec.flags,
             dedup_takes_identity: false,
+            kept: &[],
         };
         let source = Source::Record {
             bytes: &bytes,
@@ -458,7 +477,7 @@ impl Board {
 
     /// [`Board::mutate`], but only if the board's seq is still `seen`:
     /// `None`, and nothing done, if another commit came.
-    fn mutate_if(
+    pub(super) fn mutate_if(
         &self,
         which: Selector,
         seen: u64,
