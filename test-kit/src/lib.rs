@@ -433,6 +433,14 @@ impl Proc {
         }
     }
 
+    /// If the child has exited: its stderr (it is reaped). `None` while it runs.
+    pub fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(None) => None,
+            _ => Some(self.take_stderr()),
+        }
+    }
+
     /// Sends SIGKILL and reaps the child (a zombie still looks alive).
     pub fn kill(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {

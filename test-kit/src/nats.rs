@@ -25,6 +25,18 @@ pub const NATS_SERVER_VAR: &str = "SHM_CLIP_NATS_SERVER";
 /// How long a server may take to become ready.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often a server is started on fresh ports after losing one to another
+/// process before it could bind it.
+const BIND_ATTEMPTS: usize = 5;
+
+/// How a server's start-up ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ready {
+    Yes,
+    /// It exited: "address already in use".
+    LostItsPort,
+}
+
 /// The nats-server binary; fails the test saying how to get one.
 pub fn nats_server_binary() -> PathBuf {
     if let Some(p) = std::env::var_os(NATS_SERVER_VAR).filter(|p| !p.is_empty()) {
@@ -73,9 +85,14 @@ impl NatsServer {
     /// Starts a single server with its store under `dir`, plus `extra` arguments
     /// (for example `--user u --pass p`, or a `-c FILE` for TLS).
     pub fn start(dir: &Path, label: &str, extra: &[String]) -> NatsServer {
-        let server = Self::spawn(dir, label, free_port(), extra);
-        server.wait_ready(READY_TIMEOUT);
-        server
+        for _ in 0..BIND_ATTEMPTS {
+            let mut server = Self::spawn(dir, label, free_port(), extra);
+            match server.ready_or_exited(READY_TIMEOUT) {
+                Ready::Yes => return server,
+                Ready::LostItsPort => {}
+            }
+        }
+        panic!("nats-server {label}: its ports were taken {BIND_ATTEMPTS} times in a row");
     }
 
     fn spawn(dir: &Path, label: &str, port: u16, extra: &[String]) -> NatsServer {
@@ -116,13 +133,28 @@ impl NatsServer {
 
     /// Starts a 3-node cluster (`n1`..`n3`), each node with its own store.
     pub fn cluster(dir: &Path) -> Vec<NatsServer> {
+        for _ in 0..BIND_ATTEMPTS {
+            let mut nodes = Self::spawn_cluster(dir);
+            if nodes
+                .iter_mut()
+                .all(|n| n.ready_or_exited(READY_TIMEOUT) == Ready::Yes)
+            {
+                return nodes;
+            }
+            // A node lost one of its ports: start all three on fresh ones
+            // (the routes name every node's cluster port).
+        }
+        panic!("nats-server cluster: ports taken {BIND_ATTEMPTS} times in a row");
+    }
+
+    fn spawn_cluster(dir: &Path) -> Vec<NatsServer> {
         let cluster_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let routes: String = cluster_ports
             .iter()
             .map(|p| format!("nats://127.0.0.1:{p}"))
             .collect::<Vec<_>>()
             .join(",");
-        let nodes: Vec<NatsServer> = (0..3)
+        (0..3)
             .map(|i| {
                 let extra = vec![
                     "--cluster_name".to_owned(),
@@ -134,11 +166,7 @@ impl NatsServer {
                 ];
                 Self::spawn(dir, &format!("n{}", i + 1), free_port(), &extra)
             })
-            .collect();
-        for n in &nodes {
-            n.wait_ready(READY_TIMEOUT);
-        }
-        nodes
+            .collect()
     }
 
     /// `nats://127.0.0.1:PORT`.
@@ -176,15 +204,42 @@ impl NatsServer {
         crate::stop::resume(self.pid());
     }
 
-    /// Waits until `/healthz` says ok; fails the test after `timeout`.
-    pub fn wait_ready(&self, timeout: Duration) {
+    /// Waits until `/healthz` says ok; fails the test after `timeout`, or
+    /// at once with the server's stderr if it exited.
+    pub fn wait_ready(&mut self, timeout: Duration) {
+        assert!(
+            self.ready_or_exited(timeout) == Ready::Yes,
+            "nats-server {} could not listen on port {} or {}: another process took it",
+            self.label,
+            self.port,
+            self.monitor
+        );
+    }
+
+    /// Waits until `/healthz` says ok, or the server exits because one of its
+    /// ports was taken meanwhile: `free_port` only finds a port nobody
+    /// listens on *now*, and until the server binds it, any process's next
+    /// outgoing connection (the tests' bridges and proxies make many) may be
+    /// given it. Any other exit, or no answer within `timeout`, fails the test
+    /// with what the server said.
+    fn ready_or_exited(&mut self, timeout: Duration) -> Ready {
         let deadline = Instant::now() + timeout;
         loop {
             let last = match self.healthz() {
-                Ok(body) if body.contains("\"ok\"") => return,
+                Ok(body) if body.contains("\"ok\"") => return Ready::Yes,
                 Ok(body) => body,
                 Err(e) => e.to_string(),
             };
+            if let Some(stderr) = self.proc.as_mut().and_then(Proc::exited) {
+                self.proc = None;
+                if stderr.contains("address already in use") {
+                    return Ready::LostItsPort;
+                }
+                panic!(
+                    "nats-server {} exited before it was ready:\n{stderr}",
+                    self.label
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "nats-server {} on port {} not ready within {timeout:?}: {last}",
@@ -212,5 +267,26 @@ impl Drop for NatsServer {
             let _ = kill(Pid::from_raw(p.pid() as i32), Signal::SIGCONT);
         }
         self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_whose_port_was_taken_says_so_and_start_finds_another() {
+        let dir = std::env::temp_dir().join(format!("shm-clip-test-nats-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Another process's socket on the port, as between free_port and the bind.
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let mut lost = NatsServer::spawn(&dir, "taken", port, &[]);
+        assert_eq!(lost.ready_or_exited(READY_TIMEOUT), Ready::LostItsPort);
+        let server = NatsServer::start(&dir, "fresh", &[]);
+        assert_ne!(server.port, port);
+        assert!(server.healthz().unwrap().contains("\"ok\""));
+        drop((lost, server));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
