@@ -235,7 +235,7 @@ async fn process(link: &Link, seq: u64, payload: &[u8]) -> Result<Outcome, Failu
         Message::Select(selection) => {
             seen();
             let local = link.local.clone();
-            let selected = crate::local::blocking(|| local.select_remote(clip_id))
+            let selected = crate::local::blocking(|| local.select_remote(clip_id, seq))
                 .map_err(|e| e.to_string())?;
             return Ok(match selected {
                 Selected::Made | Selected::AlreadyCurrent => Outcome::Selected {

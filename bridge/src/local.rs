@@ -483,10 +483,47 @@ impl Local {
         }
     }
 
-    /// Makes the entry `id` current for a remote selection, unless a local
-    /// one not yet published will win anyway.
-    pub fn select_remote(&self, id: ClipId) -> Result<Selected> {
-        self.bridge_select(id, |look, _| look.pending)
+    /// Makes the entry `id` current for a remote selection (stream message
+    /// `stream_seq`), ranked below the local changes whose messages come
+    /// later on the stream, as [`Local::apply`] ranks a remote clip (and
+    /// for the same reason: on every other board those come after it, so
+    /// they stay together at the top here too). If `id` is itself one of
+    /// them, its own message decides: nothing is done.
+    pub fn select_remote(&self, id: ClipId, stream_seq: u64) -> Result<Selected> {
+        for _ in 0..DECIDE_ATTEMPTS {
+            let made = self.bridge_write(|look, accounting| {
+                let Some(keep) = self.later_local_changes(&look, accounting, stream_seq)? else {
+                    return Ok((None, Wrote::Nothing));
+                };
+                if keep.contains(&id) {
+                    return Ok((Some(Selected::Superseded), Wrote::Nothing));
+                }
+                if keep.is_empty() {
+                    return self.make_current(id, look.seq);
+                }
+                match self.board.select_below(Selector::Clip(id), &keep, look.seq) {
+                    Ok(Some(selected)) => {
+                        accounting.buried = selected.below.map(|_| id);
+                        Ok((Some(Selected::Made), own_write(accounting, &selected)))
+                    }
+                    Ok(None) => Ok((None, Wrote::Nothing)),
+                    Err(BoardError::NoSuchEntry { .. }) => {
+                        Ok((Some(Selected::NotHeld), Wrote::Nothing))
+                    }
+                    Err(e) => Err(self.err(e)),
+                }
+            })?;
+            if let Some(selected) = made {
+                return Ok(selected);
+            }
+            tracing::debug!(clip = %id, "the board moved while the bridge decided; deciding again");
+        }
+        tracing::warn!(
+            clip = %id,
+            attempts = DECIDE_ATTEMPTS,
+            "the board changed under every attempt to make this clip current; leaving it to the local changes"
+        );
+        Ok(Selected::Superseded)
     }
 
     /// Makes our own clip `id` current again when its message (commit or

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{CROSS, Machine, Pause, Scratch};
+use common::{CROSS, Machine, Scratch};
 use shm_clip::{Clip, Selector};
 use shm_clip_test_kit::nats::NatsServer;
 use shm_clip_test_kit::{spawn_named, within};
@@ -278,49 +278,54 @@ fn behind_a_slow_cut_network_the_boards_converge_without_dups_or_gaps() {
     assert!(proxy.cuts.load(Ordering::Relaxed) >= 10);
 }
 
-/// A's own clip "a 1" reaches the stream after B's re-copy of "b 0" (a
-/// selection), so A's follower makes "a 1" current again when it comes
-/// back (the stream's order decides); the user copies "a 2" just then. (A
-/// remote clip would have gone below the unpublished "a 1" and never been
-/// current; a remote selection is still applied on top, so it is what
-/// leads here.) The follower is held at `point` (a test hook,
-/// `src/test_hooks.rs`) while "a 2" is copied, and, if `handed`, until A's
-/// watcher has handed "a 2" to the publisher (B holds it). "a 1" must not
-/// come back above "a 2" on A's board, not even until "a 2"'s own message
-/// comes back (the proxy holds that back meanwhile).
-fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str, handed: bool) {
+/// B's re-copy of "b 0" (a selection) reaches the stream before A's own
+/// "a 1", which A's user copied earlier but whose message is held up: on
+/// A, the selection goes below "a 1" (its message comes later, so on B it
+/// ends above "b 0" too), "a 1" stays current all along, and both boards
+/// end with the same history in the stream's order. Before, the selection
+/// went on top: "b 0" was current over the user's newer "a 1" until its
+/// echo, and A's history ended in another order than B's.
+///
+/// (This used to reach `Local::reselect_own`'s write through that remote
+/// selection on top, with pause points while "a 2" was copied. A remote
+/// clip or selection no longer goes above an own change whose message is
+/// outstanding, so an own clip that comes back is current unless the user
+/// did something since, which `handed`/`pending` decide before any write;
+/// the write is left for a bridge restarted between its publish and its
+/// follower's catching up, which the harness cannot stop at without a
+/// sleep. The unit test `local::tests::a_remote_clip_with_a_kept_copys_content_leaves_that_copy_current`
+/// keeps the superseded case.)
+#[test]
+fn a_remote_selection_goes_below_an_own_clip_whose_message_is_outstanding() {
+    let test = "selbelow";
     let s = Scratch::new(test);
     let server = NatsServer::start(&s.0, "n", &[]);
     let proxy = FlakyProxy::start(server.port, Duration::ZERO, false);
     let key = s.key();
     let mut a = Machine::new(&s, test, "a");
     let mut b = Machine::new(&s, test, "b");
-    let pause = Pause::arm(&s, &mut a, point);
     a.start(&via(&proxy), &key, &[]);
     b.start(&[server.url()], &key, &[]);
-    // Stream seq 1 is "b 0", 2 its selection, 3 "a 1".
+    // Stream seq 1 is "b 0", 2 its selection, 3 "a 1", 4 "a 2".
     b.copy("b 0");
     a.wait_status("b 0 applied", |st| st.applied_seq == 1);
     proxy.to_server.hold();
     a.copy("a 1");
     b.copy("b 0");
     b.wait_status("b 0 selected", |st| st.selections_published == 1);
-    proxy.to_server.release();
-    pause.wait_at(point);
-    assert_eq!(a.texts(), ["a 1", "b 0"], "b 0 selected above a 1");
-    // "a 2"'s own message must not come back to A before we look.
-    proxy.to_client.hold();
+    a.wait_status("the selection handled", |st| st.applied_seq == 2);
+    assert_eq!(a.texts(), ["b 0", "a 1"], "b 0 selected below a 1");
+    assert_eq!(a.current().as_deref(), Some("a 1"));
+    // A newer copy while both are held up; "a 1" reaches the stream and B
+    // while A hears nothing back (nor its ack, so "a 2" waits): A's newest
+    // copy stays current meanwhile.
     a.copy("a 2");
-    if handed {
-        b.wait_for("a 2");
-    }
-    pause.release();
-    a.wait_status("a 1's message handled", |st| st.applied_seq == 3);
-    assert_eq!(
-        a.texts(),
-        ["a 1", "b 0", "a 2"],
-        "A's own older clip came back above the newer copy"
-    );
+    assert_eq!(a.texts(), ["b 0", "a 1", "a 2"]);
+    proxy.to_client.hold();
+    proxy.to_server.release();
+    b.wait_for("a 1");
+    assert_eq!(b.texts(), ["b 0", "a 1"]);
+    assert_eq!(a.current().as_deref(), Some("a 2"));
     proxy.to_client.release();
     for m in [&a, &b] {
         m.wait_status("caught up", |st| {
@@ -328,25 +333,12 @@ fn an_own_clip_coming_back_never_goes_above_a_newer_copy(test: &str, point: &str
         });
         m.wait_current("a 2");
     }
-    assert_eq!(a.texts(), ["a 1", "b 0", "a 2"]);
-    assert_eq!(b.texts(), ["b 0", "a 1", "a 2"]);
-}
-
-/// A guard of `Accounting::handed`'s bookkeeping rather than a
-/// reproduction: the code before it passed this too (its history read
-/// after the pause saw "a 2"). The `…_made_in_the_same_instant` case is
-/// the one that failed on it.
-#[test]
-fn an_own_clip_coming_back_stays_below_a_newer_copy_already_handed_to_the_publisher() {
-    an_own_clip_coming_back_never_goes_above_a_newer_copy("echohanded", "reselect-own", true);
-}
-
-#[test]
-fn an_own_clip_coming_back_stays_below_a_newer_copy_made_in_the_same_instant() {
-    an_own_clip_coming_back_never_goes_above_a_newer_copy(
-        "echoinstant",
-        "reselect-own-write",
-        false,
+    assert_eq!(a.texts(), ["b 0", "a 1", "a 2"]);
+    assert_eq!(b.texts(), ["b 0", "a 1", "a 2"], "the same order on both");
+    assert_eq!(
+        a.status().unwrap().selections_published,
+        0,
+        "no echo of the bridge's writes"
     );
 }
 
