@@ -468,6 +468,14 @@ fn a_writer_killed_while_ranking_leaves_a_sound_board() {
     let kept: Vec<&String> = listed.iter().filter(|t| t.starts_with('l')).collect();
     assert_eq!(kept, ["l2", "l1"], "in their order: {listed:?}");
     assert_eq!(listed.last().map(String::as_str), Some("old"));
+    let top = |b: &Board| {
+        assert_eq!(
+            b.info(Selector::Current).unwrap().clip_id,
+            b.history().unwrap()[0].clip_id,
+            "info(Current) is the top of history()"
+        );
+    };
+    top(&board);
     shm_clip::fuzzing::validate_image(&std::fs::read(tb.path()).unwrap())
         .unwrap_or_else(|e| panic!("repaired image: {e}"));
     // It works on: the same call, unkilled, ranks as it should.
@@ -480,4 +488,5 @@ fn a_writer_killed_while_ranking_leaves_a_sound_board() {
     let at = |t: &str| listed.iter().position(|x| x == t).unwrap();
     assert!(at("l2") < at("l1") && at("l1") < at("r2"), "{listed:?}");
     assert!(board.seq() > before.seq);
+    top(&board);
 }

@@ -210,9 +210,9 @@ fn rank_below(ring: &Ring<'_>, keep: &[ClipId], seq: u64) -> std::result::Result
         .collect();
     above.sort_by_key(|s| std::cmp::Reverse(rank(s)));
     // From the top down, the restored entry last: a writer killed half-way
-    // leaves the entries above in their order, and the restored one on top
-    // of them (as a plain restore would) until its own order is written,
-    // or tied with the one it passes (told apart by seq, as everywhere).
+    // leaves the entries above in their order, and the restored one with
+    // the order of the last entry rewritten, tied with it (LAYOUT.md: ties
+    // rank by seq, so a new entry ranks above it, a moved one below).
     let mut up = seq;
     for s in &above {
         let mut s = *s;
