@@ -13,7 +13,7 @@
 //!   purpose: a worker armed with `SHM_CLIP_TEST_PARK` and
 //!   `SHM_CLIP_TEST_PARK_AT` parks at one of the library's park points
 //!   ([`PARK_POINTS`], in turn: a copy half-way, eviction, compaction moves,
-//!   dedup moves, commit, delete/clear wiping, and the owner-died repair
+//!   dedup moves, commit, a restore's re-ranking, delete/clear wiping, and the owner-died repair
 //!   itself), and the killer kills it there. Each point has a recipe that
 //!   reaches it; for compaction and the repair, the killer first kills a
 //!   holder parked at "copy" while every other worker is stopped, so that
@@ -59,7 +59,10 @@ use nix::mqueue::{MQ_OFlag, MqAttr, mq_close, mq_open, mq_unlink};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
-use shm_clip::{Board, Clip, CreateOptions, EntryInfo, Error, Selector, Status, Subscription};
+use shm_clip::{
+    Board, Clip, CreateOptions, EntryInfo, Error, Origin, OriginKind, Provenance, Selector, Status,
+    Subscription,
+};
 
 const TEST: &str = "chaos_sigkill_workers_while_they_use_one_board";
 
@@ -269,6 +272,39 @@ const PARK_POINTS: &[(&str, Reach)] = &[
             w.run(Op::Copy);
         }
     }),
+    // Run alone (`Chaos::park_alone`). A restore ranked below a kept entry
+    // of our own, as the bridge does while that entry's message is on its
+    // way: the entries from it up get their orders rewritten one by one.
+    ("rank", |w| {
+        for _ in 0..20 {
+            let len = w.size();
+            let kept = w.next_id(len);
+            let Some(kept_seq) = w.copy(kept, false) else {
+                continue;
+            };
+            let Some(kept) = w.history().into_iter().find(|e| e.seq == kept_seq) else {
+                continue;
+            };
+            let len = w.size();
+            let id = w.next_id(len);
+            report("intent", format!("{} {} {}", id.writer, id.counter, id.len));
+            let now = std::time::SystemTime::now();
+            let provenance =
+                Provenance::new(Origin::this_process(OriginKind::Bridge), now, now, false);
+            let before = w.last_seq;
+            match w.board.restore_below(
+                &id.clip(false),
+                &provenance,
+                &[kept.clip_id],
+                w.board.seq(),
+            ) {
+                Ok(Some(r)) => w.committed(r.outcome.seq, before, "restore below"),
+                // Another worker committed since the look: nothing done.
+                Ok(None) => {}
+                Err(e) => Worker::fail(&e, "restore below"),
+            }
+        }
+    }),
     // Needs a lock whose holder died: the killer parks a holder at "copy"
     // and kills it there with every other worker stopped, so this one is
     // the next locker (`Chaos::park_alone`).
@@ -296,7 +332,9 @@ type Reach = fn(&mut Worker);
 /// The park point that needs a holder to die first.
 const REPAIR_POINT: &str = "repair";
 /// The park points whose recipe must run with every other worker stopped.
-const ALONE_POINTS: [&str; 2] = ["compact", REPAIR_POINT];
+/// ("rank": its restore acts only on an unchanged seq, which the other
+/// workers' commits would keep moving.)
+const ALONE_POINTS: [&str; 3] = ["compact", "rank", REPAIR_POINT];
 
 /// What reaches park point `point`.
 fn park_routine(point: &str) -> Reach {
