@@ -98,12 +98,13 @@ impl<'a> RawMutex<'a> {
 
     /// Locks, waiting at most `timeout` if another process holds the mutex.
     pub(crate) fn lock(&self, timeout: Duration) -> Result<Locked, LockError> {
-        // SAFETY: `self.ptr` is a valid, aligned pointer into the mapping,
-        // which outlives `self`, and holds an initialised robust,
-        // process-shared mutex (the contract of `at`). Concurrency: other
-        // processes may be locking, unlocking or dying with it right now;
-        // that is what a process-shared mutex is for, and the kernel's
-        // robust list hands us EOWNERDEAD if a holder died.
+        // `self.ptr` is a valid, aligned pointer into the mapping, which
+        // outlives `self`, and holds an initialised robust, process-shared
+        // mutex (the contract of `at`). Concurrency: other processes may be
+        // locking, unlocking or dying with it right now; that is what a
+        // process-shared mutex is for, and the kernel's robust list hands us
+        // EOWNERDEAD if a holder died.
+        // SAFETY: a valid, initialised process-shared mutex, shared as designed (above).
         let first = unsafe { libc::pthread_mutex_trylock(self.ptr) };
         let (rc, contended) = if first == libc::EBUSY {
             (self.wait_in_slices(timeout), true)
@@ -154,10 +155,11 @@ impl<'a> RawMutex<'a> {
 
     /// Declares the state repaired after an `owner_died` lock.
     pub(crate) fn mark_consistent(&self) -> Result<(), Errno> {
-        // SAFETY: valid, initialised mutex as above. The call only changes
-        // state if this thread holds the mutex after EOWNERDEAD; otherwise a
-        // robust mutex returns EINVAL or EPERM. Other processes are blocked
-        // in lock meanwhile, or time out: they do not touch the bytes.
+        // Valid, initialised mutex as in `lock`. The call only changes state
+        // if this thread holds the mutex after EOWNERDEAD; otherwise a robust
+        // mutex returns EINVAL or EPERM. Other processes are blocked in lock
+        // meanwhile, or time out: they do not touch the bytes.
+        // SAFETY: a valid, initialised mutex; only its holder changes it (above).
         check(unsafe { libc::pthread_mutex_consistent(self.ptr) })
     }
 
@@ -191,11 +193,12 @@ impl<'a> RawMutex<'a> {
 
     /// Unlocks a mutex that this thread holds.
     pub(crate) fn unlock(&self) -> Result<(), Errno> {
-        // SAFETY: valid, initialised mutex as above. A robust mutex checks
-        // its owner, so unlocking one this thread does not hold returns EPERM
-        // and changes nothing; the lock guard, the only caller, is `!Send` so
-        // it unlocks on the thread that locked. Other processes may be
-        // waiting in lock: unlock is how they get it.
+        // Valid, initialised mutex as in `lock`. A robust mutex checks its
+        // owner, so unlocking one this thread does not hold returns EPERM and
+        // changes nothing; the lock guard, the only caller, is `!Send` so it
+        // unlocks on the thread that locked. Other processes may be waiting
+        // in lock: unlock is how they get it.
+        // SAFETY: a valid, initialised mutex; the owner check makes a stray unlock harmless (above).
         check(unsafe { libc::pthread_mutex_unlock(self.ptr) })
     }
 }
