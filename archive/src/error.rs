@@ -106,6 +106,18 @@ impl Error {
     pub fn is_disk_full(&self) -> bool {
         matches!(self, Error::DiskFull { .. } | Error::NoRoomToScrub { .. })
     }
+
+    /// Whether another connection's lock stopped the archive past its busy
+    /// timeout (a write or a scrub left open by another program): worth a
+    /// warning and a retry later, not an exit.
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Busy { .. } => true,
+            Error::Sqlite { source, .. } => crate::archive::is_busy(source),
+            _ => false,
+        }
+    }
 }
 
 /// Turns an SQLite error on `path` into the variant that says what to do.

@@ -11,9 +11,11 @@
 //! applied. A stop scrubs before it returns; a kill leaves the scrub due on
 //! disk for the next archiver's first look.
 //!
-//! A full disk is not fatal: one warning, then a retry every few seconds
-//! (and at every notification) until a sync succeeds, which is logged once.
-//! The board never waits for any of this.
+//! A full disk is not fatal, and neither is an archive that another program
+//! keeps busy past the busy timeout (a write or a scrub left open): one
+//! warning, then a retry every few seconds (and at every notification) until
+//! a sync succeeds, which is logged once. The board never waits for any of
+//! this.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
@@ -26,6 +28,29 @@ use crate::{Archiver, Error, Result};
 
 /// How often a full disk is retried.
 const FULL_RETRY: Duration = Duration::from_secs(5);
+
+/// How often a look that found the archive busy is retried. Short: the
+/// look already waited out the busy timeout.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
+
+/// Why the last look could not archive, while that lasts: the run loop
+/// retries it after [`Stalled::retry`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stalled {
+    /// The disk is full.
+    Full,
+    /// Another program held the archive past the busy timeout.
+    Busy,
+}
+
+impl Stalled {
+    fn retry(self) -> Duration {
+        match self {
+            Stalled::Full => FULL_RETRY,
+            Stalled::Busy => BUSY_RETRY,
+        }
+    }
+}
 
 /// How often a scrub that another program kept from finishing
 /// ([`crate::Archive::scrub`]) is retried.
@@ -170,7 +195,7 @@ impl Wakeup {
 /// Runs `archiver` until `wakeup`'s [`Control`] stops it or the board is
 /// destroyed, calling `synced` after every successful look and after every
 /// deferred scrub that finished ([`crate::Synced::scrubbed`]). Errors other
-/// than a full disk end the run.
+/// than a full disk or a busy archive end the run.
 pub fn run(
     archiver: &mut Archiver,
     wakeup: &Wakeup,
@@ -178,16 +203,16 @@ pub fn run(
     synced: &mut dyn FnMut(&crate::Synced),
 ) -> Result<Ended> {
     let mut sub = archiver.board().subscribe()?;
-    let mut full = false;
+    let mut stalled: Option<Stalled> = None;
     // Whether something may have changed: the first look, a wake-up, a note
-    // or the full-disk retry. The removal watch is on the whole of
+    // or the retry of a stalled look. The removal watch is on the whole of
     // `/dev/shm`, so any other board's removal wakes the poll too; such a
     // wake-up brings no note and costs no sync.
     let mut look = true;
     let mut due: Option<Due> = None;
     loop {
         if look {
-            match look_once(archiver, &mut full, synced)? {
+            match look_once(archiver, &mut stalled, synced)? {
                 Looked::Ended(ended) => return Ok(ended),
                 Looked::Deleted => due = Some(Due::after(due, Instant::now(), timing)),
                 Looked::Nothing => {}
@@ -199,7 +224,7 @@ pub fn run(
         if due.is_none() && archiver.archive().scrub_pending() {
             due = Some(Due::after(None, Instant::now(), timing));
         }
-        let mut wait = full.then_some(FULL_RETRY);
+        let mut wait = stalled.map(Stalled::retry);
         if let Some(d) = due {
             let left = d.at.saturating_duration_since(Instant::now());
             wait = Some(wait.map_or(left, |w| w.min(left)));
@@ -231,7 +256,7 @@ pub fn run(
             return Ok(Ended::Stopped);
         }
         // Every pending note at once: one sync answers them all.
-        look = woken || full;
+        look = woken || stalled.is_some();
         loop {
             match sub.try_recv() {
                 Ok(Some(_)) => look = true,
@@ -281,19 +306,27 @@ fn settle(wakeup: &Wakeup) -> Result<()> {
     }
 }
 
-/// One look ([`Archiver::apply`]: the scrub is deferred), with the
-/// full-disk state kept across calls: a full disk is retried later; a
-/// destroyed board ends the run, and so does another error.
+/// One look ([`Archiver::apply`]: the scrub is deferred), with the stalled
+/// state kept across calls: a full disk or a busy archive is warned about
+/// once and retried later; a destroyed board ends the run, and so does
+/// another error.
 fn look_once(
     archiver: &mut Archiver,
-    full: &mut bool,
+    stalled: &mut Option<Stalled>,
     synced: &mut dyn FnMut(&crate::Synced),
 ) -> Result<Looked> {
     match archiver.apply() {
         Ok(done) => {
-            if *full {
-                tracing::warn!(path = %archiver.archive().path().display(), "archiving resumed: there is space again");
-                *full = false;
+            match stalled.take() {
+                Some(Stalled::Full) => tracing::warn!(
+                    path = %archiver.archive().path().display(),
+                    "archiving resumed: there is space again"
+                ),
+                Some(Stalled::Busy) => tracing::warn!(
+                    path = %archiver.archive().path().display(),
+                    "archiving resumed: the archive is free again"
+                ),
+                None => {}
             }
             tracing::debug!(?done, "archive synced");
             synced(&done);
@@ -302,12 +335,22 @@ fn look_once(
             }
         }
         Err(e) if e.is_disk_full() => {
-            if !*full {
+            if *stalled != Some(Stalled::Full) {
                 tracing::warn!(
                     "{e}; the board keeps working, archiving is retried every {}s",
                     FULL_RETRY.as_secs()
                 );
-                *full = true;
+                *stalled = Some(Stalled::Full);
+            }
+        }
+        Err(e) if e.is_busy() => {
+            if *stalled != Some(Stalled::Busy) {
+                tracing::warn!(
+                    "{e}; another program holds the archive busy (a write or a scrub left \
+                     open); the board keeps working, archiving is retried every {}s",
+                    BUSY_RETRY.as_secs()
+                );
+                *stalled = Some(Stalled::Busy);
             }
         }
         Err(Error::Board(shm_clip::Error::BoardDestroyed { .. })) => {

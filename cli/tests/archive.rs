@@ -428,6 +428,50 @@ fn a_full_disk_warns_once_and_archiving_resumes() {
         .unwrap();
 }
 
+/// Another program holds the archive's write lock past the busy timeout
+/// while clips are copied: the archiver warns once, keeps running, and
+/// archives them once the lock is let go. (It used to end its run.)
+#[test]
+fn a_busy_archive_warns_once_and_archiving_resumes() {
+    let s = Setup::new("arc-busy");
+    let mut a = s.archiver();
+    s.run(&["copy", "before the lock"]);
+    a.expect("archived");
+    let other = rusqlite::Connection::open(s.db()).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    s.run(&["copy", "while busy"]);
+    let warning = a.expect("holds the archive busy");
+    assert!(
+        warning.contains(&s.db().display().to_string()) && warning.contains("board keeps working"),
+        "{warning}"
+    );
+    // The board keeps working, and further looks bring no second warning.
+    s.run(&["copy", "still busy"]);
+    assert_eq!(s.stdout(&["paste"]), "still busy");
+    other.execute_batch("ROLLBACK").unwrap();
+    let mut later = Vec::new();
+    loop {
+        let line = a.lines.recv_timeout(TIMEOUT).expect("archiving resumes");
+        let done = line.contains("archiving resumed");
+        later.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        !later.iter().any(|l| l.contains("holds the archive busy")),
+        "a second warning: {later:?}"
+    );
+    a.expect("archived");
+    // All three are archived: none was lost to the busy looks.
+    let stats = s.json(&["archive", "stats", "--json"]);
+    assert_eq!(stats["clips"], 3, "{stats}");
+    assert!(
+        a.child.try_wait().unwrap().is_none(),
+        "the archiver ended its run"
+    );
+}
+
 /// `rm --archive` on a disk without room for the scrub (it needs about
 /// twice the live data free): the clip is deleted and the command succeeds,
 /// with a warning that names the room it needs and the fix.
