@@ -28,7 +28,7 @@ pub(crate) const SUBSCRIBER_SLOTS: u32 = 128;
 pub(crate) const REMOVAL_SLOTS: u32 = 64;
 
 /// "No slot" in every slot-number field (`current`, list links, buckets).
-pub(crate) const NO_SLOT: u32 = u32::MAX;
+pub const NO_SLOT: u32 = u32::MAX;
 
 /// The longest mailbox name a slot can hold.
 pub(crate) const MAILBOX_NAME_MAX: usize = 128;

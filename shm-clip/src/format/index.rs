@@ -64,6 +64,7 @@ pub mod index_off {
     pub const STATE: usize = offset_of!(IndexSlot, state);
     pub const FLAGS: usize = offset_of!(IndexSlot, flags);
     pub const SEQ: usize = offset_of!(IndexSlot, seq);
+    pub const ORDER: usize = offset_of!(IndexSlot, order);
     pub const OFFSET: usize = offset_of!(IndexSlot, offset);
     pub const LEN: usize = offset_of!(IndexSlot, len);
     pub const CONTENT_HASH: usize = offset_of!(IndexSlot, content_hash);

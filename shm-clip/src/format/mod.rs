@@ -27,10 +27,9 @@ mod wire;
 pub(crate) use checksum::{Checksum, xxh3_64};
 pub(crate) use header::{
     Birth, Geometry, HEADER_SIZE, IMMUTABLE_HEADER_SIZE, ImmutableHeader, MAGIC, MAX_ARENA,
-    MAX_DEPTH, MIN_ARENA, MIN_DEPTH, NO_SLOT, REMOVAL_SLOTS, SUBSCRIBER_SLOTS, abi_tag,
-    abi_tag_text,
+    MAX_DEPTH, MIN_ARENA, MIN_DEPTH, REMOVAL_SLOTS, SUBSCRIBER_SLOTS, abi_tag, abi_tag_text,
 };
-pub use header::{LAYOUT_VERSION, off};
+pub use header::{LAYOUT_VERSION, NO_SLOT, off};
 pub(crate) use index::{
     FLAG_PINNED, IDX_STATE, IndexRecord, LINKS_LEN, LINKS_OFFSET, SLOT_COMMITTED, SLOT_FREE,
     SLOT_WRITING, SlotLinks,
