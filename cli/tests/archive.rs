@@ -123,6 +123,24 @@ impl Archiver {
             }
         }
     }
+
+    /// Waits for "archiving resumed", and fails if a line with `warning`
+    /// came again before it: a stalled archiver warns once.
+    fn resumed_without_another(&mut self, warning: &str) {
+        let mut later = Vec::new();
+        loop {
+            let line = self.lines.recv_timeout(TIMEOUT).expect("archiving resumes");
+            let done = line.contains("archiving resumed");
+            later.push(line);
+            if done {
+                break;
+            }
+        }
+        assert!(
+            !later.iter().any(|l| l.contains(warning)),
+            "a second warning: {later:?}"
+        );
+    }
 }
 
 impl Drop for Archiver {
@@ -405,19 +423,7 @@ fn a_full_disk_warns_once_and_archiving_resumes() {
     std::fs::remove_file(&filler).unwrap();
     // Space is back: the next try (a copy, or the retry timer) succeeds.
     s.run(&["copy", "space again"]);
-    let mut later = Vec::new();
-    loop {
-        let line = a.lines.recv_timeout(TIMEOUT).expect("archiving resumes");
-        let done = line.contains("archiving resumed");
-        later.push(line);
-        if done {
-            break;
-        }
-    }
-    assert!(
-        !later.iter().any(|l| l.contains("disk is full")),
-        "a second warning: {later:?}"
-    );
+    a.resumed_without_another("disk is full");
     a.expect("archived");
     let hits = s.json_with(&db, &["search", "--json", "space again"]);
     assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
@@ -449,19 +455,7 @@ fn a_busy_archive_warns_once_and_archiving_resumes() {
     s.run(&["copy", "still busy"]);
     assert_eq!(s.stdout(&["paste"]), "still busy");
     other.execute_batch("ROLLBACK").unwrap();
-    let mut later = Vec::new();
-    loop {
-        let line = a.lines.recv_timeout(TIMEOUT).expect("archiving resumes");
-        let done = line.contains("archiving resumed");
-        later.push(line);
-        if done {
-            break;
-        }
-    }
-    assert!(
-        !later.iter().any(|l| l.contains("holds the archive busy")),
-        "a second warning: {later:?}"
-    );
+    a.resumed_without_another("holds the archive busy");
     a.expect("archived");
     // All three are archived: none was lost to the busy looks.
     let stats = s.json(&["archive", "stats", "--json"]);
