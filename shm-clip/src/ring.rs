@@ -416,7 +416,7 @@ impl<'a> Ring<'a> {
                 .write_bucket(b, s.slot)
                 .ok_or(Fault("bucket out of range"))?,
             Some(first) => {
-                let last = self.chain_end(first)?;
+                let last = self.chain_end(first, s.slot)?;
                 self.set_field(last, HASH_NEXT, s.slot)?;
             }
         }
@@ -424,10 +424,15 @@ impl<'a> Ring<'a> {
         Ok(())
     }
 
-    /// The last member of the bucket chain that starts at `first`.
-    fn chain_end(&self, first: u32) -> Checked<u32> {
+    /// The last member of the bucket chain that starts at `first`, which
+    /// must not hold `joining` already: linking it behind itself would
+    /// make a loop.
+    fn chain_end(&self, first: u32, joining: u32) -> Checked<u32> {
         let mut at = first;
         for _ in 0..self.depth {
+            if at == joining {
+                return Err(Fault("a new entry already in a bucket"));
+            }
             match self.link(self.linked(at)?.hash_next)? {
                 None => return Ok(at),
                 Some(next) => at = next,
