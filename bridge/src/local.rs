@@ -546,6 +546,20 @@ impl Local {
         })
     }
 
+    /// Takes up the watch where a bridge that ran before left it: every
+    /// local change up to board seq `after` was published then.
+    fn resume_after(&self, after: u64) -> Result<()> {
+        let mut accounting = self.accounting.lock().expect("accounting lock");
+        accounting.handed = accounting.handed.max(after);
+        self.handed_hint.fetch_max(after, Ordering::Release);
+        // What is current now was decided before this bridge ran (or by the
+        // stream, which replays it): not the user's news.
+        if let Some(current) = self.current()? {
+            accounting.see(&current);
+        }
+        Ok(())
+    }
+
     /// The board seq of the newest local change handed to the publisher.
     pub fn handed(&self) -> u64 {
         self.handed_hint.load(Ordering::Acquire)
@@ -817,17 +831,7 @@ pub fn spawn_watcher(
 ) -> Result<std::thread::JoinHandle<Result<()>>> {
     // Subscribe before the first scan, so no commit falls between the two.
     let mut sub = local.board.subscribe().map_err(|e| local.err(e))?;
-    {
-        let mut accounting = local.accounting.lock().expect("accounting lock");
-        // Everything up to `after` was published before this bridge ran.
-        accounting.handed = accounting.handed.max(after);
-        local.handed_hint.fetch_max(after, Ordering::Release);
-        // What is current now was decided before this bridge ran (or by the
-        // stream, which replays it): not the user's news.
-        if let Some(current) = local.current()? {
-            accounting.see(&current);
-        }
-    }
+    local.resume_after(after)?;
     std::thread::Builder::new()
         .name(format!("watch-{}", local.board.name()))
         .spawn(move || {
@@ -1098,5 +1102,96 @@ mod tests {
             [],
             "no selection the user never made"
         );
+    }
+
+    /// After a restart: the bridge that handed on and published the user's
+    /// copy `l` (stream message 7) was killed before its follower passed
+    /// that message, and a new one resumes with every local change up to
+    /// `l` counted as published. Its outstanding list starts empty (it is
+    /// not persisted), so the replayed remote clip of message 6 goes on
+    /// top; when message 7, `l`'s own, comes back, `reselect_own` makes
+    /// `l` current again, as on every other board, and that is no news for
+    /// the watcher. A newer change of the user's decides instead.
+    #[test]
+    fn an_own_clip_coming_back_after_a_restart_is_current_again_unless_the_user_did_more() {
+        let tb = TestBoard::new("bridge-reselect");
+        let user = tb.open(CreateOptions::default());
+        let bridge = || {
+            Arc::new(Local::from_board(
+                Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
+            ))
+        };
+        let replay = |local: &Local, id: u8, text: &str, stream_seq: u64| {
+            let reps = vec![Representation {
+                mime: "text/plain;charset=utf-8".into(),
+                data: text.as_bytes().to_vec(),
+            }];
+            local
+                .apply(
+                    reps,
+                    ClipId([id; 16]),
+                    NodeId([9; 16]),
+                    "laptop",
+                    1,
+                    stream_seq,
+                )
+                .unwrap();
+            local.passed(stream_seq, None);
+        };
+        for user_did_more in [false, true] {
+            let before = bridge();
+            let mut last = user.status().unwrap().seq;
+            let l = user
+                .copy(&Clip::text(format!("l {user_did_more}")))
+                .unwrap();
+            assert_eq!(
+                kinds(&handed(&before, &mut last)),
+                [(l.clip_id, Kind::Copied)]
+            );
+            before.published(l.seq, Some(7)).unwrap();
+            drop(before);
+
+            // The watcher's start, as `spawn_watcher` makes it (its thread
+            // would never wake here: a process gets no notes of its own
+            // commits, and the user's board is this process's too).
+            let after = bridge();
+            after.resume_after(l.seq).unwrap();
+            let mut last = l.seq;
+            replay(
+                &after,
+                1 + u8::from(user_did_more),
+                &format!("from afar {user_did_more}"),
+                6,
+            );
+            assert_ne!(
+                current(&user),
+                l.clip_id,
+                "the window a persisted list would close"
+            );
+            let newer = user_did_more.then(|| {
+                let m = user.copy(&Clip::text("newer")).unwrap();
+                assert_eq!(
+                    kinds(&handed(&after, &mut last)),
+                    [(m.clip_id, Kind::Copied)]
+                );
+                m
+            });
+            // Message 7, as the follower handles an own one.
+            assert!(l.seq >= after.handed() || user_did_more);
+            let selected = after.reselect_own(l.clip_id, l.seq).unwrap();
+            after.passed(7, Some(l.seq));
+            match newer {
+                None => {
+                    assert_eq!(selected, Selected::Made);
+                    assert_eq!(current(&user), l.clip_id);
+                }
+                Some(m) => {
+                    assert_eq!(selected, Selected::Superseded);
+                    assert_eq!(current(&user), m.clip_id);
+                }
+            }
+            // No news: the bridge's writes are its own.
+            assert_eq!(handed(&after, &mut last), []);
+        }
     }
 }
