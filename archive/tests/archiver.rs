@@ -10,6 +10,7 @@ use std::time::Duration;
 use shm_clip::{Board, Clip, ClipId, CreateOptions, Origin, OriginKind, Provenance, Selector};
 use shm_clip_archive::{Archive, Archiver, Error, Policy, Synced, side_file};
 use shm_clip_test_kit::TestBoard;
+use shm_clip_test_kit::file_contains_folded;
 
 fn db_in(tb: &TestBoard) -> PathBuf {
     let dir = tb.file("data");
@@ -35,15 +36,6 @@ fn texts(a: &Archive) -> Vec<String> {
         .collect();
     t.sort();
     t
-}
-
-fn file_contains(path: &Path, needle: &str) -> bool {
-    let needle = needle.to_ascii_lowercase().into_bytes();
-    std::fs::read(path).is_ok_and(|b| {
-        b.to_ascii_lowercase()
-            .windows(needle.len())
-            .any(|w| w == needle.as_slice())
-    })
 }
 
 #[test]
@@ -116,9 +108,12 @@ fn rm_and_clear_delete_from_the_archive_and_its_files() {
     let done = a.sync().unwrap();
     assert_eq!(done.deleted, 1, "{done:?}");
     assert!(a.archive().search("quokka4471", 5).unwrap().is_empty());
-    assert!(!file_contains(&db, "quokka4471"), "marker in the database");
     assert!(
-        !file_contains(&side_file(&db, "-wal"), "quokka4471"),
+        !file_contains_folded(&db, "quokka4471"),
+        "marker in the database"
+    );
+    assert!(
+        !file_contains_folded(&side_file(&db, "-wal"), "quokka4471"),
         "marker in the WAL"
     );
     // clear: the unpinned entries go, from the board and the archive.
@@ -170,7 +165,7 @@ fn a_scrub_that_a_reader_kept_from_finishing_is_finished_at_the_next_look() {
         assert!(a.archive().scrub_pending(), "the reader did not stop it");
         assert!(flag.exists(), "the pending scrub is not on disk");
         assert!(
-            file_contains(&wal, marker) || file_contains(&db, marker),
+            file_contains_folded(&wal, marker) || file_contains_folded(&db, marker),
             "the marker left without the scrub, so this test proves nothing"
         );
         reader.execute_batch("COMMIT").unwrap();
@@ -228,7 +223,8 @@ fn a_scrub_another_process_left_due_is_finished_by_the_running_archiver() {
     }
     assert!(flag.exists(), "the due scrub is not on disk");
     assert!(
-        file_contains(&db, "Quokka3388") || file_contains(&side_file(&db, "-wal"), "Quokka3388"),
+        file_contains_folded(&db, "Quokka3388")
+            || file_contains_folded(&side_file(&db, "-wal"), "Quokka3388"),
         "the marker left without the scrub, so this test proves nothing"
     );
     assert!(a.archive().scrub_pending(), "the archiver does not see it");
@@ -280,9 +276,12 @@ fn eviction_keeps_clips_and_clear_all_empties_the_archive() {
 /// database file and its WAL.
 fn assert_gone(a: &Archive, db: &Path, marker: &str) {
     assert!(a.search(marker, 5).unwrap().is_empty(), "{marker} found");
-    assert!(!file_contains(db, marker), "{marker} in the database");
     assert!(
-        !file_contains(&side_file(db, "-wal"), marker),
+        !file_contains_folded(db, marker),
+        "{marker} in the database"
+    );
+    assert!(
+        !file_contains_folded(&side_file(db, "-wal"), marker),
         "{marker} in the WAL"
     );
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rusqlite::Connection;
 use shm_clip::{Clip, CreateOptions, Origin, OriginKind, Representation, Selector};
 use shm_clip_archive::{Archive, Archiver, NewClip, Policy, side_file};
-use shm_clip_test_kit::{self as common, SmallDisk, TestBoard};
+use shm_clip_test_kit::{self as common, SmallDisk, TestBoard, file_contains_folded};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -22,21 +22,15 @@ fn private_dir(at: PathBuf) -> PathBuf {
     at
 }
 
-fn file_contains(path: &Path, needle: &str) -> bool {
-    let needle = needle.to_ascii_lowercase().into_bytes();
-    std::fs::read(path).is_ok_and(|b| {
-        b.to_ascii_lowercase()
-            .windows(needle.len())
-            .any(|w| w == needle.as_slice())
-    })
-}
-
 /// Whether `marker` is gone from the archive's search, file and WAL.
 fn assert_gone(a: &Archive, db: &Path, marker: &str) {
     assert!(a.search(marker, 5).unwrap().is_empty(), "{marker} found");
-    assert!(!file_contains(db, marker), "{marker} in the database");
     assert!(
-        !file_contains(&side_file(db, "-wal"), marker),
+        !file_contains_folded(db, marker),
+        "{marker} in the database"
+    );
+    assert!(
+        !file_contains_folded(&side_file(db, "-wal"), marker),
         "{marker} in the WAL"
     );
 }

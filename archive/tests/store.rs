@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use shm_clip::{Origin, OriginKind, Representation};
 use shm_clip_archive::{Archive, Error, NewClip, side_file};
+use shm_clip_test_kit::file_contains_folded;
 
 /// A fresh 0700 directory for one test, removed on drop.
 struct Dir(PathBuf);
@@ -59,24 +60,6 @@ fn put(a: &mut Archive, text: &str, secs: u64) -> i64 {
     })
     .unwrap()
     .id
-}
-
-/// Whether `needle` occurs in the file, ignoring ASCII case (the index
-/// stores words folded to lower case).
-fn file_contains(path: &Path, needle: &str) -> bool {
-    file_holds(path, needle.as_bytes())
-}
-
-/// Whether `needle` occurs in the file, ignoring ASCII case.
-fn file_holds(path: &Path, needle: &[u8]) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
-    let needle = needle.to_ascii_lowercase();
-    bytes
-        .to_ascii_lowercase()
-        .windows(needle.len())
-        .any(|w| w == needle.as_slice())
 }
 
 #[test]
@@ -227,14 +210,14 @@ fn a_deleted_clip_leaves_neither_the_database_nor_the_wal() {
     let marker = "ZebraMarker8842";
     let id = put(&mut a, &format!("secret {marker} text"), 100);
     let wal = side_file(&dir.db(), "-wal");
-    assert!(file_contains(&wal, marker) || file_contains(&dir.db(), marker));
+    assert!(file_contains_folded(&wal, marker) || file_contains_folded(&dir.db(), marker));
     assert_eq!(a.delete(&[id]).unwrap(), 1);
     assert!(
-        !file_contains(&dir.db(), marker),
+        !file_contains_folded(&dir.db(), marker),
         "marker in the database after delete"
     );
     assert!(
-        !file_contains(&wal, marker),
+        !file_contains_folded(&wal, marker),
         "marker in the WAL after delete"
     );
     assert!(a.search("zebramarker8842", 5).unwrap().is_empty());
@@ -245,7 +228,9 @@ fn a_deleted_clip_leaves_neither_the_database_nor_the_wal() {
     let long = format!("{marker} {}", "secret words of a long clip ".repeat(20));
     let frame = zstd::bulk::compress(long.as_bytes(), 3).unwrap();
     assert!(frame.len() < long.len() / 2);
-    let in_files = |needle: &[u8]| file_holds(&wal, needle) || file_holds(&dir.db(), needle);
+    let in_files = |needle: &[u8]| {
+        file_contains_folded(&wal, needle) || file_contains_folded(&dir.db(), needle)
+    };
     assert!(!in_files(long.as_bytes()), "long text stored uncompressed");
     let id = put(&mut a, &long, 150);
     assert!(in_files(&frame), "the compressed clip is not in the files");
@@ -260,8 +245,8 @@ fn a_deleted_clip_leaves_neither_the_database_nor_the_wal() {
     let id = put(&mut a, &long, 300);
     assert!(id > 0 && in_files(&frame));
     assert_eq!(a.clear().unwrap(), 52);
-    assert!(!file_contains(&dir.db(), marker));
-    assert!(!file_contains(&wal, marker));
+    assert!(!file_contains_folded(&dir.db(), marker));
+    assert!(!file_contains_folded(&wal, marker));
     assert!(!in_files(&frame));
     assert_eq!(a.stats().unwrap().clips, 0);
     a.integrity_check().unwrap();

@@ -30,6 +30,8 @@ use nix::mqueue::{MQ_OFlag, mq_close, mq_open};
 use nix::sys::stat::Mode;
 use shm_clip::{Board, BoardName, CreateOptions, Origin, OriginKind};
 
+/// A marker in raw bytes or a file.
+mod bytes;
 /// nats-server processes for the bridge's tests.
 pub mod nats;
 /// SIGSTOP with a wait until stopped, and ending processes that are not ours.
@@ -37,6 +39,7 @@ pub mod stop;
 /// A small tmpfs for full-disk tests.
 mod tmpfs;
 
+pub use bytes::{contains, file_contains, file_contains_folded};
 pub use stop::Stopped;
 pub use tmpfs::SmallDisk;
 

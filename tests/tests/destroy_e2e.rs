@@ -7,6 +7,7 @@ mod tray_support;
 
 use std::path::Path;
 
+use shm_clip_test_kit::contains;
 use tray_support::{World, wait_for};
 
 /// Every file below `dir`, recursively.
@@ -24,10 +25,6 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

@@ -12,6 +12,7 @@ use shm_clip_test_kit as common;
 
 use common::{CHILD_TIMEOUT, PARK_AT_VAR, PARK_VAR, Rng, TestBoard, report};
 use shm_clip::{Board, Clip, CreateOptions, Selector};
+use shm_clip_test_kit::contains;
 
 // ---------------------------------------------------------------------------
 // 4. SIGKILL inside the critical section.
@@ -37,10 +38,6 @@ fn parked_clip(round: usize, parent: u32, size: usize) -> Clip {
     }
     data.truncate(size.max(2 * token.len()));
     Clip::new(PARKED_MIME, data)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn recovery_child(role: &str) {

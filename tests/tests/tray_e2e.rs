@@ -8,6 +8,7 @@ mod tray_support;
 
 use std::process::Command;
 
+use shm_clip_test_kit::file_contains;
 use tray_support::{Dbus, World, menu_id, png, wait_child, wait_for};
 
 /// The role that stands in for a password manager: see [`role_offer_secret`].
@@ -413,11 +414,6 @@ fn pause_stops_sync_and_resume_restarts_it() {
     let _ = src.wait();
 }
 
-/// Whether `needle` is in the file at `path` (false for a missing file).
-fn file_holds(path: &std::path::Path, needle: &[u8]) -> bool {
-    std::fs::read(path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
-}
-
 #[test]
 fn persistence_round_trip_without_the_secret() {
     let w = World::new("persist");
@@ -444,7 +440,8 @@ fn persistence_round_trip_without_the_secret() {
     );
     assert!(!data.join(format!("history-{}.bin", w.board)).exists());
     assert!(
-        file_holds(&db, b"kept two") || file_holds(&data.join("archive.sqlite3-wal"), b"kept two")
+        file_contains(&db, b"kept two")
+            || file_contains(&data.join("archive.sqlite3-wal"), b"kept two")
     );
     for file in [
         "archive.sqlite3",
@@ -452,7 +449,7 @@ fn persistence_round_trip_without_the_secret() {
         "archive.sqlite3-shm",
     ] {
         assert!(
-            !file_holds(&data.join(file), b"persisted-secret"),
+            !file_contains(&data.join(file), b"persisted-secret"),
             "the secret was written to {file}"
         );
     }
@@ -505,7 +502,7 @@ fn the_history_file_is_imported_into_the_archive_once() {
     let data = w.dir.join("data/shm-clip");
     let file = data.join(format!("history-{}.bin", w.board));
     assert!(
-        file_holds(&file, b"kept two"),
+        file_contains(&file, b"kept two"),
         "the tray saved no history file"
     );
     assert!(!data.join("archive.sqlite3").exists());
