@@ -50,6 +50,14 @@ impl Stalled {
             Stalled::Busy => BUSY_RETRY,
         }
     }
+
+    /// What the first look that succeeds again logs.
+    fn resumed(self) -> &'static str {
+        match self {
+            Stalled::Full => "archiving resumed: there is space again",
+            Stalled::Busy => "archiving resumed: the archive is free again",
+        }
+    }
 }
 
 /// How often a scrub that another program kept from finishing
@@ -317,16 +325,8 @@ fn look_once(
 ) -> Result<Looked> {
     match archiver.apply() {
         Ok(done) => {
-            match stalled.take() {
-                Some(Stalled::Full) => tracing::warn!(
-                    path = %archiver.archive().path().display(),
-                    "archiving resumed: there is space again"
-                ),
-                Some(Stalled::Busy) => tracing::warn!(
-                    path = %archiver.archive().path().display(),
-                    "archiving resumed: the archive is free again"
-                ),
-                None => {}
+            if let Some(was) = stalled.take() {
+                tracing::warn!(path = %archiver.archive().path().display(), "{}", was.resumed());
             }
             tracing::debug!(?done, "archive synced");
             synced(&done);

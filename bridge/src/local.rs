@@ -1117,9 +1117,9 @@ mod tests {
         let tb = TestBoard::new("bridge-reselect");
         let user = tb.open(CreateOptions::default());
         let bridge = || {
-            Arc::new(Local::from_board(
+            Local::from_board(
                 Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
-            ))
+            )
         };
         let replay = |local: &Local, id: u8, text: &str, stream_seq: u64| {
             let reps = vec![Representation {

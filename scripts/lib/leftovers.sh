@@ -14,9 +14,9 @@ test_leftovers_remove() {
     local tmp=${TMPDIR:-/tmp}
     for path in /dev/shm/shm-clip."$uid".t-* /dev/mqueue/shm-clip."$uid".t-* "$tmp"/shm-clip-test.t-*; do
         [[ -e $path || -L $path ]] || continue
+        # shm-clip.UID.t-PID-NAME[@mailbox] or shm-clip-test.t-PID-NAME.
         base=${path##*/}
         pid=${base#*.t-}
-        [[ $base == shm-clip."$uid".t-* ]] && pid=${base#shm-clip."$uid".t-}
         pid=${pid%%-*}
         [[ $pid =~ ^[0-9]+$ ]] || continue
         kill -0 "$pid" 2>/dev/null && continue
