@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::{self, object_store::ObjectStore, stream::Stream};
@@ -50,8 +51,11 @@ pub struct Link {
     pub retries: Mutex<(u64, u32)>,
     /// The bucket's objects kept before their manifests came.
     pub prefetch: std::sync::Arc<Prefetch>,
-    /// Something to persist (state or status).
-    dirty: tokio::sync::Notify,
+    /// Something to persist (state or status) since the persister last
+    /// took it.
+    dirty: AtomicBool,
+    /// Wakes the persister when `dirty` becomes set.
+    wake_persister: tokio::sync::Notify,
     stream: OnceCell<Stream>,
     bucket: OnceCell<ObjectStore>,
 }
@@ -102,7 +106,8 @@ impl Link {
             status: Mutex::new(status),
             nodes: Mutex::new(nodes),
             retries: Mutex::new((0, 0)),
-            dirty: tokio::sync::Notify::new(),
+            dirty: AtomicBool::new(false),
+            wake_persister: tokio::sync::Notify::new(),
             stream: OnceCell::new(),
             bucket: OnceCell::new(),
         }
@@ -163,7 +168,17 @@ impl Link {
     /// commit). The writing happens on the persister task, off the path of
     /// the next commit, and changes made meanwhile are written together.
     pub fn save_state(&self) {
-        self.dirty.notify_one();
+        self.mark_dirty();
+    }
+
+    /// Wakes the persister only when nothing was waiting to be written:
+    /// a clip makes three or four changes on each side, and each woke a
+    /// worker thread that then only went back to sleep, on the cores the
+    /// clip's receivers need (BENCHMARKS.md, "Bridge", session 10).
+    fn mark_dirty(&self) {
+        if !self.dirty.swap(true, Ordering::AcqRel) {
+            self.wake_persister.notify_one();
+        }
     }
 
     /// Writes the status file, then the state file, now. The status is
@@ -187,8 +202,11 @@ impl Link {
     /// together after it, not on the cores its receivers need right then.
     pub async fn persist_loop(self: std::sync::Arc<Self>) {
         loop {
-            self.dirty.notified().await;
+            self.wake_persister.notified().await;
             tokio::time::sleep(PERSIST_DELAY).await;
+            // Cleared before the files are copied: a change made from here
+            // on is written by the next round.
+            self.dirty.store(false, Ordering::Release);
             let link = self.clone();
             let _ = tokio::task::spawn_blocking(move || link.persist_now()).await;
         }
@@ -212,6 +230,6 @@ impl Link {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
         }
-        self.dirty.notify_one();
+        self.mark_dirty();
     }
 }
