@@ -99,6 +99,15 @@ const MIGRATIONS: &[Migration] = &[
 /// without this index expands to hundreds of words whose doclists FTS5 must
 /// merge (tens of ms over 100,000 clips); from three letters on the
 /// expansion is small enough. Contentless, see version 1.
+///
+/// `detail=full` (the default, positions kept) stays although it is most
+/// of the index's size: a contentless table gives ranking functions
+/// positions only under `detail=full` (FTS5 `fts5CsrPoslist` returns an
+/// empty list otherwise, having no text to tokenize again), so under
+/// `detail=column` or `detail=none` `bm25()` is 0 for every row and search
+/// would rank by recency alone; phrases (`file:///tmp`) are refused too.
+/// Measured (BENCHMARKS.md, "Archive, Session 10"): 1.60× and 1.31× the
+/// payload against 1.82×, each with a slower search.
 const CLIP_TEXT_V2: &str = "
     CREATE VIRTUAL TABLE clip_text USING fts5(
         body, content='', prefix='2', tokenize='unicode61 remove_diacritics 2'
