@@ -1,6 +1,7 @@
 //! Propagation latency of the bridge over loopback: a commit on board A to
 //! the commit on board B (two bridges, one nats-server), for 16 B, 4 KiB,
-//! 1 MiB and 30 MB clips, beside the floor measured in the same run:
+//! 1 MiB and 30 MB clips, beside the floor measured in the same run, round
+//! for round (a bridge round, then a floor round of the same size):
 //! a raw async-nats JetStream publish → ordered-consumer receive of the same
 //! bytes, and a core NATS publish → subscriber receive.
 //!
@@ -23,6 +24,9 @@ use shm_clip::{Clip, CreateOptions, Selector};
 use shm_clip_bridge::key::BoardKey;
 use shm_clip_test_kit::nats::NatsServer;
 use shm_clip_test_kit::{Proc, TestBoard};
+
+/// The pause between two rounds (see the main loop).
+const ROUND_GAP: Duration = Duration::from_millis(2);
 
 struct Sizes {
     label: &'static str,
@@ -179,13 +183,27 @@ fn main() {
         .into_iter()
         .filter(|s| only.is_none_or(|o| o == s.bytes))
     {
-        // Warm-up round, not measured (first stream/bucket creation).
-        let mut bridge = Vec::new();
+        // The rounds take turns, each from an idle machine: a floor round
+        // (JetStream, then core NATS), a pause, a bridge round, a pause.
+        // This box's speed changes from one second to the next (floor runs
+        // a few seconds apart differed by up to 4×, BENCHMARKS.md,
+        // "Bridge", session 10), so each ratio is of figures measured under
+        // the same conditions. The pause lets the bridges finish a round's
+        // trailing work (A's follower meeting its own message, the status)
+        // before the next round, as a user's copies, seconds apart, do; it
+        // spaces the rounds and synchronises nothing.
+        let mut floor = rt.block_on(Floor::new(&server.url(), size.bytes));
+        let (mut bridge, mut js, mut core) = (Vec::new(), Vec::new(), Vec::new());
+        // Round 0 warms up, not measured (first stream/bucket creation).
         for round in 0..=size.rounds {
             let clip = Clip::new(
                 "application/octet-stream",
                 payload(size.bytes, round + size.bytes),
             );
+            let data = payload(size.bytes, round);
+            let js_took = rt.block_on(floor.jetstream(data.clone()));
+            let core_took = rt.block_on(floor.core(data));
+            std::thread::sleep(ROUND_GAP);
             let t0 = Instant::now();
             let id = a.copy(&clip).unwrap().clip_id;
             loop {
@@ -196,11 +214,15 @@ fn main() {
                     break;
                 }
             }
+            let took = t0.elapsed();
+            std::thread::sleep(ROUND_GAP);
             if round > 0 {
-                bridge.push(t0.elapsed());
+                bridge.push(took);
+                js.push(js_took);
+                core.push(core_took);
             }
         }
-        let (js, core) = rt.block_on(floors(&server.url(), size.bytes, size.rounds));
+        rt.block_on(floor.remove());
         let (bp50, bp99, bmax) = stats(bridge);
         let (jp50, jp99, jmax) = stats(js);
         let (cp50, cp99, cmax) = stats(core);
@@ -261,58 +283,79 @@ fn local_speed(a: &shm_clip::Board, server: &mut NatsServer) {
     row("bridged, server down", copy_paste(a, n, "down"), floor.0);
 }
 
-/// The floors for `size` bytes: JetStream publish → ordered consumer, and
-/// core publish → subscriber, `rounds` each, one message in flight.
-async fn floors(url: &str, size: usize, rounds: usize) -> (Vec<Duration>, Vec<Duration>) {
-    let client = async_nats::connect(url).await.unwrap();
-    let js = async_nats::jetstream::new(client.clone());
-    let name = format!("FLOOR{size}");
-    let stream = js
-        .get_or_create_stream(async_nats::jetstream::stream::Config {
-            name: name.clone(),
-            subjects: vec![format!("floor.{size}")],
-            max_messages: 200,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let consumer = stream
-        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
-            deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::New,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap();
-    let mut js_times = Vec::new();
-    for round in 0..=rounds {
-        let data = payload(size, round);
+/// The floors for one size, on the bench's server: a JetStream publish →
+/// ordered-consumer receive, and a core publish → subscriber receive, one
+/// message in flight.
+struct Floor {
+    client: async_nats::Client,
+    js: async_nats::jetstream::Context,
+    stream: String,
+    messages: async_nats::jetstream::consumer::pull::Ordered,
+    sub: async_nats::Subscriber,
+    size: usize,
+}
+
+impl Floor {
+    async fn new(url: &str, size: usize) -> Floor {
+        let client = async_nats::connect(url).await.unwrap();
+        let js = async_nats::jetstream::new(client.clone());
+        let stream = format!("FLOOR{size}");
+        let handle = js
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: stream.clone(),
+                subjects: vec![format!("floor.{size}")],
+                max_messages: 200,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let messages = handle
+            .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
+                deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::New,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .messages()
+            .await
+            .unwrap();
+        let sub = client.subscribe(format!("core.{size}")).await.unwrap();
+        client.flush().await.unwrap();
+        Floor {
+            client,
+            js,
+            stream,
+            messages,
+            sub,
+            size,
+        }
+    }
+
+    /// Publish, its ack, and the consumer's receipt of the message.
+    async fn jetstream(&mut self, data: Vec<u8>) -> Duration {
         let t0 = Instant::now();
-        js.publish(format!("floor.{size}"), data.into())
+        self.js
+            .publish(format!("floor.{}", self.size), data.into())
             .await
             .unwrap()
             .await
             .unwrap();
-        messages.next().await.unwrap().unwrap();
-        if round > 0 {
-            js_times.push(t0.elapsed());
-        }
+        self.messages.next().await.unwrap().unwrap();
+        t0.elapsed()
     }
-    let mut sub = client.subscribe(format!("core.{size}")).await.unwrap();
-    client.flush().await.unwrap();
-    let mut core_times = Vec::new();
-    for round in 0..=rounds {
-        let data = payload(size, round);
+
+    /// Publish and the subscriber's receipt.
+    async fn core(&mut self, data: Vec<u8>) -> Duration {
         let t0 = Instant::now();
-        client
-            .publish(format!("core.{size}"), data.into())
+        self.client
+            .publish(format!("core.{}", self.size), data.into())
             .await
             .unwrap();
-        sub.next().await.unwrap();
-        if round > 0 {
-            core_times.push(t0.elapsed());
-        }
+        self.sub.next().await.unwrap();
+        t0.elapsed()
     }
-    let _ = js.delete_stream(&name).await;
-    (js_times, core_times)
+
+    async fn remove(self) {
+        let _ = self.js.delete_stream(&self.stream).await;
+    }
 }
