@@ -28,4 +28,5 @@ pub mod state;
 pub mod status;
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks;
+pub mod watch;
 pub mod wire;

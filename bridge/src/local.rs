@@ -4,15 +4,14 @@
 //! board for long and the board never waits for the network.
 
 use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shm_clip::{
     Board, BoardName, Clip, ClipId, EntryInfo, Error as BoardError, NodeId, Origin, OriginKind,
     Provenance, Representation, Selector,
 };
-use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::{Error, Result};
 
@@ -275,7 +274,7 @@ impl Local {
         }
     }
 
-    fn err(&self, source: BoardError) -> Error {
+    pub(crate) fn err(&self, source: BoardError) -> Error {
         Error::Board {
             board: self.board.name().to_string(),
             source,
@@ -335,7 +334,7 @@ impl Local {
     /// The changes to publish after board seq `after`, in the order they
     /// must go out: new local commits, then (unless the newest of them is
     /// what is current) the entry the user made current.
-    fn changes_after(&self, after: u64) -> Result<Vec<LocalCommit>> {
+    pub(crate) fn changes_after(&self, after: u64) -> Result<Vec<LocalCommit>> {
         let mut accounting = self.accounting.lock().expect("accounting lock");
         if accounting.pending.is_none() && accounting.looked == Some(self.board.seq()) {
             // Woken by a bridge write that accounted for itself (applying a
@@ -548,7 +547,7 @@ impl Local {
 
     /// Takes up the watch where a bridge that ran before left it: every
     /// local change up to board seq `after` was published then.
-    fn resume_after(&self, after: u64) -> Result<()> {
+    pub(crate) fn resume_after(&self, after: u64) -> Result<()> {
         let mut accounting = self.accounting.lock().expect("accounting lock");
         accounting.handed = accounting.handed.max(after);
         self.handed_hint.fetch_max(after, Ordering::Release);
@@ -819,40 +818,6 @@ pub fn label(display_name: &str) -> String {
         s.pop();
     }
     s
-}
-
-/// Watches the board on a named thread and sends every new local change
-/// (after board seq `after`) to the publisher, in order. Ends when the
-/// board is destroyed or the publisher is gone.
-pub fn spawn_watcher(
-    local: Arc<Local>,
-    after: u64,
-    tx: UnboundedSender<LocalCommit>,
-) -> Result<std::thread::JoinHandle<Result<()>>> {
-    // Subscribe before the first scan, so no commit falls between the two.
-    let mut sub = local.board.subscribe().map_err(|e| local.err(e))?;
-    local.resume_after(after)?;
-    std::thread::Builder::new()
-        .name(format!("watch-{}", local.board.name()))
-        .spawn(move || {
-            let mut last = after;
-            loop {
-                for change in local.changes_after(last)? {
-                    last = last.max(change.seq);
-                    if tx.send(change).is_err() {
-                        return Ok(());
-                    }
-                }
-                match sub.recv() {
-                    Ok(_) => {}
-                    Err(e) => return Err(local.err(e)),
-                }
-            }
-        })
-        .map_err(|source| Error::Io {
-            path: "watcher thread".into(),
-            source,
-        })
 }
 
 #[cfg(test)]
@@ -1151,9 +1116,9 @@ mod tests {
             before.published(l.seq, Some(7)).unwrap();
             drop(before);
 
-            // The watcher's start, as `spawn_watcher` makes it (its thread
-            // would never wake here: a process gets no notes of its own
-            // commits, and the user's board is this process's too).
+            // The watcher's start, as `watch::run` makes it (the watcher
+            // itself would never wake here: a process gets no notes of its
+            // own commits, and the user's board is this process's too).
             let after = bridge();
             after.resume_after(l.seq).unwrap();
             let mut last = l.seq;

@@ -12,7 +12,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::key::BoardKey;
 use crate::link::Link;
-use crate::local::{self, Local};
+use crate::local::Local;
 use crate::naming::{Names, hex};
 use crate::state::{State, state_path};
 use crate::{follow, net, publish};
@@ -74,8 +74,7 @@ async fn serve(settings: Settings, key: BoardKey) -> Result<()> {
         link.persist_now();
         tasks.spawn(link.clone().persist_loop().map(|()| Ok(())));
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let watcher = local::spawn_watcher(local, start_after, tx)?;
-        tasks.spawn_blocking(move || watcher.join().unwrap_or(Ok(())));
+        tasks.spawn(crate::watch::run(local, start_after, tx));
         let publisher = link.clone();
         tasks.spawn(async move {
             publish::run(publisher, rx).await;
