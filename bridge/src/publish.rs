@@ -211,7 +211,9 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
                 // Before the first send: the change stays in the outbox
                 // while the test makes its moves.
                 #[cfg(feature = "test-hooks")]
-                crate::local::blocking(|| crate::test_hooks::pause_if_asked("publish"));
+                if crate::test_hooks::asked("publish") {
+                    crate::local::blocking(|| crate::test_hooks::pause_if_asked("publish"));
+                }
                 let mut attempt = 0;
                 loop {
                     match send_ready(&link, &ready).await {

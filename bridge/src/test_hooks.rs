@@ -8,26 +8,45 @@
 //! between the bridge's threads and the board's user can then be forced
 //! instead of hoped for.
 
+use std::ffi::OsString;
 use std::io::Read;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The FIFO the bridge waits on.
 pub const PAUSE_VAR: &str = "SHM_CLIP_BRIDGE_TEST_PAUSE";
 /// The points at which it waits, comma-separated.
 pub const PAUSE_AT_VAR: &str = "SHM_CLIP_BRIDGE_TEST_PAUSE_AT";
 
+/// The FIFO and the points, read once: a test sets them when it starts
+/// the bridge. Read on every pass, they cost each clip's way an environment
+/// lookup per point, in the bench too (its bridge is built with the hooks,
+/// unarmed).
+fn armed() -> Option<&'static (OsString, Vec<String>)> {
+    static ARMED: OnceLock<Option<(OsString, Vec<String>)>> = OnceLock::new();
+    ARMED
+        .get_or_init(|| {
+            let fifo = std::env::var_os(PAUSE_VAR)?;
+            let points = std::env::var(PAUSE_AT_VAR).unwrap_or_default();
+            Some((fifo, points.split(',').map(str::to_owned).collect()))
+        })
+        .as_ref()
+}
+
+/// Whether the test asked to pause at `point`: a caller that must leave
+/// the async scheduler to pause checks this first, so an unarmed hook
+/// costs no hand-off.
+pub fn asked(point: &str) -> bool {
+    armed().is_some_and(|(_, points)| points.iter().any(|p| p == point))
+}
+
 /// Waits at `point` for the test, the first time only, if it asked.
 /// Blocks the calling thread: call it where a board call could block too
 /// (inside [`crate::local::blocking`]).
 pub fn pause_if_asked(point: &str) {
     static PASSED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let Some(fifo) = std::env::var_os(PAUSE_VAR) else {
+    let Some((fifo, _)) = armed().filter(|_| asked(point)) else {
         return;
     };
-    let asked = std::env::var(PAUSE_AT_VAR).unwrap_or_default();
-    if !asked.split(',').any(|at| at == point) {
-        return;
-    }
     {
         let mut passed = PASSED.lock().expect("pause points lock");
         if passed.iter().any(|p| p == point) {
@@ -44,6 +63,6 @@ pub fn pause_if_asked(point: &str) {
     tracing::info!(point, "test hook: paused");
     // Opening a FIFO for reading blocks until a writer opens it; its close
     // ends the read.
-    let released = std::fs::File::open(&fifo).and_then(|mut f| f.read_to_end(&mut Vec::new()));
+    let released = std::fs::File::open(fifo).and_then(|mut f| f.read_to_end(&mut Vec::new()));
     tracing::info!(point, ok = released.is_ok(), "test hook: released");
 }
