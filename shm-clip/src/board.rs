@@ -239,6 +239,16 @@ impl Board {
     fn find(&self, guard: &LockGuard<'_>, which: Selector) -> Result<Slot> {
         let found = match which {
             Selector::Current => self.with_ring(guard, |ring| Ok(ring.current()?))?,
+            // Most often the clip asked for by id is the current one (a
+            // watcher reading what was just copied): that needs no look at
+            // the index, whose cache another process's commit has made
+            // stale, and refreshing it copies the whole index out.
+            Selector::Clip(id)
+                if let Some(current) = self.with_ring(guard, |ring| Ok(ring.current()?))?
+                    && current.rec.clip_id == id.0 =>
+            {
+                Some(current)
+            }
             other => {
                 let slot = {
                     let index = self.index(guard)?;

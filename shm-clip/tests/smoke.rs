@@ -126,6 +126,53 @@ fn handles_see_each_others_changes_through_their_caches() {
     Board::destroy(&name, true).unwrap();
 }
 
+/// `get(Selector::Clip(id))` finds the current clip without the index
+/// and every other one through it, from a handle whose index cache another
+/// handle's commits made stale, and names an id the board no longer holds.
+#[test]
+fn a_clip_is_found_by_its_id_whether_current_or_not() {
+    let (writer, tb) = board("by-id", 1 << 20);
+    let reader = Board::open_with(&tb.name, Origin::this_process(OriginKind::App), None).unwrap();
+    let ids: Vec<_> = (0..12)
+        .map(|i| {
+            let out = writer.copy(&Clip::text(format!("clip {i}"))).unwrap();
+            // Current: the way that skips the index.
+            assert_eq!(
+                reader.get(Selector::Clip(out.clip_id)).unwrap().text_str(),
+                Some(format!("clip {i}").as_str())
+            );
+            out.clip_id
+        })
+        .collect();
+    // Depth 8: the last eight are held, the current one and seven below it.
+    for (i, id) in ids.iter().enumerate().skip(4) {
+        assert_eq!(
+            reader.get(Selector::Clip(*id)).unwrap().text_str(),
+            Some(format!("clip {i}").as_str()),
+            "clip {i} by its id"
+        );
+    }
+    for id in &ids[..4] {
+        assert!(
+            matches!(
+                reader.get(Selector::Clip(*id)),
+                Err(shm_clip::Error::NoSuchEntry { .. })
+            ),
+            "an evicted clip is no entry"
+        );
+    }
+    // An older entry made current again is found as the current one.
+    writer.select(Selector::Clip(ids[5])).unwrap();
+    assert_eq!(
+        reader.get(Selector::Clip(ids[5])).unwrap().text_str(),
+        Some("clip 5")
+    );
+    assert_eq!(
+        reader.get(Selector::Clip(ids[11])).unwrap().text_str(),
+        Some("clip 11")
+    );
+}
+
 #[test]
 fn an_empty_mime_type_is_invalid_input_not_corruption() {
     let (b, tb) = board("badmime", 1 << 20);
