@@ -161,6 +161,28 @@ impl SealingReader {
     }
 }
 
+impl SealingReader {
+    /// The next sealed chunk, whole; `None` after the last. The observer is
+    /// told of it first.
+    pub fn next_chunk(&mut self) -> Option<Vec<u8>> {
+        if self.next == self.place.chunks {
+            return None;
+        }
+        let start = (self.next as usize) * CHUNK;
+        let end = (start + CHUNK).min(self.data.len());
+        let place = Place {
+            chunk: self.next,
+            ..self.place
+        };
+        let sealed = self.envelope.seal(&place, &self.data[start..end]);
+        if let Some(observer) = &self.observer {
+            observer(&sealed);
+        }
+        self.next += 1;
+        Some(sealed)
+    }
+}
+
 impl AsyncRead for SealingReader {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -169,21 +191,11 @@ impl AsyncRead for SealingReader {
     ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         if this.at == this.current.len() {
-            if this.next == this.place.chunks {
+            let Some(sealed) = this.next_chunk() else {
                 return Poll::Ready(Ok(())); // end of blob
-            }
-            let start = (this.next as usize) * CHUNK;
-            let end = (start + CHUNK).min(this.data.len());
-            let place = Place {
-                chunk: this.next,
-                ..this.place
             };
-            this.current = this.envelope.seal(&place, &this.data[start..end]);
-            if let Some(observer) = &this.observer {
-                observer(&this.current);
-            }
+            this.current = sealed;
             this.at = 0;
-            this.next += 1;
         }
         let n = buf.remaining().min(this.current.len() - this.at);
         buf.put_slice(&this.current[this.at..this.at + n]);

@@ -28,5 +28,6 @@ pub mod state;
 pub mod status;
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks;
+pub mod upload;
 pub mod watch;
 pub mod wire;

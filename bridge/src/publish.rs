@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::object_store::ObjectMetadata;
 use shm_clip::Representation;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -166,23 +165,22 @@ pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
         for (rep, data) in &out.blobs {
             link.update_status(|s| s.blobs_in_flight += 1);
             let prefetch = link.prefetch.clone();
-            let mut reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone())
+            let reader = SealingReader::new(link.envelope.clone(), place, *rep, data.clone())
                 .observed(Arc::new(move |sealed: &[u8]| prefetch.own(sealed)));
-            let put = bucket
-                .put(
-                    ObjectMetadata {
-                        name: Names::object(&out.manifest.clip_id, *rep),
-                        // One sealed chunk per Object Store chunk.
-                        chunk_size: Some(SEALED_CHUNK),
-                        ..ObjectMetadata::default()
-                    },
-                    &mut reader,
-                )
-                .await;
+            let put = crate::upload::put(
+                &link.js,
+                bucket,
+                &link.names.bucket,
+                &Names::object(&out.manifest.clip_id, *rep),
+                // One sealed chunk per Object Store chunk.
+                SEALED_CHUNK,
+                reader,
+            )
+            .await;
             link.update_status(|s| s.blobs_in_flight = s.blobs_in_flight.saturating_sub(1));
-            put.map_err(|e| Error::JetStream {
+            put.map_err(|message| Error::JetStream {
                 what: "blob upload".into(),
-                message: e.to_string(),
+                message,
             })?;
         }
     }
