@@ -25,8 +25,9 @@ use shm_clip_bridge::key::BoardKey;
 use shm_clip_test_kit::nats::NatsServer;
 use shm_clip_test_kit::{Proc, TestBoard};
 
-/// The pause between two rounds (see the main loop).
-const ROUND_GAP: Duration = Duration::from_millis(2);
+/// The pause after each round (see the main loop): longer than the
+/// bridges' `PERSIST_DELAY` (20 ms).
+const ROUND_GAP: Duration = Duration::from_millis(50);
 
 struct Sizes {
     label: &'static str,
@@ -184,14 +185,16 @@ fn main() {
         .filter(|s| only.is_none_or(|o| o == s.bytes))
     {
         // The rounds take turns, each from an idle machine: a floor round
-        // (JetStream, then core NATS), a pause, a bridge round, a pause.
-        // This box's speed changes from one second to the next (floor runs
-        // a few seconds apart differed by up to 4×, BENCHMARKS.md,
-        // "Bridge", session 10), so each ratio is of figures measured under
-        // the same conditions. The pause lets the bridges finish a round's
-        // trailing work (A's follower meeting its own message, the status)
-        // before the next round, as a user's copies, seconds apart, do; it
-        // spaces the rounds and synchronises nothing.
+        // (JetStream, then core NATS) and a bridge round, in turns of
+        // floor-bridge and bridge-floor, with a pause after each. This
+        // box's speed changes from one second to the next (floor runs a
+        // few seconds apart differed by up to 4×, BENCHMARKS.md, "Bridge",
+        // session 10), so each ratio is of figures measured under the same
+        // conditions. The pause is longer than the bridges' persist delay,
+        // so a round's trailing work (A's follower meeting its own message,
+        // the state and status files) is done before the next round, as
+        // for a user's copies seconds apart; it spaces the rounds and
+        // synchronises nothing.
         let mut floor = rt.block_on(Floor::new(&server.url(), size.bytes));
         let (mut bridge, mut js, mut core) = (Vec::new(), Vec::new(), Vec::new());
         // Round 0 warms up, not measured (first stream/bucket creation).
@@ -201,9 +204,14 @@ fn main() {
                 payload(size.bytes, round + size.bytes),
             );
             let data = payload(size.bytes, round);
-            let js_took = rt.block_on(floor.jetstream(data.clone()));
-            let core_took = rt.block_on(floor.core(data));
-            std::thread::sleep(ROUND_GAP);
+            let floor_first = round % 2 == 0;
+            let mut floor_round = |data: Vec<u8>| {
+                let js_took = rt.block_on(floor.jetstream(data.clone()));
+                let core_took = rt.block_on(floor.core(data));
+                std::thread::sleep(ROUND_GAP);
+                (js_took, core_took)
+            };
+            let floor_took = floor_first.then(|| floor_round(data.clone()));
             let t0 = Instant::now();
             let id = a.copy(&clip).unwrap().clip_id;
             loop {
@@ -216,6 +224,7 @@ fn main() {
             }
             let took = t0.elapsed();
             std::thread::sleep(ROUND_GAP);
+            let (js_took, core_took) = floor_took.unwrap_or_else(|| floor_round(data));
             if round > 0 {
                 bridge.push(took);
                 js.push(js_took);

@@ -1,7 +1,9 @@
 //! The local side of a bridged board: everything that touches the `Board`.
-//! All of it is synchronous (the library is), run on the watcher thread or
-//! through [`blocking`] or [`sized`], so the async side never blocks on the
-//! board for long and the board never waits for the network.
+//! All of it is synchronous (the library is), run on an async worker only
+//! where it is short (the watcher's look, when it can start at once, and
+//! [`sized`] small clips), else through [`blocking`], so the async side
+//! never blocks on the board for long and the board never waits for the
+//! network.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -335,7 +337,25 @@ impl Local {
     /// must go out: new local commits, then (unless the newest of them is
     /// what is current) the entry the user made current.
     pub(crate) fn changes_after(&self, after: u64) -> Result<Vec<LocalCommit>> {
-        let mut accounting = self.accounting.lock().expect("accounting lock");
+        let accounting = self.accounting.lock().expect("accounting lock");
+        self.changes_after_in(accounting, after)
+    }
+
+    /// [`Local::changes_after`], or `None` if a bridge write holds the
+    /// accounting now (for a large clip, for milliseconds).
+    pub(crate) fn try_changes_after(&self, after: u64) -> Option<Result<Vec<LocalCommit>>> {
+        match self.accounting.try_lock() {
+            Ok(accounting) => Some(self.changes_after_in(accounting, after)),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+            Err(std::sync::TryLockError::Poisoned(_)) => panic!("accounting lock poisoned"),
+        }
+    }
+
+    fn changes_after_in(
+        &self,
+        mut accounting: std::sync::MutexGuard<'_, Accounting>,
+        after: u64,
+    ) -> Result<Vec<LocalCommit>> {
         if accounting.pending.is_none() && accounting.looked == Some(self.board.seq()) {
             // Woken by a bridge write that accounted for itself (applying a
             // remote clip): nothing to read.

@@ -1,5 +1,5 @@
 //! `shm-clip-bridge run`: one tokio runtime, one connection, and per board a
-//! watcher thread, a publisher task and a follower task.
+//! watcher, a publisher and a follower task.
 
 use std::sync::Arc;
 
@@ -30,7 +30,8 @@ pub fn run(settings: Settings) -> Result<()> {
             source,
         })?;
     let outcome = runtime.block_on(serve(settings, key));
-    // The watcher threads sleep in the board's mailbox: do not wait for them.
+    // A board call in `local::blocking` may still wait for the board's
+    // lock: do not wait for it.
     runtime.shutdown_background();
     outcome
 }
@@ -74,7 +75,9 @@ async fn serve(settings: Settings, key: BoardKey) -> Result<()> {
         link.persist_now();
         tasks.spawn(link.clone().persist_loop().map(|()| Ok(())));
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tasks.spawn(crate::watch::run(local, start_after, tx));
+        // Taken up before the follower can write to the board.
+        let watcher = crate::watch::Watcher::start(local, start_after)?;
+        tasks.spawn(watcher.run(tx));
         let publisher = link.clone();
         tasks.spawn(async move {
             publish::run(publisher, rx).await;

@@ -16,6 +16,9 @@ use std::sync::{Mutex, OnceLock};
 pub const PAUSE_VAR: &str = "SHM_CLIP_BRIDGE_TEST_PAUSE";
 /// The points at which it waits, comma-separated.
 pub const PAUSE_AT_VAR: &str = "SHM_CLIP_BRIDGE_TEST_PAUSE_AT";
+/// Set: the watcher looks only when woken, not also every second
+/// (`watch.rs`), so the tests prove that notes and removals wake it.
+pub const QUIET_WATCH_VAR: &str = "SHM_CLIP_BRIDGE_TEST_QUIET_WATCH";
 
 /// The FIFO and the points, read once: a test sets them when it starts
 /// the bridge. Read on every pass, they cost each clip's way an environment

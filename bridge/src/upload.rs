@@ -30,17 +30,48 @@ pub const WINDOW: usize = 8;
 /// Uploads the sealed chunks of `reader` as object `name` of `bucket`
 /// (`store` is its handle); returns the object's info as the server stored
 /// it. `chunk_size` is the sealed chunk's size, recorded as the object's
-/// chunk size.
+/// chunk size. A failed upload purges what it stored of itself, as far as
+/// the server lets it: the caller's retry uploads under a new nuid, and
+/// the pieces of every failed attempt would otherwise hold the bucket's
+/// storage until its TTL.
 pub async fn put(
     js: &async_nats::jetstream::Context,
     store: &ObjectStore,
     bucket: &str,
     name: &str,
     chunk_size: usize,
-    mut reader: SealingReader,
+    reader: SealingReader,
 ) -> Result<ObjectInfo, String> {
     let replaced = store.info(name).await.ok();
     let nuid = object_nuid();
+    let info = match send(js, bucket, name, chunk_size, reader, nuid.clone()).await {
+        Ok(info) => info,
+        Err(why) => {
+            if let Err(e) = purge_chunks(js, bucket, &nuid).await {
+                tracing::warn!(object = name, error = %e, "a failed upload's chunks stay until the bucket's TTL");
+            }
+            return Err(why);
+        }
+    };
+    if let Some(old) = replaced.filter(|old| old.nuid != info.nuid) {
+        // The new object is complete and current: a purge that fails costs
+        // storage until the TTL, not the upload.
+        if let Err(e) = purge_chunks(js, bucket, &old.nuid).await {
+            tracing::warn!(object = name, error = %e, "the chunks of the object this one replaced stay until the bucket's TTL");
+        }
+    }
+    Ok(info)
+}
+
+/// The chunks, then the info that makes them an object.
+async fn send(
+    js: &async_nats::jetstream::Context,
+    bucket: &str,
+    name: &str,
+    chunk_size: usize,
+    mut reader: SealingReader,
+    nuid: String,
+) -> Result<ObjectInfo, String> {
     let chunk_subject = format!("$O.{bucket}.C.{nuid}");
     let mut sha256 = ring::digest::Context::new(&ring::digest::SHA256);
     let mut in_flight: VecDeque<PublishAckFuture> = VecDeque::with_capacity(WINDOW);
@@ -94,16 +125,23 @@ pub async fn put(
     .map_err(|e| format!("object info publish: {e}"))?
     .await
     .map_err(|e| format!("object info ack: {e}"))?;
-    if let Some(old) = replaced.filter(|old| old.nuid != info.nuid) {
-        js.get_stream(format!("OBJ_{bucket}"))
-            .await
-            .map_err(|e| format!("the bucket's stream: {e}"))?
-            .purge()
-            .filter(format!("$O.{bucket}.C.{}", old.nuid))
-            .await
-            .map_err(|e| format!("purging the replaced object's chunks: {e}"))?;
-    }
     Ok(info)
+}
+
+/// Removes the chunks stored under `nuid` from the bucket's stream.
+async fn purge_chunks(
+    js: &async_nats::jetstream::Context,
+    bucket: &str,
+    nuid: &str,
+) -> Result<(), String> {
+    js.get_stream(format!("OBJ_{bucket}"))
+        .await
+        .map_err(|e| format!("the bucket's stream: {e}"))?
+        .purge()
+        .filter(format!("$O.{bucket}.C.{nuid}"))
+        .await
+        .map_err(|e| format!("purging chunks: {e}"))?;
+    Ok(())
 }
 
 async fn acked(ack: Option<PublishAckFuture>) -> Result<(), String> {

@@ -9,7 +9,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{Scratch, runtime};
-use shm_clip_bridge::blob::{SEALED_CHUNK, SealingReader};
+use shm_clip_bridge::blob::{CHUNK, SEALED_CHUNK, SealingReader, chunk_count};
 use shm_clip_bridge::envelope::{Envelope, Place};
 use shm_clip_bridge::key::BoardKey;
 use shm_clip_bridge::upload::{WINDOW, put};
@@ -46,10 +46,7 @@ fn an_upload_with_chunks_in_flight_is_an_object_the_official_client_reads() {
             .unwrap();
         // More chunks than the window, the last one short; then the same
         // name again, smaller (fewer chunks than the window).
-        for (round, len) in [
-            (1u32, (WINDOW * 3 + 1) * (512 << 10) + 12_345),
-            (2, 700_000),
-        ] {
+        for (round, len) in [(1u32, (WINDOW * 3 + 1) * CHUNK + 12_345), (2, 700_000)] {
             let data = Arc::new(blob(len, round));
             // What was uploaded: each chunk as it was sealed (a nonce is
             // random, so sealing again would give other bytes).
@@ -62,7 +59,11 @@ fn an_upload_with_chunks_in_flight_is_an_object_the_official_client_reads() {
                 .await
                 .unwrap();
             let sealed = sent.lock().unwrap().clone();
-            assert_eq!(ours.chunks, len.div_ceil(512 << 10), "round {round}");
+            assert_eq!(
+                ours.chunks as u64,
+                chunk_count(len as u64, CHUNK as u64),
+                "round {round}"
+            );
             let info = bucket.info("clip.0").await.unwrap();
             assert_eq!(info.size, sealed.len(), "round {round}");
             assert_eq!(info.chunks, ours.chunks);

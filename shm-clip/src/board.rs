@@ -242,7 +242,11 @@ impl Board {
             // Most often the clip asked for by id is the current one (a
             // watcher reading what was just copied): that needs no look at
             // the index, whose cache another process's commit has made
-            // stale, and refreshing it copies the whole index out.
+            // stale, and refreshing it copies the whole index out. The
+            // current slot is checked as for `Selector::Current` (a fault
+            // repairs the board), not also against its neighbours' records
+            // as the index cache does; the record's reads are bounds-checked
+            // and its checksums verified either way.
             Selector::Clip(id)
                 if let Some(current) = self.with_ring(guard, |ring| Ok(ring.current()?))?
                     && current.rec.clip_id == id.0 =>

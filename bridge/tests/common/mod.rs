@@ -113,6 +113,9 @@ impl Machine {
             .env("SHM_CLIP_CONFIG", self.home.join("config.toml"))
             .env("RUST_LOG", "info,async_nats=warn")
             .env_remove("SHM_CLIP_BRIDGE_PASSWORD")
+            // Only a note or a removal wakes the watcher: a wake-up that
+            // failed would otherwise be covered by its look every second.
+            .env(shm_clip_bridge::test_hooks::QUIET_WATCH_VAR, "1")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
