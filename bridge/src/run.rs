@@ -17,11 +17,22 @@ use crate::naming::{Names, hex};
 use crate::state::{State, state_path};
 use crate::{follow, net, publish};
 
+/// The runtime's async workers. One: a clip's way is a chain of tasks
+/// (the connection's reader, the consumer, the follower; the watcher, the
+/// publisher, the connection's writer), each woken by the one before, and
+/// on one worker each runs next on the same thread. With two, the second
+/// worker was woken to take some of them over, a wake-up of an idle CPU on
+/// every clip: 16 B ratio to the floor 1.53 / 1.56 / 1.49 with two, 1.44 /
+/// 1.43 / 1.43 with one, 30 MB unchanged (BENCHMARKS.md, "Bridge", session
+/// 10). The long board calls leave the worker (`local::blocking`), and the
+/// runtime gives its tasks another thread meanwhile.
+const WORKERS: usize = 1;
+
 /// Runs until SIGINT or SIGTERM, or until a board is destroyed.
 pub fn run(settings: Settings) -> Result<()> {
     let key = BoardKey::load(&settings.key_file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(WORKERS)
         .thread_name("bridge-io")
         .enable_all()
         .build()
