@@ -146,7 +146,16 @@ impl Session {
             .expect("starting shm-clip-app");
         let pid = child.id();
         self.windows.push(child);
+        let started = self.windows.last_mut().expect("just pushed");
         let window = wait_for("the window to be mapped", || {
+            // A window that died before it mapped would otherwise only time
+            // out: say how it ended, and what it logged.
+            if let Some(status) = started.try_wait().expect("try_wait on the window") {
+                panic!(
+                    "the window exited ({status}) before it was mapped; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
             let out = Command::new("xdotool")
                 .args(["search", "--onlyvisible", "--pid", &pid.to_string()])
                 .output()
