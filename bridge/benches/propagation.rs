@@ -1,7 +1,8 @@
 //! Propagation latency of the bridge over loopback: a commit on board A to
 //! the commit on board B (two bridges, one nats-server), for 16 B, 4 KiB,
 //! 1 MiB and 30 MB clips, beside the floor measured in the same run, round
-//! for round (a bridge round, then a floor round of the same size):
+//! for round (a floor round and a bridge round of the same size, in
+//! alternating order, each from an idle machine):
 //! a raw async-nats JetStream publish → ordered-consumer receive of the same
 //! bytes, and a core NATS publish → subscriber receive.
 //!
@@ -20,7 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use shm_clip::{Clip, CreateOptions, Selector};
+use shm_clip::{Clip, CreateOptions, Selector, Subscription};
 use shm_clip_bridge::key::BoardKey;
 use shm_clip_test_kit::nats::NatsServer;
 use shm_clip_test_kit::{Proc, TestBoard};
@@ -94,6 +95,20 @@ fn stats(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     v.sort();
     let p = |q: usize| v[(v.len() * q / 100).min(v.len() - 1)];
     (p(50), p(99), *v.last().unwrap())
+}
+
+/// Copies `clip` on board A and returns once board B's subscriber sees it
+/// current there.
+fn cross(a: &shm_clip::Board, b: &shm_clip::Board, sub: &mut Subscription, clip: &Clip) {
+    let id = a.copy(clip).unwrap().clip_id;
+    loop {
+        sub.recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .expect("B commits within 60 s");
+        if b.info(Selector::Current).is_ok_and(|e| e.clip_id == id) {
+            return;
+        }
+    }
 }
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {
@@ -221,12 +236,7 @@ fn main() {
                 // Tags apart from the measured rounds' (at most 8 digits).
                 payload(size.bytes, 10_000_000 + w as usize),
             );
-            let id = a.copy(&clip).unwrap().clip_id;
-            while !b.info(Selector::Current).is_ok_and(|e| e.clip_id == id) {
-                sub.recv_timeout(Duration::from_secs(60))
-                    .unwrap()
-                    .expect("B commits within 60 s");
-            }
+            cross(a, b, &mut sub, &clip);
         }
         // Round 0 warms up, not measured (first stream/bucket creation).
         for round in 0..=size.rounds {
@@ -244,15 +254,7 @@ fn main() {
             };
             let floor_took = floor_first.then(|| floor_round(data.clone()));
             let t0 = Instant::now();
-            let id = a.copy(&clip).unwrap().clip_id;
-            loop {
-                sub.recv_timeout(Duration::from_secs(60))
-                    .unwrap()
-                    .expect("B commits within 60 s");
-                if b.info(Selector::Current).is_ok_and(|e| e.clip_id == id) {
-                    break;
-                }
-            }
+            cross(a, b, &mut sub, &clip);
             let took = t0.elapsed();
             std::thread::sleep(ROUND_GAP);
             let (js_took, core_took) = floor_took.unwrap_or_else(|| floor_round(data));

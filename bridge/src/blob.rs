@@ -159,9 +159,7 @@ impl SealingReader {
         self.observer = Some(observer);
         self
     }
-}
 
-impl SealingReader {
     /// The next sealed chunk, whole; `None` after the last. The observer is
     /// told of it first.
     pub fn next_chunk(&mut self) -> Option<Vec<u8>> {

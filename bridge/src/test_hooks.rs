@@ -35,6 +35,13 @@ fn armed() -> Option<&'static (OsString, Vec<String>)> {
         .as_ref()
 }
 
+/// Whether the test set [`QUIET_WATCH_VAR`], read once (the watcher asks
+/// at every wait).
+pub fn quiet_watch() -> bool {
+    static QUIET: OnceLock<bool> = OnceLock::new();
+    *QUIET.get_or_init(|| std::env::var_os(QUIET_WATCH_VAR).is_some())
+}
+
 /// Whether the test asked to pause at `point`: a caller that must leave
 /// the async scheduler to pause checks this first, so an unarmed hook
 /// costs no hand-off.

@@ -80,8 +80,10 @@ async fn send(
         sha256.update(&sealed);
         size += sealed.len();
         chunks += 1;
-        if in_flight.len() == WINDOW {
-            acked(in_flight.pop_front()).await?;
+        if in_flight.len() == WINDOW
+            && let Some(oldest) = in_flight.pop_front()
+        {
+            acked(oldest).await?;
         }
         let ack = js
             .publish(chunk_subject.clone(), sealed.into())
@@ -90,7 +92,7 @@ async fn send(
         in_flight.push_back(ack);
     }
     while let Some(ack) = in_flight.pop_front() {
-        acked(Some(ack)).await?;
+        acked(ack).await?;
     }
     let info = ObjectInfo {
         name: name.to_owned(),
@@ -144,10 +146,8 @@ async fn purge_chunks(
     Ok(())
 }
 
-async fn acked(ack: Option<PublishAckFuture>) -> Result<(), String> {
-    if let Some(ack) = ack {
-        ack.await.map_err(|e| format!("chunk ack: {e}"))?;
-    }
+async fn acked(ack: PublishAckFuture) -> Result<(), String> {
+    ack.await.map_err(|e| format!("chunk ack: {e}"))?;
     Ok(())
 }
 

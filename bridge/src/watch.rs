@@ -162,7 +162,7 @@ impl Watcher {
 /// copy that crossed a second late.
 fn removal_check() -> Duration {
     #[cfg(feature = "test-hooks")]
-    if std::env::var_os(crate::test_hooks::QUIET_WATCH_VAR).is_some() {
+    if crate::test_hooks::quiet_watch() {
         return Duration::from_secs(3600);
     }
     REMOVAL_CHECK
