@@ -487,3 +487,47 @@ fn clips_whose_directory_is_short_or_long_round_trip() {
         );
     }
 }
+
+/// `paste_into` fills the buffers of the clip it is given again, on the
+/// unlocked path (small clips) and the locked one (over 256 KiB) alike,
+/// replaces one without the room, and leaves the clip empty on an error.
+#[test]
+fn paste_into_reuses_the_buffers_that_have_the_room() {
+    let (b, _tb) = board("paste-into", 8 << 20);
+    let mut clip = Clip::default();
+    assert!(matches!(
+        b.paste_into(&mut clip),
+        Err(shm_clip::Error::Empty)
+    ));
+    for len in [100, 300 << 10] {
+        let first = Clip::new("application/octet-stream", vec![1u8; len])
+            .with("text/plain;charset=utf-8", vec![b'a'; len / 2]);
+        b.copy(&first).unwrap();
+        let mut into = Clip::default();
+        b.paste_into(&mut into).unwrap();
+        assert_eq!(into, first, "{len} bytes");
+        let places: Vec<*const u8> = into.reps.iter().map(|r| r.data.as_ptr()).collect();
+
+        let second = Clip::new("application/octet-stream", vec![2u8; len])
+            .with("text/plain;charset=utf-8", vec![b'b'; len / 2]);
+        b.copy(&second).unwrap();
+        b.paste_into(&mut into).unwrap();
+        assert_eq!(into, second, "{len} bytes, again");
+        assert_eq!(b.paste().unwrap(), second);
+        let again: Vec<*const u8> = into.reps.iter().map(|r| r.data.as_ptr()).collect();
+        assert_eq!(again, places, "{len} bytes: the same buffers, filled again");
+
+        // The first representation grows past its buffer's room: a new one.
+        let third = Clip::new("application/octet-stream", vec![3u8; 2 * len])
+            .with("text/plain;charset=utf-8", vec![b'c'; len / 2]);
+        b.copy(&third).unwrap();
+        b.paste_into(&mut into).unwrap();
+        assert_eq!(into, third, "{len} bytes, grown");
+        assert_eq!(into.reps[1].data.as_ptr(), places[1]);
+        clip = into;
+    }
+    b.clear(true).unwrap();
+    assert!(!clip.reps.is_empty());
+    assert!(b.paste_into(&mut clip).is_err());
+    assert!(clip.reps.is_empty(), "an error leaves the clip empty");
+}

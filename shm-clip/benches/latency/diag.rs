@@ -224,6 +224,11 @@ pub fn breakdown(sizes: &[(usize, u64, u64)]) {
             row(&format!("Board::copy(), {label}"), &s, &faults(f));
             let (s, f) = sample_faults(warmup, n, |_| timed(|| board.paste().expect("paste")));
             row(&format!("Board::paste(), {label}"), &s, &faults(f));
+            let mut into = Clip::default();
+            let (s, f) = sample_faults(warmup, n, |_| {
+                timed(|| board.paste_into(&mut into).expect("paste_into"))
+            });
+            row(&format!("Board::paste_into(), {label}"), &s, &faults(f));
         }
         let data = clip.reps[0].data.as_slice();
         let s = sample(warmup, n, |_| {

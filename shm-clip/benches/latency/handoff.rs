@@ -32,7 +32,7 @@ pub const BOARD: CreateOptions = CreateOptions {
 /// The ways a payload can get from the writer to its readers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
-    /// `Board::copy` → mailbox → `Subscription::recv` + `Board::paste`.
+    /// `Board::copy` → mailbox → `Subscription::recv` + `Board::paste_into`.
     ShmClip,
     /// Raw region + `mq_send`/`mq_receive`, no lock, no checksum.
     Floor,

@@ -99,8 +99,10 @@ fn ready(acks: &mut File) {
     .write_to(acks);
 }
 
-/// The library under test: block in `Subscription::recv`, then `paste()`
-/// (which verifies every checksum), then compare every byte.
+/// The library under test: block in `Subscription::recv`, then
+/// `paste_into()` (which verifies every checksum) into the clip of the last
+/// round, as the floor's reader copies into its reused buffer, then compare
+/// every byte.
 fn shm_clip_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
     let name = BoardName::new(&cfg.name).map_err(|e| e.to_string())?;
     let board = Board::open_with(&name, Origin::this_process(OriginKind::Unknown), None)
@@ -108,6 +110,7 @@ fn shm_clip_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
     let mut sub = board.subscribe().map_err(|e| format!("subscribing: {e}"))?;
     let mut expected = base_payload(cfg.len, cfg.seed);
     let mut seen = board.seq();
+    let mut clip = shm_clip::Clip::default();
     ready(acks);
     for iter in 0..cfg.total {
         // Other subscribers coming and going also wake the mailbox, with an
@@ -119,7 +122,9 @@ fn shm_clip_reader(cfg: &ReaderConfig, acks: &mut File) -> Result<(), String> {
                 break;
             }
         }
-        let clip = board.paste().map_err(|e| format!("paste: {e}"))?;
+        board
+            .paste_into(&mut clip)
+            .map_err(|e| format!("paste: {e}"))?;
         let t1 = now_ns();
         stamp(&mut expected, iter);
         let rep = match clip.reps.as_slice() {

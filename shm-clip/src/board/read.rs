@@ -44,6 +44,30 @@ fn announced_len(descs: &[u8], n: usize) -> usize {
 const VERIFY_LATER_BYTES: u64 = 256 << 10;
 const VERIFY_LATER_REPS: usize = 8;
 
+/// Buffers of an earlier clip, for the next read to fill again, first
+/// representation first.
+#[derive(Default)]
+pub(super) struct Spare(Vec<Vec<u8>>);
+
+impl Spare {
+    /// The buffers of `clip`'s representations, which it gives up.
+    fn from(clip: &mut Clip) -> Spare {
+        Spare(clip.reps.drain(..).rev().map(|rep| rep.data).collect())
+    }
+
+    /// An empty buffer with room for `len` bytes: the next spare one if it
+    /// has the room (a smaller one is dropped), else a new one.
+    fn take(&mut self, len: usize) -> Vec<u8> {
+        match self.0.pop() {
+            Some(mut buf) if buf.capacity() >= len => {
+                buf.clear();
+                buf
+            }
+            _ => Segment::arena_out_buffer(len),
+        }
+    }
+}
+
 /// How much text of each entry `history` reads for its preview.
 const PREVIEW_BYTES: u64 = 512;
 
@@ -55,10 +79,34 @@ impl Board {
 
     /// The clip of an entry, with every representation verified.
     pub fn get(&self, which: Selector) -> Result<Clip> {
+        let mut clip = Clip::default();
+        self.get_into(which, &mut clip)?;
+        Ok(clip)
+    }
+
+    /// [`Board::paste`] into `clip`, reusing its buffers (see
+    /// [`Board::get_into`]).
+    pub fn paste_into(&self, clip: &mut Clip) -> Result<()> {
+        self.get_into(Selector::Current, clip)
+    }
+
+    /// [`Board::get`] into `clip`, whose representations' buffers are
+    /// filled again where they have the room: a reader that pastes clip
+    /// after clip, as a bridge or a viewer does, then pays no allocation
+    /// and no page faults for them. A fresh 32 MiB buffer costs the kernel
+    /// a pass that zeroes it, as long as the copy itself (BENCHMARKS.md,
+    /// "where the time goes"). On an error, `clip` is left empty.
+    pub fn get_into(&self, which: Selector, clip: &mut Clip) -> Result<()> {
+        let mut spare = Spare::from(clip);
+        clip.reps = self.get_reps(which, &mut spare)?;
+        Ok(())
+    }
+
+    fn get_reps(&self, which: Selector, spare: &mut Spare) -> Result<Vec<Representation>> {
         if matches!(which, Selector::Current)
-            && let Some(clip) = self.current_unlocked()
+            && let Some(reps) = self.current_unlocked(spare)
         {
-            return Ok(clip);
+            return Ok(reps);
         }
         let guard = self.seg.lock()?;
         let rec = self.find(&guard, which)?.rec;
@@ -68,28 +116,28 @@ impl Board {
             // copy, verified as it is made.
             let reps = infos
                 .into_iter()
-                .map(|info| self.read_rep(&rec, info, true))
+                .map(|info| self.read_rep(&rec, info, true, spare))
                 .collect::<Result<_>>()?;
             drop(guard);
-            return Ok(Clip { reps });
+            return Ok(reps);
         }
         let mut sums = [0u64; VERIFY_LATER_REPS];
         let mut reps = Vec::with_capacity(infos.len());
         for (sum, info) in sums.iter_mut().zip(infos) {
             *sum = info.checksum;
-            reps.push(self.read_rep(&rec, info, false)?);
+            reps.push(self.read_rep(&rec, info, false, spare)?);
         }
         drop(guard);
         if let Some(bad) = first_mismatch(&reps, &sums) {
             return Err(mismatch(rec.seq, &bad.mime));
         }
-        Ok(Clip { reps })
+        Ok(reps)
     }
 
     /// One representation of an entry, copying only that one out.
     pub fn get_type(&self, which: Selector, mime: &str) -> Result<Representation> {
         if matches!(which, Selector::Current)
-            && let Some(rep) = self.current_type_unlocked(mime)
+            && let Some(rep) = self.current_type_unlocked(mime, &mut Spare::default())
         {
             return Ok(rep);
         }
@@ -103,7 +151,7 @@ impl Board {
                     mime: mime.to_owned(),
                     available: infos.iter().map(|i| i.mime.clone()).collect(),
                 })?;
-            self.read_rep(&rec, info, true)
+            self.read_rep(&rec, info, true, &mut Spare::default())
         }
     }
 
@@ -143,18 +191,20 @@ impl Board {
     /// is an error, never data: every byte is read once. Without, the caller
     /// verifies the copy once it has released the lock. Under the lock, or
     /// optimistically (`unlocked.rs`), which verifies after its copy too.
+    /// The bytes go into the next of the `spare` buffers that has the room.
     pub(super) fn read_rep(
         &self,
         rec: &IndexRecord,
         info: RepInfo,
         verify: bool,
+        spare: &mut Spare,
     ) -> Result<Representation> {
         let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
         let start = rec
             .offset
             .checked_add(info.data_offset)
             .ok_or_else(|| corrupt(rec.seq, "range"))?;
-        let mut data = Segment::arena_out_buffer(len);
+        let mut data = spare.take(len);
         let mut hasher = verify.then(|| record::rep_hasher(info.mime.as_bytes(), info.data_len));
         let mut at = start;
         while data.len() < len {

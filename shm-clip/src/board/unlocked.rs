@@ -14,9 +14,9 @@
 use std::sync::atomic::{Ordering, fence};
 
 use super::Board;
-use super::read::{first_mismatch, pick_type, verify_later};
+use super::read::{Spare, first_mismatch, pick_type, verify_later};
+use crate::Representation;
 use crate::format::{NO_SLOT, SLOT_COMMITTED, off};
-use crate::{Clip, Representation};
 
 /// Tries before giving up on this path: a generation that moved twice means
 /// writers are busy, and waiting on the lock is fairer than spinning.
@@ -26,28 +26,32 @@ impl Board {
     /// The current clip, read without the lock, or `None` when the locked
     /// path must decide: an empty board, a holder at work, a large clip, or
     /// anything that did not check.
-    pub(super) fn current_unlocked(&self) -> Option<Clip> {
-        self.unlocked(None).map(|reps| Clip { reps })
+    pub(super) fn current_unlocked(&self, spare: &mut Spare) -> Option<Vec<Representation>> {
+        self.unlocked(None, spare)
     }
 
     /// The current clip's representation of `mime` (as `get_type` picks
     /// it), read without the lock; `None` as for [`Board::current_unlocked`],
     /// and when the clip has no such type (the locked path names the types).
-    pub(super) fn current_type_unlocked(&self, mime: &str) -> Option<Representation> {
-        self.unlocked(Some(mime))?.pop()
+    pub(super) fn current_type_unlocked(
+        &self,
+        mime: &str,
+        spare: &mut Spare,
+    ) -> Option<Representation> {
+        self.unlocked(Some(mime), spare)?.pop()
     }
 
     /// The seqlock reader: the current entry's representations (all, or the
     /// one `mime` picks), kept only if no holder ran during the copy and
     /// every checksum holds.
-    fn unlocked(&self, mime: Option<&str>) -> Option<Vec<Representation>> {
+    fn unlocked(&self, mime: Option<&str>, spare: &mut Spare) -> Option<Vec<Representation>> {
         let cell = self.seg.write_gen_cell();
         for _ in 0..ATTEMPTS {
             let generation = cell.load(Ordering::Acquire);
             if generation % 2 == 1 {
                 return None;
             }
-            let copied = self.copy_current(mime);
+            let copied = self.copy_current(mime, spare);
             // Orders every copy above before the second load: had any of
             // them seen a holder's write, this load sees its generation.
             fence(Ordering::Acquire);
@@ -66,7 +70,11 @@ impl Board {
     /// `mime` picks), with the checksums they must have. Every value is read
     /// once and checked as the locked path checks it; what fails is `None`,
     /// not an error, because a holder may have been changing it.
-    fn copy_current(&self, mime: Option<&str>) -> Option<(Vec<Representation>, Vec<u64>)> {
+    fn copy_current(
+        &self,
+        mime: Option<&str>,
+        spare: &mut Spare,
+    ) -> Option<(Vec<Representation>, Vec<u64>)> {
         let slot = self.seg.header_u32(off::CURRENT);
         if slot == NO_SLOT {
             return None;
@@ -86,7 +94,7 @@ impl Board {
         let sums = infos.iter().map(|i| i.checksum).collect();
         let reps = infos
             .into_iter()
-            .map(|info| self.read_rep(&rec, info, false).ok())
+            .map(|info| self.read_rep(&rec, info, false, spare).ok())
             .collect::<Option<_>>()?;
         Some((reps, sums))
     }
