@@ -104,7 +104,12 @@ async fn follow_once(link: &Link) -> Result<(), String> {
                 if last < applied {
                     // The stream was recreated (a wiped server): start over.
                     tracing::warn!(last, applied, "the stream is behind our position: it was recreated; replaying it");
-                    link.state.lock().expect("state lock").applied_seq = 0;
+                    {
+                        let mut state = link.state.lock().expect("state lock");
+                        state.applied_seq = 0;
+                        // Their stream seqs were the old stream's.
+                        state.outstanding.clear();
+                    }
                     link.save_state();
                     return Ok(());
                 }
@@ -160,7 +165,11 @@ async fn handle(link: &Link, seq: u64, payload: &[u8]) -> Result<(), String> {
             link.update_status(|s| s.rejected += 1);
         }
     }
-    link.state.lock().expect("state lock").applied_seq = seq;
+    {
+        let mut state = link.state.lock().expect("state lock");
+        state.applied_seq = seq;
+        state.outstanding.retain(|o| o.stream > seq);
+    }
     link.save_state();
     link.update_status(|s| s.applied_seq = seq);
     Ok(())

@@ -579,6 +579,22 @@ impl Local {
         Ok(())
     }
 
+    /// Takes up the changes that a bridge that ran before published and
+    /// its follower had not passed (the state's `outstanding`, oldest
+    /// first): a remote message replayed before theirs goes below them.
+    pub(crate) fn resume_outstanding(&self, published: &[crate::state::OwnMessage]) {
+        let mut accounting = self.accounting.lock().expect("accounting lock");
+        for own in published {
+            if accounting.outstanding.iter().all(|o| o.seq != own.seq) {
+                accounting.outstanding.push_back(Outstanding {
+                    seq: own.seq,
+                    clip_id: ClipId(own.clip),
+                    stream: Some(own.stream),
+                });
+            }
+        }
+    }
+
     /// The board seq of the newest local change handed to the publisher.
     pub fn handed(&self) -> u64 {
         self.handed_hint.load(Ordering::Acquire)
@@ -1092,8 +1108,9 @@ mod tests {
     /// After a restart: the bridge that handed on and published the user's
     /// copy `l` (stream message 7) was killed before its follower passed
     /// that message, and a new one resumes with every local change up to
-    /// `l` counted as published. Its outstanding list starts empty (it is
-    /// not persisted), so the replayed remote clip of message 6 goes on
+    /// `l` counted as published. Its outstanding list starts empty (the
+    /// bridge was killed within the persist delay, before its state file
+    /// held `l`: the next test has the file), so the replayed remote clip of message 6 goes on
     /// top; when message 7, `l`'s own, comes back, `reselect_own` makes
     /// `l` current again, as on every other board, and that is no news for
     /// the watcher. A newer change of the user's decides instead.
@@ -1151,7 +1168,7 @@ mod tests {
             assert_ne!(
                 current(&user),
                 l.clip_id,
-                "the window a persisted list would close"
+                "the window that the persisted list closes once it is written"
             );
             let newer = user_did_more.then(|| {
                 let m = user.copy(&Clip::text("newer")).unwrap();
@@ -1178,5 +1195,63 @@ mod tests {
             // No news: the bridge's writes are its own.
             assert_eq!(handed(&after, &mut last), []);
         }
+    }
+
+    /// The restart of the test above, with the outstanding list that the
+    /// state file kept (`State::outstanding`): the replayed remote clip of
+    /// message 6 goes below `l`, which stays current throughout, and
+    /// message 7, `l`'s own, passes it.
+    #[test]
+    fn a_restart_with_the_persisted_outstanding_list_keeps_an_own_clip_current() {
+        let tb = TestBoard::new("bridge-resume-outstanding");
+        let user = tb.open(CreateOptions::default());
+        let bridge = || {
+            Local::from_board(
+                Board::open_with(&tb.name, Origin::this_process(OriginKind::Bridge), None).unwrap(),
+            )
+        };
+        let before = bridge();
+        let mut last = user.status().unwrap().seq;
+        let l = user.copy(&Clip::text("l")).unwrap();
+        assert_eq!(
+            kinds(&handed(&before, &mut last)),
+            [(l.clip_id, Kind::Copied)]
+        );
+        before.published(l.seq, Some(7)).unwrap();
+        drop(before);
+
+        let after = bridge();
+        after.resume_outstanding(&[crate::state::OwnMessage {
+            seq: l.seq,
+            clip: l.clip_id.0,
+            stream: 7,
+        }]);
+        after.resume_after(l.seq).unwrap();
+        let mut last = l.seq;
+        let reps = vec![Representation {
+            mime: "text/plain;charset=utf-8".into(),
+            data: b"from afar".to_vec(),
+        }];
+        after
+            .apply(reps, ClipId([1; 16]), NodeId([9; 16]), "laptop", 1, 6)
+            .unwrap();
+        after.passed(6, None);
+        assert_eq!(current(&user), l.clip_id, "the replayed clip went below");
+        assert_eq!(
+            user.get(Selector::Index(1)).unwrap().text_str(),
+            Some("from afar")
+        );
+        after.reselect_own(l.clip_id, l.seq).unwrap();
+        after.passed(7, Some(l.seq));
+        assert_eq!(current(&user), l.clip_id);
+        assert!(
+            after.accounting.lock().unwrap().outstanding.is_empty(),
+            "message 7 passed it"
+        );
+        assert_eq!(
+            handed(&after, &mut last),
+            [],
+            "no news: nothing the user did"
+        );
     }
 }

@@ -193,6 +193,7 @@ pub async fn send(link: &Link, out: &Outgoing) -> Result<u64> {
 pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
     while let Some(commit) = rx.recv().await {
         link.update_status(|s| s.outbox = rx.len() as u64 + 1);
+        let mut sent = None;
         let ready = if commit.kind == Kind::Selected {
             Ok(Ready::Select(selection(&link, commit)))
         } else {
@@ -216,6 +217,7 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
                 loop {
                     match send_ready(&link, &ready).await {
                         Ok(stream_seq) => {
+                            sent = Some(stream_seq);
                             tracing::debug!(clip = %commit.clip_id, stream_seq, kind = ?commit.kind, "published");
                             // Cannot fail: it only records the stream seq.
                             let _ = link.local.published(commit.seq, Some(stream_seq));
@@ -240,7 +242,17 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
                 }
             }
         }
-        link.state.lock().expect("state lock").published_board_seq = commit.seq;
+        {
+            let mut state = link.state.lock().expect("state lock");
+            state.published_board_seq = commit.seq;
+            if let Some(stream) = sent.filter(|&n| n > state.applied_seq) {
+                state.outstanding.push(crate::state::OwnMessage {
+                    seq: commit.seq,
+                    clip: commit.clip_id.0,
+                    stream,
+                });
+            }
+        }
         link.save_state();
         link.update_status(|s| s.outbox = rx.len() as u64);
     }

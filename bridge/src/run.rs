@@ -63,13 +63,18 @@ async fn serve(settings: Settings, key: BoardKey) -> Result<()> {
             state.stream.clone_from(&names.stream);
             state.applied_seq = 0;
             state.origin_seqs.clear();
+            state.outstanding.clear();
         }
         if state.node != node {
             // A first start or a recreated board: what it holds now is not
             // published (a fresh board's restored history is not news).
             state.node = node;
             state.published_board_seq = local.board.seq();
+            state.outstanding.clear();
         }
+        let applied = state.applied_seq;
+        state.outstanding.retain(|o| o.stream > applied);
+        local.resume_outstanding(&state.outstanding);
         state.save(&path)?;
         let start_after = state.published_board_seq;
         tracing::info!(board = %board, stream = %names.stream, applied = state.applied_seq, "bridging");

@@ -28,6 +28,22 @@ pub struct State {
     pub published_board_seq: u64,
     /// Per origin node (hex): the newest origin seq applied.
     pub origin_seqs: BTreeMap<String, u64>,
+    /// This board's published changes whose messages come after
+    /// `applied_seq`, oldest first: after a restart, a remote message
+    /// replayed before them is placed below them, as the bridge that
+    /// published them would have placed it.
+    pub outstanding: Vec<OwnMessage>,
+}
+
+/// A local change on the stream that the follower has not passed yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnMessage {
+    /// The change's origin seq (its board seq).
+    pub seq: u64,
+    /// Its clip id.
+    pub clip: [u8; 16],
+    /// Its message's stream seq.
+    pub stream: u64,
 }
 
 /// Where the state of `board` lives.
@@ -120,6 +136,11 @@ mod tests {
             ..State::default()
         };
         s.origin_seqs.insert("ab".into(), 3);
+        s.outstanding.push(OwnMessage {
+            seq: 4,
+            clip: [5; 16],
+            stream: 9,
+        });
         s.save(&path).unwrap();
         assert_eq!(State::load(&path).unwrap(), s);
         std::fs::write(&path, b"{not json").unwrap();
