@@ -129,6 +129,13 @@ async fn follow_once(link: &Link) -> Result<(), String> {
 /// an error means it could not be read now (the network), and it is read
 /// again, up to [`MAX_RETRIES`] times before it counts as rejected.
 async fn handle(link: &Link, seq: u64, payload: &[u8]) -> Result<(), String> {
+    // Before the first message is applied: a test kills the bridge here,
+    // its later own message published meanwhile and persisted as
+    // outstanding (`tests/faults.rs`).
+    #[cfg(feature = "test-hooks")]
+    if crate::test_hooks::asked("follow") {
+        crate::local::blocking(|| crate::test_hooks::pause_if_asked("follow"));
+    }
     let outcome = match process(link, seq, payload).await {
         Err(Failure::Retry(why)) => {
             let mut retries = link.retries.lock().expect("retries lock");

@@ -5,6 +5,7 @@ mod common;
 
 use common::{CROSS, Machine, Pause, Scratch, stream_messages, wait_until};
 use shm_clip::{OriginKind, Selector};
+use shm_clip_bridge::state::State;
 use shm_clip_test_kit::nats::NatsServer;
 
 #[test]
@@ -339,6 +340,61 @@ fn a_late_bridge_replays_history_and_a_restart_resumes_without_dups_or_gaps() {
     b.wait_for("made while the bridge was dead");
     b.wait_status("caught up", |st| st.applied_seq == 9);
     assert_eq!(b.texts().len(), 9);
+}
+
+/// A bridge killed after it published the user's copy `l` but before its
+/// follower passed the remote message that came before `l`'s: the
+/// restarted bridge replays that remote clip below `l`, as the killed one
+/// would have, because the state file kept `l` as outstanding. Without
+/// the persisted list the remote clip went on top, and `l`'s own message
+/// made `l` current again later: a second commit, and `l` moved.
+#[test]
+fn a_restart_between_an_own_publish_and_its_follower_keeps_the_users_copy_current() {
+    let s = Scratch::new("resume-own");
+    let server = NatsServer::start(&s.0, "n", &[]);
+    let key = s.key();
+    let mut a = Machine::new(&s, "resume-own", "a");
+    let mut b = Machine::new(&s, "resume-own", "b");
+    let pause = Pause::arm(&s, &mut a, "follow");
+    a.start(&[server.url()], &key, &[]);
+    b.start(&[server.url()], &key, &[]);
+    // Stream message 1 is B's "r"; A's follower stops before it.
+    b.copy("r");
+    pause.wait_at("follow");
+    // Message 2 is A's "l", published while its follower stands there.
+    a.copy("l");
+    b.wait_current("l");
+    let state_path = a.state_path();
+    let l_before = a.board.info(Selector::Current).unwrap();
+    wait_until("A's state file holds l as outstanding", CROSS, || {
+        State::load(&state_path).is_ok_and(|st| {
+            st.outstanding
+                .iter()
+                .any(|o| o.stream == 2 && o.clip == l_before.clip_id.0)
+        })
+    });
+    assert_eq!(State::load(&state_path).unwrap().applied_seq, 0);
+    a.kill_bridge();
+    let seq_before = a.board.seq();
+
+    a.env.clear();
+    a.start(&[server.url()], &key, &[]);
+    a.wait_status("caught up", |st| {
+        st.applied_seq == 2 && st.stream_last_seq == 2
+    });
+    assert_eq!(a.texts(), ["r", "l"], "r replayed below l");
+    let l_after = a.board.info(Selector::Current).unwrap();
+    assert_eq!(l_after.clip_id, l_before.clip_id);
+    assert_eq!(
+        (l_after.seq, l_after.touched),
+        (l_before.seq, l_before.touched),
+        "l stayed where it was: it was never made current again"
+    );
+    assert_eq!(a.board.seq() - seq_before, 1, "one commit on A: r, below l");
+    let state = State::load(&state_path).unwrap();
+    assert!(state.outstanding.is_empty(), "{state:?}");
+    assert_eq!(b.texts(), ["r", "l"], "the same order on both");
+    assert_eq!(stream_messages(&server.url(), &a.names(&key)), 2, "no echo");
 }
 
 #[test]

@@ -212,7 +212,6 @@ fn table_header(first: &str) {
 }
 
 /// Runs every method for one configuration; returns (method, summary).
-/// Runs every method for one configuration; returns (method, summary).
 /// The repeats are split into rounds that visit the methods in turn, so that
 /// a slow patch of a shared machine hits every method alike.
 fn run_all(base: Handoff, first_col: &str, tag: &str, opts: &Options) -> Vec<(Method, Summary)> {
