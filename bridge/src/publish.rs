@@ -246,7 +246,7 @@ pub async fn run(link: Arc<Link>, mut rx: UnboundedReceiver<LocalCommit>) {
             let mut state = link.state.lock().expect("state lock");
             state.published_board_seq = commit.seq;
             if let Some(stream) = sent.filter(|&n| n > state.applied_seq) {
-                state.outstanding.push(crate::state::OwnMessage {
+                state.push_outstanding(crate::state::OwnMessage {
                     seq: commit.seq,
                     clip: commit.clip_id.0,
                     stream,

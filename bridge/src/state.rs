@@ -35,6 +35,13 @@ pub struct State {
     pub outstanding: Vec<OwnMessage>,
 }
 
+/// At most this many [`State::outstanding`] entries are kept: the file is
+/// rewritten after every change, and a follower that far behind (retrying
+/// an unreadable blob while the user copies on) has the oldest of them far
+/// down the history anyway. Dropping one only means that, after a
+/// restart, a remote clip replayed before its message may go above it.
+pub const MAX_OUTSTANDING: usize = 1024;
+
 /// A local change on the stream that the follower has not passed yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnMessage {
@@ -61,6 +68,14 @@ pub fn state_path(board: &BoardName) -> Result<PathBuf> {
 }
 
 impl State {
+    /// Records a published change whose message the follower has not
+    /// passed; beyond [`MAX_OUTSTANDING`] the oldest goes.
+    pub fn push_outstanding(&mut self, own: OwnMessage) {
+        self.outstanding.push(own);
+        let over = self.outstanding.len().saturating_sub(MAX_OUTSTANDING);
+        self.outstanding.drain(..over);
+    }
+
     /// Reads the state at `path`; a missing file is a fresh state, a damaged
     /// one is an error (guessing could apply commits twice or skip some).
     pub fn load(path: &Path) -> Result<State> {
@@ -151,5 +166,21 @@ mod tests {
                 .contains("damaged")
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_outstanding_list_keeps_its_newest_entries_up_to_the_cap() {
+        let mut s = State::default();
+        let own = |n: u64| OwnMessage {
+            seq: n,
+            clip: [n as u8; 16],
+            stream: n + 100,
+        };
+        for n in 0..MAX_OUTSTANDING as u64 + 3 {
+            s.push_outstanding(own(n));
+        }
+        assert_eq!(s.outstanding.len(), MAX_OUTSTANDING);
+        assert_eq!(s.outstanding.first(), Some(&own(3)), "the oldest went");
+        assert_eq!(s.outstanding.last(), Some(&own(MAX_OUTSTANDING as u64 + 2)));
     }
 }
