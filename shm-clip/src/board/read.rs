@@ -42,26 +42,30 @@ fn announced_len(descs: &[u8], n: usize) -> usize {
 /// clip is hashed piece by piece as it lands, so each byte is read from
 /// memory once.
 const VERIFY_LATER_BYTES: u64 = 256 << 10;
-const VERIFY_LATER_REPS: usize = 8;
+pub(super) const VERIFY_LATER_REPS: usize = 8;
 
-/// Buffers of an earlier clip, for the next read to fill again, first
-/// representation first.
+/// The representations of an earlier clip, whose buffers the next read
+/// fills again, last representation first (so that the first is popped
+/// first). They are kept as the clip held them: collecting their buffers
+/// into a new `Vec` was an allocation on every paste.
 #[derive(Default)]
-pub(super) struct Spare(Vec<Vec<u8>>);
+pub(super) struct Spare(Vec<Representation>);
 
 impl Spare {
-    /// The buffers of `clip`'s representations, which it gives up.
+    /// The representations of `clip`, which it gives up.
     fn from(clip: &mut Clip) -> Spare {
-        Spare(clip.reps.drain(..).rev().map(|rep| rep.data).collect())
+        let mut reps = std::mem::take(&mut clip.reps);
+        reps.reverse();
+        Spare(reps)
     }
 
     /// An empty buffer with room for `len` bytes: the next spare one if it
     /// has the room (a smaller one is dropped), else a new one.
     fn take(&mut self, len: usize) -> Vec<u8> {
         match self.0.pop() {
-            Some(mut buf) if buf.capacity() >= len => {
-                buf.clear();
-                buf
+            Some(Representation { mut data, .. }) if data.capacity() >= len => {
+                data.clear();
+                data
             }
             _ => Segment::arena_out_buffer(len),
         }

@@ -14,7 +14,7 @@
 use std::sync::atomic::{Ordering, fence};
 
 use super::Board;
-use super::read::{Spare, first_mismatch, pick_type, verify_later};
+use super::read::{Spare, VERIFY_LATER_REPS, first_mismatch, pick_type, verify_later};
 use crate::Representation;
 use crate::format::{NO_SLOT, SLOT_COMMITTED, off};
 
@@ -74,7 +74,7 @@ impl Board {
         &self,
         mime: Option<&str>,
         spare: &mut Spare,
-    ) -> Option<(Vec<Representation>, Vec<u64>)> {
+    ) -> Option<(Vec<Representation>, [u64; VERIFY_LATER_REPS])> {
         let slot = self.seg.header_u32(off::CURRENT);
         if slot == NO_SLOT {
             return None;
@@ -91,7 +91,11 @@ impl Board {
         if !verify_later(&infos) {
             return None;
         }
-        let sums = infos.iter().map(|i| i.checksum).collect();
+        // At most VERIFY_LATER_REPS (checked above): no allocation for them.
+        let mut sums = [0; VERIFY_LATER_REPS];
+        for (sum, info) in sums.iter_mut().zip(&infos) {
+            *sum = info.checksum;
+        }
         let reps = infos
             .into_iter()
             .map(|info| self.read_rep(&rec, info, false, spare).ok())
