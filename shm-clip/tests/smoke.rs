@@ -126,8 +126,8 @@ fn handles_see_each_others_changes_through_their_caches() {
     Board::destroy(&name, true).unwrap();
 }
 
-/// `get(Selector::Clip(id))` finds the current clip without the index
-/// and every other one through it, from a handle whose index cache another
+/// `get(Selector::Clip(id))` (and `info`, with the entry's place) finds the
+/// current clip without the index and every other one through it, from a handle whose index cache another
 /// handle's commits made stale, and names an id the board no longer holds.
 #[test]
 fn a_clip_is_found_by_its_id_whether_current_or_not() {
@@ -151,6 +151,11 @@ fn a_clip_is_found_by_its_id_whether_current_or_not() {
             Some(format!("clip {i}").as_str()),
             "clip {i} by its id"
         );
+        assert_eq!(
+            reader.info(Selector::Clip(*id)).unwrap().index,
+            11 - i,
+            "clip {i}'s place in the history, by its id"
+        );
     }
     for id in &ids[..4] {
         assert!(
@@ -171,6 +176,8 @@ fn a_clip_is_found_by_its_id_whether_current_or_not() {
         reader.get(Selector::Clip(ids[11])).unwrap().text_str(),
         Some("clip 11")
     );
+    assert_eq!(reader.info(Selector::Clip(ids[5])).unwrap().index, 0);
+    assert_eq!(reader.info(Selector::Clip(ids[11])).unwrap().index, 1);
 }
 
 #[test]

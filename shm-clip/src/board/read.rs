@@ -171,13 +171,24 @@ impl Board {
             .collect())
     }
 
-    /// One entry's description; for the current clip, constant work.
+    /// One entry's description; for the current clip, however it is named,
+    /// constant work.
     pub fn info(&self, which: Selector) -> Result<EntryInfo> {
         let guard = self.seg.lock()?;
-        let rec = self.find(&guard, which)?.rec;
+        let found = self.find(&guard, which)?;
+        let rec = found.rec;
         let index = match which {
             Selector::Current => 0,
             Selector::Index(i) => i,
+            // The current clip is index 0, which needs no look at the
+            // index: a watcher asking by id for what was just copied would
+            // otherwise copy the whole index out, stale since that commit.
+            _ if self
+                .with_ring(&guard, |ring| Ok(ring.current()?))?
+                .is_some_and(|current| current.slot == found.slot) =>
+            {
+                0
+            }
             _ => self
                 .index(&guard)?
                 .live()
