@@ -9,7 +9,10 @@
 pub(crate) use crate::format::descs_len;
 #[cfg(test)]
 use crate::format::xxh3_64;
-use crate::format::{Checksum, Desc, MAX_MIME_LEN, MAX_REPS, header_rep_count, put_header};
+use crate::format::{
+    Checksum, Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, REP_DESC_SIZE, header_rep_count,
+    put_header,
+};
 use crate::{Clip, Error, Representation, Result};
 
 /// A clip checked and measured for the arena. The checksums are computed
@@ -52,22 +55,32 @@ impl<'a> Encoded<'a> {
         })
     }
 
-    /// The directory, given each representation's checksum in order.
-    pub(crate) fn directory(&self, checksums: &[u64]) -> Vec<u8> {
-        let mut directory = Vec::with_capacity(self.dir_len);
-        put_header(&mut directory, self.clip.reps.len() as u32);
-        for (rep, &checksum) in self.clip.reps.iter().zip(checksums) {
+    /// Writes the directory into `out`, which is `dir_len` bytes long,
+    /// given each representation's checksum in order. Into the caller's
+    /// buffer: a copy puts it on its stack, where a `Vec` was an allocation
+    /// in every copy.
+    pub(crate) fn write_directory(&self, checksums: &[u64], out: &mut [u8]) {
+        let reps = &self.clip.reps;
+        let (header, rest) = out.split_at_mut(RECORD_HEADER_SIZE);
+        let (descs, mut mimes) = rest.split_at_mut(reps.len() * REP_DESC_SIZE);
+        put_header(
+            header.try_into().expect("split at the header's size"),
+            reps.len() as u32,
+        );
+        let descs = descs.chunks_exact_mut(REP_DESC_SIZE);
+        for ((rep, &checksum), d) in reps.iter().zip(checksums).zip(descs) {
             Desc {
                 mime_len: rep.mime.len() as u32,
                 data_len: rep.data.len() as u64,
                 checksum,
             }
-            .put(&mut directory);
+            .put(d.try_into().expect("chunks of a descriptor's size"));
         }
-        for rep in &self.clip.reps {
-            directory.extend_from_slice(rep.mime.as_bytes());
+        for rep in reps {
+            let (this, rest) = mimes.split_at_mut(rep.mime.len());
+            this.copy_from_slice(rep.mime.as_bytes());
+            mimes = rest;
         }
-        directory
     }
 
     /// The whole record in one buffer, with its content hash: for tests,
@@ -80,7 +93,8 @@ impl<'a> Encoded<'a> {
             .iter()
             .map(|r| checksum(r.mime.as_bytes(), &r.data))
             .collect();
-        let mut out = self.directory(&sums);
+        let mut out = vec![0; self.dir_len];
+        self.write_directory(&sums, &mut out);
         let hash = xxh3_64(&out);
         for rep in &self.clip.reps {
             out.extend_from_slice(&rep.data);

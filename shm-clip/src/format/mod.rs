@@ -39,7 +39,10 @@ pub use message::Change;
 pub(crate) use message::{MESSAGE_SIZE, MessageFields};
 #[cfg(test)]
 pub(crate) use record::is_reserved;
-pub(crate) use record::{Desc, MAX_MIME_LEN, MAX_REPS, descs_len, header_rep_count, put_header};
+pub(crate) use record::{
+    Desc, MAX_MIME_LEN, MAX_REPS, RECORD_HEADER_SIZE, REP_DESC_SIZE, descs_len, header_rep_count,
+    put_header,
+};
 pub use removal_log::RemovalKind;
 pub(crate) use removal_log::{REMOVAL_SIZE, RemovalRecord};
 pub(crate) use subscriber::{SUB_FREE, SUB_LIVE, SUB_STATE, SubscriberRecord};

@@ -55,12 +55,12 @@ pub(crate) const fn descs_len(n: usize) -> usize {
     RECORD_HEADER_SIZE + n * REP_DESC_SIZE
 }
 
-/// Appends a record header for `rep_count` representations.
-pub(crate) fn put_header(out: &mut Vec<u8>, rep_count: u32) {
+/// Writes a record header for `rep_count` representations.
+pub(crate) fn put_header(out: &mut [u8; RECORD_HEADER_SIZE], rep_count: u32) {
     let mut b = [0u8; RECORD_HEADER_SIZE];
     b[offset_of!(RecordHeader, magic)..][..4].copy_from_slice(&RECORD_MAGIC);
     put_u32(&mut b, offset_of!(RecordHeader, rep_count), rep_count);
-    out.extend_from_slice(&b);
+    *out = b;
 }
 
 /// The representation count of a record header, if `header` starts with the
@@ -82,13 +82,13 @@ pub(crate) struct Desc {
 }
 
 impl Desc {
-    /// Appends this descriptor.
-    pub(crate) fn put(&self, out: &mut Vec<u8>) {
+    /// Writes this descriptor.
+    pub(crate) fn put(&self, out: &mut [u8; REP_DESC_SIZE]) {
         let mut b = [0u8; REP_DESC_SIZE];
         put_u32(&mut b, offset_of!(RepDesc, mime_len), self.mime_len);
         put_u64(&mut b, offset_of!(RepDesc, data_len), self.data_len);
         put_u64(&mut b, offset_of!(RepDesc, checksum), self.checksum);
-        out.extend_from_slice(&b);
+        *out = b;
     }
 
     /// Descriptor `i` of a directory that holds at least `descs_len(i + 1)`
