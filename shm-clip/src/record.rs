@@ -15,6 +15,13 @@ use crate::format::{
 };
 use crate::{Clip, Error, Representation, Result};
 
+/// The longest directory handled in a fixed buffer, on the stack: the
+/// header, four descriptors and four MIME types of 32 bytes fit. A copy
+/// builds one of this size or less without allocating, and a paste finds
+/// it in its first read of the record.
+pub(crate) const SHORT_DIRECTORY: usize = 512;
+const _: () = assert!(SHORT_DIRECTORY >= descs_len(4) + 4 * 32);
+
 /// A clip checked and measured for the arena. The checksums are computed
 /// while the bytes are copied in (`Board`'s copy), so that every payload
 /// byte is read once: [`Encoded::directory`] then takes them.

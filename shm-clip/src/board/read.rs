@@ -17,12 +17,6 @@ use crate::{
 /// Bytes copied out (and hashed) per piece, as a copy writes them in.
 const READ_PIECE: usize = 64 << 10;
 
-/// Bytes of a record copied at once to find its directory in
-/// ([`Board::read_directory`]): the header, four descriptors and four MIME
-/// types of 32 bytes fit.
-const DIRECTORY_GUESS: usize = 512;
-const _: () = assert!(DIRECTORY_GUESS >= record::descs_len(4) + 4 * 32);
-
 /// The length of the directory of `n` representations whose descriptors
 /// `descs` starts with: the descriptors and the MIME types they announce,
 /// each capped at the longest a type may be (a descriptor missing from
@@ -183,12 +177,9 @@ impl Board {
             // The current clip is index 0, which needs no look at the
             // index: a watcher asking by id for what was just copied would
             // otherwise copy the whole index out, stale since that commit.
-            _ if self
-                .with_ring(&guard, |ring| Ok(ring.current()?))?
-                .is_some_and(|current| current.slot == found.slot) =>
-            {
-                0
-            }
+            // `find` validated the slot; under the lock, the current slot
+            // number cannot change.
+            _ if self.seg.header_u32(off::CURRENT) == found.slot => 0,
             _ => self
                 .index(&guard)?
                 .live()
@@ -245,7 +236,7 @@ impl Board {
     /// Copies an entry's directory out and parses it. Under the lock, or
     /// optimistically (`unlocked.rs`): every length is checked as it is read.
     ///
-    /// The first [`DIRECTORY_GUESS`] bytes (or the whole record, if shorter)
+    /// The first [`record::SHORT_DIRECTORY`] bytes (or the whole record, if shorter)
     /// are copied at once: they hold the directory of any clip of a few
     /// types, which is then parsed from that one copy. A longer directory is
     /// read in the three steps its lengths take (header, descriptors, MIME
@@ -257,8 +248,8 @@ impl Board {
             return Err(corrupt(seq, "length exceeds the arena"));
         }
         let record_len = usize::try_from(rec.len).map_err(|_| corrupt(seq, "length"))?;
-        let mut guess = [0u8; DIRECTORY_GUESS];
-        let first = &mut guess[..record_len.min(DIRECTORY_GUESS)];
+        let mut guess = [0u8; record::SHORT_DIRECTORY];
+        let first = &mut guess[..record_len.min(record::SHORT_DIRECTORY)];
         self.seg
             .arena_read(rec.offset, first)
             .map_err(|_| corrupt(seq, "range"))?;

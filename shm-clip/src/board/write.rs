@@ -13,18 +13,13 @@ use crate::format::{
 use crate::history::aligned;
 use crate::ids::ClipId;
 use crate::lock::LockGuard;
-use crate::record::Encoded;
+use crate::record::{Encoded, SHORT_DIRECTORY};
 use crate::ring::{Fault, Ring, Room, Slot};
 use crate::{Clip, CopyOutcome, Error, Origin, Result};
 
 /// Bytes copied (and hashed) per piece: well inside the L2 cache, so the
 /// hash reads what the copy just brought in.
 const COPY_PIECE: usize = 64 << 10;
-
-/// The longest directory a copy builds on its stack: the header, four
-/// descriptors and four MIME types of 32 bytes fit, as in
-/// `read.rs`'s `DIRECTORY_GUESS`.
-const DIRECTORY_ON_STACK: usize = 512;
 
 /// What a new record is made from: a clip, or an entry's record moved whole.
 enum Source<'a> {
@@ -380,9 +375,9 @@ impl Board {
         // directory of a few types fits on the stack; a longer one (up to
         // 64 types of 255 bytes) goes into a Vec.
         let checksums = &checksums[..reps.len()];
-        let mut small = [0u8; DIRECTORY_ON_STACK];
+        let mut small = [0u8; SHORT_DIRECTORY];
         let mut large = Vec::new();
-        let directory = if enc.dir_len <= DIRECTORY_ON_STACK {
+        let directory = if enc.dir_len <= SHORT_DIRECTORY {
             &mut small[..enc.dir_len]
         } else {
             large.resize(enc.dir_len, 0);
