@@ -105,11 +105,8 @@ impl Inner {
                 Err(problem) => self.outbox.fail(problem),
             },
             Command::Spawn(what) => {
-                match super::spawn::start(what, &self.name, &self.outbox) {
-                    Ok(pid) => self
-                        .outbox
-                        .send(Event::Info(format!("Started {what} (pid {pid})"))),
-                    Err(problem) => self.outbox.fail(problem),
+                if let Err(problem) = super::spawn::start(what, &self.name, &self.outbox) {
+                    self.outbox.fail(problem);
                 }
                 // A new process subscribes without committing, so no mailbox
                 // hears of it: re-read a few times while it starts.

@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use shm_clip::BoardName;
 
-use super::{Outbox, Problem};
+use super::{Event, Outbox, Problem};
 
 /// What to start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,10 +26,13 @@ impl std::fmt::Display for Spawn {
     }
 }
 
-/// Starts `what` from this program's own executable and returns its pid.
+/// Starts `what` from this program's own executable and reports "Started …".
 /// A named thread waits for it, so it never lingers as a zombie, and reports
 /// a failed exit.
-pub(super) fn start(what: Spawn, board: &BoardName, outbox: &Outbox) -> Result<u32, Problem> {
+///
+/// The start is reported before that thread exists: a child that fails at
+/// once must not have its exit reported before its start.
+pub(super) fn start(what: Spawn, board: &BoardName, outbox: &Outbox) -> Result<(), Problem> {
     let exe = std::env::current_exe()
         .map_err(|err| Problem::new(format!("cannot find this program's executable: {err}")))?;
     let mut command = std::process::Command::new(&exe);
@@ -43,6 +46,7 @@ pub(super) fn start(what: Spawn, board: &BoardName, outbox: &Outbox) -> Result<u
         .spawn()
         .map_err(|err| Problem::new(format!("cannot start {}: {err}", exe.display())))?;
     let pid = child.id();
+    outbox.send(Event::Info(format!("Started {what} (pid {pid})")));
     let outbox = outbox.clone();
     let board = board.clone();
     std::thread::Builder::new()
@@ -62,5 +66,5 @@ pub(super) fn start(what: Spawn, board: &BoardName, outbox: &Outbox) -> Result<u
             Err(err) => tracing::warn!(%err, pid, "cannot wait for the child process"),
         })
         .map_err(|err| Problem::new(format!("cannot start a reaper thread: {err}")))?;
-    Ok(pid)
+    Ok(())
 }
