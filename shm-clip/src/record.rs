@@ -145,15 +145,106 @@ pub(crate) fn checksum(mime: &[u8], data: &[u8]) -> u64 {
     h.digest()
 }
 
-/// One representation as described by a record's directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RepInfo {
-    pub(crate) mime: String,
+/// One representation as described by a record's directory. Its MIME type
+/// borrows the directory's bytes: a paste copies it once, into the
+/// representation it fills, instead of into a `String` of its own first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RepInfo<'a> {
+    pub(crate) mime: &'a str,
     /// Offset of the data from the start of the record.
     pub(crate) data_offset: u64,
     pub(crate) data_len: u64,
     pub(crate) checksum: u64,
 }
+
+/// A record's directory, checked by [`parse_directory`]: its count, every
+/// descriptor, MIME type and length. Its representations are decoded again
+/// from these bytes each time they are iterated, which costs less than the
+/// list of them a paste allocated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Directory<'a> {
+    /// Exactly the directory: header, descriptors and MIME types.
+    bytes: &'a [u8],
+    /// The MIME types, one after another: checked as UTF-8 once, and cut
+    /// at each type's end, which is a character boundary.
+    mimes: &'a str,
+    count: usize,
+    data_len: u64,
+}
+
+impl<'a> Directory<'a> {
+    /// The directory's length: where the first representation's data starts.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// How many representations the record holds (at least one).
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The representations' data lengths, summed.
+    pub(crate) fn data_len(&self) -> u64 {
+        self.data_len
+    }
+
+    /// The representations, in record order.
+    pub(crate) fn reps(&self) -> Reps<'a> {
+        Reps {
+            bytes: self.bytes,
+            mimes: self.mimes,
+            next: 0,
+            count: self.count,
+            mime_at: 0,
+            data_at: self.bytes.len() as u64,
+        }
+    }
+}
+
+/// The representations of a [`Directory`], decoded as they are reached.
+#[derive(Clone, Debug)]
+pub(crate) struct Reps<'a> {
+    bytes: &'a [u8],
+    mimes: &'a str,
+    next: usize,
+    count: usize,
+    /// Where the next MIME type starts in `mimes`.
+    mime_at: usize,
+    data_at: u64,
+}
+
+impl<'a> Iterator for Reps<'a> {
+    type Item = RepInfo<'a>;
+
+    fn next(&mut self) -> Option<RepInfo<'a>> {
+        if self.next == self.count {
+            return None;
+        }
+        // `parse_directory` checked every value below, in these private
+        // bytes; failing again here (it cannot) ends the iteration early
+        // rather than panicking.
+        let d = Desc::at(self.bytes, self.next)?;
+        let mime_end = self.mime_at.checked_add(d.mime_len as usize)?;
+        let mime = self.mimes.get(self.mime_at..mime_end)?;
+        let info = RepInfo {
+            mime,
+            data_offset: self.data_at,
+            data_len: d.data_len,
+            checksum: d.checksum,
+        };
+        self.next += 1;
+        self.mime_at = mime_end;
+        self.data_at = self.data_at.checked_add(d.data_len)?;
+        Some(info)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.count - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Reps<'_> {}
 
 /// The rep count in a record header, validated.
 pub(crate) fn rep_count(header: &[u8]) -> Result<usize> {
@@ -170,10 +261,11 @@ pub(crate) fn rep_count(header: &[u8]) -> Result<usize> {
     Ok(n as usize)
 }
 
-/// Parses a record's directory (header, descriptors, MIME strings) from
-/// `bytes`, which must start at the record and may extend beyond the directory.
-/// Every length is checked against `record_len`, the length the index claims.
-pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepInfo>, usize)> {
+/// Checks a record's directory (header, descriptors, MIME strings) in
+/// `bytes`, which must start at the record and may extend beyond the
+/// directory. Every length is checked against `record_len`, the length the
+/// index claims.
+pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<Directory<'_>> {
     let corrupt = |what: &str| Error::CorruptEntry {
         seq: 0,
         what: what.into(),
@@ -185,7 +277,7 @@ pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepI
     }
     // Two passes over the descriptors (each read is a bounds-checked copy
     // out of `bytes`, which the caller owns): the MIME table's end is known
-    // only after the first, and a Vec to carry them over cost an allocation.
+    // only after the first.
     let mut mime_total = 0usize;
     for i in 0..n {
         let d = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
@@ -198,38 +290,35 @@ pub(crate) fn parse_directory(bytes: &[u8], record_len: u64) -> Result<(Vec<RepI
     if bytes.len() < dir_end {
         return Err(corrupt("truncated MIME table"));
     }
-    let mut reps = Vec::with_capacity(n);
-    let mut mime_at = descs_end;
+    // One check of the whole table, then of each cut: a valid string cut
+    // at character boundaries gives valid strings.
+    let not_utf8 = || corrupt("MIME type is not UTF-8");
+    let mimes = std::str::from_utf8(&bytes[descs_end..dir_end]).map_err(|_| not_utf8())?;
+    let mut mime_at = 0;
     let mut data_at = dir_end as u64;
     for i in 0..n {
-        let Desc {
-            mime_len,
-            data_len,
-            checksum,
-        } = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
-        let mime_len = mime_len as usize;
-        let mime = std::str::from_utf8(&bytes[mime_at..mime_at + mime_len])
-            .map_err(|_| corrupt("MIME type is not UTF-8"))?
-            .to_owned();
-        mime_at += mime_len;
-        reps.push(RepInfo {
-            mime,
-            data_offset: data_at,
-            data_len,
-            checksum,
-        });
+        let d = Desc::at(bytes, i).ok_or_else(|| corrupt("truncated directory"))?;
+        mime_at += d.mime_len as usize;
+        if !mimes.is_char_boundary(mime_at) {
+            return Err(not_utf8());
+        }
         data_at = data_at
-            .checked_add(data_len)
+            .checked_add(d.data_len)
             .ok_or_else(|| corrupt("data length overflows"))?;
     }
     if data_at != record_len {
         return Err(corrupt("record length disagrees with its directory"));
     }
-    Ok((reps, dir_end))
+    Ok(Directory {
+        bytes: &bytes[..dir_end],
+        mimes,
+        count: n,
+        data_len: record_len - dir_end as u64,
+    })
 }
 
 /// Checks a representation's bytes against its directory entry.
-pub(crate) fn verify(info: &RepInfo, data: Vec<u8>) -> Result<Representation> {
+pub(crate) fn verify(info: &RepInfo<'_>, data: Vec<u8>) -> Result<Representation> {
     if data.len() as u64 != info.data_len || checksum(info.mime.as_bytes(), &data) != info.checksum
     {
         return Err(Error::CorruptEntry {
@@ -238,7 +327,7 @@ pub(crate) fn verify(info: &RepInfo, data: Vec<u8>) -> Result<Representation> {
         });
     }
     Ok(Representation {
-        mime: info.mime.clone(),
+        mime: info.mime.to_owned(),
         data,
     })
 }
@@ -246,13 +335,12 @@ pub(crate) fn verify(info: &RepInfo, data: Vec<u8>) -> Result<Representation> {
 /// Decodes and verifies a whole record. Arbitrary input gives an error, never
 /// a panic: this is a fuzzing entry point.
 pub fn decode_record(bytes: &[u8]) -> Result<Clip> {
-    let (infos, _) = parse_directory(bytes, bytes.len() as u64)?;
-    let reps = infos
-        .iter()
+    let reps = parse_directory(bytes, bytes.len() as u64)?
+        .reps()
         .map(|info| {
             let start = info.data_offset as usize;
             let data = bytes[start..start + info.data_len as usize].to_vec();
-            verify(info, data)
+            verify(&info, data)
         })
         .collect::<Result<_>>()?;
     Ok(Clip { reps })
@@ -295,6 +383,25 @@ mod tests {
             }
             assert!(decode_record(&bad).is_err(), "flip at {i} went unnoticed");
         }
+    }
+
+    /// The MIME table is checked as UTF-8 once, whole: a table that is
+    /// valid only as a whole, with a character cut between two types, is
+    /// refused all the same.
+    #[test]
+    fn refuses_a_character_cut_between_two_types() {
+        let mut bytes = encode_to_vec(&Clip::new("xa", "1").with("bx", "2"));
+        let at = descs_len(2);
+        assert_eq!(&bytes[at..at + 4], b"xabx");
+        bytes[at + 1..at + 3].copy_from_slice("é".as_bytes());
+        assert!(std::str::from_utf8(&bytes[at..at + 4]).is_ok());
+        let err = parse_directory(&bytes, bytes.len() as u64).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+
+        let good = encode_to_vec(&Clip::new("xé", "1").with("bx", "2"));
+        let dir = parse_directory(&good, good.len() as u64).unwrap();
+        let mimes: Vec<&str> = dir.reps().map(|r| r.mime).collect();
+        assert_eq!(mimes, ["xé", "bx"]);
     }
 
     #[test]

@@ -117,7 +117,7 @@ fn moved_record(
     }
     let mut bytes = vec![0u8; usize::try_from(rec.len).ok()?];
     seg.arena_read(to, &mut bytes).ok()?;
-    let (_, directory) = record::parse_directory(&bytes, rec.len).ok()?;
+    let directory = record::parse_directory(&bytes, rec.len).ok()?.byte_len();
     if xxh3_64(&bytes[..directory]) != rec.content_hash || record::decode_record(&bytes).is_err() {
         return None;
     }

@@ -497,7 +497,8 @@ fn clips_whose_directory_is_short_or_long_round_trip() {
 
 /// `paste_into` fills the buffers of the clip it is given again, on the
 /// unlocked path (small clips) and the locked one (over 256 KiB) alike,
-/// replaces one without the room, and leaves the clip empty on an error.
+/// replaces one without the room, follows the entry's count and types,
+/// and leaves the clip empty on an error.
 #[test]
 fn paste_into_reuses_the_buffers_that_have_the_room() {
     let (b, _tb) = board("paste-into", 8 << 20);
@@ -514,6 +515,7 @@ fn paste_into_reuses_the_buffers_that_have_the_room() {
         b.paste_into(&mut into).unwrap();
         assert_eq!(into, first, "{len} bytes");
         let places: Vec<*const u8> = into.reps.iter().map(|r| r.data.as_ptr()).collect();
+        let names: Vec<*const u8> = into.reps.iter().map(|r| r.mime.as_ptr()).collect();
 
         let second = Clip::new("application/octet-stream", vec![2u8; len])
             .with("text/plain;charset=utf-8", vec![b'b'; len / 2]);
@@ -523,6 +525,8 @@ fn paste_into_reuses_the_buffers_that_have_the_room() {
         assert_eq!(b.paste().unwrap(), second);
         let again: Vec<*const u8> = into.reps.iter().map(|r| r.data.as_ptr()).collect();
         assert_eq!(again, places, "{len} bytes: the same buffers, filled again");
+        let again: Vec<*const u8> = into.reps.iter().map(|r| r.mime.as_ptr()).collect();
+        assert_eq!(again, names, "{len} bytes: the same type strings, written again");
 
         // The first representation grows past its buffer's room: a new one.
         let third = Clip::new("application/octet-stream", vec![3u8; 2 * len])
@@ -531,6 +535,19 @@ fn paste_into_reuses_the_buffers_that_have_the_room() {
         b.paste_into(&mut into).unwrap();
         assert_eq!(into, third, "{len} bytes, grown");
         assert_eq!(into.reps[1].data.as_ptr(), places[1]);
+
+        // Fewer types, then more, of other names: the clip holds exactly
+        // the entry's, each under its own type, never a leftover.
+        let fourth = Clip::new("image/png", vec![4u8; len]);
+        b.copy(&fourth).unwrap();
+        b.paste_into(&mut into).unwrap();
+        assert_eq!(into, fourth, "{len} bytes, one type");
+        let fifth = Clip::new("text/html", vec![5u8; len / 4])
+            .with("text/plain;charset=utf-8", vec![b'e'; len / 4])
+            .with("application/x-shm-clip-test", vec![6u8; 3]);
+        b.copy(&fifth).unwrap();
+        b.paste_into(&mut into).unwrap();
+        assert_eq!(into, fifth, "{len} bytes, three types");
         clip = into;
     }
     b.clear(true).unwrap();

@@ -7,7 +7,7 @@ use super::{Board, Selector, corrupt, time_of, with_seq};
 use crate::format::{IndexRecord, off};
 use crate::ids::{ClipId, NodeId};
 use crate::lock::LockGuard;
-use crate::record::{self, RepInfo};
+use crate::record::{self, Directory, RepInfo};
 use crate::segment::Segment;
 use crate::{
     Clip, EntryInfo, Error, LastChange, LockStats, Origin, OriginKind, Representation, Result,
@@ -38,30 +38,36 @@ fn announced_len(descs: &[u8], n: usize) -> usize {
 const VERIFY_LATER_BYTES: u64 = 256 << 10;
 pub(super) const VERIFY_LATER_REPS: usize = 8;
 
-/// The representations of an earlier clip, whose buffers the next read
-/// fills again, last representation first (so that the first is popped
-/// first). They are kept as the clip held them: collecting their buffers
-/// into a new `Vec` was an allocation on every paste.
-#[derive(Default)]
-pub(super) struct Spare(Vec<Representation>);
-
-impl Spare {
-    /// The representations of `clip`, which it gives up.
-    fn from(clip: &mut Clip) -> Spare {
-        let mut reps = std::mem::take(&mut clip.reps);
-        reps.reverse();
-        Spare(reps)
+/// The `i`-th representation of `reps`, for a read to fill again: reads
+/// write each representation of an entry into the buffer and MIME string
+/// that the same position held before (a clip's earlier paste), and then
+/// cut `reps` to the entry's count. Filling them in place, where taking
+/// them out and collecting them again was an allocation on every paste.
+/// `i` is at most `reps.len()`: reads fill in order.
+pub(super) fn nth_buffer(reps: &mut Vec<Representation>, i: usize) -> &mut Representation {
+    if reps.len() <= i {
+        reps.push(Representation {
+            mime: String::new(),
+            data: Vec::new(),
+        });
     }
+    &mut reps[i]
+}
 
-    /// An empty buffer with room for `len` bytes: the next spare one if it
-    /// has the room (a smaller one is dropped), else a new one.
-    fn take(&mut self, len: usize) -> Vec<u8> {
-        match self.0.pop() {
-            Some(Representation { mut data, .. }) if data.capacity() >= len => {
-                data.clear();
-                data
-            }
-            _ => Segment::arena_out_buffer(len),
+/// Room for a record's directory as it is copied out of the arena: the
+/// first [`record::SHORT_DIRECTORY`] bytes go on the stack, where the
+/// directory of a clip of a few types is found whole; a longer one goes to
+/// the heap.
+pub(super) struct DirectoryBuf {
+    short: [u8; record::SHORT_DIRECTORY],
+    long: Vec<u8>,
+}
+
+impl DirectoryBuf {
+    pub(super) fn new() -> Self {
+        DirectoryBuf {
+            short: [0; record::SHORT_DIRECTORY],
+            long: Vec::new(),
         }
     }
 }
@@ -95,74 +101,95 @@ impl Board {
     /// a pass that zeroes it, as long as the copy itself (BENCHMARKS.md,
     /// "where the time goes"). On an error, `clip` is left empty.
     pub fn get_into(&self, which: Selector, clip: &mut Clip) -> Result<()> {
-        let mut spare = Spare::from(clip);
-        clip.reps = self.get_reps(which, &mut spare)?;
-        Ok(())
+        let read = self.get_reps(which, &mut clip.reps);
+        if read.is_err() {
+            clip.reps.clear();
+        }
+        read
     }
 
-    fn get_reps(&self, which: Selector, spare: &mut Spare) -> Result<Vec<Representation>> {
-        if matches!(which, Selector::Current)
-            && let Some(reps) = self.current_unlocked(spare)
-        {
-            return Ok(reps);
+    fn get_reps(&self, which: Selector, reps: &mut Vec<Representation>) -> Result<()> {
+        if matches!(which, Selector::Current) && self.current_unlocked(reps) {
+            return Ok(());
         }
         let guard = self.seg.lock()?;
         let rec = self.find(&guard, which)?.rec;
-        let (infos, _) = self.read_directory(&rec)?;
-        if !verify_later(&infos) {
+        let mut buf = DirectoryBuf::new();
+        let dir = self.read_directory(&rec, &mut buf)?;
+        if !verify_later(dir.count(), dir.data_len()) {
             // Each representation goes straight into its own buffer: one
             // copy, verified as it is made.
-            let reps = infos
-                .into_iter()
-                .map(|info| self.read_rep(&rec, info, true, spare))
-                .collect::<Result<_>>()?;
-            drop(guard);
-            return Ok(reps);
+            return self.read_reps(&rec, dir.reps(), reps, None);
         }
         let mut sums = [0u64; VERIFY_LATER_REPS];
-        let mut reps = Vec::with_capacity(infos.len());
-        for (sum, info) in sums.iter_mut().zip(infos) {
-            *sum = info.checksum;
-            reps.push(self.read_rep(&rec, info, false, spare)?);
-        }
+        self.read_reps(&rec, dir.reps(), reps, Some(&mut sums))?;
         drop(guard);
-        if let Some(bad) = first_mismatch(&reps, &sums) {
+        if let Some(bad) = first_mismatch(reps, &sums) {
             return Err(mismatch(rec.seq, &bad.mime));
         }
-        Ok(reps)
+        Ok(())
+    }
+
+    /// Copies the representations `infos` of `rec` out into `reps` (see
+    /// [`nth_buffer`]). Each is verified as it lands, unless `sums` is
+    /// given: each checksum then goes there, for the caller to verify the
+    /// copy once it has released the lock.
+    pub(super) fn read_reps<'a>(
+        &self,
+        rec: &IndexRecord,
+        infos: impl ExactSizeIterator<Item = RepInfo<'a>>,
+        reps: &mut Vec<Representation>,
+        mut sums: Option<&mut [u64; VERIFY_LATER_REPS]>,
+    ) -> Result<()> {
+        if reps.capacity() == 0 {
+            // A fresh clip's first paste: one allocation of the right size.
+            *reps = Vec::with_capacity(infos.len());
+        }
+        let mut count = 0;
+        for (i, info) in infos.enumerate() {
+            if let Some(sums) = sums.as_deref_mut() {
+                *sums
+                    .get_mut(i)
+                    .ok_or_else(|| corrupt(rec.seq, "too many types to verify later"))? =
+                    info.checksum;
+            }
+            self.read_rep(rec, info, sums.is_none(), nth_buffer(reps, i))?;
+            count = i + 1;
+        }
+        reps.truncate(count);
+        Ok(())
     }
 
     /// One representation of an entry, copying only that one out.
     pub fn get_type(&self, which: Selector, mime: &str) -> Result<Representation> {
+        let mut reps = Vec::new();
         if matches!(which, Selector::Current)
-            && let Some(rep) = self.current_type_unlocked(mime, &mut Spare::default())
+            && self.current_type_unlocked(mime, &mut reps)
+            && let Some(rep) = reps.pop()
         {
             return Ok(rep);
         }
-        {
-            let guard = self.seg.lock()?;
-            let rec = self.find(&guard, which)?.rec;
-            let (infos, _) = self.read_directory(&rec)?;
-            let info = pick_type(&infos, mime)
-                .cloned()
-                .ok_or_else(|| Error::NoSuchType {
-                    mime: mime.to_owned(),
-                    available: infos.iter().map(|i| i.mime.clone()).collect(),
-                })?;
-            self.read_rep(&rec, info, true, &mut Spare::default())
-        }
+        let guard = self.seg.lock()?;
+        let rec = self.find(&guard, which)?.rec;
+        let mut buf = DirectoryBuf::new();
+        let dir = self.read_directory(&rec, &mut buf)?;
+        let info = pick_type(&dir, mime).ok_or_else(|| Error::NoSuchType {
+            mime: mime.to_owned(),
+            available: dir.reps().map(|i| i.mime.to_owned()).collect(),
+        })?;
+        let rep = nth_buffer(&mut reps, 0);
+        self.read_rep(&rec, info, true, rep)?;
+        drop(guard);
+        Ok(reps.swap_remove(0))
     }
 
     /// The MIME types of an entry, in order.
     pub fn types(&self, which: Selector) -> Result<Vec<String>> {
         let guard = self.seg.lock()?;
         let rec = self.find(&guard, which)?.rec;
-        Ok(self
-            .read_directory(&rec)?
-            .0
-            .into_iter()
-            .map(|i| i.mime)
-            .collect())
+        let mut buf = DirectoryBuf::new();
+        let dir = self.read_directory(&rec, &mut buf)?;
+        Ok(dir.reps().map(|i| i.mime.to_owned()).collect())
     }
 
     /// One entry's description; for the current clip, however it is named,
@@ -186,10 +213,12 @@ impl Board {
                 .position(|l| l.rec.clip_id == rec.clip_id)
                 .unwrap_or(0),
         };
-        let (infos, _) = self.read_directory(&rec)?;
-        let text = self.preview_bytes(&rec, &infos);
+        let mut buf = DirectoryBuf::new();
+        let dir = self.read_directory(&rec, &mut buf)?;
+        let text = self.preview_bytes(&rec, &dir);
+        let types = types_of(&dir);
         drop(guard);
-        Ok(entry_info(index, &rec, infos, text.as_deref()))
+        Ok(entry_info(index, &rec, types, text.as_deref()))
     }
 
     /// Copies one representation's bytes out, in pieces that stay in the
@@ -197,27 +226,33 @@ impl Board {
     /// is an error, never data: every byte is read once. Without, the caller
     /// verifies the copy once it has released the lock. Under the lock, or
     /// optimistically (`unlocked.rs`), which verifies after its copy too.
-    /// The bytes go into the next of the `spare` buffers that has the room.
+    /// The bytes go into `out`'s buffer if it has the room, else into a new
+    /// one, and the type into its `mime`.
     pub(super) fn read_rep(
         &self,
         rec: &IndexRecord,
-        info: RepInfo,
+        info: RepInfo<'_>,
         verify: bool,
-        spare: &mut Spare,
-    ) -> Result<Representation> {
+        out: &mut Representation,
+    ) -> Result<()> {
         let len = usize::try_from(info.data_len).map_err(|_| corrupt(rec.seq, "length"))?;
         let start = rec
             .offset
             .checked_add(info.data_offset)
             .ok_or_else(|| corrupt(rec.seq, "range"))?;
-        let mut data = spare.take(len);
+        let data = &mut out.data;
+        if data.capacity() >= len {
+            data.clear();
+        } else {
+            *data = Segment::arena_out_buffer(len);
+        }
         let mut hasher = verify.then(|| record::rep_hasher(info.mime.as_bytes(), info.data_len));
         let mut at = start;
         while data.len() < len {
             let from = data.len();
             let piece = READ_PIECE.min(len - from);
             self.seg
-                .arena_read_append(at, piece, &mut data)
+                .arena_read_append(at, piece, data)
                 .map_err(|_| corrupt(rec.seq, "range"))?;
             if let Some(hasher) = &mut hasher {
                 hasher.update(&data[from..]);
@@ -225,12 +260,16 @@ impl Board {
             at += piece as u64;
         }
         if hasher.is_some_and(|h| h.digest() != info.checksum) {
-            return Err(mismatch(rec.seq, &info.mime));
+            return Err(mismatch(rec.seq, info.mime));
         }
-        Ok(Representation {
-            mime: info.mime,
-            data,
-        })
+        if out.mime.capacity() == 0 {
+            // A fresh clip: one allocation of the right size, where
+            // growing an empty string takes the longer way.
+            out.mime = String::from(info.mime);
+        } else {
+            info.mime.clone_into(&mut out.mime);
+        }
+        Ok(())
     }
 
     /// Copies an entry's directory out and parses it. Under the lock, or
@@ -242,17 +281,21 @@ impl Board {
     /// read in the three steps its lengths take (header, descriptors, MIME
     /// types); three copies into three allocations were half a small
     /// paste's instructions.
-    pub(super) fn read_directory(&self, rec: &IndexRecord) -> Result<(Vec<RepInfo>, usize)> {
+    pub(super) fn read_directory<'b>(
+        &self,
+        rec: &IndexRecord,
+        buf: &'b mut DirectoryBuf,
+    ) -> Result<Directory<'b>> {
         let seq = rec.seq;
         if rec.len > self.seg.geometry().arena_size {
             return Err(corrupt(seq, "length exceeds the arena"));
         }
         let record_len = usize::try_from(rec.len).map_err(|_| corrupt(seq, "length"))?;
-        let mut guess = [0u8; record::SHORT_DIRECTORY];
-        let first = &mut guess[..record_len.min(record::SHORT_DIRECTORY)];
+        let first_len = record_len.min(record::SHORT_DIRECTORY);
         self.seg
-            .arena_read(rec.offset, first)
+            .arena_read(rec.offset, &mut buf.short[..first_len])
             .map_err(|_| corrupt(seq, "range"))?;
+        let first = &buf.short[..first_len];
         let n = record::rep_count(first).map_err(|e| with_seq(e, seq))?;
         if first.len() >= record::descs_len(n) {
             let dir_len = announced_len(first, n).min(record_len);
@@ -261,21 +304,23 @@ impl Board {
                     .map_err(|e| with_seq(e, seq));
             }
         }
-        let mut descs = vec![0u8; record::descs_len(n)];
+        let long = &mut buf.long;
+        long.clear();
+        long.resize(record::descs_len(n), 0);
         self.seg
-            .arena_read(rec.offset, &mut descs)
+            .arena_read(rec.offset, long)
             .map_err(|_| corrupt(seq, "range"))?;
-        let dir_len = announced_len(&descs, n).min(record_len);
-        let mut dir = vec![0u8; dir_len];
+        let dir_len = announced_len(long, n).min(record_len);
+        long.resize(dir_len, 0);
         self.seg
-            .arena_read(rec.offset, &mut dir)
+            .arena_read(rec.offset, long)
             .map_err(|_| corrupt(seq, "range"))?;
-        record::parse_directory(&dir, rec.len).map_err(|e| with_seq(e, seq))
+        record::parse_directory(long, rec.len).map_err(|e| with_seq(e, seq))
     }
 
     /// The first bytes of an entry's text, for its preview. Under the lock.
-    fn preview_bytes(&self, rec: &IndexRecord, infos: &[RepInfo]) -> Option<Vec<u8>> {
-        let i = infos.iter().find(|i| crate::is_text(&i.mime))?;
+    fn preview_bytes(&self, rec: &IndexRecord, dir: &Directory<'_>) -> Option<Vec<u8>> {
+        let i = dir.reps().find(|i| crate::is_text(i.mime))?;
         let mut head = vec![0u8; i.data_len.min(PREVIEW_BYTES) as usize];
         let at = rec.offset.checked_add(i.data_offset)?;
         self.seg.arena_read(at, &mut head).ok()?;
@@ -288,19 +333,20 @@ impl Board {
         {
             let guard = self.seg.lock()?;
             let live: Vec<IndexRecord> = self.index(&guard)?.live().map(|l| l.rec).collect();
+            let mut buf = DirectoryBuf::new();
             for rec in live {
-                let Ok((infos, _)) = self.read_directory(&rec) else {
+                let Ok(dir) = self.read_directory(&rec, &mut buf) else {
                     tracing::warn!(seq = rec.seq, "skipping a corrupt entry");
                     continue;
                 };
-                let text = self.preview_bytes(&rec, &infos);
-                rows.push((rec, infos, text));
+                let text = self.preview_bytes(&rec, &dir);
+                rows.push((rec, types_of(&dir), text));
             }
         }
         Ok(rows
             .into_iter()
             .enumerate()
-            .map(|(index, (rec, infos, text))| entry_info(index, &rec, infos, text.as_deref()))
+            .map(|(index, (rec, types, text))| entry_info(index, &rec, types, text.as_deref()))
             .collect())
     }
 
@@ -355,16 +401,10 @@ impl Board {
     }
 }
 
-/// A representation whose bytes fail their checksum.
-/// Whether a clip of these representations is copied out first and
-/// verified afterwards (see [`VERIFY_LATER_BYTES`]); checked arithmetic,
-/// since an optimistic reader's lengths may be any values.
-pub(super) fn verify_later(infos: &[RepInfo]) -> bool {
-    infos.len() <= VERIFY_LATER_REPS
-        && infos
-            .iter()
-            .try_fold(0u64, |n, i| n.checked_add(i.data_len))
-            .is_some_and(|n| n <= VERIFY_LATER_BYTES)
+/// Whether `count` representations of `data_len` bytes in all are copied
+/// out first and verified afterwards (see [`VERIFY_LATER_BYTES`]).
+pub(super) fn verify_later(count: usize, data_len: u64) -> bool {
+    count <= VERIFY_LATER_REPS && data_len <= VERIFY_LATER_BYTES
 }
 
 /// The first representation whose bytes fail the checksum in `sums`.
@@ -380,21 +420,27 @@ pub(super) fn first_mismatch<'a>(
 
 /// The representation that `get_type(_, mime)` returns: the exact type,
 /// else the first that `mime` matches ([`crate::mime_matches`]).
-pub(super) fn pick_type<'a>(infos: &'a [RepInfo], mime: &str) -> Option<&'a RepInfo> {
-    infos
-        .iter()
+pub(super) fn pick_type<'a>(dir: &Directory<'a>, mime: &str) -> Option<RepInfo<'a>> {
+    dir.reps()
         .find(|i| i.mime == mime)
-        .or_else(|| infos.iter().find(|i| crate::mime_matches(mime, &i.mime)))
+        .or_else(|| dir.reps().find(|i| crate::mime_matches(mime, i.mime)))
 }
 
 fn mismatch(seq: u64, mime: &str) -> Error {
     corrupt(seq, &format!("checksum mismatch in {mime}"))
 }
 
+/// An entry's types and their sizes, for [`EntryInfo::types`].
+fn types_of(dir: &Directory<'_>) -> Vec<(String, u64)> {
+    dir.reps()
+        .map(|i| (i.mime.to_owned(), i.data_len))
+        .collect()
+}
+
 fn entry_info(
     index: usize,
     rec: &IndexRecord,
-    infos: Vec<RepInfo>,
+    types: Vec<(String, u64)>,
     text: Option<&[u8]>,
 ) -> EntryInfo {
     EntryInfo {
@@ -409,7 +455,7 @@ fn entry_info(
         },
         pinned: rec.pinned(),
         total_size: rec.total_size,
-        types: infos.into_iter().map(|i| (i.mime, i.data_len)).collect(),
+        types,
         preview: text.map(preview).unwrap_or_default(),
         clip_id: ClipId(rec.clip_id),
         origin_node: NodeId(rec.origin_node),
