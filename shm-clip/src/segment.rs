@@ -318,6 +318,10 @@ impl Segment {
     pub(crate) fn unlinked(&self) -> bool {
         fstat(self.map.fd()).map_or(true, |st| st.st_nlink == 0)
     }
+    /// The descriptor of the mapped file: what `path` led to when opened.
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.map.fd()
+    }
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

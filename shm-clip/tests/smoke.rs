@@ -526,7 +526,10 @@ fn paste_into_reuses_the_buffers_that_have_the_room() {
         let again: Vec<*const u8> = into.reps.iter().map(|r| r.data.as_ptr()).collect();
         assert_eq!(again, places, "{len} bytes: the same buffers, filled again");
         let again: Vec<*const u8> = into.reps.iter().map(|r| r.mime.as_ptr()).collect();
-        assert_eq!(again, names, "{len} bytes: the same type strings, written again");
+        assert_eq!(
+            again, names,
+            "{len} bytes: the same type strings, written again"
+        );
 
         // The first representation grows past its buffer's room: a new one.
         let third = Clip::new("application/octet-stream", vec![3u8; 2 * len])
@@ -554,4 +557,63 @@ fn paste_into_reuses_the_buffers_that_have_the_room() {
     assert!(!clip.reps.is_empty());
     assert!(b.paste_into(&mut clip).is_err());
     assert!(clip.reps.is_empty(), "an error leaves the clip empty");
+}
+
+/// A subscription wakes for its own board's removal by hand, and not for
+/// another file that leaves /dev/shm (a watch on the whole directory woke
+/// every subscriber then). Inotify queues its event within the `unlink`
+/// call, so each look right after it is exact: nothing here waits.
+#[test]
+fn a_subscription_wakes_for_its_boards_removal_and_no_other() {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+
+    let (b, tb) = board("removal-watch", 1 << 20);
+    let mut sub = b.subscribe().unwrap();
+    let readable = |sub: &shm_clip::Subscription| {
+        let mut fds = [PollFd::new(sub.as_fd(), PollFlags::POLLIN)];
+        poll(&mut fds, PollTimeout::ZERO).unwrap() == 1
+    };
+    assert!(!readable(&sub), "nothing happened yet");
+
+    let other = std::path::Path::new("/dev/shm").join(format!(
+        "shm-clip-test-other.{}.{}",
+        std::process::id(),
+        tb.name
+    ));
+    std::fs::write(&other, b"x").unwrap();
+    std::fs::remove_file(&other).unwrap();
+    assert!(
+        !readable(&sub),
+        "another file's removal from /dev/shm woke the subscription"
+    );
+
+    // The sentinel: the board's own removal must wake it, and say so.
+    std::fs::remove_file(tb.path()).unwrap();
+    assert!(readable(&sub), "the board's removal did not wake it");
+    assert!(matches!(
+        sub.try_recv(),
+        Err(shm_clip::Error::BoardDestroyed { .. })
+    ));
+}
+
+/// A board whose name leads to another segment by the time a subscription
+/// is made (removed and created again) cannot be watched by that name: the
+/// subscription checks the segment itself instead, and says it is gone.
+#[test]
+fn a_subscription_to_a_board_replaced_by_name_says_it_is_gone() {
+    let (old, tb) = board("replaced", 1 << 20);
+    std::fs::remove_file(tb.path()).unwrap();
+    let new = tb.open(CreateOptions {
+        capacity: 1 << 20,
+        depth: 8,
+    });
+    let mut sub = old.subscribe().unwrap();
+    assert!(matches!(
+        sub.try_recv(),
+        Err(shm_clip::Error::BoardDestroyed { .. })
+    ));
+    // The board that holds the name now is a live one.
+    let mut live = new.subscribe().unwrap();
+    assert!(live.try_recv().unwrap().is_none());
 }

@@ -46,7 +46,8 @@ pub struct Subscription {
     blocking: Mq,
     /// The queue and the removal watch, behind one pollable descriptor.
     epoll: Epoll,
-    /// `None` without inotify: then every wake-up checks with `fstat`.
+    /// `None` without inotify, or when the segment's name led to another
+    /// file as it subscribed: then every wake-up checks with `fstat`.
     removal: Option<RemovalWatch>,
     /// Seen removed once: every later receive says so too.
     destroyed: bool,
@@ -103,8 +104,8 @@ impl Subscription {
             let left = deadline.saturating_duration_since(Instant::now());
             let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
             let poll_timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
-            // `None` before the deadline: a wake-up for nothing (another
-            // file of /dev/shm removed, or EINTR); wait on.
+            // `None` before the deadline: a wake-up for nothing (the
+            // segment's file chmod-ed or touched, or EINTR); wait on.
             match self.wait(poll_timeout)? {
                 Some(note) => return Ok(Some(note)),
                 None if left.is_zero() => return Ok(None),
@@ -378,7 +379,7 @@ fn watch(seg: &Segment, mq: &Mq) -> std::result::Result<(Epoll, Option<RemovalWa
         mq.get().as_fd(),
         EpollEvent::new(EpollFlags::EPOLLIN, QUEUE_EVENT),
     )?;
-    let removal = match RemovalWatch::new(&seg.name().segment_name(euid())) {
+    let removal = match RemovalWatch::new(seg.path(), seg.fd()) {
         Ok(removal) => {
             epoll.add(
                 removal.as_fd(),
@@ -387,7 +388,7 @@ fn watch(seg: &Segment, mq: &Mq) -> std::result::Result<(Epoll, Option<RemovalWa
             Some(removal)
         }
         Err(errno) => {
-            tracing::debug!(%errno, "no inotify watch on /dev/shm: removal is checked on each wake-up");
+            tracing::debug!(%errno, "no inotify watch on the segment: removal is checked on each wake-up");
             None
         }
     };
