@@ -37,8 +37,12 @@ start_helpers() {
 
     # A free display chosen by the server itself: a fixed :99 can collide
     # with another X server, and then windows silently go to the wrong one.
+    # -noreset: an X server resets when its last client leaves, and a client
+    # connecting during the reset gets ECONNRESET ("Failed to open connection
+    # to X server"), which tests that close every window and open the next
+    # one hit on a busy machine.
     : >"$HELPER_DIR/display"
-    Xvfb -displayfd 3 -screen 0 "${DESKTOP_SCREEN:-1280x800x24}" -nolisten tcp \
+    Xvfb -displayfd 3 -noreset -screen 0 "${DESKTOP_SCREEN:-1280x800x24}" -nolisten tcp \
         3>"$HELPER_DIR/display" >"$HELPER_DIR/Xvfb.log" 2>&1 &
     HELPER_PIDS+=("$!")
     wait_for_line "$HELPER_DIR/display" "$!" Xvfb

@@ -116,6 +116,9 @@ impl Xvfb {
             .args([
                 "-displayfd",
                 "1",
+                // No reset when the last client leaves: a client connecting
+                // during one gets ECONNRESET (scripts/lib/desktop.sh).
+                "-noreset",
                 "-nolisten",
                 "tcp",
                 "-screen",
