@@ -104,12 +104,20 @@ fn history_operations_and_images() {
     let png = crate::worker::picture::tests::png(120, 60);
     other.copy(&shm_clip::Clip::new("image/png", png)).unwrap();
     worker.send(Command::Refresh);
-    let snap = snapshot_at(&events, 2);
+    // The thumbnail follows the first snapshot that lists the image, and
+    // that one may carry seq 1: its status was read before the image's
+    // commit, its history after. Take both, in whichever order they come.
+    let (mut snap, mut thumb) = (None, None);
+    while snap.is_none() || thumb.is_none() {
+        match events.recv_timeout(Duration::from_secs(10)) {
+            Ok(Event::Snapshot(s)) if s.seq() >= 2 => snap = Some(*s),
+            Ok(Event::Thumbnail(p)) => thumb = Some(p),
+            Ok(_) => {}
+            Err(err) => panic!("no snapshot at seq 2 and thumbnail within 10 s: {err}"),
+        }
+    }
+    let (snap, thumb) = (snap.unwrap(), thumb.unwrap());
     let image_seq = snap.entries[0].seq;
-    let thumb = expect(&events, |e| match e {
-        Event::Thumbnail(p) => Some(p),
-        _ => None,
-    });
     assert_eq!((thumb.seq, thumb.width, thumb.height), (image_seq, 120, 60));
     assert_eq!(thumb.pixels_size, [96, 48]);
 
