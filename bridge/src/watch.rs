@@ -48,8 +48,9 @@ impl AsRawFd for Watched {
 /// it is made and closed only when it is dropped; `as_raw_fd` always
 /// returns that one; nothing here replaces the value inside the `AsyncFd`
 /// (no `mem::replace` through `get_mut`); and `AsyncFd` deregisters before
-/// it drops what it owns. The replacement, `AsyncFd::register`, is an
-/// `unsafe fn`, and unsafe code lives only in the library's `sys/`.
+/// it drops what it owns. The replacement, `AsyncFd::register`, would need
+/// a caller-checked precondition, which this crate's top-level lint
+/// forbids: such code lives only in the library's `sys/`.
 #[expect(
     deprecated,
     reason = "the one safe constructor; its precondition holds (above)"
