@@ -6,8 +6,6 @@
 
 use std::io::Read;
 
-use crate::text;
-
 /// Stored as they are.
 pub(crate) const RAW: i64 = 0;
 /// One zstd frame.
@@ -27,7 +25,7 @@ pub(crate) const MIN_COMPRESSED: usize = 64;
 /// [`MIN_COMPRESSED`] bytes or more compressed, when that saves space;
 /// everything else (images are compressed already) raw.
 pub(crate) fn encode(mime: &str, data: &[u8]) -> (i64, Option<Vec<u8>>) {
-    if data.len() < MIN_COMPRESSED || text::kind(mime).is_none() {
+    if data.len() < MIN_COMPRESSED || shm_clip::text_kind(mime).is_none() {
         return (RAW, None);
     }
     match zstd::bulk::compress(data, LEVEL) {

@@ -207,7 +207,7 @@ impl Archive {
     /// Adds the representation list and preview to a row.
     fn complete(&self, mut info: ArchivedInfo) -> Result<ArchivedInfo> {
         let reps = reps::read(&self.conn, info.id, |mime| {
-            if text::kind(mime).is_some() {
+            if shm_clip::text_kind(mime).is_some() {
                 PREVIEW_READ
             } else {
                 0
@@ -216,7 +216,7 @@ impl Archive {
         .map_err(|e| self.err(e))?;
         let head = text::searchable(
             reps.iter()
-                .filter(|r| text::kind(&r.mime).is_some())
+                .filter(|r| shm_clip::text_kind(&r.mime).is_some())
                 .map(|r| (r.mime.as_str(), r.data.as_slice())),
         );
         info.preview = preview(head.trim_start());

@@ -293,7 +293,7 @@ fn indexed_text_v2(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<String> {
     Ok(text::searchable(
         texts
             .iter()
-            .filter(|(m, _)| text::kind(m).is_some())
+            .filter(|(m, _)| shm_clip::text_kind(m).is_some())
             .map(|(m, d)| (m.as_str(), d.as_slice())),
     ))
 }

@@ -5,133 +5,11 @@
 /// searchable by its beginning without a 50 MB index entry.
 pub const MAX_INDEXED: usize = 1 << 20;
 
-/// What kind of searchable text a MIME type carries, if any.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TextKind {
-    Plain,
-    Html,
-    UriList,
-}
-
-/// The kind of text that representations of `mime` hold.
-pub(crate) fn kind(mime: &str) -> Option<TextKind> {
-    let base = mime
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match base.as_str() {
-        "text/html" => Some(TextKind::Html),
-        "text/uri-list" => Some(TextKind::UriList),
-        _ if shm_clip::is_text(mime) => Some(TextKind::Plain),
-        _ => None,
-    }
-}
-
-/// The text to index for a clip's representations, `(mime, data)` pairs.
-/// Plain text comes first; HTML is indexed only when there is no plain text
-/// (a browser copy carries both, with the same words).
+/// The text to index for a clip's representations, `(mime, data)` pairs:
+/// the library's [`shm_clip::readable_text`], the same words that the
+/// board's previews and `shm-clip search` read, up to [`MAX_INDEXED`].
 pub(crate) fn searchable<'a>(reps: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
-    let mut plain = Vec::new();
-    let mut html = Vec::new();
-    let mut uris = Vec::new();
-    for (mime, data) in reps {
-        let data = &data[..data.len().min(MAX_INDEXED)];
-        let text = String::from_utf8_lossy(data);
-        match kind(mime) {
-            Some(TextKind::Plain) => plain.push(text.into_owned()),
-            Some(TextKind::Html) => html.push(strip_tags(&text)),
-            Some(TextKind::UriList) => uris.push(
-                text.lines()
-                    .filter(|l| !l.starts_with('#'))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            None => {}
-        }
-    }
-    let mut out = if plain.is_empty() {
-        html.join("\n")
-    } else {
-        plain.join("\n")
-    };
-    for u in uris {
-        if !out.contains(&u) {
-            out.push('\n');
-            out.push_str(&u);
-        }
-    }
-    if out.len() > MAX_INDEXED {
-        let mut end = MAX_INDEXED;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
-    }
-    out
-}
-
-/// HTML to its text: tags, comments, scripts and styles out, the common
-/// entities decoded. Not a parser; enough that tag names and attributes
-/// do not match searches.
-pub(crate) fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        let tail = &rest[lt..];
-        let lower: String = tail
-            .chars()
-            .take(9)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let close = if lower.starts_with("<!--") {
-            tail.find("-->").map(|i| i + 3)
-        } else if lower.starts_with("<script") || lower.starts_with("<style") {
-            let name = if lower.starts_with("<script") {
-                "</script"
-            } else {
-                "</style"
-            };
-            find_ci(tail, name).and_then(|i| tail[i..].find('>').map(|j| i + j + 1))
-        } else {
-            tail.find('>').map(|i| i + 1)
-        };
-        match close {
-            Some(end) => {
-                out.push(' ');
-                rest = &tail[end..];
-            }
-            None => {
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    decode_entities(&out)
-}
-
-fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    hay.to_ascii_lowercase().find(needle)
-}
-
-fn decode_entities(text: &str) -> String {
-    const ENTITIES: [(&str, &str); 6] = [
-        ("&nbsp;", " "),
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&quot;", "\""),
-        ("&#39;", "'"),
-        ("&amp;", "&"),
-    ];
-    let mut out = text.to_owned();
-    for (entity, plain) in ENTITIES {
-        if out.contains(entity) {
-            out = out.replace(entity, plain);
-        }
-    }
-    out
+    shm_clip::readable_text(reps, MAX_INDEXED)
 }
 
 /// The shortest last word that is searched as a prefix. One letter would
@@ -179,30 +57,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_loses_its_tags_scripts_and_entities() {
-        let html = "<html><head><style>p{color:red}</style><script>var secretvar=1</script></head>\
-                    <body><p class=\"x\">Fish &amp; chips</p><!-- note --></body></html>";
-        let text = strip_tags(html);
-        assert!(text.contains("Fish & chips"), "{text}");
-        for gone in ["class", "color", "secretvar", "note", "<", "body"] {
-            assert!(!text.contains(gone), "{gone} in {text}");
-        }
-        assert_eq!(strip_tags("a <b unclosed"), "a ");
-    }
-
-    #[test]
-    fn plain_text_wins_over_html_and_uris_are_added() {
+    fn a_clip_is_indexed_by_its_readable_text_up_to_the_limit() {
+        let long = "word ".repeat(MAX_INDEXED);
         let text = searchable([
             ("text/html", b"<b>bold words</b>".as_slice()),
-            ("text/plain;charset=utf-8", b"bold words".as_slice()),
-            ("text/uri-list", b"# comment\nfile:///tmp/x".as_slice()),
-            ("image/png", b"\x89PNG".as_slice()),
+            ("text/plain", long.as_bytes()),
         ]);
-        assert_eq!(text, "bold words\nfile:///tmp/x");
-        assert_eq!(
-            searchable([("text/html", b"<i>only</i>".as_slice())]).trim(),
-            "only"
-        );
+        assert_eq!(text.len(), MAX_INDEXED);
+        assert!(!text.contains("bold"));
     }
 
     #[test]

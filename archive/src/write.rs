@@ -259,7 +259,7 @@ fn insert_in(tx: &Transaction<'_>, clip: &NewClip<'_>) -> rusqlite::Result<Inser
 /// bytes as at insert, which a contentless index needs to delete it.
 pub(crate) fn indexed_text(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<String> {
     let texts = reps::read(tx, id, |mime| {
-        if text::kind(mime).is_some() {
+        if shm_clip::text_kind(mime).is_some() {
             text::MAX_INDEXED
         } else {
             0
@@ -268,7 +268,7 @@ pub(crate) fn indexed_text(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<St
     Ok(text::searchable(
         texts
             .iter()
-            .filter(|r| text::kind(&r.mime).is_some())
+            .filter(|r| shm_clip::text_kind(&r.mime).is_some())
             .map(|r| (r.mime.as_str(), r.data.as_slice())),
     ))
 }

@@ -14,7 +14,7 @@ pub mod thumbnails;
 
 use std::io::{self, Read};
 
-use shm_clip::{Board, EntryInfo, Error, Selector};
+use shm_clip::{Board, EntryInfo, Error, Selector, TextKind};
 
 pub use self::preview::{Body, visible_line};
 pub use crate::args::MenuFormat;
@@ -99,9 +99,15 @@ fn summarise(
         };
         return Ok((Body::image(first, &rep.data), icon));
     }
-    if let Some((mime, _)) = info.types.iter().find(|(mime, _)| shm_clip::is_text(mime)) {
+    if let Some((kind, mime)) = shm_clip::best_text_type(info.types.iter().map(|(m, _)| m.as_str()))
+    {
         let rep = board.get_type(which, mime)?;
-        return Ok((Body::text(mime, &rep.data), None));
+        if kind == TextKind::Plain {
+            return Ok((Body::text(mime, &rep.data), None));
+        }
+        // HTML without its tags, a URI list without its comments.
+        let text = shm_clip::readable_text([(mime, &rep.data[..])], usize::MAX);
+        return Ok((Body::text(mime, text.as_bytes()), None));
     }
     let (mime, size) = &info.types[0];
     Ok((

@@ -85,19 +85,27 @@ pub fn run(global: &Global, args: &SearchArgs) -> Result<(), CliError> {
     output::text(&text)
 }
 
-/// The board's entries whose text holds every word, case-insensitively.
+/// The board's entries whose readable text (plain text, HTML without its
+/// tags, URIs: what the archive indexes) holds every word, case-insensitively.
 fn board_matches<'a>(board: &Board, history: &'a [EntryInfo], query: &str) -> Vec<&'a EntryInfo> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     history
         .iter()
         .filter(|e| {
-            let Some((mime, _)) = e.types.iter().find(|(m, _)| shm_clip::is_text(m)) else {
+            let reps: Vec<_> = e
+                .types
+                .iter()
+                .filter(|(m, _)| shm_clip::text_kind(m).is_some())
+                .filter_map(|(m, _)| board.get_type(Selector::Seq(e.seq), m).ok())
+                .collect();
+            if reps.is_empty() {
                 return false;
-            };
-            let Ok(rep) = board.get_type(Selector::Seq(e.seq), mime) else {
-                return false;
-            };
-            let text = String::from_utf8_lossy(&rep.data).to_lowercase();
+            }
+            let text = shm_clip::readable_text(
+                reps.iter().map(|r| (r.mime.as_str(), &r.data[..])),
+                usize::MAX,
+            )
+            .to_lowercase();
             words.iter().all(|w| text.contains(w.as_str()))
         })
         .collect()

@@ -240,6 +240,30 @@ fn the_archiver_keeps_evicted_clips_and_search_finds_them() {
 }
 
 #[test]
+fn search_reads_a_board_entry_s_html_and_uris_as_the_archive_does() {
+    let s = Setup::new("arc-html");
+    s.run(&[
+        "copy",
+        "--type",
+        "text/html",
+        "<span class=\"quokka\">Fish &amp; chips</span>",
+    ]);
+    s.run(&["copy", "--type", "text/uri-list", "file:///srv/wombat.txt"]);
+    let previews = |query: &str| -> Vec<String> {
+        s.json(&["search", "--json", query])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| format!("{} {}", h["location"], h["preview"].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(previews("fish & chips"), ["\"board\" Fish & chips"]);
+    // The markup is not text.
+    assert_eq!(previews("quokka"), Vec::<String>::new());
+    assert_eq!(previews("wombat"), ["\"board\" file:///srv/wombat.txt"]);
+}
+
+#[test]
 fn rm_and_clear_on_the_board_leave_the_archive() {
     let s = Setup::new("arc-rm");
     s.run(&["copy", "keep this"]);

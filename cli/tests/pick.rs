@@ -238,6 +238,29 @@ fn menu_lines_are_seq_tab_one_line_preview_newest_first() {
 }
 
 #[test]
+fn an_html_or_uri_list_entry_is_shown_by_its_text_and_pasted_as_it_is() {
+    let board = Board::new("html");
+    let html = b"<meta charset='utf-8'><span style=\"color: red\">Fish &amp; chips</span>";
+    board.ok(&["copy", "--type", "text/html"], html);
+    board.ok(
+        &["copy", "--type", "text/uri-list"],
+        b"# two files\r\nfile:///a\r\nfile:///b\r\n",
+    );
+    let previews: Vec<String> = board
+        .menu(&[])
+        .iter()
+        .map(|l| l.split_once('\t').unwrap().1.to_owned())
+        .collect();
+    assert_eq!(
+        previews,
+        ["file:///a file:///b … (2 lines)", "Fish & chips"]
+    );
+    // Only the preview is text: the chosen line pastes the HTML's bytes.
+    let line = board.line_with("Fish & chips");
+    assert_eq!(board.ok(&["paste", "--menu-line"], line.as_bytes()), html);
+}
+
+#[test]
 fn icons_are_cached_thumbnails_pruned_with_the_history() {
     let board = board_with_fixtures("icons");
     let out = board.ok(&["history", "--menu", "--icons"], b"");

@@ -42,6 +42,7 @@ mod segment;
 mod sys;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
+mod text;
 
 pub use board::{
     Board, Changes, CopyOutcome, DestroyReport, EntryState, Provenance, Removal, RemovalLog,
@@ -60,6 +61,7 @@ pub use mailbox::{Notification, Subscription};
 pub use name::{BoardName, DEFAULT_BOARD};
 pub use options::CreateOptions;
 pub use origin::{Origin, OriginKind};
+pub use text::{TextKind, best_text_type, readable_text, strip_tags, text_kind, uri_lines};
 
 /// Validation entry points for fuzzing and property tests: they take
 /// arbitrary bytes and must only ever return errors, never panic.

@@ -53,6 +53,40 @@ fn copy_paste_history() {
 }
 
 #[test]
+fn an_entry_without_plain_text_is_previewed_by_its_html_or_its_uris() {
+    let (b, _tb) = board("preview", 1 << 20);
+    // A browser's HTML-only copy: styled markup before the words, which
+    // fall past the first 512 bytes.
+    let style = "font-family: sans-serif; color: rgb(0, 0, 0); ".repeat(12);
+    let html = format!(
+        "<meta charset='utf-8'><span style=\"{style}\">Fish &amp;\n   chips</span><!-- x -->"
+    );
+    assert!(html.find("Fish").unwrap() > 512);
+    b.copy(&Clip::new("text/html", html)).unwrap();
+    b.copy(&Clip::new(
+        "text/uri-list",
+        "# from a file manager\r\nfile:///home/u/a.txt\r\nfile:///home/u/b.txt\r\n",
+    ))
+    .unwrap();
+    b.copy(&Clip::new("image/png", vec![0x89, b'P', b'N', b'G']))
+        .unwrap();
+    // Plain text wins over the HTML beside it.
+    b.copy(&Clip::text("plain words").with("text/html", "<b>bold words</b>"))
+        .unwrap();
+    let h = b.history().unwrap();
+    let previews: Vec<&str> = h.iter().map(|e| e.preview.as_str()).collect();
+    assert_eq!(
+        previews,
+        [
+            "plain words",
+            "",
+            "file:///home/u/a.txt⏎file:///home/u/b.txt",
+            "Fish & chips"
+        ]
+    );
+}
+
+#[test]
 fn big_clip_and_too_large() {
     let (b, tb) = board("big", 1 << 20);
     let name = tb.name.clone();

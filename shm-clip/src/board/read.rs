@@ -1,6 +1,7 @@
 //! Reading a board: paste and get (one entry, verified), its types, the
 //! history listing and the status report.
 
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use super::{Board, Selector, corrupt, time_of, with_seq};
@@ -9,6 +10,7 @@ use crate::ids::{ClipId, NodeId};
 use crate::lock::LockGuard;
 use crate::record::{self, Directory, RepInfo};
 use crate::segment::Segment;
+use crate::text::{TextKind, best_text_type, strip_tags, uri_lines};
 use crate::{
     Clip, EntryInfo, Error, LastChange, LockStats, Origin, OriginKind, Representation, Result,
     Status,
@@ -74,6 +76,10 @@ impl DirectoryBuf {
 
 /// How much text of each entry `history` reads for its preview.
 const PREVIEW_BYTES: u64 = 512;
+
+/// As much for an entry whose only text is HTML: its markup comes before
+/// its words (a browser's copy opens with a `<meta>` and styled `<span>`s).
+const PREVIEW_HTML_BYTES: u64 = 4096;
 
 impl Board {
     /// The current clip; `Error::Empty` on an empty board.
@@ -218,7 +224,7 @@ impl Board {
         let text = self.preview_bytes(&rec, &dir);
         let types = types_of(&dir);
         drop(guard);
-        Ok(entry_info(index, &rec, types, text.as_deref()))
+        Ok(entry_info(index, &rec, types, text.as_ref()))
     }
 
     /// Copies one representation's bytes out, in pieces that stay in the
@@ -319,12 +325,19 @@ impl Board {
     }
 
     /// The first bytes of an entry's text, for its preview. Under the lock.
-    fn preview_bytes(&self, rec: &IndexRecord, dir: &Directory<'_>) -> Option<Vec<u8>> {
-        let i = dir.reps().find(|i| crate::is_text(i.mime))?;
-        let mut head = vec![0u8; i.data_len.min(PREVIEW_BYTES) as usize];
+    /// Of its readable text ([`TextKind`]), the kind that reads best:
+    /// plain text, else HTML, else a URI list.
+    fn preview_bytes(&self, rec: &IndexRecord, dir: &Directory<'_>) -> Option<PreviewHead> {
+        let (kind, mime) = best_text_type(dir.reps().map(|i| i.mime))?;
+        let i = dir.reps().find(|i| i.mime == mime)?;
+        let most = match kind {
+            TextKind::Html => PREVIEW_HTML_BYTES,
+            TextKind::Plain | TextKind::UriList => PREVIEW_BYTES,
+        };
+        let mut bytes = vec![0u8; i.data_len.min(most) as usize];
         let at = rec.offset.checked_add(i.data_offset)?;
-        self.seg.arena_read(at, &mut head).ok()?;
-        Some(head)
+        self.seg.arena_read(at, &mut bytes).ok()?;
+        Some(PreviewHead { kind, bytes })
     }
 
     /// The entries, current first.
@@ -346,7 +359,7 @@ impl Board {
         Ok(rows
             .into_iter()
             .enumerate()
-            .map(|(index, (rec, types, text))| entry_info(index, &rec, types, text.as_deref()))
+            .map(|(index, (rec, types, text))| entry_info(index, &rec, types, text.as_ref()))
             .collect())
     }
 
@@ -437,11 +450,17 @@ fn types_of(dir: &Directory<'_>) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// The first bytes of an entry's readable text, and what kind of text.
+struct PreviewHead {
+    kind: TextKind,
+    bytes: Vec<u8>,
+}
+
 fn entry_info(
     index: usize,
     rec: &IndexRecord,
     types: Vec<(String, u64)>,
-    text: Option<&[u8]>,
+    text: Option<&PreviewHead>,
 ) -> EntryInfo {
     EntryInfo {
         index,
@@ -462,9 +481,21 @@ fn entry_info(
     }
 }
 
-/// At most 80 characters, with newlines and other controls made visible.
-fn preview(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+/// At most 80 characters, with newlines and other controls made visible;
+/// HTML without its tags and its whitespace runs, a URI list without its
+/// comments.
+fn preview(head: &PreviewHead) -> String {
+    let text = String::from_utf8_lossy(&head.bytes);
+    let text = match head.kind {
+        TextKind::Plain => text,
+        TextKind::Html => Cow::Owned(
+            strip_tags(&text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        TextKind::UriList => Cow::Owned(uri_lines(&text)),
+    };
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == 80 {
