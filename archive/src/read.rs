@@ -156,23 +156,26 @@ impl Archive {
         })
     }
 
-    /// The clips that refill a new board, in the order to restore them
-    /// (oldest first, so the newest ends up current): pinned clips first,
-    /// then the most recently used, up to `depth` clips whose sizes add up
-    /// to at most `capacity` bytes (a clip that does not fit is skipped).
-    pub fn restore_order(&self, depth: usize, capacity: u64) -> Result<Vec<i64>> {
+    /// The clips that refill a new board named `board`, in the order to
+    /// restore them (oldest first, so the newest ends up current): of the
+    /// clips archived from that board, pinned clips first, then the most
+    /// recently used, up to `depth` clips whose sizes add up to at most
+    /// `capacity` bytes (a clip that does not fit is skipped). Another
+    /// board's clips stay out: boards keep apart what their user keeps apart.
+    pub fn restore_order(&self, board: &str, depth: usize, capacity: u64) -> Result<Vec<i64>> {
         let mut chosen = Vec::new();
         let mut room = capacity;
         // Two walks of an index each (the pinned few, then the rest by
         // recency) rather than one sort of every clip.
         for pinned in [true, false] {
             let sql = format!(
-                "SELECT id, total_size FROM clips WHERE {}pinned
+                "SELECT id, total_size FROM clips
+                 WHERE {}pinned AND board = (SELECT id FROM names WHERE name = ?1)
                  ORDER BY last_used DESC, id DESC",
                 if pinned { "" } else { "NOT " }
             );
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-            let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+            let mut rows = stmt.query([board]).map_err(|e| self.err(e))?;
             while chosen.len() < depth {
                 let Some(row) = rows.next().map_err(|e| self.err(e))? else {
                     break;
@@ -246,6 +249,24 @@ fn info_from(r: &Row<'_>) -> rusqlite::Result<ArchivedInfo> {
 }
 
 impl Archive {
+    /// What destroying `board` deletes from the archive: every clip archived
+    /// from it or on it now, evicted ones too, but for those that another
+    /// board holds now (the same content copied there is that board's).
+    pub fn clips_of_board(&self, board: &str) -> Result<Vec<i64>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id FROM clips WHERE board = (SELECT id FROM names WHERE name = ?1)
+                 UNION SELECT clip FROM board_entries WHERE board = ?1
+                 EXCEPT SELECT clip FROM board_entries WHERE board != ?1
+                 ORDER BY 1",
+            )
+            .and_then(|mut s| {
+                s.query_map([board], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// The live entries of `board` the archive knows, as (seq, archive id):
     /// which archived clips are on that board now.
     pub fn board_links(&self, board: &str) -> Result<Vec<(u64, i64)>> {

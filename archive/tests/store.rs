@@ -424,11 +424,15 @@ fn pins_restore_order_and_prunes() {
     assert!(!a.set_pinned(12345, true).unwrap());
     // Depth 4: the pinned one, then the three newest; oldest first.
     assert_eq!(
-        a.restore_order(4, u64::MAX).unwrap(),
+        a.restore_order("test", 4, u64::MAX).unwrap(),
         vec![ids[0], ids[7], ids[8], ids[9]]
     );
     // Capacity: clip 9 (97 bytes) does not fit in 60 bytes; smaller ones do.
-    let fit = a.restore_order(3, 60).unwrap();
+    let fit = a.restore_order("test", 3, 60).unwrap();
+    assert_eq!(
+        a.restore_order("another board", 4, u64::MAX).unwrap(),
+        Vec::<i64>::new()
+    );
     assert!(!fit.contains(&ids[9]) && fit.contains(&ids[0]), "{fit:?}");
     let gone = a.prune_older_than(at(3)).unwrap();
     assert_eq!(gone.clips, 2, "clips 1 and 2; the pinned clip 0 stays");

@@ -184,8 +184,9 @@ mailboxes are removed, and each of those programs is told: a window says \
 \"board destroyed\", the tray drops the clip it serves on the desktop \
 clipboard and moves to a fresh board, `watch` exits. The history the tray \
 saved on disk for this board is deleted too, and so are the archive's copies \
-of the clips the board held, so a restart brings nothing back; \
---keep-history keeps both.
+of the board's clips, those evicted from it earlier too (but for content that \
+another board holds now), so a restart brings nothing back; --keep-history \
+keeps both.
 
 Without --force the segment must be a valid board of this version. With \
 --force any segment of that name owned by you is removed, which is how to get \
@@ -817,9 +818,12 @@ the file named by SHM_CLIP_CONFIG. A missing file means the defaults; an invalid
 one is an error naming its line and key, and no command starts with it. Every \
 setting is described in the README.
 
-Example:
-  shm-clip config path
-  shm-clip config show > ~/.config/shm-clip/config.toml";
+Examples:
+  shm-clip config path      # where the file is (or would be)
+  shm-clip config show      # the effective settings, as TOML
+  shm-clip config show > /tmp/config.toml && mv /tmp/config.toml \"$(shm-clip config path)\"
+                            # a full file to edit (not `> config.toml` itself: the
+                            # shell empties it before shm-clip reads it)";
 
 #[cfg(test)]
 mod tests {

@@ -17,8 +17,8 @@ pub fn list() -> Result<(), CliError> {
 }
 
 /// Removes the board named by `--board`, the history the tray saved for it,
-/// and the archived copies of the clips it held (entries evicted earlier
-/// stay archived: they were no longer on it).
+/// and the archived copies of its clips, those evicted earlier too (a
+/// destroyed clip never comes back), but for content another board holds.
 pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
     // Which archived clips are on the board, read before it goes: its
     // archiver forgets them once it sees the fresh board.
@@ -27,11 +27,7 @@ pub fn destroy(global: &Global, args: &DestroyArgs) -> Result<(), CliError> {
     } else {
         match crate::archive::open_existing() {
             Ok((_, Some(a))) => {
-                let ids: Vec<i64> = a
-                    .board_links(global.board.as_str())?
-                    .into_iter()
-                    .map(|(_, id)| id)
-                    .collect();
+                let ids = a.clips_of_board(global.board.as_str())?;
                 Some(Ok((a, ids)))
             }
             Ok((_, None)) => None,

@@ -2,11 +2,12 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{MsgFlags, recv};
 use shm_clip::{Board, Clip, sniff_mime};
 
 use crate::args::{ClearArgs, CopyArgs, Global};
@@ -81,7 +82,9 @@ fn join(words: &[std::ffi::OsString]) -> Vec<u8> {
 
 /// Whether stdin carries data, which the TEXT or --file given would ignore.
 /// A terminal, /dev/null, an empty file and a pipe that stays silent for
-/// [`STDIN_GRACE_MS`] do not; nothing that does is consumed for a copy.
+/// [`STDIN_GRACE_MS`] do not. Nothing is read: in `while read l; do
+/// shm-clip copy "$l"; done` stdin is the loop's own input, and a byte
+/// taken (or 8 KiB, through `Stdin`'s buffer) would be a line lost to it.
 fn stdin_offers_data() -> bool {
     let stdin = io::stdin();
     if stdin.is_terminal() {
@@ -90,19 +93,30 @@ fn stdin_offers_data() -> bool {
     let Ok(stat) = nix::sys::stat::fstat(stdin.as_fd()) else {
         return false; // closed
     };
-    match stat.st_mode & libc::S_IFMT {
+    let kind = stat.st_mode & libc::S_IFMT;
+    match kind {
         libc::S_IFREG => stat.st_size > 0,
         libc::S_IFIFO | libc::S_IFSOCK => {
             let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::from(STDIN_GRACE_MS)) {
-                // Readable: one byte tells data from an end of file.
-                Ok(n) if n > 0 => {
-                    let readable = fds[0]
-                        .revents()
-                        .is_some_and(|r| r.contains(PollFlags::POLLIN));
-                    readable && stdin.lock().read(&mut [0u8]).is_ok_and(|n| n > 0)
-                }
-                _ => false,
+            if !matches!(poll(&mut fds, PollTimeout::from(STDIN_GRACE_MS)), Ok(n) if n > 0) {
+                return false;
+            }
+            let readable = fds[0]
+                .revents()
+                .is_some_and(|r| r.contains(PollFlags::POLLIN));
+            if kind == libc::S_IFIFO {
+                // A pipe is readable only while it holds data: at its end
+                // (the writer gone, nothing left) poll says POLLHUP alone.
+                readable
+            } else {
+                // A socket is readable at its end too: peek at one byte.
+                readable
+                    && recv(
+                        stdin.as_raw_fd(),
+                        &mut [0u8],
+                        MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT,
+                    )
+                    .is_ok_and(|n| n > 0)
             }
         }
         _ => false,

@@ -24,6 +24,7 @@ fn bin() -> &'static str {
 /// A board plus a private archive file and runtime directory.
 struct Setup {
     tb: TestBoard,
+    db: PathBuf,
 }
 
 impl Setup {
@@ -33,11 +34,20 @@ impl Setup {
             std::fs::create_dir_all(tb.file(d)).unwrap();
             std::fs::set_permissions(tb.file(d), std::fs::Permissions::from_mode(0o700)).unwrap();
         }
-        Setup { tb }
+        let db = tb.file("data").join("archive.sqlite3");
+        Setup { tb, db }
+    }
+
+    /// Another board whose commands use `first`'s archive, as every board
+    /// of a user does.
+    fn sharing_the_archive_of(test: &str, first: &Setup) -> Setup {
+        let mut setup = Setup::new(test);
+        setup.db = first.db();
+        setup
     }
 
     fn db(&self) -> PathBuf {
-        self.tb.file("data").join("archive.sqlite3")
+        self.db.clone()
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -264,6 +274,54 @@ fn search_reads_a_board_entry_s_html_and_uris_as_the_archive_does() {
 }
 
 #[test]
+fn destroy_deletes_the_boards_evicted_clips_from_the_archive_but_not_another_boards() {
+    let s = Setup::new("arc-destroy");
+    let other = Setup::sharing_the_archive_of("arc-destroy-b", &s);
+    other.run(&["copy", "shared walrus"]);
+    other.run(&["copy", "other board's own"]);
+    // Each archiver's catch-up is done when it says it is archiving.
+    let b = other.archiver();
+    s.run(&["copy", "--depth", "2", "evicted quokka7731"]);
+    let mut a = s.archiver();
+    for text in ["second", "shared walrus"] {
+        s.run(&["copy", text]);
+        a.expect("archived");
+    }
+    // The quokka has left the board (depth 2), not the archive.
+    let on_board: Vec<Value> = s.json(&["history", "--json"]).as_array().unwrap().clone();
+    assert!(on_board.iter().all(|e| e["text"] != "evicted quokka7731"));
+    assert_eq!(
+        s.json(&["search", "--json", "quokka7731"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(a);
+    let out = s.stdout(&["destroy"]);
+    assert!(out.contains("deleted its 2 archived clips"), "{out}");
+    // The evicted clip is gone from the archive and its files, and so is
+    // "second"; what the other board holds stays archived.
+    let listed: Vec<String> = s
+        .json(&["history", "--archive", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["preview"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, ["shared walrus", "other board's own"]);
+    for file in [s.db(), PathBuf::from(format!("{}-wal", s.db().display()))] {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"quokka7731"),
+            "{} still holds the destroyed clip",
+            file.display()
+        );
+    }
+    drop(b);
+}
+
+#[test]
 fn rm_and_clear_on_the_board_leave_the_archive() {
     let s = Setup::new("arc-rm");
     s.run(&["copy", "keep this"]);
@@ -307,6 +365,19 @@ fn archive_commands_prune_export_and_rm_by_id() {
     assert_eq!(listed[0]["pinned"], true);
     let out = s.stdout(&["archive", "prune", "--larger-than", "2K"]);
     assert!(out.contains("removed 1 clip"), "{out}");
+    // A bare number is refused, not taken as seconds: `30` is too easily meant as days.
+    let bare = s
+        .cmd(&["archive", "prune", "--older-than", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bare.stderr)
+            .contains("\"30\" has no unit; write it with s, m, h, d or w, like 30d"),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
+    );
+    assert_eq!(s.json(&["archive", "stats", "--json"])["clips"], 2);
     let out = s.stdout(&["archive", "prune", "--older-than", "0s"]);
     assert!(
         out.contains("removed 1 clip"),

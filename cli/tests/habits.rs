@@ -322,6 +322,66 @@ fn text_arguments_and_stdin_at_once_are_refused() {
 }
 
 #[test]
+fn a_refused_copy_reads_nothing_of_the_stdin_it_shares() {
+    let board = TestBoard::new("shared-stdin");
+    board.ok(&["copy", "before"]);
+    // A pipe and a socket, each holding data and closed by its writer: the
+    // refusal must leave every byte for whoever reads stdin next.
+    let (read, write) = nix::unistd::pipe().unwrap();
+    File::from(write).write_all(b"line 2\nline 3\n").unwrap();
+    let mut cmd = board.cmd(&["copy", "line 1"]);
+    cmd.stdin(read.try_clone().unwrap());
+    assert_fails_saying(
+        &output(cmd),
+        &["copy: got TEXT arguments and data on stdin"],
+    );
+    let mut left = String::new();
+    File::from(read).read_to_string(&mut left).unwrap();
+    assert_eq!(left, "line 2\nline 3\n", "the pipe kept its data");
+
+    let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    ours.write_all(b"socket data").unwrap();
+    ours.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut cmd = board.cmd(&["copy", "x"]);
+    cmd.stdin(OwnedFd::from(theirs.try_clone().unwrap()));
+    assert_fails_saying(
+        &output(cmd),
+        &["copy: got TEXT arguments and data on stdin"],
+    );
+    let mut left = String::new();
+    (&theirs).read_to_string(&mut left).unwrap();
+    assert_eq!(left, "socket data", "the socket kept its data");
+    assert_eq!(board.ok(&["paste"]), b"before", "nothing was copied");
+
+    // The shell habit: every line reaches the loop (the last copy, with
+    // nothing left on stdin, is no longer refused), and the hint's form
+    // copies each.
+    let script = r#"printf 'l1\nl2\nl3\n' | while read -r l; do "$BIN" --board "$B" copy "$l"; echo "rc=$? after $l"; done 2>/dev/null
+printf 'm1\nm2\n' | while read -r l; do "$BIN" --board "$B" copy "$l" < /dev/null; done"#;
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("BIN", bin())
+        .env("B", &board.name)
+        .env_remove("SHM_CLIP_BOARD")
+        .env("SHM_CLIP_CONFIG", board.dir.join("config.toml"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "rc=1 after l1\nrc=1 after l2\nrc=0 after l3\n"
+    );
+    let texts: Vec<String> = board
+        .history()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(texts, ["m2", "m1", "l3", "before"]);
+}
+
+#[test]
 fn a_clip_that_is_not_text_is_not_written_to_a_terminal() {
     let board = TestBoard::new("binary");
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";

@@ -162,11 +162,11 @@ fn import_history_file(name: &BoardName, archive: &mut Archive) {
     }
 }
 
-/// Fills a new board from the archive: pinned clips first, then the most
-/// recent, up to the board's depth and capacity.
+/// Fills a new board from the archive's clips of that board: pinned clips
+/// first, then the most recent, up to the board's depth and capacity.
 fn refill(board: &Board, archive: &Archive) -> Result<(), shm_clip_archive::Error> {
     let status = board.status()?;
-    let ids = archive.restore_order(status.max_entries, status.capacity)?;
+    let ids = archive.restore_order(board.name().as_str(), status.max_entries, status.capacity)?;
     let mut restored = 0;
     for id in ids {
         let (info, clip) = archive.get(id)?;

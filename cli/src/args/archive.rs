@@ -64,8 +64,9 @@ pub enum ArchiveCommand {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["older_than", "larger_than"])))]
 pub struct PruneArgs {
-    /// Delete clips not used for this long: 90s, 45m, 12h, 30d, 2w
-    #[arg(long, value_name = "AGE", value_parser = Age::parse)]
+    /// Delete clips not used for this long: 90s, 45m, 12h, 30d, 2w (the
+    /// unit is required)
+    #[arg(long, value_name = "AGE", value_parser = age_with_unit)]
     pub older_than: Option<Age>,
     /// Delete clips larger than this: 4096, 64K, 10M, 1G
     #[arg(long, value_name = "SIZE", value_parser = Size::parse)]
@@ -93,4 +94,19 @@ impl ArchiveArgs {
             _ => (None, None),
         }
     }
+}
+
+/// An age for a prune, which deletes: with its unit spelled out (a bare
+/// `30`, seconds in config.toml, is too easily meant as days). `0s` is
+/// allowed: every unpinned archived clip, asked for in so many words.
+fn age_with_unit(text: &str) -> Result<Age, String> {
+    let age = Age::parse(text)?;
+    if text.trim().ends_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "{text:?} has no unit; write it with s, m, h, d or w, like {}d for {} days",
+            text.trim(),
+            text.trim()
+        ));
+    }
+    Ok(age)
 }
