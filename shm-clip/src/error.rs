@@ -104,6 +104,12 @@ pub enum Error {
     )]
     ClipTooLarge { size: u64, capacity: u64 },
 
+    /// /dev/shm (a tmpfs) has no room left for the memory a board needs:
+    /// refused before a byte is written, where a full tmpfs would otherwise
+    /// kill the writer with `SIGBUS` in the middle of its write.
+    #[error("no room in /dev/shm for {bytes} more bytes of {path}: it is full")]
+    SharedMemoryFull { path: PathBuf, bytes: u64 },
+
     /// The caller's clip cannot be stored as given (no representation, an
     /// empty or overlong MIME type): invalid input, not corruption.
     #[error("invalid clip: {what}")]
@@ -199,6 +205,9 @@ impl Error {
             }
             Error::ClipTooLarge { .. } => {
                 "use a larger board: shm-clip --board big --capacity 512M copy ..., or set board.capacity in config.toml (shm-clip config path) for new boards; a board's capacity is fixed when it is created, so destroy and recreate it to grow".into()
+            }
+            Error::SharedMemoryFull { .. } => {
+                "free some of it (df -h /dev/shm shows how full it is; shm-clip boards lists your boards, and shm-clip --board NAME destroy removes one), or copy something smaller; in a container, give it a larger /dev/shm (docker run --shm-size=1g)".into()
             }
             Error::HistoryFull => "unpin some entries: shm-clip unpin N".into(),
             Error::InvalidCreateOptions { .. } => {

@@ -60,6 +60,10 @@ pub(crate) struct Segment {
     /// Until when this process leaves the mutex to a waiter that its last
     /// unlock woke (`lock.rs`'s hand-off), in its monotonic nanoseconds; 0: none.
     pub(crate) handoff_until: AtomicU64,
+    /// File bytes `backed.0..backed.1` this process has backed with pages
+    /// (`Segment::back_arena`): a cache that saves the system call, read and
+    /// stored under the board lock; nothing else relies on it.
+    backed: (AtomicU64, AtomicU64),
 }
 
 /// The effective uid, which owns every object we create or accept.
@@ -136,9 +140,17 @@ impl Segment {
             // The caller's mistake, not a hostile segment: say so.
             opts.validate()?;
             let geo = Geometry::new(opts.depth, opts.capacity);
+            // The header, the tables and the index, backed now; the arena
+            // as records reach it (`back_arena`).
             let fresh = file
-                .size_and_map(geo.segment_size)
-                .map_err(|(step, e)| Error::os(format!("{step} {}", path.display()), e))?;
+                .size_and_map(geo.segment_size, geo.arena_offset)
+                .map_err(|(step, e)| match e {
+                    Errno::ENOSPC => Error::SharedMemoryFull {
+                        path: path.to_owned(),
+                        bytes: geo.arena_offset,
+                    },
+                    e => Error::os(format!("{step} {}", path.display()), e),
+                })?;
             let expect = Expect::here();
             let birth = Birth {
                 node_id: crate::ids::random_bytes(),
@@ -191,6 +203,8 @@ impl Segment {
                 geo,
                 node_id: birth.node_id,
                 handoff_until: AtomicU64::new(0),
+                // The arena is sparse until records reach it.
+                backed: (AtomicU64::new(0), AtomicU64::new(0)),
             })
         })();
         if result.is_err() {
@@ -265,6 +279,7 @@ impl Segment {
             geo,
             node_id: birth.node_id,
             handoff_until: AtomicU64::new(0),
+            backed: (AtomicU64::new(0), AtomicU64::new(0)),
         })
     }
 

@@ -262,6 +262,9 @@ impl Board {
             Room::At(offset) => (offset, first),
             Room::NeedsCompaction => (self.compact(ring, source)?, None),
         };
+        // Before the range is claimed: a full /dev/shm stops the copy here,
+        // with nothing written.
+        self.seg.back_arena(offset, aligned(len))?;
         let slot = if let Some(slot) = ring.take_free()? {
             slot
         } else {

@@ -3,7 +3,9 @@
 //! removal log, the subscriber slots, and the arena. Every offset is checked
 //! against the validated geometry before it reaches the mapping.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nix::errno::Errno;
 
 use super::{Segment, corrupt};
 use crate::format::{
@@ -297,6 +299,47 @@ impl Segment {
     pub(crate) fn arena_write(&self, offset: u64, src: &[u8]) -> Result<()> {
         let at = self.arena_range(offset, src.len() as u64)?;
         self.map.write(at, src).ok_or_else(|| self.oob())
+    }
+
+    /// Backs arena bytes `offset..offset + len` with pages before they are
+    /// first written (`sys::shm`'s `back`): on a full /dev/shm a copy then
+    /// fails with [`Error::SharedMemoryFull`] before it writes a byte,
+    /// instead of dying of `SIGBUS` half-way with the lock held. A range
+    /// inside the one this process backed last costs no system call: a
+    /// ring's records follow one another, so after a lap there is none.
+    /// Under the board lock.
+    pub(crate) fn back_arena(&self, offset: u64, len: u64) -> Result<()> {
+        let start = self.arena_range(offset, len)? as u64;
+        let end = start + len;
+        let (lo, hi) = (&self.backed.0, &self.backed.1);
+        let (known_lo, known_hi) = (lo.load(Ordering::Relaxed), hi.load(Ordering::Relaxed));
+        if known_lo <= start && end <= known_hi {
+            return Ok(());
+        }
+        match self.map.back(start, len) {
+            Ok(()) => {}
+            Err(Errno::ENOSPC) => {
+                return Err(Error::SharedMemoryFull {
+                    path: self.path.clone(),
+                    bytes: len,
+                });
+            }
+            Err(errno) => {
+                return Err(Error::os(
+                    format!("reserving memory for {}", self.path.display()),
+                    errno,
+                ));
+            }
+        }
+        // One range: this one joined to the last if they meet, else this one.
+        let (new_lo, new_hi) = if start <= known_hi && known_lo <= end {
+            (known_lo.min(start), known_hi.max(end))
+        } else {
+            (start, end)
+        };
+        lo.store(new_lo, Ordering::Relaxed);
+        hi.store(new_hi, Ordering::Relaxed);
+        Ok(())
     }
 
     pub(crate) fn arena_zero(&self, offset: u64, len: u64) -> Result<()> {

@@ -42,7 +42,10 @@ impl Mapping {
         let size = NonZeroUsize::new(len).ok_or(Errno::EINVAL)?;
         // A fresh mapping (no address hint, no MAP_FIXED) affects no existing
         // Rust object. The file holds at least `len` bytes and keeps them
-        // (the caller's contract), so every page is backed. Other processes
+        // (the caller's contract), so every page lies inside the file. (A
+        // page of a sparse file on a full tmpfs can still fail to be
+        // allocated when first touched: `shm::back` allocates a range before
+        // the board first writes it.) Other processes
         // may be writing the file right now; mmap only installs the pages.
         // SAFETY: a fresh mapping of a file that stays long enough (above).
         let ptr = unsafe {

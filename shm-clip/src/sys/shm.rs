@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::Ordering;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
+use nix::fcntl::{FallocateFlags, OFlag, fallocate};
 use nix::sys::mman::shm_open;
 use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
 use nix::unistd::{Uid, ftruncate};
@@ -47,13 +47,19 @@ impl NewShmFile {
     }
 
     /// Sets mode 0600 exactly (the umask may have cleared bits, never added
-    /// any), sizes the file to `len` bytes in one call, and maps it. On error
-    /// the name still exists: the caller unlinks it. The error names the step.
-    pub(crate) fn size_and_map(self, len: u64) -> Result<Unpublished, (&'static str, Errno)> {
+    /// any), sizes the file to `len` bytes in one call, backs its first
+    /// `backed` bytes with pages ([`back`]), and maps it. On error the name
+    /// still exists: the caller unlinks it. The error names the step.
+    pub(crate) fn size_and_map(
+        self,
+        len: u64,
+        backed: u64,
+    ) -> Result<Unpublished, (&'static str, Errno)> {
         fchmod(&self.fd, Mode::S_IRUSR | Mode::S_IWUSR).map_err(|e| ("fchmod", e))?;
         let size = i64::try_from(len).map_err(|_| ("sizing", Errno::EFBIG))?;
         let map_len = usize::try_from(len).map_err(|_| ("mmap", Errno::EFBIG))?;
         ftruncate(&self.fd, size).map_err(|e| ("sizing", e))?;
+        back(&self.fd, 0, backed.min(len)).map_err(|e| ("reserving the header and index of", e))?;
         // ftruncate just made the file exactly `len` bytes long.
         // Nobody shrinks it later: it is mode 0600 and ours, and shm-clip
         // truncates a segment only here, once, from 0 to its full size (a
@@ -255,6 +261,36 @@ impl BoardMap {
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+
+    /// Backs `len` bytes of the file from `offset` with pages, before they
+    /// are first written ([`back`]).
+    pub(crate) fn back(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        back(&self.fd, offset, len)
+    }
+}
+
+/// Gives the file's bytes `offset..offset + len` pages of their own now
+/// (`fallocate`, mode 0: the size stays), so that touching them later
+/// cannot fail. The file is sparse (`ftruncate`), and a page of tmpfs is
+/// allocated when it is first touched, read or written; on a full tmpfs
+/// that access raises `SIGBUS`, which would kill a writer half-way through
+/// a copy while it holds the board lock, and then every process that
+/// repaired the board after it. `ENOSPC` here is an error instead. Pages
+/// that are backed already cost nothing new. A file system without
+/// `fallocate` (`EOPNOTSUPP`) keeps the old behaviour.
+fn back(fd: &OwnedFd, offset: u64, len: u64) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    let offset = i64::try_from(offset).map_err(|_| Errno::EFBIG)?;
+    let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
+    loop {
+        match fallocate(fd, FallocateFlags::empty(), offset, len) {
+            Ok(()) | Err(Errno::EOPNOTSUPP) => return Ok(()),
+            Err(Errno::EINTR) => {}
+            Err(errno) => return Err(errno),
+        }
+    }
 }
 
 impl Deref for BoardMap {
@@ -275,9 +311,32 @@ mod tests {
         let _ = nix::sys::mman::shm_unlink(name.as_str());
         let fresh = NewShmFile::create(&name)
             .unwrap()
-            .size_and_map(8192)
+            .size_and_map(8192, 4096)
             .unwrap();
         (name, fresh)
+    }
+
+    #[test]
+    fn the_first_bytes_are_backed_at_creation_and_the_rest_when_asked() {
+        let allocated = |fd: BorrowedFd<'_>| fstat(fd).unwrap().st_blocks * 512;
+        let name = format!("/shm-clip-test-sys-sparse.{}", std::process::id());
+        let _ = nix::sys::mman::shm_unlink(name.as_str());
+        let sparse = NewShmFile::create(&name)
+            .unwrap()
+            .size_and_map(8192, 0)
+            .unwrap();
+        assert_eq!(allocated(sparse.fd.as_fd()), 0, "a sparse file until asked");
+        nix::sys::mman::shm_unlink(name.as_str()).unwrap();
+
+        let (name, fresh) = fresh("back");
+        assert!(
+            allocated(fresh.fd.as_fd()) >= 4096,
+            "the first page, at creation"
+        );
+        let board = fresh.publish().unwrap();
+        board.back(4096, 4096).unwrap();
+        assert!(allocated(board.fd()) >= 8192);
+        nix::sys::mman::shm_unlink(name.as_str()).unwrap();
     }
 
     #[test]
