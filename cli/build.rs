@@ -25,8 +25,9 @@ fn main() {
         (clap_complete::Shell::Zsh, "_shm-clip"),
         (clap_complete::Shell::Fish, "shm-clip.fish"),
     ] {
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut args::Args::command(), "shm-clip", &mut script);
-        generated::write(&dir.join("completions").join(file), &script);
+        generated::write(
+            &dir.join("completions").join(file),
+            &args::completion_script(shell),
+        );
     }
 }

@@ -77,6 +77,9 @@ pub enum Error {
     /// The archiver's lock file could not be used.
     #[error("cannot use the archiver lock file {path}: {why}")]
     LockFile { path: PathBuf, why: String },
+    /// `archive export` was given a place it will not write into.
+    #[error("cannot export into {path}: {why}")]
+    ExportTarget { path: PathBuf, why: &'static str },
     /// A file system operation failed.
     #[error("{path}: {source}")]
     Io {

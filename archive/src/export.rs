@@ -53,12 +53,29 @@ struct IndexRep {
 impl Archive {
     /// Writes every clip into `dir` (created 0700; files 0600, since they
     /// are clipboard history): `ID-N.EXT` per representation and
-    /// `index.json`. Existing files are never overwritten.
+    /// `index.json`. Only into a new or empty directory: existing files are
+    /// never overwritten, and an export is never mixed into another.
     pub fn export(&self, dir: &Path) -> Result<Exported> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| Error::Io { path, source }
         };
+        let refuse = |why| Error::ExportTarget {
+            path: dir.to_owned(),
+            why,
+        };
+        match std::fs::symlink_metadata(dir) {
+            Ok(meta) if !meta.is_dir() => return Err(refuse("it exists and is not a directory")),
+            Ok(_) => {
+                if std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
+                    return Err(refuse(
+                        "the directory is not empty; export into a new or empty one (nothing is ever overwritten)",
+                    ));
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(io(dir)(err)),
+        }
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)

@@ -196,6 +196,23 @@ Example:
   shm-clip destroy
   shm-clip --board work destroy --force";
 
+/// The completion script for `shell`, from these definitions (the binary's
+/// `completions` and build.rs's packaged files both come from here). Bash's
+/// works around `clap_complete` 4.6's bug with hyphenated names
+/// (clap-rs/clap#6421): its dispatch loop names the state of `shm-clip copy`
+/// `shm__clip__subcmd__copy`, its case arms `shm__subcmd__clip__subcmd__copy`,
+/// so below the top level no arm matched and nothing was completed.
+pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "shm-clip", &mut script);
+    if shell == clap_complete::Shell::Bash {
+        let fixed = String::from_utf8_lossy(&script).replace("shm__subcmd__clip", "shm__clip");
+        script = fixed.into_bytes();
+    }
+    script
+}
+
 /// The whole command line.
 ///
 /// The board options are accepted before the subcommand (`shm-clip --board
@@ -243,12 +260,13 @@ pub struct CreateArgs {
     /// Data capacity when this command creates the board, like 64M, 1G or
     /// 4096 (binary units: 1K = 1024) [default: 64M]. Ignored for an
     /// existing board.
-    #[arg(long, value_name = "SIZE", value_parser = parse_capacity)]
+    // Hyphen values reach the parser: `--depth -1` is out of range, not a flag.
+    #[arg(long, value_name = "SIZE", value_parser = parse_capacity, allow_hyphen_values = true)]
     pub capacity: Option<u64>,
 
     /// History depth when this command creates the board [default: 200].
     /// Ignored for an existing board.
-    #[arg(long, value_name = "N", value_parser = parse_depth)]
+    #[arg(long, value_name = "N", value_parser = parse_depth, allow_hyphen_values = true)]
     pub depth: Option<u32>,
 }
 

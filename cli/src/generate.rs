@@ -3,16 +3,12 @@
 //! man pages and the packaged completions come from the same definitions,
 //! written by `build.rs`.)
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::args::Args;
 use crate::errors::CliError;
 use crate::output;
 
 /// Writes the completion script for `shell` to stdout.
 pub fn completions(shell: Shell) -> Result<(), CliError> {
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Args::command(), "shm-clip", &mut script);
-    output::bytes(&script)
+    output::bytes(&crate::args::completion_script(shell))
 }

@@ -388,6 +388,30 @@ fn archive_commands_prune_export_and_rm_by_id() {
     assert!(out.contains("exported 1 clip"), "{out}");
     let index: Value =
         serde_json::from_slice(&std::fs::read(export.join("index.json")).unwrap()).unwrap();
+    // Never into another export, nor onto a file: refused before a write.
+    for (target, why) in [
+        (export.clone(), "the directory is not empty"),
+        (
+            export.join("index.json"),
+            "it exists and is not a directory",
+        ),
+    ] {
+        let out = s
+            .cmd(&["archive", "export", target.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains(&format!("cannot export into {}: {why}", target.display())),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&export).unwrap().count(),
+        2,
+        "nothing added"
+    );
     assert_eq!(index["clips"][0]["id"], pinned_id);
     // rm --archive of a pinned clip wants --force, and takes it off the board too.
     let refused = s

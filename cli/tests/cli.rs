@@ -919,6 +919,25 @@ fn board_sizes_are_checked_where_they_are_typed() {
             "5T",
             "between 4K (4096 bytes) and 1T",
         ),
+        // A negative number is a value out of range, not an unknown flag.
+        (
+            &["--depth", "-1"],
+            "--depth <N>",
+            "-1",
+            "between 1 and 100000",
+        ),
+        (
+            &["--capacity", "-5M"],
+            "--capacity <SIZE>",
+            "-5M",
+            "is not a size",
+        ),
+        (
+            &["--capacity", "0.1K"],
+            "--capacity <SIZE>",
+            "0.1K",
+            "not a whole number of bytes",
+        ),
     ] {
         let mut all = args.to_vec();
         all.extend(["copy", "x"]);
@@ -935,6 +954,16 @@ fn board_sizes_are_checked_where_they_are_typed() {
     }
     // Nothing was created.
     assert_fails_with(&board.run(&["paste"]), "does not exist");
+    // A fraction that comes to whole bytes is a size.
+    assert!(
+        board
+            .run(&["--capacity", "1.5M", "copy", "x"])
+            .status
+            .success()
+    );
+    let status = board.run(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["capacity"], 1536 << 10, "{status}");
 }
 
 /// config.toml's sizes use the same ranges, and name the file, line and key.

@@ -25,6 +25,64 @@ fn completions_cover_every_shell_and_subcommand() {
     }
 }
 
+/// What bash offers for the words typed so far (the last one being
+/// completed), through the script that `completions bash` prints.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let script = Command::new(bin())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let path =
+        std::env::temp_dir().join(format!("shm-clip-completion-{}.bash", std::process::id()));
+    std::fs::write(&path, script).unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let n = words.len();
+    let program = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; _shm__clip shm-clip '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        path.display(),
+        quoted.join(" "),
+        n - 1,
+        words[n - 1],
+        words[n - 2],
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(program)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let top = bash_completes(&["shm-clip", "pa"]);
+    assert_eq!(top, ["paste"]);
+    let paste = bash_completes(&["shm-clip", "paste", "--"]);
+    for option in ["--type", "--no-newline", "--list-types", "--board"] {
+        assert!(
+            paste.iter().any(|o| o == option),
+            "{option} not in {paste:?}"
+        );
+    }
+    let archive = bash_completes(&["shm-clip", "archive", ""]);
+    for sub in ["prune", "stats", "export", "vacuum", "run"] {
+        assert!(archive.iter().any(|o| o == sub), "{sub} not in {archive:?}");
+    }
+    let prune = bash_completes(&["shm-clip", "archive", "prune", "--"]);
+    assert!(prune.iter().any(|o| o == "--older-than"), "{prune:?}");
+}
+
 #[test]
 fn unknown_shell_is_refused() {
     let out = Command::new(bin())

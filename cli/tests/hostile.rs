@@ -166,6 +166,19 @@ fn world_or_group_accessible_segments_are_refused() {
             &["refusing segment", &shown_mode, "mode 0600"],
         );
     }
+    // Our own file is no spy's trap: the hint names the command that
+    // removes it, and that command works.
+    let hint = Board::open(&tb.name, OriginKind::Cli)
+        .unwrap_err()
+        .hint()
+        .unwrap();
+    assert!(
+        hint.contains(&format!("shm-clip --board {} destroy --force", tb.name))
+            && !hint.contains("spy"),
+        "{hint}"
+    );
+    Board::destroy(&tb.name, true).unwrap();
+    assert!(!tb.path().exists(), "destroy --force removed it");
 }
 
 #[test]

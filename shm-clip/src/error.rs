@@ -185,6 +185,17 @@ impl Error {
             Error::BoardDestroyed { .. } => {
                 "its clips are gone; open the board again to start a fresh, empty one".into()
             }
+            // Ours, but readable by others (a chmod, or a copy kept with
+            // cp -a): not a trap, and ours to remove.
+            Error::UnsafeSegment {
+                path,
+                owner,
+                expected_uid,
+                ..
+            } if owner == expected_uid => format!(
+                "it is yours, but others may read it, so it is not used; if no program of yours set that on purpose, remove it with: shm-clip --board {} destroy --force (the next copy makes a private one)",
+                board_of(path)
+            ),
             Error::UnsafeSegment { path, .. } | Error::BadSize { path, .. } => format!(
                 "someone else may have created it to spy on you; inspect it, then remove it as its owner or root: rm {}",
                 path.display()

@@ -60,10 +60,10 @@ pub(crate) struct Segment {
     /// Until when this process leaves the mutex to a waiter that its last
     /// unlock woke (`lock.rs`'s hand-off), in its monotonic nanoseconds; 0: none.
     pub(crate) handoff_until: AtomicU64,
-    /// File bytes `backed.0..backed.1` this process has backed with pages
-    /// (`Segment::back_arena`): a cache that saves the system call, read and
-    /// stored under the board lock; nothing else relies on it.
-    backed: (AtomicU64, AtomicU64),
+    /// Arena bytes `0..backed_to` are backed with pages, as this process
+    /// has seen (`Segment::back_arena`): it saves the system call, and
+    /// nothing else relies on it.
+    backed_to: AtomicU64,
 }
 
 /// The effective uid, which owns every object we create or accept.
@@ -204,7 +204,7 @@ impl Segment {
                 node_id: birth.node_id,
                 handoff_until: AtomicU64::new(0),
                 // The arena is sparse until records reach it.
-                backed: (AtomicU64::new(0), AtomicU64::new(0)),
+                backed_to: AtomicU64::new(0),
             })
         })();
         if result.is_err() {
@@ -279,7 +279,7 @@ impl Segment {
             geo,
             node_id: birth.node_id,
             handoff_until: AtomicU64::new(0),
-            backed: (AtomicU64::new(0), AtomicU64::new(0)),
+            backed_to: AtomicU64::new(0),
         })
     }
 

@@ -87,6 +87,24 @@ fn an_entry_without_plain_text_is_previewed_by_its_html_or_its_uris() {
 }
 
 #[test]
+fn a_mime_type_with_a_control_character_is_refused() {
+    let (b, _tb) = board("mime-ctl", 1 << 20);
+    b.copy(&Clip::text("before")).unwrap();
+    for mime in ["a\nb", "text/plain\t", "image/png\u{7f}", "\0"] {
+        let err = b.copy(&Clip::new(mime, "x")).unwrap_err();
+        assert!(
+            matches!(&err, shm_clip::Error::InvalidClip { what } if what.contains("control character")),
+            "{mime:?}: {err}"
+        );
+    }
+    // Spaces, parameters and X11's names are types.
+    for mime in ["text/plain; charset=utf-8", "UTF8_STRING", "text/x-moz-url"] {
+        b.copy(&Clip::new(mime, "x")).unwrap();
+    }
+    assert_eq!(b.history().unwrap().len(), 4);
+}
+
+#[test]
 fn big_clip_and_too_large() {
     let (b, tb) = board("big", 1 << 20);
     let name = tb.name.clone();

@@ -66,10 +66,10 @@ pub enum ArchiveCommand {
 pub struct PruneArgs {
     /// Delete clips not used for this long: 90s, 45m, 12h, 30d, 2w (the
     /// unit is required)
-    #[arg(long, value_name = "AGE", value_parser = age_with_unit)]
+    #[arg(long, value_name = "AGE", value_parser = age_with_unit, allow_hyphen_values = true)]
     pub older_than: Option<Age>,
     /// Delete clips larger than this: 4096, 64K, 10M, 1G
-    #[arg(long, value_name = "SIZE", value_parser = Size::parse)]
+    #[arg(long, value_name = "SIZE", value_parser = Size::parse, allow_hyphen_values = true)]
     pub larger_than: Option<Size>,
 }
 

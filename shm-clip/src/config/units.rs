@@ -10,17 +10,23 @@ use serde::{Deserialize, Serialize};
 pub struct Size(pub u64);
 
 impl Size {
-    /// Parses `4096`, `64K`, `64M`, `1G`, `1GiB`, `2T`, `512mb`: binary units
-    /// (1K = 1024). The one size parser of config.toml and the CLI.
+    /// Parses `4096`, `64K`, `64M`, `1.5G`, `1GiB`, `2T`, `512mb`: binary
+    /// units (1K = 1024), a fraction if it comes to whole bytes. The one size
+    /// parser of config.toml and the CLI.
     pub fn parse(text: &str) -> std::result::Result<Size, String> {
         let text = text.trim();
         let split = text
-            .find(|c: char| !c.is_ascii_digit())
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().map_err(|_| {
+        let not_a_size = || {
             format!("{text:?} is not a size; use a number with an optional K, M, G or T, like 64M")
-        })?;
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() || fraction.contains('.') || fraction.len() > 9 {
+            return Err(not_a_size());
+        }
+        let whole: u64 = whole.parse().map_err(|_| not_a_size())?;
         let shift = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 0,
             "k" | "kb" | "kib" => 10,
@@ -33,10 +39,22 @@ impl Size {
                 ));
             }
         };
-        number
-            .checked_mul(1 << shift)
-            .map(Size)
-            .ok_or_else(|| format!("{text} is too large"))
+        let too_large = || format!("{text} is too large");
+        let mut bytes = whole.checked_mul(1 << shift).ok_or_else(too_large)?;
+        if !fraction.is_empty() {
+            // digits / 10^n of the unit, in whole bytes only.
+            let digits: u128 = fraction.parse().map_err(|_| not_a_size())?;
+            let scale = 10u128.pow(fraction.len() as u32);
+            let part = digits << shift;
+            if !part.is_multiple_of(scale) {
+                return Err(format!(
+                    "{text} is not a whole number of bytes; give the size in a smaller unit"
+                ));
+            }
+            let part = u64::try_from(part / scale).map_err(|_| too_large())?;
+            bytes = bytes.checked_add(part).ok_or_else(too_large)?;
+        }
+        Ok(Size(bytes))
     }
 }
 
@@ -172,5 +190,23 @@ mod tests {
         assert_eq!(Size(1536 << 10).to_string(), "1536K");
         assert_eq!(Size(1000).to_string(), "1000");
         assert_eq!(Size::parse("2G"), Ok(Size(2 << 30)));
+    }
+
+    #[test]
+    fn a_size_may_have_a_fraction_that_comes_to_whole_bytes() {
+        assert_eq!(Size::parse("1.5M"), Ok(Size(1536 << 10)));
+        assert_eq!(Size::parse("0.5K"), Ok(Size(512)));
+        assert_eq!(Size::parse("2.25G"), Ok(Size(9 << 28)));
+        assert_eq!(Size::parse("3."), Ok(Size(3)));
+        let err = Size::parse("0.1K").unwrap_err();
+        assert!(err.contains("not a whole number of bytes"), "{err}");
+        for bad in [".5M", "1.2.3M", "-5M", "1.5.M", "1.0000000001K"] {
+            assert!(Size::parse(bad).is_err(), "{bad}");
+        }
+        assert!(
+            Size::parse("16777216.5T")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

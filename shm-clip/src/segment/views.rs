@@ -304,42 +304,45 @@ impl Segment {
     /// Backs arena bytes `offset..offset + len` with pages before they are
     /// first written (`sys::shm`'s `back`): on a full /dev/shm a copy then
     /// fails with [`Error::SharedMemoryFull`] before it writes a byte,
-    /// instead of dying of `SIGBUS` half-way with the lock held. A range
-    /// inside the one this process backed last costs no system call: a
-    /// ring's records follow one another, so after a lap there is none.
-    /// Under the board lock.
+    /// instead of dying of `SIGBUS` half-way with the lock held. Under the
+    /// board lock, for the range a new record is about to claim.
+    ///
+    /// Why a range that ends below [`Segment::backed_to`] needs no system
+    /// call: a record is placed at the ring's head, and the head only moves
+    /// up past records or wraps to 0, so it never passes the highest end `H`
+    /// any record has had; every writer backs (or, before this, wrote) its
+    /// whole record, so all of `0..H` is backed. `backed_to` is an end this
+    /// process backed, so `0..backed_to` is backed too. After a lap of the
+    /// ring, no copy makes the call; a fresh process (the CLI) makes one.
     pub(crate) fn back_arena(&self, offset: u64, len: u64) -> Result<()> {
-        let start = self.arena_range(offset, len)? as u64;
-        let end = start + len;
-        let (lo, hi) = (&self.backed.0, &self.backed.1);
-        let (known_lo, known_hi) = (lo.load(Ordering::Relaxed), hi.load(Ordering::Relaxed));
-        if known_lo <= start && end <= known_hi {
+        // `backed_to` is only ever an end inside the arena.
+        let backed_to = self.backed_to.load(Ordering::Relaxed);
+        if offset.checked_add(len).is_some_and(|end| end <= backed_to) {
             return Ok(());
         }
-        match self.map.back(start, len) {
-            Ok(()) => {}
-            Err(Errno::ENOSPC) => {
-                return Err(Error::SharedMemoryFull {
-                    path: self.path.clone(),
-                    bytes: len,
-                });
+        self.back_arena_now(offset, len)
+    }
+
+    /// [`Segment::back_arena`]'s system call, out of the copy's line.
+    #[cold]
+    #[inline(never)]
+    fn back_arena_now(&self, offset: u64, len: u64) -> Result<()> {
+        let at = self.arena_range(offset, len)? as u64;
+        let end = offset + len;
+        match self.map.back(at, len) {
+            Ok(()) => {
+                self.backed_to.fetch_max(end, Ordering::Relaxed);
+                Ok(())
             }
-            Err(errno) => {
-                return Err(Error::os(
-                    format!("reserving memory for {}", self.path.display()),
-                    errno,
-                ));
-            }
+            Err(Errno::ENOSPC) => Err(Error::SharedMemoryFull {
+                path: self.path.clone(),
+                bytes: len,
+            }),
+            Err(errno) => Err(Error::os(
+                format!("reserving memory for {}", self.path.display()),
+                errno,
+            )),
         }
-        // One range: this one joined to the last if they meet, else this one.
-        let (new_lo, new_hi) = if start <= known_hi && known_lo <= end {
-            (known_lo.min(start), known_hi.max(end))
-        } else {
-            (start, end)
-        };
-        lo.store(new_lo, Ordering::Relaxed);
-        hi.store(new_hi, Ordering::Relaxed);
-        Ok(())
     }
 
     pub(crate) fn arena_zero(&self, offset: u64, len: u64) -> Result<()> {
