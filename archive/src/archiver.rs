@@ -493,8 +493,13 @@ impl Look<'_> {
             }
             // Seen before and not linked: refused by the policy, or deleted
             // from the archive (prune, rm --archive) while still on the
-            // board. Either way it is not archived again.
-            if prev.is_some_and(|p| e.seq <= p) {
+            // board. Either way it is not archived again, unless it has
+            // been used since the last look (copied again, or selected):
+            // a clip the user took up again after a prune belongs in the
+            // archive, and would otherwise be missing after a reboot.
+            if prev.is_some_and(|p| e.seq <= p)
+                && known.get(&e.seq).is_none_or(|k| k.touched == e.touched)
+            {
                 continue;
             }
             if skipped.contains(&e.seq) {

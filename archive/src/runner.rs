@@ -213,9 +213,8 @@ pub fn run(
     let mut sub = archiver.board().subscribe()?;
     let mut stalled: Option<Stalled> = None;
     // Whether something may have changed: the first look, a wake-up, a note
-    // or the retry of a stalled look. The removal watch is on the whole of
-    // `/dev/shm`, so any other board's removal wakes the poll too; such a
-    // wake-up brings no note and costs no sync.
+    // or the retry of a stalled look. A wake-up of the subscription without
+    // a note (its segment's file touched or chmod-ed) costs no sync.
     let mut look = true;
     let mut due: Option<Due> = None;
     loop {

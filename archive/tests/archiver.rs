@@ -91,6 +91,30 @@ fn pins_and_selections_follow_the_board() {
 }
 
 #[test]
+fn a_clip_pruned_while_on_the_board_is_archived_again_once_it_is_used_again() {
+    let tb = TestBoard::new("arch-reuse");
+    let db = db_in(&tb);
+    let mut a = archiver(&tb, &db, 200);
+    a.board()
+        .copy(&Clip::text("a long clip the user prunes"))
+        .unwrap();
+    a.board().copy(&Clip::text("short")).unwrap();
+    a.sync().unwrap();
+    // `shm-clip archive prune --larger-than 10`, from another connection.
+    let mut other = Archive::open(&db).unwrap();
+    assert_eq!(other.prune_larger_than(10).unwrap().clips, 1);
+    // Still on the board, but not used since: it stays out.
+    a.sync().unwrap();
+    assert_eq!(texts(a.archive()), ["short"]);
+    // Copied again (the board moves its entry to the front, same seq): a use.
+    a.board()
+        .copy(&Clip::text("a long clip the user prunes"))
+        .unwrap();
+    assert_eq!(a.sync().unwrap().archived, 1);
+    assert_eq!(texts(a.archive()), ["a long clip the user prunes", "short"]);
+}
+
+#[test]
 fn rm_and_clear_delete_from_the_archive_and_its_files() {
     let tb = TestBoard::new("arch-rm");
     let db = db_in(&tb);

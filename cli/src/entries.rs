@@ -78,7 +78,9 @@ pub fn clear(global: &Global, args: &ClearArgs) -> Result<(), CliError> {
 
 /// `select --archive ID` brings an archived clip back to the board as the
 /// current clip, with its first origin and times; `pin`/`unpin --archive`
-/// change the archived clip's pin.
+/// change the archived clip's pin, and the board entry's if it is on the
+/// board now (pins follow the board: the archiver would undo one made in
+/// the archive alone, as `rm --archive` deletes from both).
 fn archived(global: &Global, id: i64, edit: Edit) -> Result<(), CliError> {
     let mut archive = crate::archive::open_required()?;
     match edit {
@@ -101,8 +103,19 @@ fn archived(global: &Global, id: i64, edit: Edit) -> Result<(), CliError> {
             tracing::debug!(id, seq = outcome.seq, "brought back from the archive");
         }
         Edit::Pin | Edit::Unpin => {
-            if !archive.set_pinned(id, matches!(edit, Edit::Pin))? {
+            let pinned = matches!(edit, Edit::Pin);
+            if !archive.set_pinned(id, pinned)? {
                 return Err(shm_clip_archive::Error::NoSuchClip(id).into());
+            }
+            if let Some(seq) = on_board(&archive, global, id)? {
+                match open::existing(global).and_then(|b| b.set_pinned(Selector::Seq(seq), pinned))
+                {
+                    Ok(_)
+                    | Err(
+                        shm_clip::Error::NoSuchBoard { .. } | shm_clip::Error::NoSuchEntry { .. },
+                    ) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
     }
@@ -117,11 +130,7 @@ fn remove_archived(global: &Global, id: i64, force: bool) -> Result<(), CliError
     if info.pinned && !force {
         return Err(CliError::PinnedArchived { id });
     }
-    let on_board = archive
-        .board_links(global.board.as_str())?
-        .into_iter()
-        .find(|(_, clip)| *clip == id);
-    if let Some((seq, _)) = on_board {
+    if let Some(seq) = on_board(&archive, global, id)? {
         match open::existing(global).and_then(|b| b.delete(Selector::Seq(seq))) {
             Ok(_)
             | Err(shm_clip::Error::NoSuchBoard { .. } | shm_clip::Error::NoSuchEntry { .. }) => {}
@@ -131,4 +140,17 @@ fn remove_archived(global: &Global, id: i64, force: bool) -> Result<(), CliError
     archive.delete(&[id])?;
     crate::archive::warn_if_unscrubbed(&archive);
     Ok(())
+}
+
+/// The seq of the board entry that archived clip `id` is now, if it is on
+/// the board.
+fn on_board(
+    archive: &shm_clip_archive::Archive,
+    global: &Global,
+    id: i64,
+) -> Result<Option<u64>, CliError> {
+    Ok(archive
+        .board_links(global.board.as_str())?
+        .into_iter()
+        .find_map(|(seq, clip)| (clip == id).then_some(seq)))
 }

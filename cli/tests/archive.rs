@@ -363,6 +363,28 @@ fn archive_commands_prune_export_and_rm_by_id() {
     let listed = s.json(&["history", "--archive", "--json"]);
     let pinned_id = listed[0]["id"].as_i64().unwrap();
     assert_eq!(listed[0]["pinned"], true);
+    // pin/unpin --archive act on the board entry too, as rm --archive does.
+    let small_id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["preview"] == "small")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let board_pin = |text: &str| {
+        s.json(&["history", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["text"] == text)
+            .unwrap()["pinned"]
+            .clone()
+    };
+    s.run(&["pin", "--archive", &small_id.to_string()]);
+    assert_eq!(board_pin("small"), true);
+    s.run(&["unpin", "--archive", &small_id.to_string()]);
+    assert_eq!(board_pin("small"), false);
     let out = s.stdout(&["archive", "prune", "--larger-than", "2K"]);
     assert!(out.contains("removed 1 clip"), "{out}");
     // A bare number is refused, not taken as seconds: `30` is too easily meant as days.

@@ -966,6 +966,27 @@ fn board_sizes_are_checked_where_they_are_typed() {
     assert_eq!(status["capacity"], 1536 << 10, "{status}");
 }
 
+/// A config path that is a directory is named as such; the hint is not to
+/// remove it (it may be /tmp).
+#[test]
+fn a_config_path_that_is_a_directory_says_so() {
+    let board = TestBoard::new("config-dir");
+    let dir = std::env::temp_dir();
+    let out = run(
+        board.cmd().env("SHM_CLIP_CONFIG", &dir).args(["copy", "x"]),
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} is a directory; the config is a file",
+            dir.display()
+        )) && !stderr.contains("fix or remove"),
+        "{stderr}"
+    );
+}
+
 /// config.toml's sizes use the same ranges, and name the file, line and key.
 #[test]
 fn config_sizes_use_the_same_ranges() {

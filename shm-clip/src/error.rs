@@ -236,6 +236,11 @@ impl Error {
             Error::QueueLimit { .. } => {
                 "raise the per-user limit (ulimit -q, RLIMIT_MSGQUEUE) or the system ones (sysctl fs.mqueue.queues_max, fs.mqueue.msg_max); copy and paste still work without live updates".into()
             }
+            // SHM_CLIP_CONFIG=/tmp: removing the directory is not the fix.
+            Error::Config { path, .. } if path.is_dir() => format!(
+                "{} is a directory; the config is a file: point SHM_CLIP_CONFIG at a config.toml (shm-clip config path shows where it is looked for)",
+                path.display()
+            ),
             Error::Config { path, .. } => format!(
                 "fix or remove {}; every setting and its default is in the README",
                 path.display()
