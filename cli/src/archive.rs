@@ -91,9 +91,16 @@ fn stats(as_json: bool) -> Result<(), CliError> {
             &path, &stats,
         )));
     }
-    let when = |t: Option<SystemTime>| t.map_or_else(|| "-".to_owned(), human::age);
+    let used = match (stats.newest, stats.oldest) {
+        (Some(newest), Some(oldest)) => format!(
+            "newest {} ago, oldest {} ago",
+            human::age(newest),
+            human::age(oldest)
+        ),
+        _ => "no clips yet".to_owned(),
+    };
     output::text(&format!(
-        "file:     {}{}\nclips:    {} ({} pinned)\ncontent:  {} stored for {} of clips ({} representations, {} distinct)\nfiles:    {} + {} WAL\nused:     newest {}, oldest {} ago\n",
+        "file:     {}{}\nclips:    {} ({} pinned)\ncontent:  {} stored for {} of clips ({} representations, {} distinct)\nfiles:    {} + {} WAL\nused:     {}\n",
         path.display(),
         if archive.is_none() { " (none yet)" } else { "" },
         stats.clips,
@@ -104,8 +111,7 @@ fn stats(as_json: bool) -> Result<(), CliError> {
         stats.blobs,
         human::size(stats.file_bytes),
         human::size(stats.wal_bytes),
-        when(stats.newest),
-        when(stats.oldest),
+        used,
     ))
 }
 

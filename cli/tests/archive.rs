@@ -444,6 +444,8 @@ fn archive_commands_prune_export_and_rm_by_id() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
     s.run(&["rm", "--archive", &pinned_id.to_string(), "--force"]);
     assert_eq!(s.json(&["archive", "stats", "--json"])["clips"], 0);
+    let text = s.stdout(&["archive", "stats"]);
+    assert!(text.contains("\nused:     no clips yet\n"), "{text}");
     assert!(
         s.json(&["history", "--json"])
             .as_array()

@@ -533,6 +533,11 @@ fn segments_of_another_user_are_refused_when_root() {
             &[&shown],
         );
         assert_cli_refused(&tb, &what, &[&shown]);
+        // Named for us, but not ours: no board of ours to list.
+        assert!(
+            !Board::list().unwrap().contains(&tb.name),
+            "{what}: listed by Board::list"
+        );
         // Even a forced destroy leaves another user's segment alone.
         let err = Board::destroy(&tb.name, true).expect_err("not ours to remove");
         assert!(

@@ -327,8 +327,17 @@ impl Board {
                 nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
             )
         })?;
+        let uid = crate::segment::euid();
+        // A file named for our uid that someone else owns (or a symlink,
+        // a directory) is no board of ours: every open refuses it.
+        let ours = |e: &std::fs::DirEntry| {
+            use std::os::unix::fs::MetadataExt;
+            e.metadata().is_ok_and(|m| m.is_file() && m.uid() == uid)
+        };
         let mut names: Vec<BoardName> = dir
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(std::result::Result::ok)
+            .filter(ours)
+            .filter_map(|e| e.file_name().into_string().ok())
             .filter_map(|f| BoardName::new(f.strip_prefix(&prefix)?).ok())
             .collect();
         names.sort();
